@@ -1,0 +1,107 @@
+//! Errors of the typed API. Each message says what was wrong and what was expected.
+
+use crate::backend::BackendError;
+use crate::channel::InvalidChannelName;
+use crate::cursor::{Cursor, CursorParseError};
+
+/// An event name that is not part of the event set.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown event `{name}`; expected one of: {}", expected.join(", "))]
+pub struct UnknownEvent {
+    /// The name that was given.
+    pub name: String,
+    /// The names of the event set.
+    pub expected: &'static [&'static str],
+}
+
+/// Why event data could not be turned into a typed event.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The event name is not part of the event set.
+    #[error(transparent)]
+    UnknownEvent(#[from] UnknownEvent),
+    /// The data does not deserialize into the event's type.
+    #[error("data of event `{event}` is invalid at `{path}`: {message}")]
+    InvalidData {
+        /// The event name.
+        event: &'static str,
+        /// The JSON path of the offending value (`.` for the data itself).
+        path: String,
+        /// What serde reported.
+        message: String,
+    },
+}
+
+/// An event whose data breaks its JSON Schema (a length, a range, a pattern, a format, ...).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("event `{event}` is invalid at `{path}` (rule `{rule}`): {message}")]
+pub struct SchemaViolation {
+    /// The event name.
+    pub event: &'static str,
+    /// The JSON pointer of the offending value inside the data (`""` for the data itself).
+    pub path: String,
+    /// The JSON Schema keyword that failed, e.g. `maxLength`.
+    pub rule: String,
+    /// A human-readable description of the failure.
+    pub message: String,
+}
+
+/// Everything the typed API can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The event name is not part of the event set (untyped input).
+    #[error(transparent)]
+    UnknownEvent(#[from] UnknownEvent),
+    /// The data does not deserialize into the event's type (untyped input or storage).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The data breaks the event's JSON Schema; nothing was stored or published.
+    #[error(transparent)]
+    Invalid(#[from] SchemaViolation),
+    /// The event could not be serialized to JSON.
+    #[error("event `{event}` could not be serialized to JSON: {source}")]
+    Encode {
+        /// The event name.
+        event: &'static str,
+        /// What serde_json reported.
+        source: serde_json::Error,
+    },
+    /// The schema of an event could not be compiled into a validator.
+    #[error("the JSON Schema of event `{event}` does not compile: {message}")]
+    Schema {
+        /// The event name.
+        event: &'static str,
+        /// What the validator reported.
+        message: String,
+    },
+    /// A channel name breaks the naming rules.
+    #[error(transparent)]
+    InvalidChannel(#[from] InvalidChannelName),
+    /// A cursor string is malformed.
+    #[error(transparent)]
+    InvalidCursor(#[from] CursorParseError),
+    /// `after(cursor)` names an entry that is no longer stored (trimmed, expired or never
+    /// written).
+    #[error("cursor `{cursor}` is not stored in channel `{channel}` any more (trimmed, expired or never written)")]
+    CursorUnavailable {
+        /// The channel.
+        channel: String,
+        /// The cursor that was asked for.
+        cursor: Cursor,
+    },
+    /// A history query asked for an unsupported number of entries.
+    #[error("history limit {limit} is out of range; expected 1 to {max}")]
+    InvalidLimit {
+        /// The limit that was asked for.
+        limit: usize,
+        /// The largest limit allowed.
+        max: usize,
+    },
+    /// The storage backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

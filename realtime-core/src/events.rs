@@ -1,0 +1,139 @@
+//! The contract between an app's event enum and the framework.
+//!
+//! `#[derive(Events)]` implements [`Events`] for the enum and generates its kind enum, which
+//! implements [`EventKind`]. Hand-written implementations are possible but unusual.
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{DecodeError, UnknownEvent};
+use crate::schema::{EventDefinition, EventSchema};
+
+/// An app's set of realtime events: one enum variant per event name.
+///
+/// Derive it with `#[derive(Events)]`; see the crate documentation for the attributes.
+///
+/// The data of an event is the JSON that travels on the wire and is stored in history:
+/// `null` for a unit variant, the inner value for a newtype variant and an object of the
+/// fields for a struct-like variant.
+pub trait Events: Sized + Clone + Send + Sync + 'static {
+    /// The fieldless kind enum of these events (`AppEventKind` for `AppEvent`).
+    type Kind: EventKind;
+
+    /// The Rust name of the enum, used as the title of its schema.
+    const TYPE_NAME: &'static str;
+
+    /// Every event name, in declaration order, flattened enums included.
+    const NAMES: &'static [&'static str];
+
+    /// The kind of this event.
+    fn kind(&self) -> Self::Kind;
+
+    /// The event name, e.g. `"chat.message"`.
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The event's data as JSON.
+    ///
+    /// # Errors
+    /// When a `Serialize` implementation of the data fails (e.g. a map with non-string keys).
+    fn to_data(&self) -> Result<Value, serde_json::Error>;
+
+    /// Decodes an event from its name and JSON data.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnknownEvent`] when `event` is not one of [`Events::NAMES`];
+    /// [`DecodeError::InvalidData`] with the JSON path when the data does not deserialize.
+    fn from_data(event: &str, data: Value) -> Result<Self, DecodeError>;
+
+    /// Appends the definition of every event (flattened enums included) to `out`, using one
+    /// generator so that shared types land once in its definitions (`$defs`).
+    fn describe(generator: &mut schemars::SchemaGenerator, out: &mut Vec<EventDefinition>);
+
+    /// The schema of every event's data, with shared `$defs`.
+    fn schema() -> EventSchema {
+        EventSchema::of::<Self>()
+    }
+}
+
+/// The fieldless, `Copy` enum naming the events of an [`Events`] type.
+///
+/// Its `Display`, `FromStr` and serde forms are the event name, so a subscription filter
+/// written with it cannot contain a misspelled event.
+pub trait EventKind:
+    Copy
+    + Eq
+    + Ord
+    + Hash
+    + Debug
+    + Display
+    + FromStr<Err = UnknownEvent>
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// Every kind, in declaration order; `ALL[k.index()] == k`.
+    const ALL: &'static [Self];
+
+    /// The event name, e.g. `"chat.message"`.
+    fn name(self) -> &'static str;
+
+    /// The position of this kind in [`EventKind::ALL`].
+    fn index(self) -> usize;
+
+    /// The kind with this event name, if any.
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+/// A set of event kinds, used to filter a subscription.
+///
+/// Matching is a bit test by [`EventKind::index`], so filtering costs the same whatever
+/// the number of kinds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindFilter {
+    words: Box<[u64]>,
+}
+
+impl KindFilter {
+    /// A filter that lets every event of `K` through.
+    pub fn all<K: EventKind>() -> Self {
+        Self::of(K::ALL.iter().copied())
+    }
+
+    /// A filter that lets exactly these kinds through.
+    pub fn of<K: EventKind>(kinds: impl IntoIterator<Item = K>) -> Self {
+        let mut words = vec![0u64; K::ALL.len().div_ceil(64)].into_boxed_slice();
+        for kind in kinds {
+            let index = kind.index();
+            if let Some(word) = words.get_mut(index / 64) {
+                *word |= 1 << (index % 64);
+            }
+        }
+        Self { words }
+    }
+
+    /// Whether the kind at `index` passes.
+    pub fn contains_index(&self, index: usize) -> bool {
+        self.words
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+
+    /// Whether `kind` passes.
+    pub fn contains<K: EventKind>(&self, kind: K) -> bool {
+        self.contains_index(kind.index())
+    }
+
+    /// Whether no kind passes.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|word| *word == 0)
+    }
+}

@@ -1,0 +1,1 @@
+//! The schema document tooling: TypeScript/zod and Rust codegen, diff, CLI (issue 5).
