@@ -220,9 +220,14 @@ mod tests {
 
     #[test]
     fn malformed_cursors_are_refused_with_the_expected_form() {
-        for input in ["", "-", "1-", "-1", "1-2-3", "a-1", "1-b", " 1-2", "+1-2", "1.5-0"] {
+        for input in [
+            "", "-", "1-", "-1", "1-2-3", "a-1", "1-b", " 1-2", "+1-2", "1.5-0",
+        ] {
             let error = input.parse::<Cursor>().unwrap_err();
-            assert!(error.to_string().contains("expected `<ms>-<seq>`"), "{input}");
+            assert!(
+                error.to_string().contains("expected `<ms>-<seq>`"),
+                "{input}"
+            );
         }
         assert!("99999999999999999999999-0".parse::<Cursor>().is_err());
     }

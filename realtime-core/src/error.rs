@@ -83,7 +83,9 @@ pub enum Error {
     InvalidCursor(#[from] CursorParseError),
     /// `after(cursor)` names an entry that is no longer stored (trimmed, expired or never
     /// written).
-    #[error("cursor `{cursor}` is not stored in channel `{channel}` any more (trimmed, expired or never written)")]
+    #[error(
+        "cursor `{cursor}` is not stored in channel `{channel}` any more (trimmed, expired or never written)"
+    )]
     CursorUnavailable {
         /// The channel.
         channel: String,

@@ -1,19 +1,76 @@
 //! Typed realtime events for web apps.
+//!
+//! Declare the app's events once, as an enum; `#[derive(Events)]` turns it into a typed,
+//! validated event set. Emit to channels, read their history, and subscribe to them as
+//! `Stream`s, on the embedded in-memory backend or (later) Redis, with a wire format that
+//! the `@upstash/realtime` browser client understands.
+//!
+//! ```
+//! use futures::StreamExt;
+//! use realtime_core::{Events, History, Realtime};
+//!
+//! /// Events of a chat app.
+//! #[derive(Events, Clone, Debug, PartialEq)]
+//! enum AppEvent {
+//!     /// A short notice for everyone.
+//!     #[event("notification.alert")]
+//!     Alert(String),
+//!     /// A message in a room.
+//!     #[event("chat.message")]
+//!     Message {
+//!         author: String,
+//!         #[schemars(length(min = 1, max = 280))]
+//!         text: String,
+//!     },
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> realtime_core::Result<()> {
+//! let rt = Realtime::<AppEvent>::memory();
+//! let room = rt.channel("room-1");
+//!
+//! let mut messages = room.subscribe([AppEventKind::Message]).await?;
+//! let hello = AppEvent::Message { author: "ada".into(), text: "hello".into() };
+//! let id = room.emit(&hello).await?;
+//! assert_eq!(messages.next().await.map(|envelope| envelope.id), Some(id));
+//!
+//! // Validation is real: this breaks `length(min = 1)`, and nothing is stored.
+//! let empty = AppEvent::Message { author: "ada".into(), text: String::new() };
+//! assert!(room.emit(&empty).await.is_err());
+//! assert_eq!(room.history(History::last(10)).await?.len(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! The pieces: [`Events`] (the derive), [`Realtime`] and [`Channel`] (emit, history,
+//! subscribe), [`Cursor`] (ids), [`History`] (queries), [`Subscription`] (a `Stream` of
+//! [`Envelope`]s), [`backend`] (storage: [`MemoryBackend`](backend::MemoryBackend)), and
+//! [`EventSchema`] (the JSON Schema of the event set).
 
 pub mod backend;
+mod catalog;
 pub mod channel;
 pub mod cursor;
+pub mod envelope;
 pub mod error;
 pub mod events;
+pub mod history;
+mod hub;
+mod realtime;
 pub mod schema;
+pub mod subscription;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use channel::{Channel, DEFAULT_CHANNEL};
 pub use cursor::{Cursor, CursorParseError, Position};
+pub use envelope::{Delivery, Envelope};
 pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};
 pub use events::{EventKind, Events, KindFilter};
+pub use history::History;
+pub use realtime::{DEFAULT_FANOUT_CAPACITY, Realtime, RealtimeBuilder, Stats};
 #[cfg(feature = "derive")]
 pub use realtime_macros::Events;
 pub use schema::{EventDefinition, EventSchema};
+pub use subscription::{Deliveries, SubscribeBuilder, Subscription};

@@ -12,7 +12,10 @@ use crate::error::{DecodeError, UnknownEvent};
 use crate::schema::EventDefinition;
 
 /// Deserializes the data of `event`, reporting the JSON path of the first offending value.
-pub fn decode_data<T: DeserializeOwned>(event: &'static str, data: Value) -> Result<T, DecodeError> {
+pub fn decode_data<T: DeserializeOwned>(
+    event: &'static str,
+    data: Value,
+) -> Result<T, DecodeError> {
     serde_path_to_error::deserialize(data).map_err(|error| {
         let path = error.path().to_string();
         DecodeError::InvalidData {

@@ -1,8 +1,175 @@
-//! The storage boundary: what a backend (memory, Redis) must provide.
+//! The storage boundary: what a backend (embedded memory, Redis) provides to the typed API.
+//!
+//! A backend is untyped. It stores entries (an id, an event name, the data as JSON text) in
+//! one ordered log per channel, reads ranges of it, and offers a live feed per channel. The
+//! typed layer above it validates, decodes, fans out and makes delivery gapless, the same
+//! way for every backend.
+
+use std::future::Future;
+use std::ops::Bound;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+
+use crate::cursor::Cursor;
+
+pub mod memory;
+
+pub use memory::{MemoryBackend, MemoryOptions};
+
+/// A boxed, `Send` future, as backend methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One stored entry of a channel, as the backend holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEntry {
+    /// The entry's id; ids grow strictly within a channel.
+    pub id: Cursor,
+    /// The event name, as written (it may be unknown to this event set).
+    pub event: Arc<str>,
+    /// The data as text: JSON, or for entries written by the reference implementation,
+    /// possibly a bare string (see [`RawEntry::lenient`]).
+    pub data: Arc<str>,
+    /// Whether `data` may be plain text rather than JSON: the reference writes strings,
+    /// numbers and booleans unquoted, so `123` may be the string `"123"`. The decoder then
+    /// lets the event's schema decide.
+    pub lenient: bool,
+}
+
+/// One item of a live feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedItem {
+    /// An entry appended to the channel, in id order.
+    Entry(RawEntry),
+    /// The feed may have missed entries (it lagged, or its connection dropped and came
+    /// back); the reader catches up from the stored log.
+    Resync,
+}
+
+/// A live feed of one channel. Dropping it ends the backend's subscription to the channel.
+pub type Feed = BoxStream<'static, FeedItem>;
+
+/// Which entries of a channel to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadRange {
+    /// The lower bound.
+    pub start: Bound<Cursor>,
+    /// The upper bound.
+    pub end: Bound<Cursor>,
+    /// At most this many entries.
+    pub limit: usize,
+    /// Take the newest entries of the range instead of the oldest (the result is still in
+    /// ascending id order).
+    pub newest_first: bool,
+}
+
+impl ReadRange {
+    /// The oldest `limit` entries strictly after `after` (all entries when `None`).
+    pub fn after(after: Option<Cursor>, limit: usize) -> Self {
+        Self {
+            start: after.map_or(Bound::Unbounded, Bound::Excluded),
+            end: Bound::Unbounded,
+            limit,
+            newest_first: false,
+        }
+    }
+
+    /// The oldest `limit` entries from `start` on, `start` included.
+    pub fn from_included(start: Cursor, limit: usize) -> Self {
+        Self {
+            start: Bound::Included(start),
+            end: Bound::Unbounded,
+            limit,
+            newest_first: false,
+        }
+    }
+
+    /// The newest `limit` entries.
+    pub fn newest(limit: usize) -> Self {
+        Self {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+            limit,
+            newest_first: true,
+        }
+    }
+
+    /// Whether `id` lies inside the bounds (the limit aside).
+    pub fn contains(&self, id: Cursor) -> bool {
+        let above = match self.start {
+            Bound::Included(start) => id >= start,
+            Bound::Excluded(start) => id > start,
+            Bound::Unbounded => true,
+        };
+        let below = match self.end {
+            Bound::Included(end) => id <= end,
+            Bound::Excluded(end) => id < end,
+            Bound::Unbounded => true,
+        };
+        above && below
+    }
+}
 
 /// A failure of the storage backend.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+#[error("storage backend `{backend}` failed: {message}")]
 pub struct BackendError {
+    backend: &'static str,
     message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl BackendError {
+    /// A failure of `backend`, described by `message`.
+    pub fn new(backend: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            backend,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of `backend` caused by `source`.
+    pub fn with_source(
+        backend: &'static str,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            backend,
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+/// Storage and live delivery of raw entries, one ordered log per channel.
+///
+/// Implementations must keep three promises that gapless delivery rests on:
+/// ids grow strictly within a channel; a feed yields entries in id order; and an entry
+/// appended after [`listen`](Backend::listen) returned is either yielded by the feed or
+/// announced by a [`FeedItem::Resync`].
+pub trait Backend: Send + Sync + 'static {
+    /// A short name for logs and errors, e.g. `"memory"`.
+    fn name(&self) -> &'static str;
+
+    /// Appends an entry and publishes it to the channel's feeds; returns its id.
+    fn append<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+    ) -> BoxFuture<'a, Result<Cursor, BackendError>>;
+
+    /// Reads stored entries, in ascending id order.
+    fn read<'a>(
+        &'a self,
+        channel: &'a str,
+        range: ReadRange,
+    ) -> BoxFuture<'a, Result<Vec<RawEntry>, BackendError>>;
+
+    /// Opens a live feed of the channel; it is live when the future resolves.
+    fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>>;
 }

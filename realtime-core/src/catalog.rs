@@ -1,0 +1,128 @@
+//! The compiled form of an event set: one JSON Schema validator per event, built once per
+//! event type and shared by every handle, and the decoder of stored entries.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde_json::Value;
+
+use crate::backend::RawEntry;
+use crate::error::{DecodeError, Error, SchemaViolation};
+use crate::events::{EventKind, Events};
+use crate::schema::EventSchema;
+
+/// The validators of one event set, indexed by [`EventKind::index`].
+pub(crate) struct Catalog {
+    names: &'static [&'static str],
+    validators: Vec<Result<jsonschema::Validator, String>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+type Cache = Mutex<HashMap<TypeId, Arc<Catalog>>>;
+
+impl Catalog {
+    /// The catalog of `E`, compiled on first use and cached for the life of the process.
+    pub(crate) fn of<E: Events>() -> Arc<Catalog> {
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(Cache::default);
+        let key = TypeId::of::<E>();
+        if let Some(catalog) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(catalog);
+        }
+        // Compiled outside the lock: two racing threads may both compile, one result wins.
+        let compiled = Arc::new(Self::compile::<E>());
+        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(cache.entry(key).or_insert(compiled))
+    }
+
+    fn compile<E: Events>() -> Catalog {
+        let schema = EventSchema::of::<E>();
+        let validators = E::Kind::ALL
+            .iter()
+            .map(|kind| {
+                let definition = schema.event(kind.name()).ok_or_else(|| {
+                    format!("no schema was described for event `{}`", kind.name())
+                })?;
+                jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&schema.data_schema(definition))
+                    .map_err(|error| error.to_string())
+            })
+            .collect();
+        Catalog {
+            names: E::NAMES,
+            validators,
+        }
+    }
+
+    /// Checks `data` against the schema of the event at `index`.
+    pub(crate) fn validate(&self, index: usize, data: &Value) -> Result<(), Error> {
+        let event = self.names.get(index).copied().unwrap_or("<unknown>");
+        match self.validators.get(index) {
+            Some(Ok(validator)) => validator.validate(data).map_err(|error| {
+                Error::Invalid(SchemaViolation {
+                    event,
+                    path: error.instance_path().to_string(),
+                    rule: error.kind().keyword().to_owned(),
+                    message: error.to_string(),
+                })
+            }),
+            Some(Err(message)) => Err(Error::Schema {
+                event,
+                message: message.clone(),
+            }),
+            None => Err(Error::Schema {
+                event,
+                message: "no validator for this event".to_owned(),
+            }),
+        }
+    }
+
+    /// Turns a stored entry into a typed event and its canonical JSON data: the name must be
+    /// known, the data must pass the schema and deserialize.
+    ///
+    /// Entries in the reference encoding ([`RawEntry::lenient`]) may hold a string without
+    /// quotes (`123` for `"123"`): when the JSON reading fails, the text is tried as a string.
+    pub(crate) fn decode<E: Events>(&self, entry: &RawEntry) -> Result<(E, String), Error> {
+        let kind = E::Kind::from_name(&entry.event).ok_or_else(|| {
+            Error::UnknownEvent(crate::__private::unknown_event(&entry.event, E::NAMES))
+        })?;
+        let attempt = match serde_json::from_str::<Value>(&entry.data) {
+            Ok(data) => self.decode_value::<E>(kind, data),
+            Err(error) => Err(Error::Decode(DecodeError::InvalidData {
+                event: kind.name(),
+                path: ".".to_owned(),
+                message: format!("data is not JSON: {error}"),
+            })),
+        };
+        if entry.lenient && attempt.is_err() {
+            let as_text = Value::String(entry.data.to_string());
+            if let Ok(decoded) = self.decode_value::<E>(kind, as_text) {
+                return Ok(decoded);
+            }
+        }
+        attempt
+    }
+
+    fn decode_value<E: Events>(&self, kind: E::Kind, data: Value) -> Result<(E, String), Error> {
+        self.validate(kind.index(), &data)?;
+        let json = serde_json::to_string(&data).map_err(|source| Error::Encode {
+            event: kind.name(),
+            source,
+        })?;
+        let event = E::from_data(kind.name(), data)?;
+        Ok((event, json))
+    }
+}

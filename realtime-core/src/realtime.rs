@@ -1,0 +1,278 @@
+//! The typed handle: [`Realtime<E>`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use crate::backend::{Backend, MemoryBackend};
+use crate::catalog::Catalog;
+use crate::channel::{Channel, DEFAULT_CHANNEL, check_channel_name};
+use crate::cursor::Cursor;
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::events::{EventKind, Events};
+use crate::history::History;
+use crate::hub::{Counters, Hub};
+use crate::subscription::SubscribeBuilder;
+
+/// The number of messages a subscriber may fall behind the in-process fan-out before it
+/// catches up from history, unless set with [`RealtimeBuilder::fanout_capacity`].
+pub const DEFAULT_FANOUT_CAPACITY: usize = 1_024;
+
+/// The typed entry point: emit, read history and subscribe, on any channel.
+///
+/// Cheap to clone (an `Arc` inside); clones share the backend, the compiled validators and
+/// the in-process fan-out.
+///
+/// ```
+/// use futures::StreamExt;
+/// use realtime_core::{Events, History, Realtime};
+///
+/// #[derive(Events, Clone, Debug, PartialEq)]
+/// enum AppEvent {
+///     #[event("notification.alert")]
+///     Alert(String),
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> realtime_core::Result<()> {
+/// let rt = Realtime::<AppEvent>::memory();
+/// let mut alerts = rt.subscribe([AppEventKind::Alert]).await?;
+/// let id = rt.emit(&AppEvent::Alert("hello".into())).await?;
+///
+/// let received = alerts.next().await.expect("the alert");
+/// assert_eq!((received.id, received.event), (id, AppEvent::Alert("hello".into())));
+/// assert_eq!(rt.history(History::last(10)).await?.len(), 1);
+/// # Ok(()) }
+/// ```
+pub struct Realtime<E: Events> {
+    core: Arc<Core<E>>,
+}
+
+/// What every handle and channel of one `Realtime` share.
+pub(crate) struct Core<E: Events> {
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) hub: Hub<E>,
+}
+
+/// An event checked against its schema and encoded, ready to append.
+pub(crate) struct Prepared {
+    name: &'static str,
+    data: String,
+}
+
+impl<E: Events> Core<E> {
+    /// Serializes and validates an event; nothing is written when this fails.
+    pub(crate) fn prepare(&self, event: &E) -> Result<Prepared> {
+        let kind = event.kind();
+        let name = kind.name();
+        let data = event.to_data().map_err(|source| Error::Encode {
+            event: name,
+            source,
+        })?;
+        self.catalog.validate(kind.index(), &data)?;
+        let data = serde_json::to_string(&data).map_err(|source| Error::Encode {
+            event: name,
+            source,
+        })?;
+        Ok(Prepared { name, data })
+    }
+
+    /// Turns untyped input into a typed event: known name, valid data, decodable.
+    pub(crate) fn decode_input(&self, event: &str, data: Value) -> Result<E> {
+        let kind = E::Kind::from_name(event)
+            .ok_or_else(|| crate::__private::unknown_event(event, E::NAMES))?;
+        self.catalog.validate(kind.index(), &data)?;
+        Ok(E::from_data(kind.name(), data)?)
+    }
+
+    pub(crate) async fn append(&self, channel: &str, prepared: &Prepared) -> Result<Cursor> {
+        let id = self
+            .backend
+            .append(channel, prepared.name, &prepared.data)
+            .await?;
+        tracing::debug!(channel, event = prepared.name, %id, "emitted");
+        Ok(id)
+    }
+}
+
+impl<E: Events> Clone for Realtime<E> {
+    fn clone(&self) -> Self {
+        Self {
+            core: Arc::clone(&self.core),
+        }
+    }
+}
+
+impl<E: Events> std::fmt::Debug for Realtime<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Realtime")
+            .field("events", &E::TYPE_NAME)
+            .field("backend", &self.core.backend.name())
+            .field("hub", &self.core.hub)
+            .finish()
+    }
+}
+
+impl<E: Events> Realtime<E> {
+    /// A handle on the embedded in-memory backend with default options
+    /// ([`MemoryOptions`](crate::backend::MemoryOptions)).
+    pub fn memory() -> Self {
+        Self::builder(MemoryBackend::new()).build()
+    }
+
+    /// A handle on `backend` with default settings.
+    pub fn with_backend(backend: impl Backend) -> Self {
+        Self::builder(backend).build()
+    }
+
+    /// Starts configuring a handle on `backend`.
+    pub fn builder(backend: impl Backend) -> RealtimeBuilder<E> {
+        RealtimeBuilder {
+            backend: Arc::new(backend),
+            fanout_capacity: DEFAULT_FANOUT_CAPACITY,
+            _events: std::marker::PhantomData,
+        }
+    }
+
+    /// A handle on the channel called `name` (checked when it is used).
+    pub fn channel(&self, name: impl Into<String>) -> Channel<E> {
+        Channel {
+            core: Arc::clone(&self.core),
+            name: Arc::from(name.into()),
+        }
+    }
+
+    fn default_channel(&self) -> Channel<E> {
+        self.channel(DEFAULT_CHANNEL)
+    }
+
+    /// Emits to the `default` channel. See [`Channel::emit`].
+    ///
+    /// # Errors
+    /// As [`Channel::emit`].
+    pub async fn emit(&self, event: &E) -> Result<Cursor> {
+        self.default_channel().emit(event).await
+    }
+
+    /// Emits untyped input to the `default` channel. See [`Channel::emit_json`].
+    ///
+    /// # Errors
+    /// As [`Channel::emit_json`].
+    pub async fn emit_json(&self, event: &str, data: Value) -> Result<Cursor> {
+        self.default_channel().emit_json(event, data).await
+    }
+
+    /// Emits one event to several channels, validating and encoding it once; returns the
+    /// ids in the order of `channels`. Every name is checked before anything is written;
+    /// a backend failure part-way leaves the earlier channels written.
+    ///
+    /// # Errors
+    /// As [`Channel::emit`].
+    pub async fn emit_to<I>(&self, channels: I, event: &E) -> Result<Vec<Cursor>>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let channels: Vec<String> = channels
+            .into_iter()
+            .map(|channel| channel.as_ref().to_owned())
+            .collect();
+        for channel in &channels {
+            check_channel_name(channel)?;
+        }
+        let prepared = self.core.prepare(event)?;
+        let appends = channels
+            .iter()
+            .map(|channel| self.core.append(channel, &prepared));
+        futures::future::try_join_all(appends).await
+    }
+
+    /// Reads the history of the `default` channel. See [`Channel::history`].
+    ///
+    /// # Errors
+    /// As [`Channel::history`].
+    pub async fn history(&self, query: History) -> Result<Vec<Envelope<E>>> {
+        self.default_channel().history(query).await
+    }
+
+    /// Subscribes to the `default` channel. See [`Channel::subscribe`].
+    pub fn subscribe(&self, kinds: impl IntoIterator<Item = E::Kind>) -> SubscribeBuilder<E> {
+        self.default_channel().subscribe(kinds)
+    }
+
+    /// Subscribes to every event of the `default` channel.
+    pub fn subscribe_all(&self) -> SubscribeBuilder<E> {
+        self.default_channel().subscribe_all()
+    }
+
+    /// Counters of this handle (and its clones).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            rejected: self.core.counters.rejected.load(Ordering::Relaxed),
+            catch_ups: self.core.counters.catch_ups.load(Ordering::Relaxed),
+            live_channels: self.core.hub.live_channels(),
+        }
+    }
+}
+
+/// Counters of a [`Realtime`] handle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Stored entries that were not delivered because their event name was unknown or
+    /// their data did not match the schema (each is also logged with channel and id).
+    pub rejected: u64,
+    /// Times a feed or a subscriber fell behind and caught up from history.
+    pub catch_ups: u64,
+    /// Channels with an open upstream feed (channels with at least one subscriber).
+    pub live_channels: usize,
+}
+
+/// Configures a [`Realtime`] handle; made by [`Realtime::builder`].
+pub struct RealtimeBuilder<E> {
+    backend: Arc<dyn Backend>,
+    fanout_capacity: usize,
+    _events: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> std::fmt::Debug for RealtimeBuilder<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeBuilder")
+            .field("backend", &self.backend.name())
+            .field("fanout_capacity", &self.fanout_capacity)
+            .finish()
+    }
+}
+
+impl<E: Events> RealtimeBuilder<E> {
+    /// How many messages a subscriber may fall behind the in-process fan-out before it
+    /// catches up from history instead (default [`DEFAULT_FANOUT_CAPACITY`]).
+    pub fn fanout_capacity(mut self, capacity: usize) -> Self {
+        self.fanout_capacity = capacity.max(1);
+        self
+    }
+
+    /// Builds the handle. The validators of `E` are compiled on first use per process.
+    pub fn build(self) -> Realtime<E> {
+        let catalog = Catalog::of::<E>();
+        let counters = Arc::new(Counters::default());
+        let hub = Hub::new(
+            Arc::clone(&self.backend),
+            Arc::clone(&catalog),
+            Arc::clone(&counters),
+            self.fanout_capacity,
+        );
+        Realtime {
+            core: Arc::new(Core {
+                backend: self.backend,
+                catalog,
+                counters,
+                hub,
+            }),
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Subscriptions: a channel's events as a `Stream`, without gaps or duplicates.
+//!
+//! A subscription joins the channel's fan-out first, then replays history (if asked),
+//! then follows the live broadcast, skipping ids it has already passed. A subscriber that
+//! falls behind the broadcast reads what it missed from history and goes on. So every
+//! entry still in history is delivered once, in id order, across replay, live and
+//! catch-up.
+
+use std::collections::VecDeque;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast;
+
+use crate::backend::{Backend, RawEntry, ReadRange};
+use crate::catalog::Catalog;
+use crate::channel::Channel;
+use crate::cursor::{Cursor, Position};
+use crate::envelope::{Delivery, Envelope};
+use crate::error::{Error, Result};
+use crate::events::{EventKind, Events, KindFilter};
+use crate::history::MAX_HISTORY_LIMIT;
+use crate::hub::{CATCH_UP_PAGE, Counters, Tap, decode_or_report};
+
+/// Where a subscription starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// Events emitted from now on.
+    Live,
+    /// The newest `n` stored events, then live.
+    Newest(usize),
+    /// Everything strictly after this stored cursor, which must still exist.
+    After(Cursor),
+    /// Everything strictly after this position, whether or not it is stored.
+    Since(Position),
+}
+
+/// A subscription being set up; `.await` it. Made by [`Channel::subscribe`].
+///
+/// ```
+/// # use realtime_core::{Events, Realtime};
+/// # #[derive(Events, Clone, Debug, PartialEq)]
+/// # enum AppEvent { #[event("chat.message")] Message(String), #[event("chat.typing")] Typing }
+/// # async fn demo(rt: Realtime<AppEvent>) -> realtime_core::Result<()> {
+/// use futures::StreamExt;
+///
+/// let room = rt.channel("room-1");
+/// let mut messages = room.subscribe([AppEventKind::Message]).with_history(50).await?;
+/// while let Some(envelope) = messages.next().await {
+///     println!("{} {:?}", envelope.id, envelope.event);
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a subscription does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct SubscribeBuilder<E: Events> {
+    channel: Channel<E>,
+    filter: KindFilter,
+    start: Start,
+}
+
+impl<E: Events> SubscribeBuilder<E> {
+    pub(crate) fn new(channel: Channel<E>, filter: KindFilter) -> Self {
+        Self {
+            channel,
+            filter,
+            start: Start::Live,
+        }
+    }
+
+    /// Starts with the newest `limit` stored events (1 to
+    /// [`MAX_HISTORY_LIMIT`](crate::history::MAX_HISTORY_LIMIT)), then goes live.
+    pub fn with_history(mut self, limit: usize) -> Self {
+        self.start = Start::Newest(limit);
+        self
+    }
+
+    /// Starts strictly after `cursor`, which must still be stored: awaiting fails with
+    /// [`Error::CursorUnavailable`] when it was trimmed, expired or never written.
+    pub fn after(mut self, cursor: Cursor) -> Self {
+        self.start = Start::After(cursor);
+        self
+    }
+
+    /// Starts strictly after `position` (a cursor or a bare millisecond time, as browsers
+    /// send), replaying whatever is stored after it; never fails for a missing cursor.
+    pub fn since(mut self, position: impl Into<Position>) -> Self {
+        self.start = Start::Since(position.into());
+        self
+    }
+
+    /// Opens the subscription as a stream of shared [`Delivery`] values: the form a
+    /// transport uses to send each message's pre-encoded frame to many connections.
+    ///
+    /// # Errors
+    /// As awaiting the builder.
+    pub async fn deliveries(self) -> Result<Deliveries<E>> {
+        let follower = Follower::start(self).await?;
+        Ok(Deliveries {
+            inner: follower.into_stream().boxed(),
+        })
+    }
+}
+
+impl<E: Events> IntoFuture for SubscribeBuilder<E> {
+    type Output = Result<Subscription<E>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let channel = Arc::clone(&self.channel.name);
+            let follower = Follower::start(self).await?;
+            Ok(Subscription {
+                channel,
+                inner: follower
+                    .into_stream()
+                    .map(|delivery| delivery.envelope().clone())
+                    .boxed(),
+            })
+        })
+    }
+}
+
+/// A live subscription to one channel: a `Stream` of typed [`Envelope`]s in id order.
+/// Dropping it unsubscribes (the channel's upstream feed closes with its last subscriber).
+pub struct Subscription<E> {
+    channel: Arc<str>,
+    inner: BoxStream<'static, Envelope<E>>,
+}
+
+impl<E> Subscription<E> {
+    /// The channel this subscription follows.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+}
+
+impl<E> std::fmt::Debug for Subscription<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E> Stream for Subscription<E> {
+    type Item = Envelope<E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+/// Like [`Subscription`], but yields the shared [`Delivery`] of each message.
+pub struct Deliveries<E> {
+    inner: BoxStream<'static, Arc<Delivery<E>>>,
+}
+
+impl<E> std::fmt::Debug for Deliveries<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deliveries").finish_non_exhaustive()
+    }
+}
+
+impl<E> Stream for Deliveries<E> {
+    type Item = Arc<Delivery<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+/// The state machine behind a subscription.
+struct Follower<E: Events> {
+    channel: Arc<str>,
+    backend: Arc<dyn Backend>,
+    catalog: Arc<Catalog>,
+    counters: Arc<Counters>,
+    filter: KindFilter,
+    /// Keeps the channel's fan-out open while the subscription lives.
+    _tap: Arc<Tap<E>>,
+    live: broadcast::Receiver<Arc<Delivery<E>>>,
+    /// Every entry up to this id has been delivered or passed over.
+    last: Option<Cursor>,
+    /// Replayed deliveries not yet yielded (already filtered).
+    pending: VecDeque<Arc<Delivery<E>>>,
+    /// Whether history after `last` must be read before the live broadcast.
+    behind: bool,
+}
+
+impl<E: Events> Follower<E> {
+    async fn start(builder: SubscribeBuilder<E>) -> Result<Self> {
+        let SubscribeBuilder {
+            channel,
+            filter,
+            start,
+        } = builder;
+        channel.check_name()?;
+        if let Start::Newest(limit) = start {
+            if limit == 0 || limit > MAX_HISTORY_LIMIT {
+                return Err(Error::InvalidLimit {
+                    limit,
+                    max: MAX_HISTORY_LIMIT,
+                });
+            }
+        }
+        let core = channel.core();
+        let registration = core.hub.attach(&channel.name).await?;
+        let mut follower = Follower {
+            channel: Arc::clone(&channel.name),
+            backend: Arc::clone(&core.backend),
+            catalog: Arc::clone(&core.catalog),
+            counters: Arc::clone(&core.counters),
+            filter,
+            _tap: registration.tap,
+            live: registration.receiver,
+            last: registration.last,
+            pending: VecDeque::new(),
+            behind: false,
+        };
+        match start {
+            Start::Live => {}
+            Start::Newest(limit) => {
+                let entries = follower
+                    .backend
+                    .read(&follower.channel, ReadRange::newest(limit))
+                    .await?;
+                let newest = entries.last().map(|entry| entry.id);
+                follower.queue(&entries);
+                follower.last = follower.last.max(newest);
+            }
+            Start::After(cursor) => {
+                let first = follower
+                    .backend
+                    .read(&follower.channel, ReadRange::from_included(cursor, 1))
+                    .await?;
+                if first.first().map(|entry| entry.id) != Some(cursor) {
+                    return Err(Error::CursorUnavailable {
+                        channel: follower.channel.to_string(),
+                        cursor,
+                    });
+                }
+                follower.last = Some(cursor);
+                follower.read_page().await?;
+            }
+            Start::Since(position) => {
+                follower.last = Some(position.as_start());
+                follower.read_page().await?;
+            }
+        }
+        Ok(follower)
+    }
+
+    /// Decodes entries and queues those the filter lets through.
+    fn queue(&mut self, entries: &[RawEntry]) {
+        for entry in entries {
+            let Some(delivery) =
+                decode_or_report::<E>(&self.catalog, &self.counters, &self.channel, entry)
+            else {
+                continue;
+            };
+            if self
+                .filter
+                .contains_index(delivery.envelope().event.kind().index())
+            {
+                self.pending.push_back(Arc::new(delivery));
+            }
+        }
+    }
+
+    /// Reads and queues one page of history after `last`.
+    async fn read_page(&mut self) -> Result<()> {
+        let entries = self
+            .backend
+            .read(&self.channel, ReadRange::after(self.last, CATCH_UP_PAGE))
+            .await?;
+        self.behind = entries.len() == CATCH_UP_PAGE;
+        self.queue(&entries);
+        if let Some(newest) = entries.last() {
+            self.last = Some(newest.id);
+        }
+        Ok(())
+    }
+
+    /// Like [`read_page`](Self::read_page), retrying with back-off while the backend is
+    /// unreachable: a subscription waits rather than skip entries.
+    async fn catch_up(&mut self) {
+        let mut delay = Duration::from_millis(100);
+        while let Err(error) = self.read_page().await {
+            tracing::warn!(channel = &*self.channel, %error, retry_in = ?delay, "subscriber catch-up failed");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn next(&mut self) -> Option<Arc<Delivery<E>>> {
+        loop {
+            if let Some(delivery) = self.pending.pop_front() {
+                return Some(delivery);
+            }
+            if self.behind {
+                self.catch_up().await;
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(delivery) => {
+                    let id = delivery.id();
+                    if self.last.is_some_and(|last| id <= last) {
+                        continue;
+                    }
+                    self.last = Some(id);
+                    if self
+                        .filter
+                        .contains_index(delivery.envelope().event.kind().index())
+                    {
+                        return Some(delivery);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(
+                        channel = &*self.channel,
+                        missed,
+                        "subscriber fell behind; catching up from history"
+                    );
+                    self.behind = true;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn into_stream(self) -> impl Stream<Item = Arc<Delivery<E>>> + Send + 'static {
+        futures::stream::unfold(self, |mut follower| async move {
+            let delivery = follower.next().await?;
+            Some((delivery, follower))
+        })
+    }
+}
