@@ -85,6 +85,30 @@ pub fn unit_definition(name: &'static str, description: Option<&'static str>) ->
     }
 }
 
+/// Deserializes an event kind from its name (the derived `Deserialize` of a kind enum);
+/// an unknown name is an error listing the expected ones.
+pub fn deserialize_kind<'de, K, D>(deserializer: D) -> Result<K, D::Error>
+where
+    K: std::str::FromStr<Err = UnknownEvent>,
+    D: serde::Deserializer<'de>,
+{
+    struct KindVisitor<K>(std::marker::PhantomData<K>);
+
+    impl<K: std::str::FromStr<Err = UnknownEvent>> serde::de::Visitor<'_> for KindVisitor<K> {
+        type Value = K;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an event name")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<K, E> {
+            name.parse().map_err(E::custom)
+        }
+    }
+
+    deserializer.deserialize_str(KindVisitor(std::marker::PhantomData))
+}
+
 /// Concatenates name lists at compile time (for `Events::NAMES` with flattened enums).
 pub const fn concat_names<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
     let mut out = [""; N];

@@ -1,0 +1,238 @@
+//! Every rule the input must follow. Each error is spanned at the offending token and says
+//! what to write instead; all of them are reported at once.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+
+use crate::ast::{Form, Input, Variant};
+use crate::attr;
+
+/// Errors collected while parsing and validating, combined into one.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+const NAME_RULE: &str = "one or more segments of letters, digits, `_` or `-` joined by `.`, e.g. \"chat.message\"";
+
+/// What is wrong with an event name or namespace, if anything.
+pub(crate) fn grammar_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".to_owned());
+    }
+    if name.starts_with('.') {
+        return Some("it starts with `.`".to_owned());
+    }
+    if name.ends_with('.') {
+        return Some("it ends with `.`".to_owned());
+    }
+    if name.contains("..") {
+        return Some("it has an empty segment (`..`)".to_owned());
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map(|c| format!("`{}` is not allowed", c.escape_debug()))
+}
+
+/// Whether `namespace` is a dotted prefix of `name` (`a.b` of `a.b.c`).
+fn is_namespace_of(namespace: &str, name: &str) -> bool {
+    name.len() > namespace.len()
+        && name.starts_with(namespace)
+        && name.as_bytes()[namespace.len()] == b'.'
+}
+
+pub(crate) fn validate(input: &Input<'_>, errors: &mut Errors) {
+    let generics = &input.original.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            generics,
+            "#[derive(Events)] does not support generic or lifetime parameters: an event set is a fixed list of names and data types; use concrete types (e.g. one newtype variant per data type)",
+        ));
+    }
+    if input.variants.is_empty() {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            format!(
+                "`{}` has no variants; an event enum needs at least one, e.g. `#[event(\"app.started\")] Started`",
+                input.ident
+            ),
+        ));
+    }
+    let namespace_ok = match &input.attrs.namespace {
+        Some(namespace) => match grammar_error(&namespace.value()) {
+            Some(problem) => {
+                errors.push(syn::Error::new(
+                    namespace.span(),
+                    format!(
+                        "invalid namespace \"{}\": {problem}; a namespace is {NAME_RULE}",
+                        namespace.value()
+                    ),
+                ));
+                false
+            }
+            None => true,
+        },
+        None => true,
+    };
+    for variant in &input.variants {
+        validate_variant(input, variant, namespace_ok, errors);
+    }
+    validate_distinct(input, errors);
+}
+
+fn validate_variant(input: &Input<'_>, variant: &Variant<'_>, namespace_ok: bool, errors: &mut Errors) {
+    if let Some((eq, expr)) = &variant.original.discriminant {
+        let mut tokens = eq.to_token_stream();
+        expr.to_tokens(&mut tokens);
+        errors.push(syn::Error::new_spanned(
+            tokens,
+            "event variants cannot have explicit discriminants; remove `= ...` (the event name is given with #[event(\"namespace.name\")])",
+        ));
+    }
+    match &variant.form {
+        Form::Tuple(fields) => {
+            let message = if fields.unnamed.is_empty() {
+                format!(
+                    "a tuple variant without fields is not an event; write the unit variant `{}` for an event without data",
+                    variant.ident
+                )
+            } else {
+                format!(
+                    "a tuple variant must have exactly one field (the event data); use named fields, `{} {{ a: A, b: B }}`, or a newtype of a struct",
+                    variant.ident
+                )
+            };
+            errors.push(syn::Error::new(fields.paren_token.span.join(), message));
+        }
+        Form::Newtype(field) | Form::Flatten(field) => {
+            if let Some(attr) = field.attrs.iter().find(|attr| attr::is_data_behaviour_attr(attr)) {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    format!(
+                        "attributes on the field of a newtype event are not applied; put them on the data type, or use named fields: `{} {{ value: T }}`",
+                        variant.ident
+                    ),
+                ));
+            }
+        }
+        Form::Struct(fields) => {
+            for field in fields {
+                if let Some(span) = find_self(field.ty.to_token_stream()) {
+                    errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "`Self` cannot be used in the fields of an event variant (its data is generated as a separate struct); write `{}` instead",
+                            input.ident
+                        ),
+                    ));
+                }
+            }
+        }
+        Form::Unit => {}
+    }
+    if let Some(span) = variant.attrs.flatten {
+        if !matches!(variant.form, Form::Flatten(_)) {
+            errors.push(syn::Error::new(
+                span,
+                "#[event(flatten)] needs a newtype variant whose type also derives Events, e.g. `#[event(flatten)] Billing(BillingEvent)`",
+            ));
+        }
+    }
+    if !matches!(variant.form, Form::Struct(_)) {
+        if let Some(meta) = variant.attrs.serde.first() {
+            errors.push(syn::Error::new_spanned(
+                meta.path(),
+                "this #[serde(...)] applies to the fields of a struct-like event variant only; remove it, or put it on the data type",
+            ));
+        }
+        if let Some(attr) = variant.attrs.schema.first() {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                "schema attributes on a variant apply to struct-like event variants only; put it on the data type",
+            ));
+        }
+    }
+    if variant.attrs.flatten.is_some() {
+        return;
+    }
+    match &variant.name {
+        Some(name) if name.explicit || namespace_ok => {
+            if let Some(problem) = grammar_error(&name.value) {
+                let what = if name.explicit {
+                    "event name"
+                } else {
+                    "derived event name"
+                };
+                errors.push(syn::Error::new(
+                    name.span,
+                    format!(
+                        "invalid {what} \"{}\": {problem}; an event name is {NAME_RULE}",
+                        name.value
+                    ),
+                ));
+            }
+        }
+        Some(_) => {}
+        None => errors.push(syn::Error::new(
+            variant.ident.span(),
+            format!(
+                "variant `{}` has no event name; write #[event(\"namespace.name\")] on it, or #[events(namespace = \"...\")] on the enum to derive names from the variants",
+                variant.ident
+            ),
+        )),
+    }
+}
+
+/// The own names must be distinct, and none may be the namespace of another.
+fn validate_distinct(input: &Input<'_>, errors: &mut Errors) {
+    let named: Vec<&Variant<'_>> = input
+        .variants
+        .iter()
+        .filter(|variant| variant.name.is_some())
+        .collect();
+    for (later_index, later) in named.iter().enumerate() {
+        let Some(name) = &later.name else { continue };
+        for earlier in &named[..later_index] {
+            let Some(earlier_name) = &earlier.name else { continue };
+            let message = if earlier_name.value == name.value {
+                format!(
+                    "event name \"{}\" is already used by variant `{}`; give each event its own name with #[event(\"namespace.name\")]",
+                    name.value, earlier.ident
+                )
+            } else if is_namespace_of(&name.value, &earlier_name.value) {
+                format!(
+                    "event name \"{}\" is also the namespace of \"{}\" (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. \"{}.created\"",
+                    name.value, earlier_name.value, earlier.ident, name.value
+                )
+            } else if is_namespace_of(&earlier_name.value, &name.value) {
+                format!(
+                    "event name \"{}\" is inside \"{}\", which is already an event (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. \"{}.created\"",
+                    name.value, earlier_name.value, earlier.ident, earlier_name.value
+                )
+            } else {
+                continue;
+            };
+            errors.push(syn::Error::new(name.span, message));
+            break;
+        }
+    }
+}
+
+fn find_self(tokens: TokenStream) -> Option<Span> {
+    tokens.into_iter().find_map(|token| match token {
+        TokenTree::Ident(ident) if ident == "Self" => Some(ident.span()),
+        TokenTree::Group(group) => find_self(group.stream()),
+        _ => None,
+    })
+}
