@@ -1,1 +1,78 @@
-//! Shared helpers of the integration tests.
+//! Shared helpers of the integration tests: the test event set and the backends that the
+//! semantic suite runs against.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use realtime_core::Events;
+use realtime_core::backend::{Backend, MemoryBackend, MemoryOptions};
+
+/// The event set the semantic suite emits.
+#[derive(Events, Clone, Debug, PartialEq)]
+pub enum TestEvent {
+    /// A chat message; its text must be 1 to 280 characters.
+    #[event("chat.message")]
+    Message {
+        /// Who wrote it.
+        author: String,
+        /// What they wrote.
+        #[schemars(length(min = 1, max = 280))]
+        text: String,
+    },
+    /// Someone is typing.
+    #[event("chat.typing")]
+    Typing(String),
+    /// A numbered tick, to check order.
+    #[event("counter.tick")]
+    Tick(u32),
+}
+
+/// Storage settings a case asks for; every backend maps them to its own options.
+#[derive(Clone, Debug, Default)]
+pub struct StorageOptions {
+    /// Entries kept per channel.
+    pub max_len: Option<usize>,
+    /// History dropped this long after the last emit.
+    pub expire_after: Option<Duration>,
+    /// Entries a backend feed may buffer before it must resync.
+    pub feed_capacity: Option<usize>,
+}
+
+/// The backends the semantic suite runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The embedded in-memory backend.
+    Memory,
+}
+
+impl BackendKind {
+    /// Opens a fresh, isolated store of this kind.
+    pub async fn open(self, options: StorageOptions) -> Arc<dyn Backend> {
+        match self {
+            BackendKind::Memory => {
+                let defaults = MemoryOptions::default();
+                Arc::new(MemoryBackend::with_options(MemoryOptions {
+                    max_len: options.max_len.or(defaults.max_len),
+                    expire_after: options.expire_after,
+                    feed_capacity: options.feed_capacity.unwrap_or(defaults.feed_capacity),
+                }))
+            }
+        }
+    }
+}
+
+/// Runs each listed `async fn case(kind: BackendKind)` once per backend, as
+/// `<backend>::<case>` tests.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::BackendKind::Memory).await;
+                }
+            )*
+        }
+    };
+}

@@ -173,3 +173,32 @@ pub trait Backend: Send + Sync + 'static {
     /// Opens a live feed of the channel; it is live when the future resolves.
     fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>>;
 }
+
+/// A shared backend is a backend, so one store can serve several handles (and tests can
+/// hand out `Arc<dyn Backend>`).
+impl<B: Backend + ?Sized> Backend for Arc<B> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn append<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+    ) -> BoxFuture<'a, Result<Cursor, BackendError>> {
+        (**self).append(channel, event, data)
+    }
+
+    fn read<'a>(
+        &'a self,
+        channel: &'a str,
+        range: ReadRange,
+    ) -> BoxFuture<'a, Result<Vec<RawEntry>, BackendError>> {
+        (**self).read(channel, range)
+    }
+
+    fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>> {
+        (**self).listen(channel)
+    }
+}
