@@ -124,6 +124,18 @@ impl<E: Events> Realtime<E> {
         Self::builder(MemoryBackend::new()).build()
     }
 
+    /// A handle on Redis at `url` (e.g. `redis://127.0.0.1:6379`) with default
+    /// [`RedisOptions`](crate::backend::redis::RedisOptions): streams and pub/sub channels
+    /// under the `realtime:` key prefix.
+    ///
+    /// # Errors
+    /// When the URL is malformed or Redis cannot be reached.
+    #[cfg(feature = "redis")]
+    pub async fn redis(url: &str) -> Result<Self> {
+        let backend = crate::backend::redis::RedisBackend::connect(url).await?;
+        Ok(Self::with_backend(backend))
+    }
+
     /// A handle on `backend` with default settings.
     pub fn with_backend(backend: impl Backend) -> Self {
         Self::builder(backend).build()

@@ -2,9 +2,11 @@
 //! semantic suite runs against.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use realtime_core::Events;
+use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use realtime_core::backend::{Backend, MemoryBackend, MemoryOptions};
 
 /// The event set the semantic suite emits.
@@ -43,6 +45,35 @@ pub struct StorageOptions {
 pub enum BackendKind {
     /// The embedded in-memory backend.
     Memory,
+    /// Redis at [`redis_url`], each store under its own key prefix.
+    Redis,
+}
+
+/// The Redis the tests use: `REDIS_URL`, by default the local one.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A key prefix no other test (or test run) uses.
+pub fn unique_prefix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("test:{}:{nanos}:{n}:", std::process::id())
+}
+
+/// How long test streams live in Redis after their last emit, unless a case says
+/// otherwise: long enough for any test, short enough not to pile up.
+pub const TEST_STREAM_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Connects a Redis backend under a fresh prefix.
+pub async fn redis_backend(options: RedisOptions) -> RedisBackend {
+    let options = options.key_prefix(unique_prefix());
+    RedisBackend::connect_with(&redis_url(), options)
+        .await
+        .unwrap_or_else(|error| panic!("Redis at {} is needed for this test: {error}", redis_url()))
 }
 
 impl BackendKind {
@@ -56,6 +87,16 @@ impl BackendKind {
                     expire_after: options.expire_after,
                     feed_capacity: options.feed_capacity.unwrap_or(defaults.feed_capacity),
                 }))
+            }
+            BackendKind::Redis => {
+                let defaults = RedisOptions::default();
+                let options = RedisOptions {
+                    max_len: options.max_len,
+                    expire_after: options.expire_after.or(Some(TEST_STREAM_LIFETIME)),
+                    feed_capacity: options.feed_capacity.unwrap_or(defaults.feed_capacity),
+                    ..defaults
+                };
+                Arc::new(redis_backend(options).await)
             }
         }
     }
@@ -71,6 +112,14 @@ macro_rules! for_each_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     super::$case($crate::BackendKind::Memory).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::BackendKind::Redis).await;
                 }
             )*
         }

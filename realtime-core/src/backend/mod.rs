@@ -15,6 +15,8 @@ use futures::stream::BoxStream;
 use crate::cursor::Cursor;
 
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
 

@@ -1,0 +1,173 @@
+//! Where channels live in Redis and how entries and live messages are encoded.
+//!
+//! Stream entries have the fields `data`, `event`, `channel` (in that order) and live
+//! messages are the JSON `{"data":<data>,"event":"..","channel":"..","id":".."}`: the
+//! formats of `@upstash/realtime` 1.1.0, so a server of either kind reads the other's.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::backend::{FeedItem, RawEntry};
+use crate::cursor::Cursor;
+
+/// The key prefix of [`KeyLayout::default`].
+pub const DEFAULT_KEY_PREFIX: &str = "realtime:";
+
+/// How channel names map to Redis stream keys and pub/sub channels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyLayout {
+    /// Streams and pub/sub channels are named `<prefix><channel>`, so a channel name chosen
+    /// by a client can never address another key. The default, with prefix `realtime:`.
+    Prefixed(String),
+    /// The channel name itself is the stream key and the pub/sub channel, as
+    /// `@upstash/realtime` does: choose it to share a database with a server of the
+    /// reference implementation. Any key of the database becomes readable as a channel
+    /// unless the app's authorization forbids it.
+    Reference,
+}
+
+impl Default for KeyLayout {
+    fn default() -> Self {
+        KeyLayout::Prefixed(DEFAULT_KEY_PREFIX.to_owned())
+    }
+}
+
+impl KeyLayout {
+    /// The stream key of `channel`.
+    pub fn stream_key(&self, channel: &str) -> String {
+        match self {
+            KeyLayout::Prefixed(prefix) => format!("{prefix}{channel}"),
+            KeyLayout::Reference => channel.to_owned(),
+        }
+    }
+
+    /// The pub/sub channel of `channel`.
+    pub fn pubsub_channel(&self, channel: &str) -> String {
+        self.stream_key(channel)
+    }
+
+    /// Whether entries may hold data written by the reference implementation, which
+    /// stores strings, numbers and booleans as bare text.
+    pub fn is_lenient(&self) -> bool {
+        matches!(self, KeyLayout::Reference)
+    }
+}
+
+/// The first part of the live message of an entry; the script appends the id and `"}`.
+///
+/// `data` is JSON text and is embedded as it is.
+pub(crate) fn published_prefix(channel: &str, event: &str, data: &str) -> String {
+    let event = serde_json::Value::from(event).to_string();
+    let channel = serde_json::Value::from(channel).to_string();
+    format!(r#"{{"data":{data},"event":{event},"channel":{channel},"id":""#)
+}
+
+/// A live message as read from pub/sub. System frames (`{"type":"ping",...}`) carry a
+/// `type` and no id.
+#[derive(Deserialize)]
+struct Published<'a> {
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    event: Option<String>,
+    id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// What a pub/sub payload means for a feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// A user event.
+    Entry(RawEntry),
+    /// A system frame of the reference (a keepalive ping): not an event, ignored.
+    System,
+    /// Something unreadable: the entry, if any, is in the stream; the feed resyncs.
+    Malformed(String),
+}
+
+impl Incoming {
+    pub(crate) fn into_feed_item(self) -> Option<FeedItem> {
+        match self {
+            Incoming::Entry(entry) => Some(FeedItem::Entry(entry)),
+            Incoming::System => None,
+            Incoming::Malformed(_) => Some(FeedItem::Resync),
+        }
+    }
+}
+
+/// Reads a pub/sub payload.
+pub(crate) fn parse_published(payload: &[u8]) -> Incoming {
+    let message: Published<'_> = match serde_json::from_slice(payload) {
+        Ok(message) => message,
+        Err(error) => return Incoming::Malformed(format!("not a JSON message: {error}")),
+    };
+    match message {
+        Published {
+            id: Some(id),
+            event: Some(event),
+            data,
+            ..
+        } => match id.parse::<Cursor>() {
+            Ok(id) => Incoming::Entry(RawEntry {
+                id,
+                event: Arc::from(event),
+                data: Arc::from(data.map_or("null", RawValue::get)),
+                lenient: false,
+            }),
+            Err(error) => Incoming::Malformed(error.to_string()),
+        },
+        Published { kind: Some(_), .. } => Incoming::System,
+        _ => Incoming::Malformed("a message without `id` and `event`".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixed_layout_keeps_client_names_under_the_prefix() {
+        let layout = KeyLayout::default();
+        assert_eq!(layout.stream_key("room-1"), "realtime:room-1");
+        assert_eq!(layout.pubsub_channel("room-1"), "realtime:room-1");
+        assert_eq!(KeyLayout::Reference.stream_key("room-1"), "room-1");
+    }
+
+    #[test]
+    fn published_messages_match_the_reference_bytes() {
+        let prefix = published_prefix("room-1", "chat.message", r#"{"text":"hi / \"you\""}"#);
+        let message = format!("{prefix}1732712345678-0\"}}");
+        assert_eq!(
+            message,
+            r#"{"data":{"text":"hi / \"you\""},"event":"chat.message","channel":"room-1","id":"1732712345678-0"}"#
+        );
+        let Incoming::Entry(entry) = parse_published(message.as_bytes()) else {
+            panic!("expected an entry");
+        };
+        assert_eq!(entry.id, Cursor::new(1_732_712_345_678, 0));
+        assert_eq!(&*entry.event, "chat.message");
+        assert_eq!(&*entry.data, r#"{"text":"hi / \"you\""}"#);
+    }
+
+    #[test]
+    fn pings_are_system_frames_and_garbage_is_malformed() {
+        assert_eq!(
+            parse_published(br#"{"type":"ping","timestamp":1732712345678}"#),
+            Incoming::System
+        );
+        assert!(matches!(
+            parse_published(b"not json"),
+            Incoming::Malformed(_)
+        ));
+        assert!(matches!(
+            parse_published(br#"{"event":"a"}"#),
+            Incoming::Malformed(_)
+        ));
+        assert!(matches!(
+            parse_published(br#"{"id":"x","event":"a","data":1}"#),
+            Incoming::Malformed(_)
+        ));
+    }
+}

@@ -1,0 +1,397 @@
+//! The one pub/sub connection of a Redis backend, shared by every channel and subscriber.
+//!
+//! A control task owns the connection: it SUBSCRIBEs a channel when its first feed opens
+//! and UNSUBSCRIBEs when its last feed closes, pings the connection, and when the
+//! connection is lost reconnects with back-off, resubscribes every channel and sends each
+//! feed a [`FeedItem::Resync`] so that readers catch up from the streams. A dispatcher task
+//! reads the connection's messages and routes them to the feeds of their channel.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use redis::aio::{PubSubSink, PubSubStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::layout::parse_published;
+use crate::backend::{BackendError, Feed, FeedItem};
+
+const BACKEND: &str = "redis";
+const MIN_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(15);
+
+/// A handle on the shared pub/sub connection; the control task stops when it is dropped.
+#[derive(Debug)]
+pub(super) struct PubSub {
+    control: mpsc::UnboundedSender<Control>,
+    next_id: AtomicU64,
+    capacity: usize,
+}
+
+enum Control {
+    Listen {
+        channel: String,
+        route: Route,
+        reply: oneshot::Sender<Result<(), BackendError>>,
+    },
+    Unlisten {
+        channel: String,
+        id: u64,
+    },
+    Lost {
+        generation: u64,
+    },
+}
+
+/// One feed's place in the routing table.
+struct Route {
+    id: u64,
+    sender: mpsc::Sender<FeedItem>,
+    /// A message could not be queued: the feed gets a `Resync` as soon as there is room.
+    lagged: bool,
+}
+
+impl Route {
+    fn deliver(&mut self, item: FeedItem) {
+        if self.lagged {
+            if self.sender.try_send(FeedItem::Resync).is_err() {
+                return;
+            }
+            self.lagged = false;
+        }
+        if self.sender.try_send(item).is_err() {
+            self.lagged = true;
+        }
+    }
+
+    /// Queues a `Resync` now if there is room, else before the next delivery.
+    fn resync(&mut self) {
+        self.lagged = self.sender.try_send(FeedItem::Resync).is_err();
+    }
+}
+
+type Routes = Arc<Mutex<HashMap<String, Vec<Route>>>>;
+
+fn lock(routes: &Routes) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
+    // Route updates are single inserts and removals: a poisoned lock is still consistent.
+    routes.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError {
+    BackendError::with_source(BACKEND, message, source)
+}
+
+impl PubSub {
+    pub(super) fn start(client: redis::Client, connect_timeout: Duration, capacity: usize) -> Self {
+        let (control, commands) = mpsc::unbounded_channel();
+        let task = ControlTask {
+            client,
+            connect_timeout,
+            routes: Routes::default(),
+            link: None,
+            generation: 0,
+            control: control.downgrade(),
+            backoff: MIN_BACKOFF,
+            retry_at: None,
+        };
+        tokio::spawn(task.run(commands));
+        Self {
+            control,
+            next_id: AtomicU64::new(0),
+            capacity: capacity.max(2),
+        }
+    }
+
+    /// Opens a feed of the pub/sub channel `channel`; live when this returns.
+    pub(super) async fn listen(&self, channel: String) -> Result<Feed, BackendError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(self.capacity);
+        let (reply, answer) = oneshot::channel();
+        let route = Route {
+            id,
+            sender,
+            lagged: false,
+        };
+        let stopped = || BackendError::new(BACKEND, "the pub/sub task has stopped");
+        self.control
+            .send(Control::Listen {
+                channel: channel.clone(),
+                route,
+                reply,
+            })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())??;
+        let guard = FeedGuard {
+            control: self.control.clone(),
+            channel,
+            id,
+        };
+        Ok(
+            futures::stream::unfold((receiver, guard), |(mut receiver, guard)| async move {
+                let item = receiver.recv().await?;
+                Some((item, (receiver, guard)))
+            })
+            .boxed(),
+        )
+    }
+}
+
+/// Closes a feed's route when the feed is dropped.
+struct FeedGuard {
+    control: mpsc::UnboundedSender<Control>,
+    channel: String,
+    id: u64,
+}
+
+impl Drop for FeedGuard {
+    fn drop(&mut self) {
+        let _stopped_is_fine = self.control.send(Control::Unlisten {
+            channel: std::mem::take(&mut self.channel),
+            id: self.id,
+        });
+    }
+}
+
+/// The live connection: its sink and the dispatcher reading it.
+struct Link {
+    sink: PubSubSink,
+    dispatcher: AbortHandle,
+    generation: u64,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.dispatcher.abort();
+    }
+}
+
+struct ControlTask {
+    client: redis::Client,
+    connect_timeout: Duration,
+    routes: Routes,
+    link: Option<Link>,
+    generation: u64,
+    control: mpsc::WeakUnboundedSender<Control>,
+    backoff: Duration,
+    /// When to try reconnecting; `None` while connected or idle.
+    retry_at: Option<Instant>,
+}
+
+impl ControlTask {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Control>) {
+        let mut ping_at = Instant::now() + PING_EVERY;
+        loop {
+            let retry_at = self.retry_at;
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(retry_at.unwrap_or(ping_at)), if retry_at.is_some() => {
+                    self.reconnect().await;
+                }
+                () = sleep_until(ping_at), if retry_at.is_none() => {
+                    ping_at = Instant::now() + PING_EVERY;
+                    self.ping().await;
+                }
+            }
+        }
+        tracing::debug!("redis pub/sub task stopped");
+    }
+
+    async fn handle(&mut self, command: Control) {
+        match command {
+            Control::Listen {
+                channel,
+                route,
+                reply,
+            } => {
+                let result = self.listen(channel, route).await;
+                let _caller_gone_is_fine = reply.send(result);
+            }
+            Control::Unlisten { channel, id } => self.unlisten(&channel, id).await,
+            Control::Lost { generation } => {
+                if self
+                    .link
+                    .as_ref()
+                    .is_some_and(|link| link.generation == generation)
+                {
+                    tracing::warn!("redis pub/sub connection lost; reconnecting");
+                    self.lose_link();
+                }
+            }
+        }
+    }
+
+    async fn listen(&mut self, channel: String, route: Route) -> Result<(), BackendError> {
+        if self.link.is_none() {
+            // Connect now rather than after the back-off: a caller is waiting.
+            self.reconnect().await;
+        }
+        if self.link.is_none() {
+            return Err(BackendError::new(
+                BACKEND,
+                "the pub/sub connection to Redis is down (reconnecting in the background)",
+            ));
+        }
+        let id = route.id;
+        let first_of_channel = {
+            let mut routes = lock(&self.routes);
+            let list = routes.entry(channel.clone()).or_default();
+            list.push(route);
+            list.len() == 1
+        };
+        let Some(link) = self.link.as_mut().filter(|_| first_of_channel) else {
+            return Ok(());
+        };
+        let failure = match timeout(self.connect_timeout, link.sink.subscribe(&channel)).await {
+            Ok(Ok(())) => {
+                tracing::debug!(channel, "redis SUBSCRIBE");
+                return Ok(());
+            }
+            Ok(Err(source)) => error(format!("SUBSCRIBE {channel} failed"), source),
+            Err(_) => BackendError::new(BACKEND, format!("SUBSCRIBE {channel} timed out")),
+        };
+        self.remove_route(&channel, id);
+        self.lose_link();
+        Err(failure)
+    }
+
+    /// Removes a route; returns whether its channel has no route left.
+    fn remove_route(&self, channel: &str, id: u64) -> bool {
+        let mut routes = lock(&self.routes);
+        let Some(list) = routes.get_mut(channel) else {
+            return false;
+        };
+        list.retain(|route| route.id != id);
+        let now_empty = list.is_empty();
+        if now_empty {
+            routes.remove(channel);
+        }
+        now_empty
+    }
+
+    async fn unlisten(&mut self, channel: &str, id: u64) {
+        if !self.remove_route(channel, id) {
+            return;
+        }
+        if let Some(link) = &mut self.link {
+            match timeout(self.connect_timeout, link.sink.unsubscribe(channel)).await {
+                Ok(Ok(())) => tracing::debug!(channel, "redis UNSUBSCRIBE"),
+                // A lost connection is noticed by the dispatcher; nothing to undo here.
+                Ok(Err(error)) => tracing::debug!(channel, %error, "redis UNSUBSCRIBE failed"),
+                Err(_) => tracing::debug!(channel, "redis UNSUBSCRIBE timed out"),
+            }
+        }
+    }
+
+    fn lose_link(&mut self) {
+        self.link = None;
+        self.backoff = MIN_BACKOFF;
+        self.retry_at = Some(Instant::now());
+    }
+
+    async fn ping(&mut self) {
+        let Some(link) = &mut self.link else { return };
+        let alive = matches!(
+            timeout(self.connect_timeout, link.sink.ping::<redis::Value>()).await,
+            Ok(Ok(_))
+        );
+        if !alive {
+            tracing::warn!("redis pub/sub connection does not answer PING; reconnecting");
+            self.lose_link();
+        }
+    }
+
+    /// Connects, resubscribes every channel, and tells every feed to resync.
+    async fn reconnect(&mut self) {
+        self.link = None;
+        match self.connect().await {
+            Ok(link) => {
+                self.link = Some(link);
+                self.retry_at = None;
+                self.backoff = MIN_BACKOFF;
+                let mut routes = lock(&self.routes);
+                for route in routes.values_mut().flatten() {
+                    route.resync();
+                }
+                tracing::info!(channels = routes.len(), "redis pub/sub connected");
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?self.backoff, "redis pub/sub connection failed");
+                self.retry_at = Some(Instant::now() + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<Link, BackendError> {
+        let connect = async {
+            let pubsub = self
+                .client
+                .get_async_pubsub()
+                .await
+                .map_err(|source| error("cannot open the pub/sub connection", source))?;
+            let (mut sink, stream) = pubsub.split();
+            let channels: Vec<String> = lock(&self.routes).keys().cloned().collect();
+            if !channels.is_empty() {
+                sink.subscribe(&channels)
+                    .await
+                    .map_err(|source| error("cannot resubscribe", source))?;
+            }
+            Ok::<_, BackendError>((sink, stream))
+        };
+        let (sink, stream) = timeout(self.connect_timeout, connect)
+            .await
+            .map_err(|_| BackendError::new(BACKEND, "connecting pub/sub timed out"))??;
+        self.generation += 1;
+        let dispatcher = tokio::spawn(dispatch(
+            stream,
+            Arc::clone(&self.routes),
+            self.control.clone(),
+            self.generation,
+        ))
+        .abort_handle();
+        Ok(Link {
+            sink,
+            dispatcher,
+            generation: self.generation,
+        })
+    }
+}
+
+/// Routes the connection's messages to the feeds of their channel until it closes.
+async fn dispatch(
+    mut stream: PubSubStream,
+    routes: Routes,
+    control: mpsc::WeakUnboundedSender<Control>,
+    generation: u64,
+) {
+    while let Some(message) = stream.next().await {
+        let channel = message.get_channel_name();
+        let incoming = parse_published(message.get_payload_bytes());
+        if let super::layout::Incoming::Malformed(reason) = &incoming {
+            tracing::warn!(
+                channel,
+                reason,
+                "unreadable pub/sub message; feeds will resync from the stream"
+            );
+        }
+        let Some(item) = incoming.into_feed_item() else {
+            continue;
+        };
+        if let Some(list) = lock(&routes).get_mut(channel) {
+            for route in list {
+                route.deliver(item.clone());
+            }
+        }
+    }
+    if let Some(control) = control.upgrade() {
+        let _stopped_is_fine = control.send(Control::Lost { generation });
+    }
+}
