@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: the test event set and the backends that the
 //! semantic suite runs against.
 
+#![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -124,4 +126,84 @@ macro_rules! for_each_backend {
             )*
         }
     };
+}
+
+/// A redis-server of a test's own, on a free port, that the test may kill and restart
+/// (the shared Redis is never stopped). Killed when dropped.
+#[derive(Debug)]
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts a server on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        let mut server = Self { port, child: None };
+        server.restart().await;
+        server
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server at once (no shutdown, nothing persisted).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// (Re)starts the server on the same port and waits until it answers.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for this test");
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).expect("a valid URL");
+        for _ in 0..100 {
+            if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
+                if redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server on port {} did not start", self.port);
+    }
+
+    /// A plain connection for raw commands.
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        raw_connection(&self.url()).await
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A plain connection to `url` for raw commands.
+pub async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("a valid URL")
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|error| panic!("Redis at {url}: {error}"))
 }
