@@ -258,6 +258,16 @@ async fn since_a_bare_millisecond_replays_what_came_later(kind: BackendKind) {
     // A position that was never stored is fine for `since`.
     let mut everything = room.subscribe_all().since(Cursor::new(1, 7)).await.unwrap();
     assert_eq!(ticks(&take(&mut everything, 3).await), [0, 1, 2]);
+    // A position in the future (a client clock ahead of the server's) still gets every
+    // live event.
+    let mut ahead = room
+        .subscribe_all()
+        .since(first.ms() + 3_600_000)
+        .await
+        .unwrap();
+    room.emit(&tick(3)).await.unwrap();
+    assert_eq!(ticks(&take(&mut ahead, 1).await), [3]);
+    assert_quiet(&mut ahead).await;
 }
 
 async fn with_history_then_live_has_no_gap_and_no_duplicate_under_load(kind: BackendKind) {

@@ -250,7 +250,9 @@ impl<E: Events> Follower<E> {
                 follower.read_page().await?;
             }
             Start::Since(position) => {
-                follower.last = Some(position.as_start());
+                // A position past the channel's newest entry (a browser clock ahead of the
+                // server's) must not hide the live events that come before it.
+                follower.last = follower.last.map(|newest| newest.min(position.as_start()));
                 follower.read_page().await?;
             }
         }
