@@ -143,5 +143,4 @@ impl<'a> Variant<'a> {
             name,
         }
     }
-
 }

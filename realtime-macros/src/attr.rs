@@ -17,6 +17,8 @@ use crate::valid::Errors;
 pub(crate) struct EnumAttrs {
     pub(crate) namespace: Option<LitStr>,
     pub(crate) rename_all: Option<RenameRule>,
+    /// Whether an `#[events(...)]` attribute failed to parse (already reported).
+    pub(crate) invalid: bool,
 }
 
 /// How a variant ident becomes the last segment of a derived event name.
@@ -79,13 +81,15 @@ impl RenameRule {
     }
 }
 
-const EVENTS_USAGE: &str = "write #[events(namespace = \"app\")] and/or #[events(rename_all = \"camelCase\")]";
+const EVENTS_USAGE: &str =
+    "write #[events(namespace = \"app\")] and/or #[events(rename_all = \"camelCase\")]";
 
 /// Reads every `#[events(...)]` attribute of the enum.
 pub(crate) fn enum_attrs(attrs: &[Attribute], errors: &mut Errors) -> EnumAttrs {
     let mut out = EnumAttrs::default();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("events")) {
         if !matches!(attr.meta, Meta::List(_)) {
+            out.invalid = true;
             errors.push(syn::Error::new_spanned(
                 attr,
                 format!("#[events] needs arguments; {EVENTS_USAGE}"),
@@ -118,6 +122,7 @@ pub(crate) fn enum_attrs(attrs: &[Attribute], errors: &mut Errors) -> EnumAttrs 
             }
         });
         if let Err(error) = result {
+            out.invalid = true;
             errors.push(error);
         }
     }
@@ -137,10 +142,11 @@ pub(crate) struct VariantAttrs {
     pub(crate) schema: Vec<Attribute>,
     /// Whether a variant-level `#[schemars(rename = ...)]` names the data's schema.
     pub(crate) schema_renamed: bool,
+    /// Whether the `#[event(...)]` attribute failed to parse (already reported).
+    pub(crate) invalid: bool,
 }
 
-const EVENT_USAGE: &str =
-    "write #[event(\"namespace.name\")] to name the event or #[event(flatten)] to include the events of another #[derive(Events)] enum";
+const EVENT_USAGE: &str = "write #[event(\"namespace.name\")] to name the event or #[event(flatten)] to include the events of another #[derive(Events)] enum";
 
 /// Reads the attributes of a variant.
 pub(crate) fn variant_attrs(attrs: &[Attribute], errors: &mut Errors) -> VariantAttrs {
@@ -158,14 +164,14 @@ pub(crate) fn variant_attrs(attrs: &[Attribute], errors: &mut Errors) -> Variant
             }
             seen_event = true;
             if let Err(error) = event_attr(attr, &mut out) {
+                out.invalid = true;
                 errors.push(error);
             }
         } else if path.is_ident("serde") {
             if let Err(error) = variant_serde_attr(attr, &mut out) {
                 errors.push(error);
             }
-        } else if path.is_ident("schemars") || path.is_ident("validate") || path.is_ident("garde")
-        {
+        } else if path.is_ident("schemars") || path.is_ident("validate") || path.is_ident("garde") {
             if path.is_ident("schemars") && has_key(attr, "rename") {
                 out.schema_renamed = true;
             }
@@ -208,7 +214,10 @@ fn event_attr(attr: &Attribute, out: &mut VariantAttrs) -> syn::Result<()> {
                     ));
                 }
                 if out.flatten.is_some() {
-                    return Err(syn::Error::new(ident.span(), "duplicate `flatten`; keep one"));
+                    return Err(syn::Error::new(
+                        ident.span(),
+                        "duplicate `flatten`; keep one",
+                    ));
                 }
                 if out.name.is_some() {
                     return Err(flatten_and_name(ident.span()));
@@ -276,8 +285,7 @@ fn variant_serde_attr(attr: &Attribute, out: &mut VariantAttrs) -> syn::Result<(
 /// Whether a list attribute contains `key` or `key = ...` at its top level.
 fn has_key(attr: &Attribute, key: &str) -> bool {
     attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-        .map(|metas| metas.iter().any(|meta| meta.path().is_ident(key)))
-        .unwrap_or(false)
+        .is_ok_and(|metas| metas.iter().any(|meta| meta.path().is_ident(key)))
 }
 
 /// Whether an attribute is one a field of a struct-like variant keeps on the owned mirror.
@@ -304,7 +312,13 @@ pub(crate) fn doc(attrs: &[Attribute]) -> Option<String> {
         if let Meta::NameValue(name_value) = &attr.meta {
             if let Expr::Lit(expr) = &name_value.value {
                 if let Lit::Str(lit) = &expr.lit {
-                    lines.extend(lit.value().lines().map(|line| line.trim().to_owned()));
+                    let value = lit.value();
+                    if value.trim().is_empty() {
+                        // `///` alone: a paragraph break (`"".lines()` would drop it).
+                        lines.push(String::new());
+                    } else {
+                        lines.extend(value.lines().map(|line| line.trim().to_owned()));
+                    }
                 }
             }
         }
@@ -312,4 +326,30 @@ pub(crate) fn doc(attrs: &[Attribute]) -> Option<String> {
     let start = lines.iter().position(|line| !line.is_empty())?;
     let end = lines.iter().rposition(|line| !line.is_empty())?;
     Some(lines[start..=end].join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RenameRule;
+
+    #[test]
+    fn rename_rules_match_serde_spelling() {
+        let cases = [
+            ("camelCase", "httpRequestSent"),
+            ("snake_case", "http_request_sent"),
+            ("kebab-case", "http-request-sent"),
+            ("PascalCase", "HttpRequestSent"),
+            ("SCREAMING_SNAKE_CASE", "HTTP_REQUEST_SENT"),
+            ("SCREAMING-KEBAB-CASE", "HTTP-REQUEST-SENT"),
+            ("lowercase", "httprequestsent"),
+            ("UPPERCASE", "HTTPREQUESTSENT"),
+        ];
+        for (rule, expected) in cases {
+            let lit = syn::LitStr::new(rule, proc_macro2::Span::call_site());
+            let rule = RenameRule::from_lit(&lit).unwrap();
+            assert_eq!(rule.apply("HttpRequestSent"), expected);
+        }
+        let unknown = syn::LitStr::new("Title Case", proc_macro2::Span::call_site());
+        assert!(RenameRule::from_lit(&unknown).is_err());
+    }
 }

@@ -175,9 +175,9 @@ fn expand(input: &Input<'_>) -> TokenStream {
             impl ::realtime_core::Events for #ident {
                 type Kind = #kind;
 
-                const TYPE_NAME: &'static str = #type_name;
+                const TYPE_NAME: &'static ::core::primitive::str = #type_name;
 
-                const NAMES: &'static [&'static str] = #names;
+                const NAMES: &'static [&'static ::core::primitive::str] = #names;
 
                 fn kind(&self) -> #kind {
                     match self {
@@ -197,7 +197,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 }
 
                 fn from_data(
-                    #event: &str,
+                    #event: &::core::primitive::str,
                     #data: ::realtime_core::__private::serde_json::Value,
                 ) -> ::core::result::Result<Self, ::realtime_core::DecodeError> {
                     let ::core::option::Option::Some(#value) =

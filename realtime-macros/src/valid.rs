@@ -24,7 +24,8 @@ impl Errors {
     }
 }
 
-const NAME_RULE: &str = "one or more segments of letters, digits, `_` or `-` joined by `.`, e.g. \"chat.message\"";
+const NAME_RULE: &str =
+    "one or more segments of letters, digits, `_` or `-` joined by `.`, e.g. \"chat.message\"";
 
 /// What is wrong with an event name or namespace, if anything.
 pub(crate) fn grammar_error(name: &str) -> Option<String> {
@@ -91,7 +92,12 @@ pub(crate) fn validate(input: &Input<'_>, errors: &mut Errors) {
     validate_distinct(input, errors);
 }
 
-fn validate_variant(input: &Input<'_>, variant: &Variant<'_>, namespace_ok: bool, errors: &mut Errors) {
+fn validate_variant(
+    input: &Input<'_>,
+    variant: &Variant<'_>,
+    namespace_ok: bool,
+    errors: &mut Errors,
+) {
     if let Some((eq, expr)) = &variant.original.discriminant {
         let mut tokens = eq.to_token_stream();
         expr.to_tokens(&mut tokens);
@@ -116,7 +122,11 @@ fn validate_variant(input: &Input<'_>, variant: &Variant<'_>, namespace_ok: bool
             errors.push(syn::Error::new(fields.paren_token.span.join(), message));
         }
         Form::Newtype(field) | Form::Flatten(field) => {
-            if let Some(attr) = field.attrs.iter().find(|attr| attr::is_data_behaviour_attr(attr)) {
+            if let Some(attr) = field
+                .attrs
+                .iter()
+                .find(|attr| attr::is_data_behaviour_attr(attr))
+            {
                 errors.push(syn::Error::new_spanned(
                     attr,
                     format!(
@@ -184,6 +194,8 @@ fn validate_variant(input: &Input<'_>, variant: &Variant<'_>, namespace_ok: bool
             }
         }
         Some(_) => {}
+        // The attribute that should have named it is already reported.
+        None if variant.attrs.invalid || input.attrs.invalid => {}
         None => errors.push(syn::Error::new(
             variant.ident.span(),
             format!(
@@ -204,7 +216,9 @@ fn validate_distinct(input: &Input<'_>, errors: &mut Errors) {
     for (later_index, later) in named.iter().enumerate() {
         let Some(name) = &later.name else { continue };
         for earlier in &named[..later_index] {
-            let Some(earlier_name) = &earlier.name else { continue };
+            let Some(earlier_name) = &earlier.name else {
+                continue;
+            };
             let message = if earlier_name.value == name.value {
                 format!(
                     "event name \"{}\" is already used by variant `{}`; give each event its own name with #[event(\"namespace.name\")]",
@@ -212,13 +226,17 @@ fn validate_distinct(input: &Input<'_>, errors: &mut Errors) {
                 )
             } else if is_namespace_of(&name.value, &earlier_name.value) {
                 format!(
-                    "event name \"{}\" is also the namespace of \"{}\" (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. \"{}.created\"",
+                    "event name \"{}\" is also the namespace of \"{}\" (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. move this event into the namespace as \"{}.<name>\"",
                     name.value, earlier_name.value, earlier.ident, name.value
                 )
             } else if is_namespace_of(&earlier_name.value, &name.value) {
                 format!(
-                    "event name \"{}\" is inside \"{}\", which is already an event (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. \"{}.created\"",
-                    name.value, earlier_name.value, earlier.ident, earlier_name.value
+                    "event name \"{}\" is inside \"{}\", which is already an event (variant `{}`); a name cannot be both an event and a namespace, rename one of them, e.g. move `{}` into the namespace as \"{}.<name>\"",
+                    name.value,
+                    earlier_name.value,
+                    earlier.ident,
+                    earlier.ident,
+                    earlier_name.value
                 )
             } else {
                 continue;
@@ -235,4 +253,37 @@ fn find_self(tokens: TokenStream) -> Option<Span> {
         TokenTree::Group(group) => find_self(group.stream()),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{grammar_error, is_namespace_of};
+
+    #[test]
+    fn grammar_accepts_dotted_segments_of_letters_digits_underscore_and_dash() {
+        for name in ["a", "chat.message", "a_b.c-d.E9", "x.y.z.w"] {
+            assert_eq!(grammar_error(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn grammar_names_the_problem() {
+        assert_eq!(grammar_error("").as_deref(), Some("it is empty"));
+        assert_eq!(grammar_error(".a").as_deref(), Some("it starts with `.`"));
+        assert_eq!(grammar_error("a.").as_deref(), Some("it ends with `.`"));
+        assert_eq!(
+            grammar_error("a..b").as_deref(),
+            Some("it has an empty segment (`..`)")
+        );
+        assert_eq!(grammar_error("a b").as_deref(), Some("` ` is not allowed"));
+        assert_eq!(grammar_error("a/b").as_deref(), Some("`/` is not allowed"));
+        assert_eq!(grammar_error("café").as_deref(), Some("`é` is not allowed"));
+    }
+
+    #[test]
+    fn namespace_needs_a_dot_boundary() {
+        assert!(is_namespace_of("a.b", "a.b.c"));
+        assert!(!is_namespace_of("a.b", "a.bc"));
+        assert!(!is_namespace_of("a.b", "a.b"));
+    }
 }

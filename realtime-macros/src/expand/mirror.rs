@@ -61,13 +61,13 @@ pub(crate) fn mirror(input: &Input<'_>, variant: &Variant<'_>, fields: &[&Field]
         .iter()
         .enumerate()
         .map(|(index, field)| {
-            let prefix = format!("__realtime_{}_{}", owned, index);
+            let prefix = format!("__realtime_{owned}_{index}");
             let attrs = borrowed_attrs(field, &prefix, &mut helpers);
             let (ident, ty) = (&field.ident, &field.ty);
-            quote!(#(#attrs)* #ident: &'__a #ty)
+            quote!(#(#attrs)* #ident: &'__data #ty)
         })
         .collect();
-    let lifetime = (!fields.is_empty()).then(|| quote!(<'__a>));
+    let lifetime = (!fields.is_empty()).then(|| quote!(<'__data>));
 
     let items = quote! {
         #[derive(
@@ -134,7 +134,11 @@ fn borrowed_meta(
     prefix: &str,
     helpers: &mut Vec<TokenStream>,
 ) -> Option<TokenStream> {
-    let key = meta.path().get_ident().map(Ident::to_string).unwrap_or_default();
+    let key = meta
+        .path()
+        .get_ident()
+        .map(Ident::to_string)
+        .unwrap_or_default();
     match key.as_str() {
         // Deserialize-only: the borrowed mirror only serializes.
         "default" | "deserialize_with" | "alias" | "borrow" => return None,
@@ -157,7 +161,7 @@ fn borrowed_meta(
         "skip_serializing_if" => {
             helpers.push(quote! {
                 #[allow(non_snake_case)]
-                fn #helper(#value: &&#ty) -> bool {
+                fn #helper(#value: &&#ty) -> ::core::primitive::bool {
                     #path(*#value)
                 }
             });

@@ -1,0 +1,6 @@
+use realtime_core::Events;
+
+#[derive(Events, Clone)]
+enum AppEvent {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use realtime_core::Events;
+
+#[derive(Events, Clone)]
+struct AppEvent {
+    text: String,
+}
+
+fn main() {}
