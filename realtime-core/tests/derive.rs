@@ -1010,3 +1010,32 @@ fn deprecated_and_cfg_removed_variants_compile_cleanly() {
         partial
     );
 }
+
+#[derive(Events, Clone, Debug, PartialEq)]
+enum Validated {
+    #[event("form.sent")]
+    Sent {
+        #[validate(length(min = 1, max = 40))]
+        title: String,
+        #[garde(range(min = 1, max = 10))]
+        count: u8,
+    },
+}
+
+#[test]
+fn validate_and_garde_field_attributes_reach_the_schema() {
+    let schema = Validated::schema();
+    let sent = &schema.definitions["ValidatedSent"]["properties"];
+    assert_eq!(sent["title"]["minLength"], 1);
+    assert_eq!(sent["title"]["maxLength"], 40);
+    assert_eq!(sent["count"]["minimum"], 1);
+    assert_eq!(sent["count"]["maximum"], 10);
+    let event = Validated::Sent {
+        title: "t".into(),
+        count: 2,
+    };
+    assert_eq!(
+        Validated::from_data("form.sent", event.to_data().unwrap()).unwrap(),
+        event
+    );
+}

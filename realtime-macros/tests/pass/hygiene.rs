@@ -32,6 +32,14 @@ pub mod app {
         text.is_empty()
     }
 
+    /// Writes a number as text.
+    fn as_text<S: ::realtime_core::__private::serde::Serializer>(
+        level: &u8,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(level)
+    }
+
     /// The events.
     #[derive(Events, Clone, Debug, PartialEq)]
     #[events(namespace = "app")]
@@ -47,6 +55,9 @@ pub mod app {
             /// The nickname.
             #[serde(default, skip_serializing_if = "is_empty")]
             nick: ::std::string::String,
+            /// Serialized by a function: schemars then names `serde::Serialize` itself.
+            #[serde(default, serialize_with = "as_text")]
+            level: u8,
         },
         /// Billing.
         #[event(flatten)]
@@ -76,10 +87,12 @@ fn main() {
     let event = app::AppEvent::Joined {
         id: "u1".to_owned(),
         nick: String::new(),
+        level: 0,
     };
     let data = event.to_data().unwrap();
-    assert_eq!(data, serde_json::json!({ "id": "u1" }));
-    assert_eq!(app::AppEvent::from_data("app.joined", data).unwrap(), event);
+    assert_eq!(data, serde_json::json!({ "id": "u1", "level": "0" }));
+    let back = app::AppEvent::from_data("app.joined", serde_json::json!({ "id": "u1" }));
+    assert_eq!(back.unwrap(), event);
     assert_eq!(
         app::AppEventKind::ALL.last().map(|kind| kind.name()),
         Some("billing.invoice_paid")
