@@ -51,6 +51,16 @@ impl Cursor {
         self.seq
     }
 
+    /// The cursor just before this one (`None` for `0-0`): as an exclusive start, it
+    /// includes this cursor.
+    pub const fn predecessor(self) -> Option<Cursor> {
+        match (self.ms, self.seq) {
+            (0, 0) => None,
+            (ms, 0) => Some(Cursor::new(ms - 1, u64::MAX)),
+            (ms, seq) => Some(Cursor::new(ms, seq - 1)),
+        }
+    }
+
     /// The id of the entry appended after `last` at time `now_ms`: `now_ms-0` when the clock
     /// moved past `last`, else `last` with the next sequence number (as Redis `XADD *` does).
     pub const fn next(last: Option<Cursor>, now_ms: u64) -> Cursor {
@@ -282,6 +292,24 @@ mod tests {
                 prop_assert!(next > last);
             }
             prop_assert!(next >= now);
+        }
+
+        #[test]
+        fn predecessor_is_the_largest_smaller_cursor(ms: u64, seq: u64) {
+            let cursor = Cursor::new(ms, seq);
+            match cursor.predecessor() {
+                None => prop_assert_eq!(cursor, Cursor::MIN),
+                Some(before) => {
+                    prop_assert!(before < cursor);
+                    // Nothing lies between: the successor of `before` is `cursor`.
+                    let successor = if before.seq() == u64::MAX {
+                        Cursor::new(before.ms() + 1, 0)
+                    } else {
+                        Cursor::new(before.ms(), before.seq() + 1)
+                    };
+                    prop_assert_eq!(successor, cursor);
+                }
+            }
         }
 
         #[test]

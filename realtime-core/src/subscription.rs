@@ -103,6 +103,7 @@ impl<E: Events> SubscribeBuilder<E> {
     pub async fn deliveries(self) -> Result<Deliveries<E>> {
         let follower = Follower::start(self).await?;
         Ok(Deliveries {
+            start: follower.start,
             inner: follower.into_stream().boxed(),
         })
     }
@@ -159,7 +160,16 @@ impl<E> Stream for Subscription<E> {
 
 /// Like [`Subscription`], but yields the shared [`Delivery`] of each message.
 pub struct Deliveries<E> {
+    start: Option<Cursor>,
     inner: BoxStream<'static, Arc<Delivery<E>>>,
+}
+
+impl<E> Deliveries<E> {
+    /// Where delivery began: every entry after this id is delivered (none when the
+    /// channel was empty). A client that reconnects with it misses nothing.
+    pub fn start(&self) -> Option<Cursor> {
+        self.start
+    }
 }
 
 impl<E> std::fmt::Debug for Deliveries<E> {
@@ -192,6 +202,8 @@ struct Follower<E: Events> {
     pending: VecDeque<Arc<Delivery<E>>>,
     /// Whether history after `last` must be read before the live broadcast.
     behind: bool,
+    /// `last` before the replay: where delivery began.
+    start: Option<Cursor>,
 }
 
 impl<E: Events> Follower<E> {
@@ -223,15 +235,20 @@ impl<E: Events> Follower<E> {
             last: registration.last,
             pending: VecDeque::new(),
             behind: false,
+            start: None,
         };
         match start {
-            Start::Live => {}
+            Start::Live => follower.start = follower.last,
             Start::Newest(limit) => {
                 let entries = follower
                     .backend
                     .read(&follower.channel, ReadRange::newest(limit))
                     .await?;
                 let newest = entries.last().map(|entry| entry.id);
+                follower.start = match entries.first() {
+                    Some(oldest) => oldest.id.predecessor(),
+                    None => follower.last,
+                };
                 follower.queue(&entries);
                 follower.last = follower.last.max(newest);
             }
@@ -247,12 +264,14 @@ impl<E: Events> Follower<E> {
                     });
                 }
                 follower.last = Some(cursor);
+                follower.start = follower.last;
                 follower.read_page().await?;
             }
             Start::Since(position) => {
                 // A position past the channel's newest entry (a browser clock ahead of the
                 // server's) must not hide the live events that come before it.
                 follower.last = follower.last.map(|newest| newest.min(position.as_start()));
+                follower.start = follower.last;
                 follower.read_page().await?;
             }
         }
