@@ -1,1 +1,57 @@
-//! The SSE endpoint for browsers (wire-compatible with @upstash/realtime): issue 4.
+//! The HTTP side of realtime-core: an axum endpoint that streams events to browsers over
+//! Server-Sent Events, speaking the wire protocol of `@upstash/realtime` 1.1.0, so its
+//! unmodified browser client (`RealtimeProvider`, `useRealtime`) works against a Rust
+//! server by pointing `api.url` at it.
+//!
+//! ```no_run
+//! use realtime_axum::RealtimeSse;
+//! use realtime_core::{Events, Realtime};
+//!
+//! #[derive(Events, Clone, Debug, PartialEq)]
+//! enum AppEvent {
+//!     #[event("notification.alert")]
+//!     Alert(String),
+//! }
+//!
+//! # #[tokio::main] async fn main() -> std::io::Result<()> {
+//! let rt = Realtime::<AppEvent>::memory();
+//! let sse = RealtimeSse::new(rt.clone());
+//! let app = sse.router("/api/realtime");
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app)
+//!     .with_graceful_shutdown(async move {
+//!         let _ = tokio::signal::ctrl_c().await;
+//!         sse.shutdown(); // open streams get `reconnect`, then end
+//!     })
+//!     .await
+//! # }
+//! ```
+//!
+//! What a connection gets (`GET /api/realtime?channel=a&channel=b&last_ack_a=<id>`):
+//! one `connected` frame per channel once its subscription is live, then the events stored
+//! after each channel's `last_ack_` (an id or a bare millisecond), then live events, every
+//! one exactly once and in order per channel, with a `ping` frame every
+//! [`keepalive`](SseConfig::keepalive). Frames are `data: <json>\n\n`; each event's frame is
+//! encoded once per process and shared by every connection on its channel.
+//!
+//! Refusals happen before the stream starts, as JSON `{ "error": "..." }`: 400 for a bad
+//! channel name, too many channels or a malformed `last_ack_`; the authorization hook's own
+//! response (e.g. 401/403); 503 past [`max_streams`](SseConfig::max_streams), while shutting
+//! down, or when storage is unreachable as the stream opens (a client retries). Once a
+//! stream is open, a storage outage is invisible to the client: the server resubscribes and
+//! catches up from history, and the client receives what it missed.
+
+mod auth;
+mod emit;
+mod endpoint;
+mod error;
+mod frame;
+mod query;
+mod stream;
+
+pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels};
+pub use emit::{DEFAULT_EMIT_BODY_LIMIT, EmitConfig};
+pub use endpoint::{AllowOrigin, RealtimeSse, RealtimeSseBuilder, SseConfig};
+pub use error::RequestError;
+pub use frame::{SseFrame, event_frame};
+pub use query::{ChannelRequest, parse_query};

@@ -3,6 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
 
+pub mod sse;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -1,0 +1,121 @@
+//! The query of an SSE request: `?channel=<c1>&channel=<c2>&last_ack_<c1>=<v1>...`.
+
+use realtime_core::channel::check_channel_name;
+use realtime_core::{DEFAULT_CHANNEL, Position};
+
+use crate::error::RequestError;
+
+/// One requested channel and where its client left off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRequest {
+    /// The channel name (decoded).
+    pub name: String,
+    /// The client's `last_ack_<channel>`: replay strictly after it. `None`: live only.
+    pub last_ack: Option<Position>,
+}
+
+/// Reads the channels and cursors of an SSE request.
+///
+/// No `channel` parameter means `default`; repeated channels count once, in first-seen
+/// order; `last_ack_` keys of channels that were not requested are ignored.
+///
+/// # Errors
+/// A [`RequestError`] (a 400) for a malformed channel name, too many channels or a
+/// malformed `last_ack_` value, saying which and what is expected.
+pub fn parse_query(query: &str, max_channels: usize) -> Result<Vec<ChannelRequest>, RequestError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut acks: Vec<(String, String)> = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key == "channel" {
+            if !names.iter().any(|name| *name == value) {
+                if names.len() == max_channels {
+                    return Err(RequestError::bad_request(format!(
+                        "too many channels: at most {max_channels} per connection"
+                    )));
+                }
+                names.push(value.into_owned());
+            }
+        } else if let Some(channel) = key.strip_prefix("last_ack_") {
+            acks.push((channel.to_owned(), value.into_owned()));
+        }
+    }
+    if names.is_empty() {
+        names.push(DEFAULT_CHANNEL.to_owned());
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            check_channel_name(&name)
+                .map_err(|error| RequestError::bad_request(error.to_string()))?;
+            let last_ack = acks
+                .iter()
+                .rev()
+                .find(|(channel, _)| *channel == name)
+                .map(|(_, value)| {
+                    value.parse::<Position>().map_err(|error| {
+                        RequestError::bad_request(format!("`last_ack_{name}`: {error}"))
+                    })
+                })
+                .transpose()?;
+            Ok(ChannelRequest { name, last_ack })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use realtime_core::Cursor;
+
+    #[test]
+    fn no_channel_means_default_live() {
+        assert_eq!(
+            parse_query("", 8).unwrap(),
+            [ChannelRequest {
+                name: "default".into(),
+                last_ack: None
+            }]
+        );
+    }
+
+    #[test]
+    fn channels_are_decoded_deduplicated_and_paired_with_their_cursor() {
+        let query = "channel=room%3A1&channel=b&channel=room%3A1&last_ack_room%3A1=5-1&last_ack_b=1700&last_ack_zzz=bad";
+        assert_eq!(
+            parse_query(query, 8).unwrap(),
+            [
+                ChannelRequest {
+                    name: "room:1".into(),
+                    last_ack: Some(Position::Cursor(Cursor::new(5, 1)))
+                },
+                ChannelRequest {
+                    name: "b".into(),
+                    last_ack: Some(Position::Millis(1700))
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_what_was_expected() {
+        let error = parse_query("channel=a%20b", 8).unwrap_err();
+        assert_eq!(
+            error.message(),
+            "invalid channel name `a b`: expected only ASCII letters, digits and `-_.:@/`"
+        );
+        let error = parse_query("channel=a&channel=b&channel=c", 2).unwrap_err();
+        assert_eq!(
+            error.message(),
+            "too many channels: at most 2 per connection"
+        );
+        let error = parse_query("channel=a&last_ack_a=12-x", 8).unwrap_err();
+        assert!(
+            error
+                .message()
+                .starts_with("`last_ack_a`: malformed cursor `12-x`"),
+            "{}",
+            error.message()
+        );
+        assert!(parse_query("channel=", 8).is_err());
+    }
+}
