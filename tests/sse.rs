@@ -30,6 +30,7 @@ for_each_backend!(
     bad_input_and_limits_get_clear_400s_and_503s,
     the_emit_route_validates_and_answers_with_the_right_status,
     cors_origins_can_be_restricted,
+    a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors,
 );
 
 async fn realtime(kind: BackendKind) -> Realtime<TestEvent> {
@@ -67,6 +68,15 @@ async fn headers_and_frames_are_byte_compatible_with_the_reference(kind: Backend
             "{name}"
         );
     }
+    // One `id:` block first (no data: the client sees no message), so that a browser's
+    // own reconnect announces itself with `Last-Event-ID`.
+    let id_block = client.next_raw().await.unwrap();
+    assert!(
+        id_block.starts_with("id: ")
+            && id_block.ends_with("\n\n")
+            && !id_block.trim_end().contains('\n'),
+        "{id_block:?}"
+    );
     // No channel parameter: the `default` channel; it is empty, so no cursor yet.
     assert_eq!(
         client.next_raw().await.unwrap(),
@@ -88,6 +98,7 @@ async fn headers_and_frames_are_byte_compatible_with_the_reference(kind: Backend
     );
     // A new connection to a channel with history gets its cursor in `connected`.
     let mut second = SseClient::connect(&server.url("/api/realtime?channel=default")).await;
+    assert!(second.next_raw().await.unwrap().starts_with("id: "));
     assert_eq!(
         second.next_raw().await.unwrap(),
         format!("data: {{\"type\":\"connected\",\"channel\":\"default\",\"cursor\":\"{id}\"}}\n\n")
@@ -237,6 +248,7 @@ async fn pings_arrive_at_the_keepalive_interval(kind: BackendKind) {
         .build();
     let server = TestServer::serve(&sse).await;
     let mut client = SseClient::connect(&server.url("/api/realtime")).await;
+    assert!(client.next_raw().await.unwrap().starts_with("id: "));
     assert_eq!(
         frame_json(&client.next_raw().await.unwrap())["type"],
         "connected"
@@ -587,6 +599,36 @@ async fn cors_origins_can_be_restricted(kind: BackendKind) {
     let other =
         SseClient::connect_with(client.get(&url).header("origin", "https://evil.example")).await;
     assert!(other.headers.get("access-control-allow-origin").is_none());
+}
+
+async fn a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors(kind: BackendKind) {
+    let rt = realtime(kind).await;
+    let sse = RealtimeSse::new(rt.clone());
+    let server = TestServer::serve(&sse).await;
+    let client = reqwest::Client::new();
+    let url = server.url("/api/realtime?channel=room&last_ack_room=0");
+    let stale =
+        SseClient::connect_with(client.get(&url).header("last-event-id", "1732712345678")).await;
+    assert_eq!(stale.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        rt.stats().live_channels,
+        0,
+        "no subscription for a stale reconnect"
+    );
+    let config = realtime_axum::SseConfig {
+        refuse_stale_reconnects: false,
+        ..realtime_axum::SseConfig::default()
+    };
+    let lenient = RealtimeSse::builder(rt).config(config).build();
+    let server = TestServer::serve(&lenient).await;
+    let url = server.url("/api/realtime?channel=room&last_ack_room=0");
+    let mut accepted = SseClient::connect_with(client.get(&url).header("last-event-id", "1")).await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert_eq!(
+        accepted.next_raw().await.unwrap(),
+        "data: {\"type\":\"connected\",\"channel\":\"room\"}\n\n",
+        "no `id:` block when off"
+    );
 }
 
 #[tokio::test]

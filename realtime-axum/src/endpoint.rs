@@ -50,6 +50,15 @@ pub struct SseConfig {
     pub max_streams: usize,
     /// CORS origins; default `*`.
     pub allow_origin: AllowOrigin,
+    /// Makes browsers reconnect with fresh cursors; default on.
+    ///
+    /// After a dropped connection, a browser's `EventSource` reconnects by itself to the
+    /// URL it first used, whose `last_ack_` cursors are stale: the replay would repeat
+    /// events the page already has. So each stream starts with an SSE `id:` block (no
+    /// data: the client sees no message), which the browser sends back as `Last-Event-ID`
+    /// on such a reconnect; that request gets 204, the `EventSource` closes, and the
+    /// `@upstash/realtime` client reconnects itself with the cursors it has seen.
+    pub refuse_stale_reconnects: bool,
 }
 
 impl Default for SseConfig {
@@ -60,6 +69,7 @@ impl Default for SseConfig {
             max_channels: 32,
             max_streams: 10_000,
             allow_origin: AllowOrigin::Any,
+            refuse_stale_reconnects: true,
         }
     }
 }
@@ -311,6 +321,12 @@ async fn open_stream<E: Events>(
     let shared = sse.shared();
     let config = &shared.config;
     let query = request.uri().query().unwrap_or_default().to_owned();
+    if config.refuse_stale_reconnects && request.headers().contains_key(LAST_EVENT_ID) {
+        tracing::debug!(
+            "automatic reconnect with stale cursors: 204, the client reconnects with fresh ones"
+        );
+        return Err(StatusCode::NO_CONTENT.into_response());
+    }
     let channels = parse_query(&query, config.max_channels).map_err(IntoResponse::into_response)?;
     if shared.shutdown.is_cancelled() {
         return Err(RequestError::new(
@@ -354,17 +370,22 @@ async fn open_stream<E: Events>(
             )
             .into_response()
         })?;
-    let prelude: VecDeque<Bytes> = channels
-        .iter()
-        .zip(&deliveries)
-        .map(|(channel, deliveries)| {
-            SseFrame::Connected {
-                channel: &channel.name,
-                cursor: deliveries.start(),
-            }
-            .to_bytes()
-        })
-        .collect();
+    let mut prelude = VecDeque::with_capacity(channels.len() + 1);
+    if config.refuse_stale_reconnects {
+        prelude.push_back(Bytes::from(format!("id: {}\n\n", crate::frame::now_ms())));
+    }
+    prelude.extend(
+        channels
+            .iter()
+            .zip(&deliveries)
+            .map(|(channel, deliveries)| {
+                SseFrame::Connected {
+                    channel: &channel.name,
+                    cursor: deliveries.start(),
+                }
+                .to_bytes()
+            }),
+    );
     let deadline = config.max_duration.map(|max| {
         max.saturating_sub(Duration::from_secs(2))
             .max(Duration::from_secs(1))
@@ -391,6 +412,8 @@ async fn subscribe<E: Events>(
         None => subscription.deliveries().await,
     }
 }
+
+const LAST_EVENT_ID: &str = "last-event-id";
 
 fn sse_headers() -> [(header::HeaderName, HeaderValue); 4] {
     [

@@ -108,10 +108,13 @@ impl SseClient {
         }
     }
 
-    /// The next frame's JSON, skipping pings unless `pings` is set.
+    /// The next data frame's JSON, skipping pings and `id:` blocks.
     pub async fn next_json(&mut self) -> serde_json::Value {
         loop {
             let raw = self.next_raw().await.expect("another frame");
+            if raw.starts_with("id: ") {
+                continue;
+            }
             let json = frame_json(&raw);
             if json["type"] != "ping" {
                 return json;
