@@ -50,9 +50,20 @@ fn tick_of(frame: &Value) -> u64 {
 }
 
 async fn headers_and_frames_are_byte_compatible_with_the_reference(kind: BackendKind) {
-    let rt = realtime(kind).await;
-    let sse = RealtimeSse::new(rt.clone());
-    let server = TestServer::serve(&sse).await;
+    // Both servers: `realtime_axum::serve` (the lean stream path) and plain `axum::serve`.
+    for lean in [true, false] {
+        let rt = realtime(kind).await;
+        let sse = RealtimeSse::new(rt.clone());
+        let server = if lean {
+            TestServer::serve(&sse).await
+        } else {
+            TestServer::start_with_axum_serve(sse.router("/api/realtime")).await
+        };
+        check_bytes(&rt, &server).await;
+    }
+}
+
+async fn check_bytes(rt: &Realtime<TestEvent>, server: &TestServer) {
     let mut client = SseClient::connect(&server.url("/api/realtime")).await;
     assert_eq!(client.status, StatusCode::OK);
     for (name, value) in [

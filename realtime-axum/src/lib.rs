@@ -47,6 +47,7 @@ mod endpoint;
 mod error;
 mod frame;
 mod query;
+mod serve;
 mod stream;
 
 pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels};
@@ -55,3 +56,4 @@ pub use endpoint::{AllowOrigin, RealtimeSse, RealtimeSseBuilder, SseConfig};
 pub use error::RequestError;
 pub use frame::{SseFrame, event_frame};
 pub use query::{ChannelRequest, parse_query};
+pub use serve::{Serve, serve};

@@ -17,16 +17,31 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Serves `router` on a free port.
+    /// Serves `router` on a free port with `realtime_axum::serve` (event streams take
+    /// its lean path).
     pub async fn start(router: axum::Router) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener = Self::listener().await;
+        let addr = listener.local_addr().expect("a bound address");
+        let task = tokio::spawn(async move {
+            let _ = realtime_axum::serve(listener, router).await;
+        });
+        Self { addr, task }
+    }
+
+    /// Serves `router` on a free port with plain `axum::serve` (hyper for everything).
+    pub async fn start_with_axum_serve(router: axum::Router) -> Self {
+        let listener = Self::listener().await;
         let addr = listener.local_addr().expect("a bound address");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
         Self { addr, task }
+    }
+
+    async fn listener() -> tokio::net::TcpListener {
+        tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port")
     }
 
     /// Serves the endpoint at `/api/realtime`.
@@ -68,13 +83,15 @@ impl std::fmt::Debug for SseClient {
 pub const FRAME_PATIENCE: Duration = Duration::from_secs(10);
 
 impl SseClient {
-    /// Sends `GET url` and keeps the response open.
+    /// Sends `GET url` as a browser's `EventSource` does (`Accept: text/event-stream`)
+    /// and keeps the response open.
     pub async fn connect(url: &str) -> Self {
         Self::connect_with(reqwest::Client::new().get(url)).await
     }
 
     /// Sends the request and keeps the response open.
     pub async fn connect_with(request: reqwest::RequestBuilder) -> Self {
+        let request = request.header("accept", "text/event-stream");
         let response = request.send().await.expect("the server answers");
         Self {
             status: response.status(),
