@@ -660,3 +660,39 @@ async fn storage_unreachable_when_a_client_connects_is_a_503() {
     assert!(error.starts_with("storage unavailable: "), "{error}");
     assert_eq!(sse.open_streams(), 0);
 }
+
+#[tokio::test]
+async fn serve_passes_connect_info_on_both_paths_and_answers_plain_responses() {
+    use axum::extract::ConnectInfo;
+    let app = axum::Router::new().route(
+        "/who",
+        axum::routing::get(
+            |ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>| async move {
+                format!("hello {}", addr.ip())
+            },
+        ),
+    );
+    let server = TestServer::start(app).await;
+    let client = reqwest::Client::new();
+    // A stream request whose answer is not a stream: the lean path writes it and closes.
+    let lean = client
+        .get(server.url("/who"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lean.status(), StatusCode::OK);
+    assert_eq!(lean.text().await.unwrap(), "hello 127.0.0.1");
+    // Anything else is hyper's, with keep-alive.
+    for _ in 0..2 {
+        let plain = client.get(server.url("/who")).send().await.unwrap();
+        assert_eq!(plain.text().await.unwrap(), "hello 127.0.0.1");
+    }
+    let missing = client
+        .get(server.url("/nothing"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

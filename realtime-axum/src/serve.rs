@@ -29,6 +29,8 @@ use tower_service::Service;
 /// The largest request head the lean path reads; larger heads go to hyper.
 const MAX_LEAN_HEAD: usize = 8 * 1024;
 const MAX_HEADERS: usize = 64;
+/// How long a new connection may take to send its request head.
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Serves `router` on `listener` until the future is dropped, or until the signal given
 /// to [`Serve::with_graceful_shutdown`] completes.
@@ -148,6 +150,14 @@ async fn connection(
     stopping: CancellationToken,
 ) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
+    // A client that connects and says nothing is dropped, as hyper drops one that stalls
+    // in its head.
+    if tokio::time::timeout(HEAD_TIMEOUT, stream.readable())
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
     match lean_request(&stream, remote).await {
         Some((request, head_len)) => lean(stream, head_len, request, router).await,
         None => with_hyper(stream, remote, router, stopping).await,
@@ -208,6 +218,8 @@ async fn with_hyper(
         async move { router.call(request).await }
     });
     let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(connection);
