@@ -49,6 +49,11 @@ struct Options {
     /// Serve the baseline instead of the framework: a bare broadcast of pre-built frames
     /// over the same transport (see `floor_router`).
     floor: bool,
+    /// Serve with plain `axum::serve` (hyper for every connection) instead of
+    /// `realtime_axum::serve`.
+    hyper: bool,
+    /// Which scenarios to run: `idle`, `small` (2,000 connections), `large` (10,000).
+    scenarios: Vec<String>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, Failure> {
@@ -57,6 +62,8 @@ fn parse_options(args: &[String]) -> Result<Options, Failure> {
         redis: None,
         port: 0,
         floor: false,
+        hyper: false,
+        scenarios: vec!["idle".into(), "small".into(), "large".into()],
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -65,9 +72,16 @@ fn parse_options(args: &[String]) -> Result<Options, Failure> {
             "--redis" => options.redis = Some(args.next().ok_or("--redis needs a URL")?.clone()),
             "--port" => options.port = args.next().ok_or("--port needs a number")?.parse()?,
             "--floor" => options.floor = true,
+            "--hyper" => options.hyper = true,
+            "--only" => {
+                let list = args
+                    .next()
+                    .ok_or("--only needs a list, e.g. idle,small,large")?;
+                options.scenarios = list.split(',').map(str::to_owned).collect();
+            }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; expected --quick, --floor, --redis URL, --port N"
+                    "unknown argument `{other}`; expected --quick, --floor, --hyper, --only idle,small,large, --redis URL, --port N"
                 )
                 .into());
             }
@@ -114,7 +128,11 @@ async fn serve(options: Options) -> Result<(), Failure> {
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
     println!("listening on {}", listener.local_addr()?);
-    realtime_axum::serve(listener, router).await?;
+    if options.hyper {
+        axum::serve(listener, router).await?;
+    } else {
+        realtime_axum::serve(listener, router).await?;
+    }
     Ok(())
 }
 
@@ -179,6 +197,9 @@ impl Server {
         command.args(["serve", "--port", &port.to_string()]);
         if let Some(redis) = &options.redis {
             command.args(["--redis", redis]);
+        }
+        if options.hyper {
+            command.arg("--hyper");
         }
         if options.floor {
             command.arg("--floor");
@@ -624,12 +645,20 @@ async fn run(options: Options) -> Result<(), Failure> {
     } else {
         (10_000, 2_000, 10_000, 20)
     };
-    let mut figures = vec![idle_memory(&options, idle).await?];
-    println!("{}", row(&figures[0]));
-    figures.push(fan_out(&options, "one channel", small, 100, seconds).await?);
-    println!("{}", row(&figures[1]));
-    figures.push(fan_out(&options, "one channel", large, 20, seconds).await?);
-    println!("{}", row(&figures[2]));
+    let mut figures = Vec::new();
+    let wants = |name: &str| options.scenarios.iter().any(|scenario| scenario == name);
+    if wants("idle") {
+        figures.push(idle_memory(&options, idle).await?);
+        println!("{}", row(&figures[figures.len() - 1]));
+    }
+    if wants("small") {
+        figures.push(fan_out(&options, "one channel", small, 100, seconds).await?);
+        println!("{}", row(&figures[figures.len() - 1]));
+    }
+    if wants("large") {
+        figures.push(fan_out(&options, "one channel", large, 20, seconds).await?);
+        println!("{}", row(&figures[figures.len() - 1]));
+    }
     println!();
     println!("{}", header());
     for figure in &figures {
