@@ -74,8 +74,3 @@ pub use realtime::{DEFAULT_FANOUT_CAPACITY, Realtime, RealtimeBuilder, Stats};
 pub use realtime_macros::Events;
 pub use schema::{EventDefinition, EventSchema};
 pub use subscription::{Deliveries, SubscribeBuilder, Subscription};
-
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-mod readme {}

@@ -5,6 +5,12 @@
 
 pub mod sse;
 
+/// The README's Rust examples, compiled and run as doctests (this crate depends on every
+/// crate of the workspace).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
