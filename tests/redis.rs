@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use realtime_core::backend::redis::{KeyLayout, RedisBackend, RedisOptions, Trim};
-use realtime_core::{Cursor, Error, Events, History, Realtime, Subscription};
+use realtime_core::{Cursor, Error, Events, History, Realtime};
 use realtime_tests::{
-    PrivateRedis, TestEvent, raw_connection, redis_backend, redis_url, unique_prefix,
+    PATIENCE, PrivateRedis, TestEvent, assert_quiet, raw_connection, redis_backend, redis_url,
+    take, unique_prefix,
 };
 
 /// Events shaped like the reference's documentation examples.
@@ -27,34 +28,6 @@ enum RefEvent {
     Flag(bool),
     #[event("code.sent")]
     Code(String),
-}
-
-const PATIENCE: Duration = Duration::from_secs(15);
-
-async fn take<E: Events>(subscription: &mut Subscription<E>, count: usize) -> Vec<(Cursor, E)> {
-    let mut received = Vec::with_capacity(count);
-    while received.len() < count {
-        match tokio::time::timeout(PATIENCE, subscription.next()).await {
-            Ok(Some(envelope)) => received.push((envelope.id, envelope.event)),
-            Ok(None) => panic!(
-                "subscription ended after {} of {count} events",
-                received.len()
-            ),
-            Err(_) => panic!(
-                "only {} of {count} events arrived within {PATIENCE:?}",
-                received.len()
-            ),
-        }
-    }
-    received
-}
-
-async fn assert_quiet<E: Events + std::fmt::Debug>(subscription: &mut Subscription<E>) {
-    if let Ok(Some(extra)) =
-        tokio::time::timeout(Duration::from_millis(300), subscription.next()).await
-    {
-        panic!("unexpected extra event {extra:?}");
-    }
 }
 
 /// A channel name no other test uses, for the reference layout (bare keys).

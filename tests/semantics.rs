@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use realtime_core::backend::Backend;
-use realtime_core::{Cursor, Error, History, Realtime, Subscription};
-use realtime_tests::{BackendKind, StorageOptions, TestEvent, TestEventKind, for_each_backend};
+use realtime_core::{Cursor, Error, History, Realtime};
+use realtime_tests::{
+    BackendKind, StorageOptions, TestEvent, TestEventKind, assert_quiet, for_each_backend, take,
+};
 use serde_json::json;
 
 for_each_backend!(
@@ -34,8 +35,6 @@ for_each_backend!(
     separate_handles_on_one_store_see_each_others_events,
 );
 
-const PATIENCE: Duration = Duration::from_secs(10);
-
 async fn realtime(
     kind: BackendKind,
     options: StorageOptions,
@@ -56,37 +55,6 @@ fn message(text: &str) -> TestEvent {
     TestEvent::Message {
         author: "ada".into(),
         text: text.into(),
-    }
-}
-
-/// Takes `count` envelopes, failing the test (instead of hanging) when they do not come.
-async fn take(
-    subscription: &mut Subscription<TestEvent>,
-    count: usize,
-) -> Vec<(Cursor, TestEvent)> {
-    let mut received = Vec::with_capacity(count);
-    while received.len() < count {
-        match tokio::time::timeout(PATIENCE, subscription.next()).await {
-            Ok(Some(envelope)) => received.push((envelope.id, envelope.event)),
-            Ok(None) => panic!(
-                "subscription ended after {} of {count} events",
-                received.len()
-            ),
-            Err(_) => panic!(
-                "only {} of {count} events arrived within {PATIENCE:?}",
-                received.len()
-            ),
-        }
-    }
-    received
-}
-
-/// Asserts that nothing more arrives for a short while.
-async fn assert_quiet(subscription: &mut Subscription<TestEvent>) {
-    if let Ok(Some(extra)) =
-        tokio::time::timeout(Duration::from_millis(200), subscription.next()).await
-    {
-        panic!("unexpected extra event {extra:?}");
     }
 }
 

@@ -215,3 +215,41 @@ pub async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
         .await
         .unwrap_or_else(|error| panic!("Redis at {url}: {error}"))
 }
+
+/// How long a test waits for an event before failing instead of hanging.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Takes `count` envelopes as `(id, event)`, failing the test when they do not come.
+pub async fn take<E: Events>(
+    subscription: &mut realtime_core::Subscription<E>,
+    count: usize,
+) -> Vec<(realtime_core::Cursor, E)> {
+    use futures::StreamExt;
+    let mut received = Vec::with_capacity(count);
+    while received.len() < count {
+        match tokio::time::timeout(PATIENCE, subscription.next()).await {
+            Ok(Some(envelope)) => received.push((envelope.id, envelope.event)),
+            Ok(None) => panic!(
+                "subscription ended after {} of {count} events",
+                received.len()
+            ),
+            Err(_) => panic!(
+                "only {} of {count} events arrived within {PATIENCE:?}",
+                received.len()
+            ),
+        }
+    }
+    received
+}
+
+/// Asserts that nothing more arrives for a short while.
+pub async fn assert_quiet<E: Events + std::fmt::Debug>(
+    subscription: &mut realtime_core::Subscription<E>,
+) {
+    use futures::StreamExt;
+    if let Ok(Some(extra)) =
+        tokio::time::timeout(Duration::from_millis(300), subscription.next()).await
+    {
+        panic!("unexpected extra event {extra:?}");
+    }
+}
