@@ -586,3 +586,47 @@ async fn realtime_redis_connects_with_the_prefixed_layout() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emit_that_redis_refuses_fails_alone_in_its_batch() {
+    let rt = Realtime::<RefEvent>::with_backend(reference_backend().await);
+    let taken = unique_channel("taken");
+    let good = unique_channel("good");
+    let mut connection = raw_connection(&redis_url()).await;
+    let _: () = redis::cmd("SET")
+        .arg(&taken)
+        .arg("not a stream")
+        .arg("EX")
+        .arg(600)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    // Many emits at once share script calls; the one Redis refuses (WRONGTYPE) must not
+    // take the others down, nor be reported as stored.
+    let emits = (0..100u32).map(|n| {
+        let channel = if n == 50 { taken.clone() } else { good.clone() };
+        let rt = rt.clone();
+        async move { rt.channel(channel).emit(&RefEvent::Tick(n)).await }
+    });
+    let results = futures::future::join_all(emits).await;
+    for (n, result) in results.iter().enumerate() {
+        if n == 50 {
+            let error = result.as_ref().unwrap_err();
+            assert!(matches!(error, Error::Backend(_)), "{error}");
+            assert!(error.to_string().contains("WRONGTYPE"), "{error}");
+        } else {
+            assert!(result.is_ok(), "emit {n}: {result:?}");
+        }
+    }
+    let stored = rt
+        .channel(good.clone())
+        .history(History::new().limit(1_000))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 99);
+    let _: i64 = redis::cmd("DEL")
+        .arg(&good)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+}
