@@ -588,7 +588,7 @@ async fn realtime_redis_connects_with_the_prefixed_layout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emit_that_redis_refuses_fails_alone_in_its_batch() {
+async fn an_emit_that_redis_refuses_fails_alone_among_concurrent_emits() {
     let rt = Realtime::<RefEvent>::with_backend(reference_backend().await);
     let taken = unique_channel("taken");
     let good = unique_channel("good");
@@ -601,8 +601,8 @@ async fn an_emit_that_redis_refuses_fails_alone_in_its_batch() {
         .query_async(&mut connection)
         .await
         .unwrap();
-    // Many emits at once share script calls; the one Redis refuses (WRONGTYPE) must not
-    // take the others down, nor be reported as stored.
+    // Many emits at once on one multiplexed connection; the one Redis refuses (WRONGTYPE)
+    // must not take the others down, nor be reported as stored.
     let emits = (0..100u32).map(|n| {
         let channel = if n == 50 { taken.clone() } else { good.clone() };
         let rt = rt.clone();

@@ -18,7 +18,6 @@
 //! # Ok(()) }
 //! ```
 
-mod emit;
 mod layout;
 mod pubsub;
 
@@ -32,7 +31,6 @@ pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
 use super::{Backend, BackendError, BoxFuture, Feed, RawEntry, ReadRange};
 use crate::cursor::Cursor;
-use emit::EmitQueue;
 use pubsub::PubSub;
 
 const BACKEND: &str = "redis";
@@ -117,6 +115,23 @@ impl RedisOptions {
     }
 }
 
+/// Appends, expires and publishes in one atomic step. `KEYS[1]`: the stream. `ARGV`: data,
+/// event, channel, pub/sub channel, the live message up to its id, `MAXLEN` (0: none),
+/// trim operator, `EXPIRE` seconds (0: none).
+const EMIT_SCRIPT: &str = r#"
+local id
+if ARGV[6] ~= '0' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[7], ARGV[6], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
+else
+  id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
+end
+if ARGV[8] ~= '0' then
+  redis.call('EXPIRE', KEYS[1], ARGV[8])
+end
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. id .. '"}')
+return id
+"#;
+
 /// The Redis backend. Cheap to clone; clones share the connections.
 #[derive(Clone)]
 pub struct RedisBackend {
@@ -127,7 +142,7 @@ struct Shared {
     commands: ConnectionManager,
     pubsub: PubSub,
     options: RedisOptions,
-    emits: EmitQueue,
+    emit: redis::Script,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -138,7 +153,10 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
+/// A failure with Redis's own words in the message (e.g. `WRONGTYPE ...`), and the error
+/// as its source.
 fn failure(message: impl Into<String>, source: redis::RedisError) -> BackendError {
+    let message = format!("{}: {source}", message.into());
     BackendError::with_source(BACKEND, message, source)
 }
 
@@ -168,13 +186,12 @@ impl RedisBackend {
             .await
             .map_err(|source| failure(format!("cannot connect to Redis at `{url}`"), source))?;
         let pubsub = PubSub::start(client, options.command_timeout, options.feed_capacity);
-        let emits = EmitQueue::start(commands.clone());
         Ok(Self {
             shared: Arc::new(Shared {
                 commands,
                 pubsub,
                 options,
-                emits,
+                emit: redis::Script::new(EMIT_SCRIPT),
             }),
         })
     }
@@ -200,10 +217,34 @@ impl RedisBackend {
         event: &str,
         data: &str,
     ) -> Result<Cursor, BackendError> {
-        self.shared
-            .emits
-            .emit(&self.shared.options, channel, event, data)
+        let options = &self.shared.options;
+        let layout = &options.key_layout;
+        let max_len = options.max_len.map_or(0, |n| n.max(1));
+        let trim = match options.trim {
+            Trim::Exact => "=",
+            Trim::Approximate => "~",
+        };
+        let expire = options
+            .expire_after
+            .map_or(0, |after| after.as_secs().max(1));
+        let mut connection = self.shared.commands.clone();
+        let id: String = self
+            .shared
+            .emit
+            .key(layout.stream_key(channel))
+            .arg(data)
+            .arg(event)
+            .arg(channel)
+            .arg(layout.pubsub_channel(channel))
+            .arg(layout::published_prefix(channel, event, data))
+            .arg(max_len)
+            .arg(trim)
+            .arg(expire)
+            .invoke_async(&mut connection)
             .await
+            .map_err(|source| failure(format!("emit to channel `{channel}` failed"), source))?;
+        id.parse()
+            .map_err(|_| BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`")))
     }
 
     async fn read_entries(
