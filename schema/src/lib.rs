@@ -1,1 +1,20 @@
-//! The schema document tooling: TypeScript/zod and Rust codegen, diff, CLI (issue 5).
+//! Tooling for the schema document of a realtime event set (`EventSchema::document()`):
+//! TypeScript/zod code generation, a compatibility diff and the `realtime-schema` CLI.
+//!
+//! ```no_run
+//! use realtime_schema::{Document, ts};
+//!
+//! let document = Document::read("schema/app-event.json".as_ref())?;
+//! let generated = ts::generate(&document, &ts::Options::default())?;
+//! realtime_schema::write_atomic("web/src/events.ts".as_ref(), &generated.code)?;
+//! # Ok::<(), realtime_schema::Error>(())
+//! ```
+
+pub mod error;
+pub mod model;
+mod output;
+pub mod ts;
+
+pub use error::{Error, Result};
+pub use model::{Document, Event, Kind, Schema};
+pub use output::write_atomic;

@@ -1,0 +1,854 @@
+//! TypeScript generation: zod 4 schemas in the nested namespace shape that
+//! `@upstash/realtime` accepts, or plain types with `types_only`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::{Number, Value};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Additional, ArrayRules, Document, Kind, NumberRules, ObjectRules, Schema, StringRules,
+};
+
+/// How to generate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Plain TypeScript types (event name -> payload), no zod.
+    pub types_only: bool,
+    /// Also emit `export const { useRealtime } = createRealtime<RealtimeEvents>()`.
+    pub hook: bool,
+    /// 64-bit integers as `bigint` (parsed with `z.coerce.bigint()`) instead of `number`.
+    pub bigint: bool,
+}
+
+impl Options {
+    /// The command-line flags that select these options, for the generated header.
+    pub fn flags(&self) -> String {
+        let mut flags = String::new();
+        for (set, flag) in [
+            (self.types_only, " --types-only"),
+            (self.hook, " --hook"),
+            (self.bigint, " --bigint"),
+        ] {
+            if set {
+                flags.push_str(flag);
+            }
+        }
+        flags
+    }
+}
+
+/// Something the generated code cannot express exactly, reported but not fatal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// Where in the document.
+    pub pointer: String,
+    /// What, and what to do about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.pointer, self.message)
+    }
+}
+
+/// The generated module and the warnings met on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    /// The TypeScript source.
+    pub code: String,
+    /// Lossy spots, e.g. 64-bit integers beyond the range JavaScript numbers hold exactly.
+    pub warnings: Vec<Warning>,
+}
+
+/// Generates the TypeScript module for `document`.
+///
+/// # Errors
+/// [`Error::Unsupported`] with the JSON pointer of a construct TypeScript/zod cannot
+/// express here (never a silent `any`).
+pub fn generate(document: &Document, options: &Options) -> Result<Generated> {
+    let mut generator = Generator {
+        document,
+        options,
+        warnings: Vec::new(),
+        lazy: BTreeSet::new(),
+    };
+    let code = generator.module()?;
+    let mut warnings = generator.warnings;
+    warnings.dedup();
+    Ok(Generated { code, warnings })
+}
+
+/// Names the generated module declares itself; a definition may not take them.
+const RESERVED: &[&str] = &[
+    "z",
+    "schema",
+    "RealtimeEvents",
+    "RealtimeEventName",
+    "RealtimeEvent",
+    "useRealtime",
+    "createRealtime",
+    // TypeScript reserved words and predefined type names.
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "implements",
+    "interface",
+    "let",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "static",
+    "yield",
+    "any",
+    "boolean",
+    "number",
+    "string",
+    "symbol",
+    "unknown",
+    "never",
+    "object",
+    "bigint",
+    "undefined",
+    "type",
+    "await",
+    "Array",
+    "Record",
+    "Object",
+    "String",
+    "Number",
+    "Boolean",
+    "Date",
+    "Map",
+    "Set",
+    "Promise",
+];
+
+const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+
+struct Generator<'a> {
+    document: &'a Document,
+    options: &'a Options,
+    warnings: Vec<Warning>,
+    /// Definitions that must be referred to through `z.lazy` (the recursive group being
+    /// emitted).
+    lazy: BTreeSet<String>,
+}
+
+/// A node of the namespace tree: an event (by index) or a namespace of named children.
+enum Node {
+    Event(usize),
+    Namespace(Vec<(String, Node)>),
+}
+
+impl Generator<'_> {
+    fn module(&mut self) -> Result<String> {
+        for name in self.document.definitions.keys() {
+            if !is_identifier(name) || RESERVED.contains(&name.as_str()) {
+                return Err(Error::unsupported(
+                    &format!("/$defs/{}", crate::model::escape(name)),
+                    format!(
+                        "the definition name `{name}` is not usable as a TypeScript name; rename the Rust type (e.g. #[schemars(rename = \"...\")])"
+                    ),
+                ));
+            }
+        }
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "// @generated by realtime-schema ts{} from the schema of `{}` (format version {}).\n// Do not edit: regenerate it, and check it with `realtime-schema check`.",
+            self.options.flags(),
+            self.document.title,
+            self.document.version
+        );
+        if self.options.types_only {
+            self.types_module(&mut out)?;
+        } else {
+            self.zod_module(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn types_module(&mut self, out: &mut String) -> Result<()> {
+        for (name, schema) in &self.document.definitions {
+            out.push('\n');
+            out.push_str(&jsdoc(schema.description.as_deref(), 0));
+            let _ = writeln!(out, "export type {name} = {};", self.ts(schema, 0)?);
+        }
+        out.push_str(
+            "\n/** Every event name and the type of its data. */\nexport type RealtimeEvents = {\n",
+        );
+        for event in &self.document.events {
+            out.push_str(&jsdoc(event.description.as_deref(), 1));
+            let _ = writeln!(
+                out,
+                "  {}: {};",
+                json_string(&event.name),
+                self.ts(&event.data, 1)?
+            );
+        }
+        out.push_str(
+            "};\n\n/** An event name. */\nexport type RealtimeEventName = keyof RealtimeEvents;\n",
+        );
+        out.push_str("\n/** An event as it travels: its name and its data. */\nexport type RealtimeEvent = {\n  [E in RealtimeEventName]: { event: E; data: RealtimeEvents[E] };\n}[RealtimeEventName];\n");
+        Ok(())
+    }
+
+    fn zod_module(&mut self, out: &mut String) -> Result<()> {
+        out.push_str("\nimport { z } from \"zod\";\n");
+        if self.options.hook {
+            out.push_str("import { createRealtime } from \"@upstash/realtime/client\";\n");
+        }
+        for group in self.definition_groups() {
+            let recursive = group.len() > 1
+                || group.iter().any(|name| {
+                    self.document
+                        .definition(name)
+                        .is_some_and(|schema| schema.refs().contains(name))
+                });
+            self.lazy = if recursive {
+                group.iter().cloned().collect()
+            } else {
+                BTreeSet::new()
+            };
+            for name in &group {
+                let Some(schema) = self.document.definition(name) else {
+                    continue;
+                };
+                out.push('\n');
+                let doc = jsdoc(schema.description.as_deref(), 0);
+                out.push_str(&doc);
+                if recursive {
+                    let _ = writeln!(out, "export type {name} = {};", self.ts(schema, 0)?);
+                    out.push_str(&doc);
+                    let _ = writeln!(
+                        out,
+                        "export const {name}: z.ZodType<{name}> = {};",
+                        self.zod(schema, 0)?
+                    );
+                } else {
+                    let _ = writeln!(out, "export const {name} = {};", self.zod(schema, 0)?);
+                    out.push_str(&doc);
+                    let _ = writeln!(out, "export type {name} = z.infer<typeof {name}>;");
+                }
+            }
+        }
+        self.lazy.clear();
+        let tree = self.namespace_tree()?;
+        out.push_str("\n/** The event schema, nested by namespace: `new Realtime({ schema })`. */\nexport const schema = ");
+        self.write_tree(out, &tree, 0)?;
+        out.push_str(";\n\n/** The type of `schema`: `createRealtime<RealtimeEvents>()`. */\nexport type RealtimeEvents = typeof schema;\n");
+        if self.options.hook {
+            out.push_str("\n/** `useRealtime`, typed with these events. */\nexport const { useRealtime } = createRealtime<RealtimeEvents>();\n");
+        }
+        Ok(())
+    }
+
+    fn namespace_tree(&self) -> Result<Vec<(String, Node)>> {
+        let mut root: Vec<(String, Node)> = Vec::new();
+        for (index, event) in self.document.events.iter().enumerate() {
+            let pointer = format!("/oneOf/{index}/properties/event/const");
+            let segments: Vec<&str> = event.name.split('.').collect();
+            let mut level = &mut root;
+            for (depth, segment) in segments.iter().enumerate() {
+                let last = depth + 1 == segments.len();
+                let position = level.iter().position(|(name, _)| name == segment);
+                let clash = || {
+                    Error::not_document(
+                        &pointer,
+                        format!(
+                            "`{}` is both an event and a namespace",
+                            segments[..=depth].join(".")
+                        ),
+                    )
+                };
+                if segment.is_empty() {
+                    return Err(Error::not_document(
+                        &pointer,
+                        format!("`{}` has an empty segment", event.name),
+                    ));
+                }
+                match (position, last) {
+                    (None, true) => {
+                        level.push(((*segment).to_owned(), Node::Event(index)));
+                        break;
+                    }
+                    (None, false) => {
+                        level.push(((*segment).to_owned(), Node::Namespace(Vec::new())));
+                        let Some((_, Node::Namespace(children))) = level.last_mut() else {
+                            return Err(clash());
+                        };
+                        level = children;
+                    }
+                    (Some(found), false) => match &mut level[found].1 {
+                        Node::Namespace(children) => level = children,
+                        Node::Event(_) => return Err(clash()),
+                    },
+                    (Some(_), true) => return Err(clash()),
+                }
+            }
+        }
+        Ok(root)
+    }
+
+    fn write_tree(
+        &mut self,
+        out: &mut String,
+        nodes: &[(String, Node)],
+        depth: usize,
+    ) -> Result<()> {
+        out.push_str("{\n");
+        let pad = "  ".repeat(depth + 1);
+        for (name, node) in nodes {
+            match node {
+                Node::Event(index) => {
+                    let event = &self.document.events[*index];
+                    out.push_str(&jsdoc(event.description.as_deref(), depth + 1));
+                    let value = self.zod(&event.data, depth + 1)?;
+                    let _ = writeln!(out, "{pad}{}: {value},", key(name));
+                }
+                Node::Namespace(children) => {
+                    let _ = write!(out, "{pad}{}: ", key(name));
+                    self.write_tree(out, children, depth + 1)?;
+                    out.push_str(",\n");
+                }
+            }
+        }
+        out.push_str(&"  ".repeat(depth));
+        out.push('}');
+        Ok(())
+    }
+
+    /// The definitions in groups of mutually recursive ones, each group after the groups
+    /// it refers to (Tarjan's strongly connected components).
+    fn definition_groups(&self) -> Vec<Vec<String>> {
+        struct State<'d> {
+            document: &'d Document,
+            index: usize,
+            indexes: std::collections::BTreeMap<String, usize>,
+            lowlinks: std::collections::BTreeMap<String, usize>,
+            stack: Vec<String>,
+            groups: Vec<Vec<String>>,
+        }
+        fn visit(state: &mut State<'_>, name: &str) {
+            state.indexes.insert(name.to_owned(), state.index);
+            state.lowlinks.insert(name.to_owned(), state.index);
+            state.index += 1;
+            state.stack.push(name.to_owned());
+            let refs = state
+                .document
+                .definition(name)
+                .map(Schema::refs)
+                .unwrap_or_default();
+            for next in refs {
+                if !state.indexes.contains_key(&next) {
+                    visit(state, &next);
+                    let low = state.lowlinks[&next].min(state.lowlinks[name]);
+                    state.lowlinks.insert(name.to_owned(), low);
+                } else if state.stack.contains(&next) {
+                    let low = state.indexes[&next].min(state.lowlinks[name]);
+                    state.lowlinks.insert(name.to_owned(), low);
+                }
+            }
+            if state.lowlinks[name] == state.indexes[name] {
+                let mut group = Vec::new();
+                while let Some(member) = state.stack.pop() {
+                    let done = member == name;
+                    group.push(member);
+                    if done {
+                        break;
+                    }
+                }
+                group.sort();
+                state.groups.push(group);
+            }
+        }
+        let mut state = State {
+            document: self.document,
+            index: 0,
+            indexes: Default::default(),
+            lowlinks: Default::default(),
+            stack: Vec::new(),
+            groups: Vec::new(),
+        };
+        for name in self.document.definitions.keys() {
+            if !state.indexes.contains_key(name) {
+                visit(&mut state, name);
+            }
+        }
+        state.groups
+    }
+
+    // -----------------------------------------------------------------------------------
+    // zod
+
+    fn zod(&mut self, schema: &Schema, depth: usize) -> Result<String> {
+        Ok(match &schema.kind {
+            Kind::Any => "z.unknown()".to_owned(),
+            Kind::Null => "z.null()".to_owned(),
+            Kind::Boolean => "z.boolean()".to_owned(),
+            Kind::String(rules) => zod_string(rules, &schema.pointer)?,
+            Kind::Integer(rules) => self.zod_integer(rules, &schema.pointer)?,
+            Kind::Number(rules) => {
+                let mut code = "z.number()".to_owned();
+                push_bounds(&mut code, rules, false);
+                code
+            }
+            Kind::Array(rules) => self.zod_array(rules, depth)?,
+            Kind::Tuple { items, rest } => {
+                let items = items
+                    .iter()
+                    .map(|item| self.zod(item, depth))
+                    .collect::<Result<Vec<_>>>()?;
+                match rest {
+                    Some(rest) => format!(
+                        "z.tuple([{}], {})",
+                        items.join(", "),
+                        self.zod(rest, depth)?
+                    ),
+                    None => format!("z.tuple([{}])", items.join(", ")),
+                }
+            }
+            Kind::Object(rules) => self.zod_object(rules, depth)?,
+            Kind::Enum(values) => {
+                if values.iter().all(Value::is_string) {
+                    let values: Vec<String> = values.iter().map(Value::to_string).collect();
+                    format!("z.enum([{}])", values.join(", "))
+                } else {
+                    let literals = values
+                        .iter()
+                        .enumerate()
+                        .map(|(index, value)| {
+                            zod_literal(value, &format!("{}/enum/{index}", schema.pointer))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    format!("z.union([{}])", literals.join(", "))
+                }
+            }
+            Kind::Const(value) => zod_literal(value, &format!("{}/const", schema.pointer))?,
+            Kind::Ref(name) => {
+                if self.lazy.contains(name) {
+                    format!("z.lazy(() => {name})")
+                } else {
+                    name.clone()
+                }
+            }
+            Kind::Nullable(inner) => format!("{}.nullable()", self.zod(inner, depth)?),
+            Kind::Union { variants, .. } => {
+                let pad = "  ".repeat(depth + 1);
+                let mut code = "z.union([\n".to_owned();
+                for variant in variants {
+                    let _ = writeln!(code, "{pad}{},", self.zod(variant, depth + 1)?);
+                }
+                let _ = write!(code, "{}])", "  ".repeat(depth));
+                code
+            }
+            Kind::AllOf(parts) => {
+                let mut parts = parts.iter();
+                let Some(first) = parts.next() else {
+                    return Err(Error::malformed(&schema.pointer, "an empty allOf"));
+                };
+                let mut code = self.zod(first, depth)?;
+                for part in parts {
+                    code = format!("{code}.and({})", self.zod(part, depth)?);
+                }
+                code
+            }
+        })
+    }
+
+    fn zod_integer(&mut self, rules: &NumberRules, pointer: &str) -> Result<String> {
+        let rules = with_format_bounds(rules);
+        if is_safe(&rules) {
+            let mut code = "z.int()".to_owned();
+            push_bounds(&mut code, &rules, false);
+            return Ok(code);
+        }
+        let format = rules.format.as_deref().unwrap_or("integer");
+        if self.options.bigint {
+            self.warnings.push(Warning {
+                pointer: pointer.to_owned(),
+                message: format!(
+                    "{format} is typed `bigint` (z.coerce.bigint()); JSON.parse has already rounded values beyond 2^53 before zod sees them, so send such values as strings if exactness matters"
+                ),
+            });
+            let mut code = "z.coerce.bigint()".to_owned();
+            push_bounds(&mut code, &rules, true);
+            Ok(code)
+        } else {
+            self.warnings.push(Warning {
+                pointer: pointer.to_owned(),
+                message: format!(
+                    "{format} may exceed Number.MAX_SAFE_INTEGER (2^53 - 1); typed `number`, larger values lose precision in JavaScript (pass --bigint for `bigint`, or carry the value as a string)"
+                ),
+            });
+            let mut code = "z.number()".to_owned();
+            push_bounds(&mut code, &rules, false);
+            code.push_str(".refine(Number.isInteger, { message: \"expected an integer\" })");
+            Ok(code)
+        }
+    }
+
+    fn zod_array(&mut self, rules: &ArrayRules, depth: usize) -> Result<String> {
+        let mut code = format!("z.array({})", self.zod(&rules.items, depth)?);
+        if let Some(min) = rules.min_items {
+            let _ = write!(code, ".min({min})");
+        }
+        if let Some(max) = rules.max_items {
+            let _ = write!(code, ".max({max})");
+        }
+        if rules.unique {
+            code.push_str(".refine((items) => new Set(items.map((item) => JSON.stringify(item))).size === items.length, { message: \"items must be unique\" })");
+        }
+        Ok(code)
+    }
+
+    fn zod_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
+        if rules.properties.is_empty() {
+            if let Additional::Schema(values) = &rules.additional {
+                return Ok(format!(
+                    "z.record(z.string(), {})",
+                    self.zod(values, depth)?
+                ));
+            }
+        }
+        let constructor = match rules.additional {
+            Additional::Forbidden => "z.strictObject",
+            Additional::Allowed => "z.looseObject",
+            Additional::Unspecified | Additional::Schema(_) => "z.object",
+        };
+        let mut code = format!("{constructor}({{");
+        if !rules.properties.is_empty() {
+            code.push('\n');
+            let pad = "  ".repeat(depth + 1);
+            for property in &rules.properties {
+                code.push_str(&jsdoc(property.schema.description.as_deref(), depth + 1));
+                let mut value = self.zod(&property.schema, depth + 1)?;
+                if !property.required {
+                    value.push_str(".optional()");
+                }
+                let _ = writeln!(code, "{pad}{}: {value},", key(&property.name));
+            }
+            code.push_str(&"  ".repeat(depth));
+        }
+        code.push_str("})");
+        if let Additional::Schema(values) = &rules.additional {
+            let _ = write!(code, ".catchall({})", self.zod(values, depth)?);
+        }
+        Ok(code)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Plain TypeScript types
+
+    fn ts(&mut self, schema: &Schema, depth: usize) -> Result<String> {
+        Ok(match &schema.kind {
+            Kind::Any => "unknown".to_owned(),
+            Kind::Null => "null".to_owned(),
+            Kind::Boolean => "boolean".to_owned(),
+            Kind::String(rules) => {
+                zod_string(rules, &schema.pointer)?;
+                "string".to_owned()
+            }
+            Kind::Integer(rules) => {
+                let rules = with_format_bounds(rules);
+                if self.options.bigint && !self.options.types_only && !is_safe(&rules) {
+                    "bigint".to_owned()
+                } else {
+                    if self.options.types_only && !is_safe(&rules) {
+                        self.warnings.push(Warning {
+                            pointer: schema.pointer.clone(),
+                            message: format!(
+                                "{} may exceed Number.MAX_SAFE_INTEGER (2^53 - 1); typed `number`, larger values lose precision in JavaScript",
+                                rules.format.as_deref().unwrap_or("integer")
+                            ),
+                        });
+                    }
+                    "number".to_owned()
+                }
+            }
+            Kind::Number(_) => "number".to_owned(),
+            Kind::Array(rules) => {
+                let item = self.ts(&rules.items, depth)?;
+                if item.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    format!("{item}[]")
+                } else {
+                    format!("Array<{item}>")
+                }
+            }
+            Kind::Tuple { items, rest } => {
+                let mut items = items
+                    .iter()
+                    .map(|item| self.ts(item, depth))
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some(rest) = rest {
+                    items.push(format!("...Array<{}>", self.ts(rest, depth)?));
+                }
+                format!("[{}]", items.join(", "))
+            }
+            Kind::Object(rules) => self.ts_object(rules, depth)?,
+            Kind::Enum(values) => {
+                let literals = values
+                    .iter()
+                    .enumerate()
+                    .map(|(index, value)| {
+                        ts_literal(value, &format!("{}/enum/{index}", schema.pointer))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                literals.join(" | ")
+            }
+            Kind::Const(value) => ts_literal(value, &format!("{}/const", schema.pointer))?,
+            Kind::Ref(name) => name.clone(),
+            Kind::Nullable(inner) => format!("{} | null", self.ts_operand(inner, depth)?),
+            Kind::Union { variants, .. } => variants
+                .iter()
+                .map(|variant| self.ts_operand(variant, depth))
+                .collect::<Result<Vec<_>>>()?
+                .join(" | "),
+            Kind::AllOf(parts) => parts
+                .iter()
+                .map(|part| self.ts_operand(part, depth))
+                .collect::<Result<Vec<_>>>()?
+                .join(" & "),
+        })
+    }
+
+    /// A type used as an operand of `|` or `&`: parenthesised when it is itself one.
+    fn ts_operand(&mut self, schema: &Schema, depth: usize) -> Result<String> {
+        let text = self.ts(schema, depth)?;
+        let compound = matches!(
+            schema.kind,
+            Kind::Nullable(_) | Kind::Union { .. } | Kind::AllOf(_) | Kind::Enum(_)
+        ) || (matches!(&schema.kind, Kind::Object(rules) if !rules.properties.is_empty() && matches!(rules.additional, Additional::Schema(_))));
+        Ok(if compound { format!("({text})") } else { text })
+    }
+
+    fn ts_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
+        let pad = "  ".repeat(depth + 1);
+        if rules.properties.is_empty() {
+            return Ok(match &rules.additional {
+                Additional::Schema(values) => {
+                    format!("{{ [key: string]: {} }}", self.ts(values, depth)?)
+                }
+                Additional::Allowed => "{ [key: string]: unknown }".to_owned(),
+                Additional::Unspecified | Additional::Forbidden => "{}".to_owned(),
+            });
+        }
+        let mut code = "{\n".to_owned();
+        for property in &rules.properties {
+            code.push_str(&jsdoc(property.schema.description.as_deref(), depth + 1));
+            let optional = if property.required { "" } else { "?" };
+            let _ = writeln!(
+                code,
+                "{pad}{}{optional}: {};",
+                key(&property.name),
+                self.ts(&property.schema, depth + 1)?
+            );
+        }
+        if rules.additional == Additional::Allowed {
+            let _ = writeln!(code, "{pad}[key: string]: unknown;");
+        }
+        code.push_str(&"  ".repeat(depth));
+        code.push('}');
+        if let Additional::Schema(values) = &rules.additional {
+            code = format!("{code} & {{ [key: string]: {} }}", self.ts(values, depth)?);
+        }
+        Ok(code)
+    }
+}
+
+fn zod_string(rules: &StringRules, pointer: &str) -> Result<String> {
+    let mut code = match rules.format.as_deref() {
+        None => "z.string()",
+        Some("email") => "z.email()",
+        Some("uuid") => "z.uuid()",
+        Some("date-time") => "z.iso.datetime({ offset: true })",
+        Some("date") => "z.iso.date()",
+        Some("time") => "z.iso.time()",
+        Some("uri") => "z.url()",
+        Some("ipv4") => "z.ipv4()",
+        Some("ipv6") => "z.ipv6()",
+        Some(other) => {
+            return Err(Error::unsupported(
+                &format!("{pointer}/format"),
+                format!(
+                    "the string format `{other}`; supported: email, uuid, date-time, date, time, uri, ipv4, ipv6"
+                ),
+            ));
+        }
+    }
+    .to_owned();
+    if let Some(min) = rules.min_length {
+        let _ = write!(code, ".min({min})");
+    }
+    if let Some(max) = rules.max_length {
+        let _ = write!(code, ".max({max})");
+    }
+    if let Some(pattern) = &rules.pattern {
+        let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
+    }
+    Ok(code)
+}
+
+/// The range a schemars integer format implies, when the schema does not state it.
+fn with_format_bounds(rules: &NumberRules) -> NumberRules {
+    let bounds: Option<(i64, i64)> = match rules.format.as_deref() {
+        Some("int8") => Some((i8::MIN.into(), i8::MAX.into())),
+        Some("uint8") => Some((0, u8::MAX.into())),
+        Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
+        Some("uint16") => Some((0, u16::MAX.into())),
+        Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+        Some("uint32") => Some((0, u32::MAX.into())),
+        _ => None,
+    };
+    let mut rules = rules.clone();
+    if let Some((min, max)) = bounds {
+        if rules.minimum.is_none() && rules.exclusive_minimum.is_none() {
+            rules.minimum = Some(min.into());
+        }
+        if rules.maximum.is_none() && rules.exclusive_maximum.is_none() {
+            rules.maximum = Some(max.into());
+        }
+    }
+    rules
+}
+
+/// Whether every integer the rules allow is exactly representable as a JS number.
+fn is_safe(rules: &NumberRules) -> bool {
+    let within = |number: &Option<Number>| {
+        number
+            .as_ref()
+            .and_then(Number::as_f64)
+            .is_some_and(|value| value.abs() <= MAX_SAFE_INTEGER as f64)
+    };
+    (within(&rules.minimum) || within(&rules.exclusive_minimum))
+        && (within(&rules.maximum) || within(&rules.exclusive_maximum))
+}
+
+fn push_bounds(code: &mut String, rules: &NumberRules, bigint: bool) {
+    let literal = |number: &Number| {
+        if bigint {
+            let integer = number
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| number.as_u64().map(i128::from))
+                .or_else(|| number.as_f64().map(|value| value.trunc() as i128))
+                .unwrap_or(0);
+            format!("{integer}n")
+        } else {
+            number.to_string()
+        }
+    };
+    for (bound, method) in [
+        (&rules.minimum, "gte"),
+        (&rules.exclusive_minimum, "gt"),
+        (&rules.maximum, "lte"),
+        (&rules.exclusive_maximum, "lt"),
+        (&rules.multiple_of, "multipleOf"),
+    ] {
+        if let Some(bound) = bound {
+            let _ = write!(code, ".{method}({})", literal(bound));
+        }
+    }
+}
+
+fn zod_literal(value: &Value, pointer: &str) -> Result<String> {
+    match value {
+        Value::Null => Ok("z.null()".to_owned()),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(format!("z.literal({value})")),
+        Value::Array(_) | Value::Object(_) => Err(Error::unsupported(
+            pointer,
+            "an array or object as an enum value or const",
+        )),
+    }
+}
+
+fn ts_literal(value: &Value, pointer: &str) -> Result<String> {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(value.to_string()),
+        Value::Array(_) | Value::Object(_) => Err(Error::unsupported(
+            pointer,
+            "an array or object as an enum value or const",
+        )),
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_' || first == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// An object key: bare when it is an identifier, quoted otherwise.
+fn key(name: &str) -> String {
+    if is_identifier(name) {
+        name.to_owned()
+    } else {
+        json_string(name)
+    }
+}
+
+fn json_string(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// A JSDoc comment for `description` at `depth`, or nothing.
+fn jsdoc(description: Option<&str>, depth: usize) -> String {
+    let Some(description) = description.map(str::trim).filter(|text| !text.is_empty()) else {
+        return String::new();
+    };
+    let pad = "  ".repeat(depth);
+    let text = description.replace("*/", "*\\/");
+    let lines: Vec<&str> = text.lines().collect();
+    if let [line] = lines.as_slice() {
+        return format!("{pad}/** {line} */\n");
+    }
+    let mut out = format!("{pad}/**\n");
+    for line in lines {
+        if line.is_empty() {
+            let _ = writeln!(out, "{pad} *");
+        } else {
+            let _ = writeln!(out, "{pad} * {line}");
+        }
+    }
+    let _ = writeln!(out, "{pad} */");
+    out
+}

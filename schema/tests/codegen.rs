@@ -1,0 +1,218 @@
+//! The TypeScript generator on the corpus: snapshots of the generated modules, `tsc --strict`
+//! against the real `@upstash/realtime@1.1.0` and `zod`, and a node run of the zod schemas
+//! on the JSON that Rust produces. Regenerate snapshots with `REALTIME_BLESS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod corpus;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use realtime_core::Events;
+use realtime_schema::{Document, ts};
+use serde_json::json;
+
+fn dir(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn blessing() -> bool {
+    std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1")
+}
+
+/// Compares `actual` with the committed file, or rewrites it under `REALTIME_BLESS=1`.
+fn assert_snapshot(path: &Path, actual: &str) {
+    if blessing() {
+        realtime_schema::write_atomic(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!(
+            "cannot read {}: {error}; rerun with REALTIME_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{} is stale; review the change and rerun with REALTIME_BLESS=1\n--- generated ---\n{actual}",
+            path.display()
+        );
+    }
+}
+
+fn corpus_document() -> Document {
+    let schema = corpus::Corpus::schema();
+    schema.assert_matches_file(dir("tests/snapshots/corpus.json"));
+    Document::from_value(&schema.document()).unwrap()
+}
+
+/// The generated modules: (file under tests/ts/generated, options).
+fn variants() -> Vec<(&'static str, ts::Options)> {
+    vec![
+        (
+            "corpus.ts",
+            ts::Options {
+                hook: true,
+                ..ts::Options::default()
+            },
+        ),
+        (
+            "corpus.types.ts",
+            ts::Options {
+                types_only: true,
+                ..ts::Options::default()
+            },
+        ),
+        (
+            "corpus.bigint.ts",
+            ts::Options {
+                bigint: true,
+                ..ts::Options::default()
+            },
+        ),
+    ]
+}
+
+fn generate_all() -> Vec<(PathBuf, ts::Generated)> {
+    let document = corpus_document();
+    variants()
+        .into_iter()
+        .map(|(file, options)| {
+            let generated = ts::generate(&document, &options).unwrap();
+            (dir("tests/ts/generated").join(file), generated)
+        })
+        .collect()
+}
+
+#[test]
+fn generated_typescript_matches_snapshots() {
+    for (path, generated) in generate_all() {
+        assert_snapshot(&path, &generated.code);
+    }
+}
+
+#[test]
+fn sixty_four_bit_integers_are_reported_with_their_pointer() {
+    let document = corpus_document();
+    let generated = ts::generate(&document, &ts::Options::default()).unwrap();
+    let pointers: Vec<&str> = generated
+        .warnings
+        .iter()
+        .map(|warning| warning.pointer.as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/$defs/CorpusSample/properties/delta",
+            "/$defs/CorpusSample/properties/total",
+            "/$defs/Scalar/anyOf/1",
+        ]
+    );
+    assert!(generated.warnings[1].message.contains("--bigint"));
+    // Bounded or 32-bit integers are exact in JavaScript: no warning for them.
+    assert!(!pointers.iter().any(|pointer| pointer.contains("count")));
+}
+
+#[test]
+fn every_definition_gets_a_named_schema_and_type() {
+    let document = corpus_document();
+    let code = ts::generate(&document, &ts::Options::default())
+        .unwrap()
+        .code;
+    for name in document.definitions.keys() {
+        assert!(
+            code.contains(&format!("export const {name}")),
+            "{name} has no schema"
+        );
+        assert!(
+            code.contains(&format!("export type {name} =")),
+            "{name} has no type"
+        );
+    }
+    assert!(code.contains(
+        "export const schema = {\n  notification: {\n    /** A notification shown to every user. */\n    alert: z.string(),"
+    ));
+    assert!(!code.contains("useRealtime"), "the hook is opt-in");
+}
+
+// ---------------------------------------------------------------------------------------
+// TypeScript compiler and node
+
+fn npm_dir() -> PathBuf {
+    dir("tests/ts")
+}
+
+fn run(command: &mut Command, what: &str) -> String {
+    let output = command.output().unwrap_or_else(|error| {
+        panic!("cannot run {what}: {error}; install Node.js (node and npm) to run this test")
+    });
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
+/// Installs the pinned packages with `npm ci` when `node_modules` is missing.
+fn ensure_node_modules() {
+    let root = npm_dir();
+    if root.join("node_modules/typescript/bin/tsc").exists()
+        && root.join("node_modules/@upstash/realtime").exists()
+    {
+        return;
+    }
+    run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&root),
+        "npm ci in schema/tests/ts (npm is required)",
+    );
+}
+
+fn tsc(project: &str) -> String {
+    let root = npm_dir();
+    run(
+        Command::new("node")
+            .arg(root.join("node_modules/typescript/bin/tsc"))
+            .args(["-p", project, "--pretty", "false"])
+            .current_dir(&root),
+        &format!("tsc -p {project}"),
+    )
+}
+
+#[test]
+fn generated_typescript_compiles_strictly_and_validates_rust_samples() {
+    for (path, generated) in generate_all() {
+        assert_snapshot(&path, &generated.code);
+    }
+    ensure_node_modules();
+    // `strict`, `noEmit`: the generated modules and the type-level tests (each
+    // `@ts-expect-error` must meet an error).
+    tsc("tsconfig.json");
+    // Emit the run-time check and run it on the data Rust produced.
+    tsc("tsconfig.run.json");
+    let valid: Vec<_> = corpus::samples()
+        .iter()
+        .map(|event| json!({ "event": event.name(), "data": event.to_data().unwrap() }))
+        .collect();
+    let invalid: Vec<_> = corpus::invalid_samples()
+        .into_iter()
+        .map(|(event, data, reason)| json!({ "event": event, "data": data, "reason": reason }))
+        .collect();
+    let samples = npm_dir().join("build/samples.json");
+    std::fs::write(
+        &samples,
+        serde_json::to_string_pretty(&json!({ "valid": valid, "invalid": invalid })).unwrap(),
+    )
+    .unwrap();
+    let report = run(
+        Command::new("node")
+            .arg(npm_dir().join("build/runtime.test.js"))
+            .arg(&samples),
+        "node build/runtime.test.js",
+    );
+    assert!(report.contains(", 0 failures"), "{report}");
+}
