@@ -10,6 +10,7 @@
 //! # Ok::<(), realtime_schema::Error>(())
 //! ```
 
+pub mod diff;
 pub mod error;
 pub mod model;
 mod output;

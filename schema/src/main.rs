@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use realtime_schema::{Document, ts, write_atomic};
+use clap::{Parser, Subcommand, ValueEnum};
+use realtime_schema::{Document, diff, ts, write_atomic};
 
 /// Generate code from, and compare, realtime event schema documents.
 #[derive(Debug, Parser)]
@@ -33,6 +33,37 @@ enum Command {
         #[arg(long)]
         bigint: bool,
     },
+    /// Every change between two schema documents, classified for old clients reading new
+    /// events and for new code reading old events. Exits with 1 on a breaking change.
+    Diff {
+        /// The schema document before the change.
+        old: PathBuf,
+        /// The schema document after the change.
+        new: PathBuf,
+        /// Which compatibility must hold.
+        #[arg(long, value_enum, default_value_t = ModeArg::Full)]
+        mode: ModeArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModeArg {
+    /// New code reads old events (history).
+    Backward,
+    /// Old clients read new events (stale browser tabs).
+    Forward,
+    /// Both.
+    Full,
+}
+
+impl From<ModeArg> for diff::Mode {
+    fn from(mode: ModeArg) -> Self {
+        match mode {
+            ModeArg::Backward => diff::Mode::Backward,
+            ModeArg::Forward => diff::Mode::Forward,
+            ModeArg::Full => diff::Mode::Full,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -67,6 +98,16 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             }
             write_atomic(&output, &generated.code)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { old, new, mode } => {
+            let report = diff::diff(&Document::read(&old)?, &Document::read(&new)?);
+            let mode = mode.into();
+            print!("{}", report.to_markdown(mode));
+            Ok(if report.is_breaking(mode) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }

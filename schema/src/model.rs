@@ -167,6 +167,32 @@ pub enum Additional {
     Schema(Box<Schema>),
 }
 
+impl NumberRules {
+    /// These rules with the range that a schemars integer format (`uint8`, `int32`, ...)
+    /// implies, where the schema does not state it.
+    pub fn effective(&self) -> NumberRules {
+        let bounds: Option<(i64, i64)> = match self.format.as_deref() {
+            Some("int8") => Some((i8::MIN.into(), i8::MAX.into())),
+            Some("uint8") => Some((0, u8::MAX.into())),
+            Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
+            Some("uint16") => Some((0, u16::MAX.into())),
+            Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+            Some("uint32") => Some((0, u32::MAX.into())),
+            _ => None,
+        };
+        let mut rules = self.clone();
+        if let Some((min, max)) = bounds {
+            if rules.minimum.is_none() && rules.exclusive_minimum.is_none() {
+                rules.minimum = Some(min.into());
+            }
+            if rules.maximum.is_none() && rules.exclusive_maximum.is_none() {
+                rules.maximum = Some(max.into());
+            }
+        }
+        rules
+    }
+}
+
 impl Document {
     /// Parses a document from JSON text.
     ///

@@ -494,7 +494,7 @@ impl Generator<'_> {
     }
 
     fn zod_integer(&mut self, rules: &NumberRules, pointer: &str) -> Result<String> {
-        let rules = with_format_bounds(rules);
+        let rules = rules.effective();
         if is_safe(&rules) {
             let mut code = "z.int()".to_owned();
             push_bounds(&mut code, &rules, false);
@@ -587,7 +587,7 @@ impl Generator<'_> {
                 "string".to_owned()
             }
             Kind::Integer(rules) => {
-                let rules = with_format_bounds(rules);
+                let rules = rules.effective();
                 if self.options.bigint && !self.options.types_only && !is_safe(&rules) {
                     "bigint".to_owned()
                 } else {
@@ -724,29 +724,6 @@ fn zod_string(rules: &StringRules, pointer: &str) -> Result<String> {
         let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
     }
     Ok(code)
-}
-
-/// The range a schemars integer format implies, when the schema does not state it.
-fn with_format_bounds(rules: &NumberRules) -> NumberRules {
-    let bounds: Option<(i64, i64)> = match rules.format.as_deref() {
-        Some("int8") => Some((i8::MIN.into(), i8::MAX.into())),
-        Some("uint8") => Some((0, u8::MAX.into())),
-        Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
-        Some("uint16") => Some((0, u16::MAX.into())),
-        Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
-        Some("uint32") => Some((0, u32::MAX.into())),
-        _ => None,
-    };
-    let mut rules = rules.clone();
-    if let Some((min, max)) = bounds {
-        if rules.minimum.is_none() && rules.exclusive_minimum.is_none() {
-            rules.minimum = Some(min.into());
-        }
-        if rules.maximum.is_none() && rules.exclusive_maximum.is_none() {
-            rules.maximum = Some(max.into());
-        }
-    }
-    rules
 }
 
 /// Whether every integer the rules allow is exactly representable as a JS number.

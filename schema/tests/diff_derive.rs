@@ -1,0 +1,109 @@
+//! The diff on documents produced by real `#[derive(Events)]` enums, through the CLI:
+//! version 2 of an event set, its Markdown report and the exit code under each mode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use realtime_core::Events;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mod v1 {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub(crate) enum Priority {
+        Low,
+        High,
+    }
+
+    #[derive(Events, Clone, Debug, PartialEq)]
+    pub(crate) enum AppEvent {
+        #[event("chat.message")]
+        Message {
+            author: String,
+            text: String,
+            room: String,
+        },
+        #[event("task.created")]
+        Task { title: String, priority: Priority },
+        #[event("user.left")]
+        Left(String),
+    }
+}
+
+mod v2 {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub(crate) enum Priority {
+        Low,
+        High,
+        Urgent,
+    }
+
+    #[derive(Events, Clone, Debug, PartialEq)]
+    pub(crate) enum AppEvent {
+        #[event("chat.message")]
+        Message {
+            author: String,
+            #[schemars(length(max = 280))]
+            text: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            thread: Option<String>,
+        },
+        #[event("task.created")]
+        Task { title: String, priority: Priority },
+        #[event("user.typing")]
+        Typing(String),
+    }
+}
+
+fn run(mode: &str) -> (Option<i32>, String) {
+    let directory = std::env::temp_dir().join(format!(
+        "realtime-schema-diff-{}-{mode}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&directory).unwrap();
+    let old = directory.join("old.json");
+    let new = directory.join("new.json");
+    v1::AppEvent::schema().write_to(&old).unwrap();
+    v2::AppEvent::schema().write_to(&new).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_realtime-schema"))
+        .arg("diff")
+        .arg(&old)
+        .arg(&new)
+        .args(["--mode", mode])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&directory);
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn a_second_version_of_a_derived_event_set_is_classified_change_by_change() {
+    let (code, report) = run("full");
+    assert_eq!(code, Some(1), "{report}");
+    for line in [
+        "**❌ Breaking under `full`: 4 of 6 changes in 4 events break compatibility.**",
+        "| ❌ | `maxLength` tightened: none → 280 | `data.text` <br> `/$defs/AppEventMessage/properties/text` | safe | **breaking** |",
+        "| ✅ | field `thread` added (optional) | `data.thread` <br> `/$defs/AppEventMessage/properties/thread` | safe | safe |",
+        "| ❌ | field `room` removed (was required) | `data.room` <br> `/$defs/AppEventMessage/properties/room` | **breaking** | safe |",
+        "| ❌ | enum value \"urgent\" added | `data.priority` <br> `/$defs/Priority` | **breaking** | safe |",
+        "### `user.typing`",
+        "| ❌ | event removed | `data` <br> `/oneOf/2 (old)` | safe | **breaking** |",
+    ] {
+        assert!(report.contains(line), "missing `{line}` in:\n{report}");
+    }
+}
+
+#[test]
+fn the_exit_code_follows_the_mode() {
+    assert_eq!(run("forward").0, Some(1));
+    assert_eq!(run("backward").0, Some(1));
+}
