@@ -14,6 +14,7 @@ pub mod diff;
 pub mod error;
 pub mod model;
 mod output;
+pub mod rust;
 pub mod ts;
 
 pub use error::{Error, Result};

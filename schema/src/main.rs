@@ -33,6 +33,14 @@ enum Command {
         #[arg(long)]
         bigint: bool,
     },
+    /// Rust types (typify) that deserialize the events' JSON.
+    Rust {
+        /// The schema document.
+        schema: PathBuf,
+        /// The file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Every change between two schema documents, classified for old clients reading new
     /// events and for new code reading old events. Exits with 1 on a breaking change.
     Diff {
@@ -99,6 +107,11 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             write_atomic(&output, &generated.code)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Rust { schema, output } => {
+            let code = realtime_schema::rust::generate(&read_json(&schema)?)?;
+            write_atomic(&output, &code)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff { old, new, mode } => {
             let report = diff::diff(&Document::read(&old)?, &Document::read(&new)?);
             let mode = mode.into();
@@ -110,4 +123,15 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             })
         }
     }
+}
+
+fn read_json(path: &std::path::Path) -> realtime_schema::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| realtime_schema::Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| realtime_schema::Error::NotJson {
+        path: path.display().to_string(),
+        source,
+    })
 }

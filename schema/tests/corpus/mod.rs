@@ -317,7 +317,7 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Saved(Document {
             title: "Plan".into(),
             audit: Audit {
-                at: "2024-05-01T12:30:00+02:00".into(),
+                at: "2024-05-01T10:30:00Z".into(),
                 by: "ada".into(),
             },
             change: Change::Range { from: 2, to: 3 },

@@ -1,0 +1,101 @@
+//! The Rust generator on the corpus: the committed `generated/corpus.rs` is what typify
+//! makes of the corpus schema today (regenerate with `REALTIME_BLESS=1`), and its types
+//! deserialize and re-serialize every sample event's JSON to identical JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod corpus;
+
+#[allow(warnings, clippy::all, clippy::pedantic, unreachable_pub)]
+#[rustfmt::skip]
+#[path = "generated/corpus.rs"]
+mod generated;
+
+use std::path::Path;
+
+use realtime_core::Events;
+use serde_json::{Value, json};
+
+#[test]
+fn generated_rust_matches_snapshot() {
+    let document = corpus::Corpus::schema().document();
+    let code = realtime_schema::rust::generate(&document).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/generated/corpus.rs");
+    if std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1") {
+        realtime_schema::write_atomic(&path, &code).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == code,
+        "{} is stale; rerun with REALTIME_BLESS=1 and review the diff",
+        path.display()
+    );
+}
+
+#[test]
+fn generated_types_round_trip_every_sample_event_exactly() {
+    for event in corpus::samples() {
+        let envelope = json!({ "event": event.name(), "data": event.to_data().unwrap() });
+        let typed: generated::Corpus = serde_json::from_value(envelope.clone())
+            .unwrap_or_else(|error| panic!("{envelope} does not deserialize: {error}"));
+        let back: Value = serde_json::to_value(&typed).unwrap();
+        assert_eq!(
+            back,
+            without_nulls_omitted_by(&envelope, &back),
+            "{typed:?}"
+        );
+    }
+}
+
+/// `expected` without the `null` members that `actual` leaves out. The document cannot say
+/// whether an optional `Option` field is written as `null` (plain `Option<T>`) or left out
+/// (`skip_serializing_if`): both have the schema "optional, nullable", and typify always
+/// leaves `None` out. Every other member must be identical.
+fn without_nulls_omitted_by(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => expected
+            .iter()
+            .filter(|(key, value)| !value.is_null() || actual.contains_key(*key))
+            .map(|(key, value)| {
+                let value = match actual.get(key) {
+                    Some(other) => without_nulls_omitted_by(value, other),
+                    None => value.clone(),
+                };
+                (key.clone(), value)
+            })
+            .collect(),
+        (Value::Array(expected), Value::Array(actual)) if expected.len() == actual.len() => {
+            expected
+                .iter()
+                .zip(actual)
+                .map(|(expected, actual)| without_nulls_omitted_by(expected, actual))
+                .collect()
+        }
+        (expected, _) => expected.clone(),
+    }
+}
+
+#[test]
+fn the_only_tolerated_difference_is_an_omitted_null_for_an_optional_field() {
+    let sample = &corpus::samples()[6];
+    let envelope = json!({ "event": sample.name(), "data": sample.to_data().unwrap() });
+    assert_eq!(envelope["data"]["note"], Value::Null);
+    let typed: generated::Corpus = serde_json::from_value(envelope.clone()).unwrap();
+    let back = serde_json::to_value(&typed).unwrap();
+    assert!(back["data"].get("note").is_none());
+    // A changed value is not tolerated.
+    let mut changed = back.clone();
+    changed["data"]["enabled"] = json!(false);
+    assert_ne!(changed, without_nulls_omitted_by(&envelope, &changed));
+}
+
+#[test]
+fn generated_types_refuse_an_unknown_event_and_a_broken_constraint() {
+    let unknown = json!({ "event": "chat.mesage", "data": "x" });
+    assert!(serde_json::from_value::<generated::Corpus>(unknown).is_err());
+    let long_bio = json!({ "event": "user.joined", "data": {
+        "id": "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f", "email": "a@b.c", "homepage": "https://e.com",
+        "joined_at": "2024-05-01T12:30:00Z", "handle": "ada", "bio": "x".repeat(41)
+    }});
+    assert!(serde_json::from_value::<generated::Corpus>(long_bio).is_err());
+}
