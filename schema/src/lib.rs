@@ -10,6 +10,8 @@
 //! # Ok::<(), realtime_schema::Error>(())
 //! ```
 
+pub mod asyncapi;
+pub mod check;
 pub mod diff;
 pub mod error;
 pub mod model;

@@ -41,6 +41,23 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// An AsyncAPI 3.0 document: a channel per channel name, one message per event.
+    Asyncapi {
+        /// The schema document.
+        schema: PathBuf,
+        /// The file to write (standard output if absent).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Exits with 1 when a generated file is stale: each is regenerated in memory, the way
+    /// its header says it was generated, and compared.
+    Check {
+        /// The schema document.
+        schema: PathBuf,
+        /// Files written by `ts`, `rust` or `asyncapi`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Every change between two schema documents, classified for old clients reading new
     /// events and for new code reading old events. Exits with 1 on a breaking change.
     Diff {
@@ -111,6 +128,33 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             let code = realtime_schema::rust::generate(&read_json(&schema)?)?;
             write_atomic(&output, &code)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Asyncapi { schema, output } => {
+            let text = realtime_schema::asyncapi::generate_text(&read_json(&schema)?)?;
+            match output {
+                Some(output) => write_atomic(&output, &text)?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { schema, files } => {
+            let value = read_json(&schema)?;
+            let mut stale = 0;
+            for file in &files {
+                match realtime_schema::check::check_file(&schema, &value, file)? {
+                    None => println!("fresh: {}", file.display()),
+                    Some(command) => {
+                        stale += 1;
+                        println!("STALE: {} (regenerate: {command})", file.display());
+                    }
+                }
+            }
+            Ok(if stale == 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("{stale} of {} generated files are stale", files.len());
+                ExitCode::FAILURE
+            })
         }
         Command::Diff { old, new, mode } => {
             let report = diff::diff(&Document::read(&old)?, &Document::read(&new)?);

@@ -55,7 +55,7 @@ pub fn generate(value: &Value) -> Result<String> {
 
 /// The document in the draft-07 vocabulary that schemars 0.8 and typify read.
 pub fn to_draft07(document: &Value) -> Value {
-    let mut converted = convert_schema(&name_unit_data(document));
+    let mut converted = convert_schema(&name_unit_data(document), &TYPIFY);
     if let Value::Object(root) = &mut converted {
         root.remove("x-realtime");
         root.insert(
@@ -82,7 +82,21 @@ const SCHEMA_VALUES: &[&str] = &[
     "propertyNames",
 ];
 
-fn convert_schema(schema: &Value) -> Value {
+/// How to convert a 2020-12 schema to draft-07.
+#[derive(Debug)]
+pub(crate) struct Draft07 {
+    /// What `#/$defs/` becomes in a `$ref`.
+    pub(crate) ref_prefix: &'static str,
+    /// Rewrites that only help typify read the schema (equivalent in meaning).
+    pub(crate) for_typify: bool,
+}
+
+const TYPIFY: Draft07 = Draft07 {
+    ref_prefix: "#/definitions/",
+    for_typify: true,
+};
+
+pub(crate) fn convert_schema(schema: &Value, how: &Draft07) -> Value {
     let Value::Object(object) = schema else {
         return schema.clone();
     };
@@ -103,13 +117,13 @@ fn convert_schema(schema: &Value) -> Value {
             let mut parts = vec![serde_json::json!({ "$ref": reference })];
             parts.push(Value::Object(siblings));
             wrapped.insert("allOf".to_owned(), Value::Array(parts));
-            return convert_schema(&Value::Object(wrapped));
+            return convert_schema(&Value::Object(wrapped), how);
         }
     }
     let mut out = Map::new();
     for (key, value) in object {
         let key = key.as_str();
-        if key == "additionalProperties" && value == &Value::Bool(true) {
+        if how.for_typify && key == "additionalProperties" && value == &Value::Bool(true) {
             // typify drops unknown members unless they have a schema; `{}` keeps them in a
             // flattened map, as `#[serde(flatten)] extra: BTreeMap<String, Value>` does.
             out.insert(key.to_owned(), Value::Object(Map::new()));
@@ -117,7 +131,7 @@ fn convert_schema(schema: &Value) -> Value {
             let map = match value {
                 Value::Object(map) => Value::Object(
                     map.iter()
-                        .map(|(name, schema)| (name.clone(), convert_schema(schema)))
+                        .map(|(name, schema)| (name.clone(), convert_schema(schema, how)))
                         .collect(),
                 ),
                 other => other.clone(),
@@ -126,8 +140,10 @@ fn convert_schema(schema: &Value) -> Value {
             out.insert(key.to_owned(), map);
         } else if SCHEMA_VALUES.contains(&key) {
             let converted = match value {
-                Value::Array(items) => Value::Array(items.iter().map(convert_schema).collect()),
-                other => convert_schema(other),
+                Value::Array(items) => {
+                    Value::Array(items.iter().map(|item| convert_schema(item, how)).collect())
+                }
+                other => convert_schema(other, how),
             };
             match key {
                 // 2020-12 tuples: `prefixItems` + `items` (the rest) are draft-07's
@@ -142,13 +158,13 @@ fn convert_schema(schema: &Value) -> Value {
                     out.insert(key.to_owned(), converted);
                 }
             }
-        } else if key == "const" {
+        } else if how.for_typify && key == "const" {
             // typify 0.8 recognises tags written as a one-value `enum`.
             out.insert("enum".to_owned(), Value::Array(vec![value.clone()]));
         } else if key == "$ref" {
             let reference = value
                 .as_str()
-                .map(|text| text.replacen("#/$defs/", "#/definitions/", 1))
+                .map(|text| text.replacen("#/$defs/", how.ref_prefix, 1))
                 .map_or_else(|| value.clone(), Value::String);
             out.insert(key.to_owned(), reference);
         } else {
