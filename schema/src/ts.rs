@@ -148,16 +148,12 @@ const RESERVED: &[&str] = &[
     "undefined",
     "type",
     "await",
+    // Globals the generated code itself uses (a definition may shadow any other global).
     "Array",
-    "Record",
-    "Object",
-    "String",
     "Number",
-    "Boolean",
-    "Date",
-    "Map",
     "Set",
-    "Promise",
+    "JSON",
+    "RegExp",
 ];
 
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;

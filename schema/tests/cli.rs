@@ -181,3 +181,14 @@ fn ts_writes_the_module_and_warns_about_64_bit_integers_on_stderr() {
     assert!(code.contains("export const { useRealtime } = createRealtime<RealtimeEvents>();"));
     assert_eq!(scratch.entries(), ["events.ts", "schema.json"]);
 }
+
+#[test]
+fn a_definition_named_like_a_global_the_module_uses_is_refused() {
+    let mut document = minimal(json!({ "$ref": "#/$defs/Set" }));
+    document["$defs"] = json!({ "Set": { "type": "string" } });
+    assert_ts_fails(
+        "reserved-name",
+        &document.to_string(),
+        &["/$defs/Set", "not usable as a TypeScript name"],
+    );
+}
