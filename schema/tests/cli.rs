@@ -192,3 +192,16 @@ fn a_definition_named_like_a_global_the_module_uses_is_refused() {
         &["/$defs/Set", "not usable as a TypeScript name"],
     );
 }
+
+#[test]
+fn a_pattern_that_is_not_an_ecmascript_regex_is_refused_at_generation() {
+    let document = minimal(json!({ "type": "string", "pattern": "(?i)^ada$" }));
+    assert_ts_fails(
+        "rust-only-pattern",
+        &document.to_string(),
+        &[
+            "/oneOf/0/properties/data/pattern",
+            "not an ECMAScript regular expression",
+        ],
+    );
+}

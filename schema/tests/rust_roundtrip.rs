@@ -77,9 +77,12 @@ fn without_nulls_omitted_by(expected: &Value, actual: &Value) -> Value {
 
 #[test]
 fn the_only_tolerated_difference_is_an_omitted_null_for_an_optional_field() {
-    let sample = &corpus::samples()[6];
+    let sample = corpus::samples()
+        .into_iter()
+        .find(|event| matches!(event, corpus::Corpus::Flags { note: None, .. }))
+        .unwrap();
     let envelope = json!({ "event": sample.name(), "data": sample.to_data().unwrap() });
-    assert_eq!(envelope["data"]["note"], Value::Null);
+    assert_eq!(envelope["data"].get("note"), Some(&Value::Null));
     let typed: generated::Corpus = serde_json::from_value(envelope.clone()).unwrap();
     let back = serde_json::to_value(&typed).unwrap();
     assert!(back["data"].get("note").is_none());

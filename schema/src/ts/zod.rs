@@ -187,13 +187,32 @@ pub(super) fn zod_string(rules: &StringRules, pointer: &str) -> Result<String> {
         }
     }
     .to_owned();
+    // JSON Schema (and the Rust validator) count characters (code points); zod's
+    // `.min`/`.max` count UTF-16 units, which would refuse 200 emoji under `maxLength: 280`.
+    let plural = |count: u64| if count == 1 { "" } else { "s" };
     if let Some(min) = rules.min_length {
-        let _ = write!(code, ".min({min})");
+        let _ = write!(
+            code,
+            ".refine((text) => [...text].length >= {min}, {{ message: \"at least {min} character{}\" }})",
+            plural(min)
+        );
     }
     if let Some(max) = rules.max_length {
-        let _ = write!(code, ".max({max})");
+        let _ = write!(
+            code,
+            ".refine((text) => [...text].length <= {max}, {{ message: \"at most {max} character{}\" }})",
+            plural(max)
+        );
     }
     if let Some(pattern) = &rules.pattern {
+        // Refuse here what would throw in the browser: the pattern must be an ECMAScript
+        // regular expression with the `u` flag, as JSON Schema specifies.
+        if let Err(error) = regress::Regex::with_flags(pattern, "u") {
+            return Err(Error::unsupported(
+                &format!("{pointer}/pattern"),
+                format!("the pattern `{pattern}` is not an ECMAScript regular expression: {error}"),
+            ));
+        }
         let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
     }
     Ok(code)

@@ -246,6 +246,12 @@ pub fn samples() -> Vec<Corpus> {
             text: "hello".into(),
             reply_to: Some("m1".into()),
         }),
+        // 280 characters, 560 UTF-16 units: lengths count characters.
+        Corpus::Message(ChatMessage {
+            user_id: "u3".into(),
+            text: "😀".repeat(280),
+            reply_to: None,
+        }),
         Corpus::Joined {
             id: "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f".into(),
             email: "ada@example.com".into(),
@@ -344,6 +350,11 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "chat.message",
             json!({ "userId": "u1", "text": "" }),
             "text shorter than minLength",
+        ),
+        (
+            "chat.message",
+            json!({ "userId": "u1", "text": "😀".repeat(281) }),
+            "text longer than maxLength in characters",
         ),
         (
             "user.joined",

@@ -57,7 +57,7 @@ export type Change = z.infer<typeof Change>;
 /** A chat message, shared by two events. */
 export const ChatMessage = z.object({
   replyTo: z.string().nullable().optional(),
-  text: z.string().min(1).max(280),
+  text: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 280, { message: "at most 280 characters" }),
   /** Who wrote it. */
   userId: z.string(),
 });
@@ -103,7 +103,7 @@ export type CorpusFlags = z.infer<typeof CorpusFlags>;
 export const CorpusJoined = z.object({
   avatar: z.string().nullable().optional(),
   /** A short bio. */
-  bio: z.string().max(40),
+  bio: z.string().refine((text) => [...text].length <= 40, { message: "at most 40 characters" }),
   email: z.email(),
   handle: z.string().regex(new RegExp("^[a-z0-9_]+$", "u")),
   homepage: z.url(),
