@@ -75,7 +75,7 @@ impl<E: Events> SubscribeBuilder<E> {
     }
 
     /// Starts with the newest `limit` stored events (1 to
-    /// [`MAX_HISTORY_LIMIT`](crate::history::MAX_HISTORY_LIMIT)), then goes live.
+    /// [`MAX_HISTORY_LIMIT`]), then goes live.
     pub fn with_history(mut self, limit: usize) -> Self {
         self.start = Start::Newest(limit);
         self
