@@ -1,0 +1,73 @@
+//! The chat's events: one enum, exported as `schema/chat-events.json` and generated into
+//! `web/src/events.ts` for the browser.
+
+use realtime_core::Events;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The longest message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// A message somebody posted in a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ChatMessage {
+    /// The room's name (its channel is `room-<room>`).
+    pub room: String,
+    /// The name of whoever wrote it.
+    pub author: String,
+    /// What was said: 1 to 500 characters.
+    #[schemars(length(min = 1, max = 500))]
+    pub text: String,
+}
+
+/// Somebody is typing in a room (sent at most every few seconds while they type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Typing {
+    /// The room's name.
+    pub room: String,
+    /// Who is typing.
+    pub author: String,
+}
+
+/// Somebody entered or left a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Presence {
+    /// The room's name.
+    pub room: String,
+    /// Who.
+    pub name: String,
+}
+
+/// A room was created (announced on the `lobby` channel).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RoomCreated {
+    /// The room's name: 1 to 32 letters, digits, `-` or `_`.
+    #[schemars(length(min = 1, max = 32), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
+    pub room: String,
+    /// Who created it.
+    pub by: String,
+    /// Private rooms are readable only by the names in `members`.
+    pub private: bool,
+    /// The invited names (empty for a public room).
+    pub members: Vec<String>,
+}
+
+/// Every realtime event of the chat.
+#[derive(Events, Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// A message in a room.
+    #[event("chat.message")]
+    Message(ChatMessage),
+    /// Somebody is typing.
+    #[event("chat.typing")]
+    Typing(Typing),
+    /// Somebody entered a room.
+    #[event("room.joined")]
+    Joined(Presence),
+    /// Somebody left a room.
+    #[event("room.left")]
+    Left(Presence),
+    /// A new room (on the `lobby` channel).
+    #[event("room.created")]
+    Created(RoomCreated),
+}

@@ -1,0 +1,378 @@
+//! The chat demo: rooms are channels (`room-<name>`), the browser reads them over the SSE
+//! endpoint with the unmodified `@upstash/realtime` client, and writes through the app's
+//! own routes, which check who is asking, validate and emit.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/name` `{name}` | sets the `chat_name` cookie |
+//! | `GET /api/me` | `{name}` or 401 |
+//! | `GET /api/rooms` | every room: `{room, private, members, canRead}` |
+//! | `POST /api/rooms` `{room, private, members}` | creates a room, announced on `lobby` |
+//! | `GET /api/rooms/{room}/history` | the last 50 events of the room |
+//! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
+//! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
+//! | `GET /api/realtime?channel=room-<room>` | the event stream (authorized by the cookie) |
+
+pub mod events;
+mod rooms;
+mod web;
+
+use std::path::PathBuf;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{HeaderMap, StatusCode, header};
+use realtime_axum::{AuthRequest, RealtimeSse, RequestError};
+use realtime_core::{Error, History, Realtime};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub use events::{ChatEvent, ChatEventKind, ChatMessage, Presence, RoomCreated, Typing};
+pub use rooms::{LOBBY, Room, Rooms, channel_of};
+
+/// The cookie that holds the name chosen at first visit.
+pub const NAME_COOKIE: &str = "chat_name";
+
+/// How many messages a room shows on join.
+pub const HISTORY_ON_JOIN: usize = 50;
+
+/// What the routes share.
+#[derive(Clone, Debug)]
+pub struct Chat {
+    realtime: Realtime<ChatEvent>,
+    rooms: Rooms,
+    web_dist: Option<PathBuf>,
+}
+
+/// The app: its router and the SSE endpoint (call [`RealtimeSse::shutdown`] on shutdown).
+#[derive(Debug)]
+pub struct App {
+    /// Every route, the SSE endpoint and the built frontend.
+    pub router: Router,
+    /// The SSE endpoint, for `shutdown()`.
+    pub sse: RealtimeSse<ChatEvent>,
+}
+
+/// Builds the app on `realtime`; `web_dist` is the built frontend (`web/dist`), if any.
+pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
+    let chat = Chat {
+        rooms: Rooms::new(realtime.clone()),
+        realtime: realtime.clone(),
+        web_dist,
+    };
+    let rooms = chat.rooms.clone();
+    let sse = RealtimeSse::builder(realtime)
+        .authorize(move |request: AuthRequest| {
+            let rooms = rooms.clone();
+            async move { authorize_stream(&rooms, request).await }
+        })
+        .build();
+    let api = Router::new()
+        .route("/api/name", post(set_name))
+        .route("/api/me", get(me))
+        .route("/api/rooms", get(list_rooms).post(create_room))
+        .route("/api/rooms/{room}/history", get(history))
+        .route("/api/rooms/{room}/messages", post(post_message))
+        .route("/api/rooms/{room}/typing", post(typing))
+        .route("/api/rooms/{room}/join", post(join))
+        .route("/api/rooms/{room}/leave", post(leave))
+        .route("/", get(web::index))
+        .route("/assets/{file}", get(web::asset))
+        .with_state(chat);
+    App {
+        router: api.merge(sse.router("/api/realtime")),
+        sse,
+    }
+}
+
+/// The SSE endpoint's authorization: a name is needed, `lobby` is open to everyone, a
+/// private room only to the names invited.
+async fn authorize_stream(rooms: &Rooms, request: AuthRequest) -> Result<(), Response> {
+    let name = request
+        .cookie(NAME_COOKIE)
+        .filter(|name| valid_name(name))
+        .map(str::to_owned)
+        .ok_or_else(|| no_name().into_response())?;
+    for channel in &request.channels {
+        if channel == LOBBY {
+            continue;
+        }
+        let Some(room) = channel.strip_prefix("room-") else {
+            return Err(RequestError::new(
+                StatusCode::FORBIDDEN,
+                format!("`{channel}` is not a chat channel; expected `lobby` or `room-<name>`"),
+            )
+            .into_response());
+        };
+        rooms
+            .readable(room, &name)
+            .await
+            .map_err(IntoResponse::into_response)?;
+    }
+    Ok(())
+}
+
+fn no_name() -> RequestError {
+    RequestError::new(
+        StatusCode::UNAUTHORIZED,
+        "choose a name first (POST /api/name sets the `chat_name` cookie)",
+    )
+}
+
+/// Names: 1 to 24 ASCII letters, digits, `-` or `_` (they travel in a cookie).
+pub fn valid_name(name: &str) -> bool {
+    (1..=24).contains(&name.len())
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The caller's name from the cookie, or 401.
+fn caller(headers: &HeaderMap) -> Result<String, RequestError> {
+    cookie(headers, NAME_COOKIE)
+        .filter(|name| valid_name(name))
+        .map(str::to_owned)
+        .ok_or_else(no_name)
+}
+
+#[derive(Deserialize)]
+struct NameBody {
+    name: String,
+}
+
+async fn set_name(Json(body): Json<NameBody>) -> Result<Response, RequestError> {
+    let name = body.name.trim();
+    if !valid_name(name) {
+        return Err(RequestError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a name is 1 to 24 letters, digits, `-` or `_`",
+        ));
+    }
+    let cookie = format!("{NAME_COOKIE}={name}; Path=/; SameSite=Lax; Max-Age=31536000");
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "name": name })),
+    )
+        .into_response())
+}
+
+async fn me(headers: HeaderMap) -> Result<Json<Value>, RequestError> {
+    Ok(Json(json!({ "name": caller(&headers)? })))
+}
+
+async fn list_rooms(
+    State(chat): State<Chat>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let name = caller(&headers)?;
+    let rooms = chat.rooms.all().await.map_err(storage_error)?;
+    let rooms: Vec<Value> = rooms
+        .iter()
+        .map(|room| {
+            json!({
+                "room": room.name,
+                "private": room.private,
+                "members": room.members,
+                "canRead": room.may_read(&name),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(rooms)))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    room: String,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+async fn create_room(
+    State(chat): State<Chat>,
+    headers: HeaderMap,
+    Json(body): Json<CreateBody>,
+) -> Result<Response, RequestError> {
+    let name = caller(&headers)?;
+    let mut members: Vec<String> = Vec::new();
+    if body.private {
+        members.push(name.clone());
+        for member in body.members {
+            let member = member.trim().to_owned();
+            if !valid_name(&member) {
+                return Err(RequestError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("`{member}` is not a valid name to invite"),
+                ));
+            }
+            if !members.contains(&member) {
+                members.push(member);
+            }
+        }
+    }
+    let created = RoomCreated {
+        room: body.room,
+        by: name,
+        private: body.private,
+        members,
+    };
+    chat.rooms.create(created.clone()).await?;
+    Ok((StatusCode::CREATED, Json(json!(created))).into_response())
+}
+
+/// The caller's name after checking they may read `room`.
+async fn member_of(chat: &Chat, headers: &HeaderMap, room: &str) -> Result<String, RequestError> {
+    let name = caller(headers)?;
+    chat.rooms.readable(room, &name).await?;
+    Ok(name)
+}
+
+async fn history(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    member_of(&chat, &headers, &room).await?;
+    let entries = chat
+        .realtime
+        .channel(channel_of(&room))
+        .history(History::last(HISTORY_ON_JOIN))
+        .await
+        .map_err(storage_error)?;
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .filter_map(|envelope| {
+            let data = realtime_core::Events::to_data(&envelope.event).ok()?;
+            Some(json!({
+                "id": envelope.id.to_string(),
+                "event": realtime_core::Events::name(&envelope.event),
+                "data": data,
+            }))
+        })
+        .collect();
+    Ok(Json(Value::Array(entries)))
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    text: String,
+}
+
+async fn post_message(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<MessageBody>,
+) -> Result<Response, RequestError> {
+    let author = member_of(&chat, &headers, &room).await?;
+    let event = ChatEvent::Message(ChatMessage {
+        room: room.clone(),
+        author,
+        text: body.text,
+    });
+    let id = emit(&chat, &room, &event).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+async fn typing(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let author = member_of(&chat, &headers, &room).await?;
+    let id = emit(
+        &chat,
+        &room,
+        &ChatEvent::Typing(Typing {
+            room: room.clone(),
+            author,
+        }),
+    )
+    .await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+async fn join(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let name = member_of(&chat, &headers, &room).await?;
+    let id = emit(
+        &chat,
+        &room,
+        &ChatEvent::Joined(Presence {
+            room: room.clone(),
+            name,
+        }),
+    )
+    .await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+async fn leave(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let name = member_of(&chat, &headers, &room).await?;
+    let id = emit(
+        &chat,
+        &room,
+        &ChatEvent::Left(Presence {
+            room: room.clone(),
+            name,
+        }),
+    )
+    .await?;
+    Ok(Json(json!({ "id": id })))
+}
+
+/// Emits to the room's channel: a schema violation is a 422 naming the path and the rule.
+async fn emit(chat: &Chat, room: &str, event: &ChatEvent) -> Result<String, RequestError> {
+    match chat.realtime.channel(channel_of(room)).emit(event).await {
+        Ok(id) => Ok(id.to_string()),
+        Err(Error::Invalid(violation)) => Err(RequestError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message_refusal(&violation.rule, &violation.path),
+        )
+        .with("event", violation.event)
+        .with("path", violation.path.clone())
+        .with("rule", violation.rule.clone())),
+        Err(error) => Err(storage_error(error)),
+    }
+}
+
+/// What the UI shows when a message is refused.
+fn message_refusal(rule: &str, path: &str) -> String {
+    match (rule, path) {
+        ("minLength", "/text") => "the message is empty".to_owned(),
+        ("maxLength", "/text") => format!(
+            "the message is too long: at most {} characters",
+            events::MAX_MESSAGE_CHARS
+        ),
+        _ => format!("the event breaks the rule `{rule}` at `{path}`"),
+    }
+}
+
+fn storage_error(error: Error) -> RequestError {
+    tracing::warn!(%error, "storage error");
+    RequestError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("storage is unavailable: {error}"),
+    )
+}

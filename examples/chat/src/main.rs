@@ -1,0 +1,145 @@
+//! The chat demo server.
+//!
+//! ```sh
+//! cargo run -p chat                      # embedded backend, http://127.0.0.1:3000
+//! cargo run -p chat -- --port 3001       # or PORT=3001
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run -p chat -- --port 3001   # shared by many processes
+//! ```
+//!
+//! When `web/dist` is missing, the server builds the frontend first (`npm ci` and
+//! `node build.mjs` in `web/`), if npm is installed; otherwise it serves the API and a page
+//! saying how to build it.
+
+use std::path::{Path, PathBuf};
+
+use chat::ChatEvent;
+use realtime_core::Realtime;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let port = port()?;
+    let realtime = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => redis(&url).await?,
+        _ => Realtime::<ChatEvent>::memory(),
+    };
+    let web = PathBuf::from(
+        std::env::var("CHAT_WEB_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/web").to_owned()),
+    );
+    let dist = ensure_frontend(&web).await;
+    let app = chat::app(realtime, dist);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("chat: http://{}/", listener.local_addr()?);
+    let sse = app.sse.clone();
+    realtime_axum::serve(listener, app.router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            sse.shutdown();
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(feature = "redis")]
+async fn redis(url: &str) -> Result<Realtime<ChatEvent>, Box<dyn std::error::Error>> {
+    let realtime = Realtime::<ChatEvent>::redis(url).await?;
+    println!("chat: events in Redis at {url}");
+    Ok(realtime)
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis(_url: &str) -> Result<Realtime<ChatEvent>, Box<dyn std::error::Error>> {
+    Err("REDIS_URL is set but the chat was built without its `redis` feature".into())
+}
+
+/// `--port N`, `--port=N`, or `PORT`; 3000 by default.
+fn port() -> Result<u16, Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut port = std::env::var("PORT").ok();
+    while let Some(arg) = args.next() {
+        if arg == "--port" {
+            port = Some(args.next().ok_or("--port needs a number")?);
+        } else if let Some(value) = arg.strip_prefix("--port=") {
+            port = Some(value.to_owned());
+        } else {
+            return Err(format!("unknown argument `{arg}`; usage: chat [--port N]").into());
+        }
+    }
+    match port {
+        None => Ok(3000),
+        Some(port) => Ok(port
+            .parse()
+            .map_err(|_| format!("`{port}` is not a port number"))?),
+    }
+}
+
+/// `web/dist`, building it with npm first when it is missing.
+async fn ensure_frontend(web: &Path) -> Option<PathBuf> {
+    let dist = web.join("dist");
+    if dist.join("index.html").is_file() {
+        return Some(dist);
+    }
+    if !web.join("build.mjs").is_file() {
+        eprintln!("chat: no frontend sources in {}", web.display());
+        return None;
+    }
+    println!(
+        "chat: building the frontend in {} (npm ci, node build.mjs)",
+        web.display()
+    );
+    let mut steps: Vec<(&str, &[&str])> = Vec::new();
+    if !web.join("node_modules").is_dir() {
+        steps.push(("npm", &["ci", "--no-audit", "--no-fund"]));
+    }
+    steps.push(("node", &["build.mjs"]));
+    for (program, args) in steps {
+        let status = tokio::process::Command::new(program)
+            .args(args)
+            .current_dir(web)
+            .status()
+            .await;
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                eprintln!(
+                    "chat: `{program} {}` failed ({status}); serving the API only",
+                    args.join(" ")
+                );
+                return None;
+            }
+            Err(error) => {
+                eprintln!(
+                    "chat: cannot run `{program}` ({error}); install Node.js and npm to build the frontend; serving the API only"
+                );
+                return None;
+            }
+        }
+    }
+    Some(dist)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,368 @@
+//! The chat's routes over a real socket: the name cookie, private rooms (403), message
+//! validation (422, nothing stored), history, and the SSE stream carrying the messages.
+
+use std::time::Duration;
+
+use chat::ChatEvent;
+use futures::StreamExt;
+use realtime_core::Realtime;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    client: Client,
+}
+
+async fn start() -> Server {
+    let app = chat::app(Realtime::<ChatEvent>::memory(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|error| panic!("bind: {error}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|error| panic!("address: {error}"));
+    tokio::spawn(async move {
+        let _ = realtime_axum::serve(listener, app.router).await;
+    });
+    Server {
+        base: format!("http://{address}"),
+        client: Client::new(),
+    }
+}
+
+impl Server {
+    /// Chooses `name` and returns the cookie the server set.
+    async fn sign_in(&self, name: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/name", self.base))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST /api/name: {error}"));
+        assert_eq!(response.status(), StatusCode::OK);
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_else(|| panic!("no Set-Cookie"))
+            .to_owned();
+        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+        set_cookie.split(';').next().unwrap_or_default().to_owned()
+    }
+
+    async fn get(&self, cookie: Option<&str>, path: &str) -> (StatusCode, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("GET {path}: {error}"));
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, cookie: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST {path}: {error}"));
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn the_name_cookie_is_set_once_and_needed_everywhere() {
+    let server = start().await;
+    let (status, body) = server.get(None, "/api/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("choose a name"),
+        "{body}"
+    );
+    let (status, _) = server.get(None, "/api/rooms").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let cookie = server.sign_in("ada").await;
+    assert_eq!(cookie, "chat_name=ada");
+    let (status, body) = server.get(Some(&cookie), "/api/me").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "name": "ada" })));
+
+    let response = server
+        .client
+        .post(format!("{}/api/name", server.base))
+        .json(&json!({ "name": "no spaces; please" }))
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.headers().get("set-cookie").is_none());
+
+    let (status, rooms) = server.get(Some(&cookie), "/api/rooms").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = rooms
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|room| room["room"].as_str())
+        .collect();
+    assert_eq!(names, ["general", "random"]);
+}
+
+#[tokio::test]
+async fn messages_are_validated_and_nothing_refused_is_stored() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    let path = "/api/rooms/general/messages";
+
+    let (status, body) = server.post(&ada, path, json!({ "text": "hello" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (status, body) = server.post(&ada, path, json!({ "text": "" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"], "the message is empty");
+    assert_eq!(
+        (&body["path"], &body["rule"]),
+        (&json!("/text"), &json!("minLength"))
+    );
+
+    let long = "é".repeat(501);
+    let (status, body) = server.post(&ada, path, json!({ "text": long })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"],
+        "the message is too long: at most 500 characters"
+    );
+    assert_eq!(body["rule"], "maxLength");
+
+    // 500 characters (1,000 bytes) is at the limit, and allowed.
+    let (status, _) = server
+        .post(&ada, path, json!({ "text": "é".repeat(500) }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, history) = server.get(Some(&ada), "/api/rooms/general/history").await;
+    assert_eq!(status, StatusCode::OK);
+    let texts: Vec<usize> = history
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            entry["data"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .count()
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [5, 500],
+        "only the valid messages are stored: {history}"
+    );
+
+    let (status, body) = server
+        .post(&ada, "/api/rooms/nowhere/messages", json!({ "text": "x" }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn history_is_the_last_fifty_in_order() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    for n in 0..60 {
+        let (status, _) = server
+            .post(
+                &ada,
+                "/api/rooms/random/messages",
+                json!({ "text": format!("m{n}") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, history) = server.get(Some(&ada), "/api/rooms/random/history").await;
+    let entries = history.as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 50);
+    assert_eq!(entries[0]["data"]["text"], "m10");
+    assert_eq!(entries[49]["data"]["text"], "m59");
+    assert_eq!(entries[49]["event"], "chat.message");
+    assert_eq!(entries[49]["data"]["author"], "ada");
+    assert_eq!(entries[49]["data"]["room"], "random");
+}
+
+#[tokio::test]
+async fn private_rooms_refuse_names_not_invited() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    let bob = server.sign_in("bob").await;
+    let eve = server.sign_in("eve").await;
+
+    let (status, body) = server
+        .post(
+            &ada,
+            "/api/rooms",
+            json!({ "room": "secret", "private": true, "members": ["bob"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["members"], json!(["ada", "bob"]));
+    let (status, _) = server
+        .post(&eve, "/api/rooms", json!({ "room": "secret" }))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = server
+        .post(&eve, "/api/rooms", json!({ "room": "bad name!" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (status, _) = server
+        .post(
+            &bob,
+            "/api/rooms/secret/messages",
+            json!({ "text": "psst" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Eve sees that the room exists, but may not read or write it.
+    let (_, rooms) = server.get(Some(&eve), "/api/rooms").await;
+    let secret = rooms
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|room| room["room"] == "secret")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (&secret["private"], &secret["canRead"]),
+        (&json!(true), &json!(false))
+    );
+
+    let (status, body) = server.get(Some(&eve), "/api/rooms/secret/history").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body["error"],
+        "`secret` is a private room: only invited names may read it, and `eve` is not invited"
+    );
+    let (status, _) = server
+        .post(&eve, "/api/rooms/secret/messages", json!({ "text": "hi" }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The event stream refuses too, before it starts, with the same message.
+    let (status, body) = server
+        .get(
+            Some(&eve),
+            "/api/realtime?channel=room-general&channel=room-secret",
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("private room"),
+        "{body}"
+    );
+    let (status, _) = server.get(None, "/api/realtime?channel=room-general").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.get(Some(&eve), "/api/realtime?channel=other").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, history) = server.get(Some(&bob), "/api/rooms/secret/history").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history[0]["data"]["text"], "psst");
+}
+
+/// A chunk of the stream as text; the end of the stream or an error fails the test.
+fn text(chunk: Option<reqwest::Result<impl AsRef<[u8]>>>) -> String {
+    match chunk {
+        Some(Ok(bytes)) => String::from_utf8_lossy(bytes.as_ref()).into_owned(),
+        Some(Err(error)) => panic!("the stream failed: {error}"),
+        None => panic!("the stream ended"),
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_carries_messages_typing_and_notices() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    let bob = server.sign_in("bob").await;
+
+    let response = server
+        .client
+        .get(format!("{}/api/realtime?channel=room-general", server.base))
+        .header("cookie", &bob)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    // Wait until the subscription is live.
+    while !seen.contains("connected") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no connected frame: {seen}"));
+        seen.push_str(&text(chunk));
+    }
+
+    for (path, body) in [
+        ("join", json!({})),
+        ("typing", json!({})),
+        ("messages", json!({ "text": "hello bob" })),
+        ("messages", json!({ "text": "" })),
+        ("leave", json!({})),
+    ] {
+        server
+            .post(&ada, &format!("/api/rooms/general/{path}"), body)
+            .await;
+    }
+
+    let mut frames: Vec<Value> = Vec::new();
+    while !frames.iter().any(|frame| frame["event"] == "room.left") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("the stream stopped: {frames:?}"));
+        seen.push_str(&text(chunk));
+        frames = seen
+            .split("\n\n")
+            .filter_map(|frame| frame.strip_prefix("data: "))
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .filter(|frame: &Value| frame.get("event").is_some_and(|event| event != "ping"))
+            .collect();
+    }
+    let events: Vec<(&str, &Value)> = frames
+        .iter()
+        .filter(|frame| frame["channel"] == "room-general")
+        .filter_map(|frame| Some((frame["event"].as_str()?, &frame["data"])))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("room.joined", &json!({ "room": "general", "name": "ada" })),
+            (
+                "chat.typing",
+                &json!({ "room": "general", "author": "ada" })
+            ),
+            (
+                "chat.message",
+                &json!({ "room": "general", "author": "ada", "text": "hello bob" })
+            ),
+            ("room.left", &json!({ "room": "general", "name": "ada" })),
+        ],
+        "{seen}"
+    );
+}
