@@ -48,7 +48,7 @@ impl Catalog {
     }
 
     fn compile<E: Events>() -> Catalog {
-        let schema = EventSchema::of::<E>();
+        let schema = EventSchema::accepted_by::<E>();
         let validators = E::Kind::ALL
             .iter()
             .map(|kind| {

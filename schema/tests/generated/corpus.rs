@@ -404,11 +404,11 @@ impl ::std::convert::From<BillingEventInvoicePaid> for Corpus {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct CorpusFlags {
     pub enabled: bool,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub note: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub parent: ::std::option::Option<Target>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub priority: ::std::option::Option<Priority>,
 }
 ///A user joined: string formats, lengths and patterns.
@@ -863,7 +863,7 @@ impl ::std::convert::TryFrom<::std::string::String> for Priority {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Reply {
     pub author: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub comment: ::std::option::Option<Comment>,
 }
 ///Untagged.

@@ -76,11 +76,11 @@ export const Comment: z.ZodType<Comment> = z.object({
 
 export type Reply = {
   author: string;
-  comment?: Comment | null;
+  comment: Comment | null;
 };
 export const Reply: z.ZodType<Reply> = z.object({
   author: z.string(),
-  comment: z.lazy(() => Comment).nullable().optional(),
+  comment: z.lazy(() => Comment).nullable(),
 });
 
 /** A string enum. */
@@ -91,9 +91,9 @@ export type Priority = z.infer<typeof Priority>;
 /** Booleans and nullable values. */
 export const CorpusFlags = z.object({
   enabled: z.boolean(),
-  note: z.string().nullable().optional(),
-  parent: Target.nullable().optional(),
-  priority: Priority.nullable().optional(),
+  note: z.string().nullable(),
+  parent: Target.nullable(),
+  priority: Priority.nullable(),
 });
 /** Booleans and nullable values. */
 export type CorpusFlags = z.infer<typeof CorpusFlags>;

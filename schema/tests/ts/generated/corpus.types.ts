@@ -49,9 +49,9 @@ export type Comment = {
 /** Booleans and nullable values. */
 export type CorpusFlags = {
   enabled: boolean;
-  note?: string | null;
-  parent?: Target | null;
-  priority?: Priority | null;
+  note: string | null;
+  parent: Target | null;
+  priority: Priority | null;
 };
 
 /** A user joined: string formats, lengths and patterns. */
@@ -126,7 +126,7 @@ export type Priority = "low" | "normal" | "high";
 
 export type Reply = {
   author: string;
-  comment?: Comment | null;
+  comment: Comment | null;
 };
 
 /** Untagged. */
