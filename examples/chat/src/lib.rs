@@ -8,7 +8,7 @@
 //! | `GET /api/me` | `{name}` or 401 |
 //! | `GET /api/rooms` | every room: `{room, private, members, canRead}` |
 //! | `POST /api/rooms` `{room, private, members}` | creates a room, announced on `lobby` |
-//! | `GET /api/rooms/{room}/history` | the last 50 events of the room |
+//! | `GET /api/rooms/{room}/history[?before=<ms>]` | the last 50 events of the room (up to `before`) |
 //! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
 //! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
 //! | `GET /api/realtime?channel=room-<room>` | the event stream (authorized by the cookie) |
@@ -19,13 +19,13 @@ mod web;
 
 use std::path::PathBuf;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
 use realtime_axum::{AuthRequest, RealtimeSse, RequestError};
-use realtime_core::{Error, History, Realtime};
+use realtime_core::{Error, History, Position, Realtime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -241,16 +241,28 @@ async fn member_of(chat: &Chat, headers: &HeaderMap, room: &str) -> Result<Strin
     Ok(name)
 }
 
+#[derive(Deserialize)]
+struct HistoryQuery {
+    /// Only entries up to this millisecond (inclusive): the page asks for what came before
+    /// the moment its event stream started replaying, so nothing arrives twice.
+    before: Option<u64>,
+}
+
 async fn history(
     State(chat): State<Chat>,
     Path(room): Path<String>,
+    Query(query): Query<HistoryQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, RequestError> {
     member_of(&chat, &headers, &room).await?;
+    let mut last = History::last(HISTORY_ON_JOIN);
+    if let Some(before) = query.before {
+        last = last.end(Position::Millis(before));
+    }
     let entries = chat
         .realtime
         .channel(channel_of(&room))
-        .history(History::last(HISTORY_ON_JOIN))
+        .history(last)
         .await
         .map_err(storage_error)?;
     let entries: Vec<Value> = entries

@@ -200,6 +200,31 @@ async fn history_is_the_last_fifty_in_order() {
     assert_eq!(entries[49]["event"], "chat.message");
     assert_eq!(entries[49]["data"]["author"], "ada");
     assert_eq!(entries[49]["data"]["room"], "random");
+
+    // `before` (a millisecond, inclusive) cuts the history where the page's replay starts.
+    let first_ms: u64 = entries[0]["id"]
+        .as_str()
+        .and_then(|id| id.split('-').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_default();
+    let (_, earlier) = server
+        .get(
+            Some(&ada),
+            &format!("/api/rooms/random/history?before={}", first_ms - 1),
+        )
+        .await;
+    assert!(
+        earlier
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|entry| entry["id"].as_str() < entries[0]["id"].as_str()),
+        "{earlier}"
+    );
+    let (_, none) = server
+        .get(Some(&ada), "/api/rooms/random/history?before=0")
+        .await;
+    assert_eq!(none, json!([]));
 }
 
 #[tokio::test]

@@ -1,0 +1,333 @@
+// The chat UI: React and the unmodified @upstash/realtime client, typed by ./events.ts
+// (generated from the server's event enum by `realtime-schema ts --hook`).
+//
+// Reading: every joined room is a <RoomFeed> with its own `useRealtime` hook. In 1.1.0 the
+// client forgets a hook's cursors when that hook's channel list changes, so one hook whose
+// list grows would receive earlier events again; one hook per room keeps them.
+// Writing: the app's own routes (POST /api/rooms/<room>/messages, ...) check the name
+// cookie, validate and emit; a refusal comes back as { error } and is shown.
+// History: on join, GET /api/rooms/<room>/history?before=<pageStart> gives what came before
+// the page's event stream, which replays everything since it first connected.
+import { FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { RealtimeProvider } from "@upstash/realtime/client";
+import { useRealtime, type ChatMessage, type Presence, type Typing } from "./events";
+
+// The client's first connection replays events since its own Date.now(), taken after this.
+const pageStart = Date.now();
+
+type RoomInfo = { room: string; private: boolean; members: string[]; canRead: boolean };
+type Item =
+  | { kind: "message"; author: string; text: string }
+  | { kind: "notice"; text: string };
+type RoomEvent =
+  | { event: "chat.message"; data: ChatMessage }
+  | { event: "chat.typing"; data: Typing }
+  | { event: "room.joined"; data: Presence }
+  | { event: "room.left"; data: Presence };
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(json.error ?? `${method} ${path}: ${response.status}`);
+  }
+  return json;
+}
+
+function toItem({ event, data }: RoomEvent): Item | null {
+  switch (event) {
+    case "chat.message":
+      return { kind: "message", author: data.author, text: data.text };
+    case "room.joined":
+      return { kind: "notice", text: `${data.name} joined` };
+    case "room.left":
+      return { kind: "notice", text: `${data.name} left` };
+    default:
+      return null;
+  }
+}
+
+/** One room's hook: its own channel list, never changed, so its cursors are kept. */
+function RoomFeed({ room, onEvent }: { room: string; onEvent: (room: string, e: RoomEvent) => void }) {
+  useRealtime({
+    channels: [`room-${room}`],
+    events: ["chat.message", "chat.typing", "room.joined", "room.left"],
+    onData: (payload) => onEvent(room, payload as RoomEvent),
+  });
+  return null;
+}
+
+/** The lobby: rooms created anywhere. Mounted first, so the stream starts at page load. */
+function LobbyFeed({ onCreated }: { onCreated: () => void }) {
+  const { status } = useRealtime({
+    channels: ["lobby"],
+    events: ["room.created"],
+    onData: () => onCreated(),
+  });
+  useEffect(() => {
+    (window as any).__status = status;
+  }, [status]);
+  return (
+    <span className="status" id="status" data-status={status}>
+      {status}
+    </span>
+  );
+}
+
+function NamePrompt({ onName }: { onName: (name: string) => void }) {
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      const result = await api("POST", "/api/name", { name });
+      onName(result.name);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <form className="prompt" onSubmit={submit}>
+      <h2>Choose a name</h2>
+      <input id="name" autoFocus value={name} onChange={(e) => setName(e.target.value)} placeholder="ada" />
+      <button id="name-submit" type="submit">Enter the chat</button>
+      {error && <p className="error" id="name-error">{error}</p>}
+    </form>
+  );
+}
+
+function Chat({ name }: { name: string }) {
+  const [rooms, setRooms] = useState<RoomInfo[]>([]);
+  const [joined, setJoined] = useState<string[]>([]);
+  const [active, setActive] = useState<string | null>(null);
+  const [items, setItems] = useState<Record<string, Item[]>>({});
+  const [typing, setTyping] = useState<Record<string, Record<string, number>>>({});
+  const [refused, setRefused] = useState<string | null>(null);
+  const [sendError, setSendError] = useState<string | null>(null);
+  const [draft, setDraft] = useState("");
+  const lastTyping = useRef(0);
+  const [, tick] = useState(0);
+
+  const loadRooms = useCallback(() => {
+    api("GET", "/api/rooms").then(setRooms, (e) => setRefused((e as Error).message));
+  }, []);
+  useEffect(loadRooms, [loadRooms]);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const onEvent = useCallback((room: string, payload: RoomEvent) => {
+    if (payload.event === "chat.typing") {
+      const author = payload.data.author;
+      setTyping((all) => ({ ...all, [room]: { ...all[room], [author]: Date.now() } }));
+      return;
+    }
+    if (payload.event === "chat.message") {
+      const author = payload.data.author;
+      setTyping((all) => {
+        const inRoom = { ...all[room] };
+        delete inRoom[author];
+        return { ...all, [room]: inRoom };
+      });
+    }
+    const item = toItem(payload);
+    if (item) setItems((all) => ({ ...all, [room]: [...(all[room] ?? []), item] }));
+  }, []);
+
+  const join = async (room: string) => {
+    setRefused(null);
+    if (joined.includes(room)) {
+      setActive(room);
+      return;
+    }
+    try {
+      const history: { event: string; data: any }[] = await api(
+        "GET",
+        `/api/rooms/${encodeURIComponent(room)}/history?before=${pageStart}`,
+      );
+      const past = history
+        .map((entry) => toItem(entry as RoomEvent))
+        .filter((item): item is Item => item !== null);
+      setItems((all) => ({ ...all, [room]: [...past, ...(all[room] ?? [])] }));
+      setJoined((current) => [...current, room]);
+      setActive(room);
+      await api("POST", `/api/rooms/${encodeURIComponent(room)}/join`);
+    } catch (e) {
+      setRefused((e as Error).message);
+    }
+  };
+
+  const leave = async (room: string) => {
+    await api("POST", `/api/rooms/${encodeURIComponent(room)}/leave`).catch(() => {});
+    setJoined((current) => current.filter((r) => r !== room));
+    setItems((all) => {
+      const rest = { ...all };
+      delete rest[room];
+      return rest;
+    });
+    if (active === room) setActive(null);
+  };
+
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!active) return;
+    try {
+      await api("POST", `/api/rooms/${encodeURIComponent(active)}/messages`, { text: draft });
+      setDraft("");
+      setSendError(null);
+    } catch (e) {
+      setSendError((e as Error).message);
+    }
+  };
+
+  const onDraft = (text: string) => {
+    setDraft(text);
+    if (active && text && Date.now() - lastTyping.current > 2000) {
+      lastTyping.current = Date.now();
+      api("POST", `/api/rooms/${encodeURIComponent(active)}/typing`).catch(() => {});
+    }
+  };
+
+  const [newRoom, setNewRoom] = useState("");
+  const [isPrivate, setPrivate] = useState(false);
+  const [invite, setInvite] = useState("");
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      const members = invite.split(",").map((m) => m.trim()).filter(Boolean);
+      await api("POST", "/api/rooms", { room: newRoom, private: isPrivate, members });
+      setNewRoom("");
+      setInvite("");
+      loadRooms();
+      await join(newRoom);
+    } catch (e) {
+      setRefused((e as Error).message);
+    }
+  };
+
+  const typers = active
+    ? Object.entries(typing[active] ?? {})
+        .filter(([who, at]) => who !== name && Date.now() - at < 4000)
+        .map(([who]) => who)
+    : [];
+
+  return (
+    <>
+      <header>
+        <h1>realtime-rs chat</h1>
+        <span>
+          you are <strong id="me">{name}</strong>
+        </span>
+        <LobbyFeed onCreated={loadRooms} />
+      </header>
+      {joined.map((room) => (
+        <RoomFeed key={room} room={room} onEvent={onEvent} />
+      ))}
+      <main className="chat">
+        <aside>
+          <h2>Rooms</h2>
+          {rooms.map((info) => (
+            <div
+              key={info.room}
+              className={`room${active === info.room ? " active" : ""}`}
+              data-room={info.room}
+              onClick={() => join(info.room)}
+            >
+              <span className="name">
+                {info.room}
+                {info.private && <span className="lock"> · private</span>}
+              </span>
+              {joined.includes(info.room) && (
+                <button
+                  className="leave"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    leave(info.room);
+                  }}
+                >
+                  leave
+                </button>
+              )}
+            </div>
+          ))}
+          <h2>New room</h2>
+          <form className="create" onSubmit={create}>
+            <input id="new-room" type="text" placeholder="name" value={newRoom} onChange={(e) => setNewRoom(e.target.value)} />
+            <label>
+              <input id="new-private" type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} /> private
+            </label>
+            {isPrivate && (
+              <input id="new-invite" type="text" placeholder="invite: bob, eve" value={invite} onChange={(e) => setInvite(e.target.value)} />
+            )}
+            <button id="create" type="submit">create</button>
+          </form>
+        </aside>
+        <section className="room-view">
+          {refused && (
+            <p className="error" id="refused">
+              {refused}
+            </p>
+          )}
+          {active ? (
+            <>
+              <div className="messages" id="messages" data-room={active}>
+                {(items[active] ?? []).map((item, index) =>
+                  item.kind === "message" ? (
+                    <div className="message" key={index}>
+                      <span className="author">{item.author}</span>
+                      <span className="text">{item.text}</span>
+                    </div>
+                  ) : (
+                    <div className="notice" key={index}>
+                      {item.text}
+                    </div>
+                  ),
+                )}
+              </div>
+              <div className="typing" id="typing">
+                {typers.length > 0 && `${typers.join(", ")} ${typers.length === 1 ? "is" : "are"} typing…`}
+              </div>
+              {sendError && (
+                <p className="error" id="send-error">
+                  {sendError}
+                </p>
+              )}
+              <form className="send" onSubmit={send}>
+                <input id="draft" value={draft} onChange={(e) => onDraft(e.target.value)} placeholder={`message #${active}`} />
+                <button id="send" type="submit">send</button>
+              </form>
+            </>
+          ) : (
+            <p className="empty">Pick a room on the left to join it.</p>
+          )}
+        </section>
+      </main>
+    </>
+  );
+}
+
+function App() {
+  const [name, setName] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    api("GET", "/api/me").then(
+      (me) => setName(me.name),
+      () => setName(null),
+    );
+  }, []);
+  if (name === undefined) return null;
+  if (name === null) return <NamePrompt onName={setName} />;
+  return (
+    <RealtimeProvider api={{ url: "/api/realtime", withCredentials: true }}>
+      <Chat name={name} />
+    </RealtimeProvider>
+  );
+}
+
+const root = document.getElementById("root");
+if (root) createRoot(root).render(<App />);
