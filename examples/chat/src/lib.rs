@@ -388,3 +388,18 @@ fn storage_error(error: Error) -> RequestError {
         format!("storage is unavailable: {error}"),
     )
 }
+
+/// The guide's code blocks (`docs/guide/*.md`) compile and run as doctests of this crate.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../../docs/guide/events.md")]
+    struct Events;
+    #[doc = include_str!("../../../docs/guide/channels.md")]
+    struct Channels;
+    #[doc = include_str!("../../../docs/guide/authorization.md")]
+    struct Authorization;
+    #[doc = include_str!("../../../docs/guide/codegen.md")]
+    struct Codegen;
+    #[doc = include_str!("../../../docs/guide/deploying.md")]
+    struct Deploying;
+}
