@@ -11,7 +11,7 @@
 //! | `GET /api/rooms/{room}/history[?before=<ms>]` | the last 50 events of the room (up to `before`) |
 //! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
 //! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
-//! | `GET /api/realtime?channel=room-<room>` | the event stream (authorized by the cookie) |
+//! | `GET /api/realtime?channel=room-<room>&channel=typing-<room>` | the event stream (authorized by the cookie) |
 
 pub mod events;
 mod rooms;
@@ -30,13 +30,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use events::{ChatEvent, ChatEventKind, ChatMessage, Presence, RoomCreated, Typing};
-pub use rooms::{LOBBY, Room, Rooms, channel_of};
+pub use rooms::{LOBBY, Room, Rooms, channel_of, typing_channel_of};
 
 /// The cookie that holds the name chosen at first visit.
 pub const NAME_COOKIE: &str = "chat_name";
 
-/// How many messages a room shows on join.
+/// How many messages a room shows on join (with the join/leave notices among them).
 pub const HISTORY_ON_JOIN: usize = 50;
+
+/// How many events the history route reads to find the last 50 messages.
+const HISTORY_READ: usize = 200;
 
 /// What the routes share.
 #[derive(Clone, Debug)]
@@ -99,10 +102,15 @@ async fn authorize_stream(rooms: &Rooms, request: AuthRequest) -> Result<(), Res
         if channel == LOBBY {
             continue;
         }
-        let Some(room) = channel.strip_prefix("room-") else {
+        let Some(room) = channel
+            .strip_prefix("room-")
+            .or_else(|| channel.strip_prefix("typing-"))
+        else {
             return Err(RequestError::new(
                 StatusCode::FORBIDDEN,
-                format!("`{channel}` is not a chat channel; expected `lobby` or `room-<name>`"),
+                format!(
+                    "`{channel}` is not a chat channel; expected `lobby`, `room-<name>` or `typing-<name>`"
+                ),
             )
             .into_response());
         };
@@ -255,7 +263,7 @@ async fn history(
     headers: HeaderMap,
 ) -> Result<Json<Value>, RequestError> {
     member_of(&chat, &headers, &room).await?;
-    let mut last = History::last(HISTORY_ON_JOIN);
+    let mut last = History::last(HISTORY_READ);
     if let Some(before) = query.before {
         last = last.end(Position::Millis(before));
     }
@@ -265,8 +273,20 @@ async fn history(
         .history(last)
         .await
         .map_err(storage_error)?;
+    // From the 50th message from the end: notices in between come along.
+    let messages_seen = entries
+        .iter()
+        .rev()
+        .scan(0, |messages, envelope| {
+            *messages += usize::from(matches!(envelope.event, ChatEvent::Message(_)));
+            Some(*messages)
+        })
+        .take_while(|messages| *messages <= HISTORY_ON_JOIN)
+        .count();
+    let skip = entries.len() - messages_seen;
     let entries: Vec<Value> = entries
         .into_iter()
+        .skip(skip)
         .filter_map(|envelope| {
             let data = realtime_core::Events::to_data(&envelope.event).ok()?;
             Some(json!({
@@ -296,7 +316,7 @@ async fn post_message(
         author,
         text: body.text,
     });
-    let id = emit(&chat, &room, &event).await?;
+    let id = emit(&chat, channel_of(&room), &event).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
@@ -308,7 +328,7 @@ async fn typing(
     let author = member_of(&chat, &headers, &room).await?;
     let id = emit(
         &chat,
-        &room,
+        typing_channel_of(&room),
         &ChatEvent::Typing(Typing {
             room: room.clone(),
             author,
@@ -326,7 +346,7 @@ async fn join(
     let name = member_of(&chat, &headers, &room).await?;
     let id = emit(
         &chat,
-        &room,
+        channel_of(&room),
         &ChatEvent::Joined(Presence {
             room: room.clone(),
             name,
@@ -344,7 +364,7 @@ async fn leave(
     let name = member_of(&chat, &headers, &room).await?;
     let id = emit(
         &chat,
-        &room,
+        channel_of(&room),
         &ChatEvent::Left(Presence {
             room: room.clone(),
             name,
@@ -355,8 +375,8 @@ async fn leave(
 }
 
 /// Emits to the room's channel: a schema violation is a 422 naming the path and the rule.
-async fn emit(chat: &Chat, room: &str, event: &ChatEvent) -> Result<String, RequestError> {
-    match chat.realtime.channel(channel_of(room)).emit(event).await {
+async fn emit(chat: &Chat, channel: String, event: &ChatEvent) -> Result<String, RequestError> {
+    match chat.realtime.channel(channel).emit(event).await {
         Ok(id) => Ok(id.to_string()),
         Err(Error::Invalid(violation)) => Err(RequestError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

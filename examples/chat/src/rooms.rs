@@ -22,6 +22,12 @@ pub fn channel_of(room: &str) -> String {
     format!("room-{room}")
 }
 
+/// The channel of a room's typing notices, apart so that they never take the place of
+/// messages in the room's history.
+pub fn typing_channel_of(room: &str) -> String {
+    format!("typing-{room}")
+}
+
 /// A room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Room {

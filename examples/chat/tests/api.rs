@@ -182,7 +182,11 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
 async fn history_is_the_last_fifty_in_order() {
     let server = start().await;
     let ada = server.sign_in("ada").await;
+    server.post(&ada, "/api/rooms/random/join", json!({})).await;
     for n in 0..60 {
+        server
+            .post(&ada, "/api/rooms/random/typing", json!({}))
+            .await;
         let (status, _) = server
             .post(
                 &ada,
@@ -328,7 +332,10 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
 
     let response = server
         .client
-        .get(format!("{}/api/realtime?channel=room-general", server.base))
+        .get(format!(
+            "{}/api/realtime?channel=room-general&channel=typing-general",
+            server.base
+        ))
         .header("cookie", &bob)
         .send()
         .await
@@ -336,8 +343,8 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
     assert_eq!(response.status(), StatusCode::OK);
     let mut body = response.bytes_stream();
     let mut seen = String::new();
-    // Wait until the subscription is live.
-    while !seen.contains("connected") {
+    // Wait until both subscriptions are live.
+    while seen.matches("connected").count() < 2 {
         let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
             .await
             .unwrap_or_else(|_| panic!("no connected frame: {seen}"));
@@ -369,25 +376,38 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
             .filter(|frame: &Value| frame.get("event").is_some_and(|event| event != "ping"))
             .collect();
     }
-    let events: Vec<(&str, &Value)> = frames
-        .iter()
-        .filter(|frame| frame["channel"] == "room-general")
-        .filter_map(|frame| Some((frame["event"].as_str()?, &frame["data"])))
-        .collect();
+    let events = |channel: &str| -> Vec<(String, Value)> {
+        frames
+            .iter()
+            .filter(|frame| frame["channel"] == channel)
+            .filter_map(|frame| Some((frame["event"].as_str()?.to_owned(), frame["data"].clone())))
+            .collect()
+    };
     assert_eq!(
-        events,
+        events("room-general"),
         [
-            ("room.joined", &json!({ "room": "general", "name": "ada" })),
             (
-                "chat.typing",
-                &json!({ "room": "general", "author": "ada" })
+                "room.joined".to_owned(),
+                json!({ "room": "general", "name": "ada" })
             ),
             (
-                "chat.message",
-                &json!({ "room": "general", "author": "ada", "text": "hello bob" })
+                "chat.message".to_owned(),
+                json!({ "room": "general", "author": "ada", "text": "hello bob" })
             ),
-            ("room.left", &json!({ "room": "general", "name": "ada" })),
+            (
+                "room.left".to_owned(),
+                json!({ "room": "general", "name": "ada" })
+            ),
         ],
+        "{seen}"
+    );
+    // Typing notices have their own channel, so they never crowd messages out of history.
+    assert_eq!(
+        events("typing-general"),
+        [(
+            "chat.typing".to_owned(),
+            json!({ "room": "general", "author": "ada" })
+        )],
         "{seen}"
     );
 }

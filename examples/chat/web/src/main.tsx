@@ -52,10 +52,10 @@ function toItem({ event, data }: RoomEvent): Item | null {
   }
 }
 
-/** One room's hook: its own channel list, never changed, so its cursors are kept. */
+/** One room's hook: its channels (messages and notices, typing) never change, so its cursors are kept. */
 function RoomFeed({ room, onEvent }: { room: string; onEvent: (room: string, e: RoomEvent) => void }) {
   useRealtime({
-    channels: [`room-${room}`],
+    channels: [`room-${room}`, `typing-${room}`],
     events: ["chat.message", "chat.typing", "room.joined", "room.left"],
     onData: (payload) => onEvent(room, payload as RoomEvent),
   });
