@@ -8,6 +8,7 @@
 //! | `GET /api/me` | `{name}` or 401 |
 //! | `GET /api/rooms` | every room: `{room, private, members, canRead}` |
 //! | `POST /api/rooms` `{room, private, members}` | creates a room, announced on `lobby` |
+//! | `GET /api/rooms/{room}` | the room, or 403/404 saying why it may not be read |
 //! | `GET /api/rooms/{room}/history[?before=<ms>]` | the last 50 events of the room (up to `before`) |
 //! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
 //! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
@@ -19,7 +20,8 @@ mod web;
 
 use std::path::PathBuf;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -76,6 +78,7 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
         .route("/api/name", post(set_name))
         .route("/api/me", get(me))
         .route("/api/rooms", get(list_rooms).post(create_room))
+        .route("/api/rooms/{room}", get(room_info))
         .route("/api/rooms/{room}/history", get(history))
         .route("/api/rooms/{room}/messages", post(post_message))
         .route("/api/rooms/{room}/typing", post(typing))
@@ -83,9 +86,12 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
         .route("/api/rooms/{room}/leave", post(leave))
         .route("/", get(web::index))
         .route("/assets/{file}", get(web::asset))
-        .with_state(chat);
+        .with_state(chat.clone());
+    let stream = sse
+        .router("/api/realtime")
+        .layer(middleware::from_fn_with_state(chat, replay_last_messages));
     App {
-        router: api.merge(sse.router("/api/realtime")),
+        router: api.merge(stream),
         sse,
     }
 }
@@ -242,6 +248,110 @@ async fn create_room(
     Ok((StatusCode::CREATED, Json(json!(created))).into_response())
 }
 
+async fn room_info(
+    State(chat): State<Chat>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let name = caller(&headers)?;
+    let found = chat.rooms.readable(&room, &name).await?;
+    Ok(Json(json!({
+        "room": found.name,
+        "private": found.private,
+        "members": found.members,
+        "canRead": true,
+    })))
+}
+
+/// History on join, through the event stream itself. The browser client asks for a channel
+/// it has no cursor for with `last_ack_<channel>=<the millisecond its page connected>`;
+/// for a room, this moves that point back to just before the last 50 messages, so the
+/// stream replays them and then goes live: each event once, no gap, no second request.
+/// Typing notices are not replayed (`now` instead of the page's start).
+async fn replay_last_messages(
+    State(chat): State<Chat>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // Only for someone who may read the rooms (the authorization hook decides the rest).
+    let (Some(query), Ok(name)) = (request.uri().query(), caller(request.headers())) else {
+        return next.run(request).await;
+    };
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let mut changed = false;
+    for (key, value) in &mut pairs {
+        let Ok(since) = value.parse::<u64>() else {
+            continue; // an id: the client is resuming; leave it alone
+        };
+        if let Some(room) = key.strip_prefix("last_ack_room-") {
+            if chat.rooms.readable(room, &name).await.is_err() {
+                continue;
+            }
+            if let Some(start) = replay_start(&chat, room, since).await {
+                *value = start;
+                changed = true;
+            }
+        } else if key.starts_with("last_ack_typing-") {
+            *value = now_ms().to_string();
+            changed = true;
+        }
+    }
+    if changed {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        let path = request.uri().path().to_owned();
+        if let Ok(uri) = format!("{path}?{query}").parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    next.run(request).await
+}
+
+/// Where a room's replay starts: before its last 50 messages, or `since` if earlier.
+/// `None` (leave the request as it is) when the room cannot be read now.
+async fn replay_start(chat: &Chat, room: &str, since: u64) -> Option<String> {
+    let entries = chat
+        .realtime
+        .channel(channel_of(room))
+        .history(History::last(HISTORY_READ))
+        .await
+        .ok()?;
+    let skip = entries.len() - kept_from_end(&entries);
+    let start = match skip.checked_sub(1).and_then(|before| entries.get(before)) {
+        Some(before) => before.id,
+        None if entries.len() < HISTORY_READ => return Some("0".to_owned()),
+        None => entries.first()?.id,
+    };
+    Some(if since < start.ms() {
+        since.to_string()
+    } else {
+        start.to_string()
+    })
+}
+
+/// How many entries, from the end, hold the last 50 messages (notices among them).
+fn kept_from_end(entries: &[realtime_core::Envelope<ChatEvent>]) -> usize {
+    entries
+        .iter()
+        .rev()
+        .scan(0, |messages, envelope| {
+            *messages += usize::from(matches!(envelope.event, ChatEvent::Message(_)));
+            Some(*messages)
+        })
+        .take_while(|messages| *messages <= HISTORY_ON_JOIN)
+        .count()
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis())
+        .unwrap_or_default()
+}
+
 /// The caller's name after checking they may read `room`.
 async fn member_of(chat: &Chat, headers: &HeaderMap, room: &str) -> Result<String, RequestError> {
     let name = caller(headers)?;
@@ -274,16 +384,7 @@ async fn history(
         .await
         .map_err(storage_error)?;
     // From the 50th message from the end: notices in between come along.
-    let messages_seen = entries
-        .iter()
-        .rev()
-        .scan(0, |messages, envelope| {
-            *messages += usize::from(matches!(envelope.event, ChatEvent::Message(_)));
-            Some(*messages)
-        })
-        .take_while(|messages| *messages <= HISTORY_ON_JOIN)
-        .count();
-    let skip = entries.len() - messages_seen;
+    let skip = entries.len() - kept_from_end(&entries);
     let entries: Vec<Value> = entries
         .into_iter()
         .skip(skip)

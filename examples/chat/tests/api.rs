@@ -411,3 +411,93 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
         "{seen}"
     );
 }
+
+/// Reads SSE frames until `done` holds for the user events seen, or fails after 5 s.
+async fn read_events(
+    server: &Server,
+    cookie: &str,
+    query: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let response = server
+        .client
+        .get(format!("{}/api/realtime?{query}", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut seen = String::new();
+    loop {
+        let events: Vec<Value> = seen
+            .split("\n\n")
+            .filter_map(|frame| frame.strip_prefix("data: "))
+            .filter_map(|json| serde_json::from_str::<Value>(json).ok())
+            .filter(|frame| frame.get("event").is_some())
+            .collect();
+        if done(&events) {
+            return events;
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("waited 5 s; so far: {seen}"));
+        seen.push_str(&text(chunk));
+    }
+}
+
+#[tokio::test]
+async fn joining_a_room_replays_its_last_fifty_messages_through_the_stream() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    server.post(&ada, "/api/rooms/random/join", json!({})).await;
+    for n in 0..60 {
+        server
+            .post(&ada, "/api/rooms/random/typing", json!({}))
+            .await;
+        server
+            .post(
+                &ada,
+                "/api/rooms/random/messages",
+                json!({ "text": format!("m{n}") }),
+            )
+            .await;
+    }
+    // What the browser client sends for a channel it has no cursor for: the millisecond
+    // its page connected (here: now). The room replays its last 50 messages anyway; the
+    // typing channel replays nothing.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis())
+        .unwrap_or_default();
+    let query = format!(
+        "channel=room-random&channel=typing-random&last_ack_room-random={now}&last_ack_typing-random={now}"
+    );
+    let events = read_events(&server, &ada, &query, |events| {
+        events.iter().any(|event| event["data"]["text"] == "m59")
+    })
+    .await;
+    let texts: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect();
+    let expected: Vec<String> = (10..60).map(|n| format!("m{n}")).collect();
+    assert_eq!(texts, expected);
+    assert!(
+        events.iter().all(|event| event["channel"] == "room-random"),
+        "{events:?}"
+    );
+
+    // A client resuming from an id gets what follows it, and nothing earlier.
+    let m57 = events[47]["id"].as_str().unwrap_or_default().to_owned();
+    let query = format!("channel=room-random&last_ack_room-random={m57}");
+    let resumed = read_events(&server, &ada, &query, |events| {
+        events.iter().any(|event| event["data"]["text"] == "m59")
+    })
+    .await;
+    let texts: Vec<&str> = resumed
+        .iter()
+        .filter_map(|event| event["data"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["m58", "m59"]);
+}

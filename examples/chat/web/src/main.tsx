@@ -6,15 +6,15 @@
 // list grows would receive earlier events again; one hook per room keeps them.
 // Writing: the app's own routes (POST /api/rooms/<room>/messages, ...) check the name
 // cookie, validate and emit; a refusal comes back as { error } and is shown.
-// History: on join, GET /api/rooms/<room>/history?before=<pageStart> gives what came before
-// the page's event stream, which replays everything since it first connected.
+// History: a room's hook asks the stream for "everything since the page connected"; the
+// server moves that point back to before the room's last 50 messages, so the stream replays
+// them, then goes live: each message once, in order, no separate history request.
+// Access: one connection carries every room, and a refused channel refuses the whole
+// connection, so GET /api/rooms/<room> (403 with the reason) runs before a hook is mounted.
 import { FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
 import { useRealtime, type ChatMessage, type Presence, type Typing } from "./events";
-
-// The client's first connection replays events since its own Date.now(), taken after this.
-const pageStart = Date.now();
 
 type RoomInfo = { room: string; private: boolean; members: string[]; canRead: boolean };
 type Item =
@@ -147,14 +147,7 @@ function Chat({ name }: { name: string }) {
       return;
     }
     try {
-      const history: { event: string; data: any }[] = await api(
-        "GET",
-        `/api/rooms/${encodeURIComponent(room)}/history?before=${pageStart}`,
-      );
-      const past = history
-        .map((entry) => toItem(entry as RoomEvent))
-        .filter((item): item is Item => item !== null);
-      setItems((all) => ({ ...all, [room]: [...past, ...(all[room] ?? [])] }));
+      await api("GET", `/api/rooms/${encodeURIComponent(room)}`);
       setJoined((current) => [...current, room]);
       setActive(room);
       await api("POST", `/api/rooms/${encodeURIComponent(room)}/join`);
