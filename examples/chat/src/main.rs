@@ -6,6 +6,8 @@
 //! REDIS_URL=redis://127.0.0.1:6379 cargo run -p chat -- --port 3001   # shared by many processes
 //! ```
 //!
+//! `REDIS_PREFIX` (default `realtime:`) is the key prefix of the channels in Redis.
+//!
 //! When `web/dist` is missing, the server builds the frontend first (`npm ci` and
 //! `node build.mjs` in `web/`), if npm is installed; otherwise it serves the API and a page
 //! saying how to build it.
@@ -45,11 +47,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The Redis backend; `REDIS_PREFIX` (default `realtime:`) keeps several chats, or test
+/// runs, apart in one database.
 #[cfg(feature = "redis")]
 async fn redis(url: &str) -> Result<Realtime<ChatEvent>, Box<dyn std::error::Error>> {
-    let realtime = Realtime::<ChatEvent>::redis(url).await?;
+    use realtime_core::backend::redis::{RedisBackend, RedisOptions};
+    let mut options = RedisOptions::default();
+    if let Ok(prefix) = std::env::var("REDIS_PREFIX") {
+        options = options.key_prefix(prefix);
+    }
+    let backend = RedisBackend::connect_with(url, options).await?;
     println!("chat: events in Redis at {url}");
-    Ok(realtime)
+    Ok(Realtime::with_backend(backend))
 }
 
 #[cfg(not(feature = "redis"))]

@@ -42,10 +42,11 @@ fn run(program: &str, args: &[&str], dir: &Path) {
     );
 }
 
-fn start(redis: &str) -> Server {
+fn start(redis: &str, prefix: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
         .args(["--port", "0"])
         .env("REDIS_URL", redis)
+        .env("REDIS_PREFIX", prefix)
         .env("CHAT_WEB_DIR", WEB)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -96,8 +97,14 @@ fn two_people_on_two_servers_over_one_redis_chat_in_a_browser() {
     run("node", &["build.mjs"], &web);
 
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let a = start(&redis);
-    let b = start(&redis);
+    // A fresh key prefix: this run's rooms and messages only, whatever earlier runs left.
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis())
+        .unwrap_or_default();
+    let prefix = format!("chat-test-{}-{millis}:", std::process::id());
+    let a = start(&redis, &prefix);
+    let b = start(&redis, &prefix);
     let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/chat-screenshot.png");
     let output = Command::new("node")
         .arg("e2e.mjs")
