@@ -6,7 +6,8 @@
 //! REDIS_URL=redis://127.0.0.1:6379 cargo run -p chat -- --port 3001   # shared by many processes
 //! ```
 //!
-//! `REDIS_PREFIX` (default `realtime:`) is the key prefix of the channels in Redis.
+//! `REDIS_PREFIX` (default `realtime:`) is the key prefix of the channels in Redis; `HOST`
+//! (default `127.0.0.1`) the address to listen on.
 //!
 //! When `web/dist` is missing, the server builds the frontend first (`npm ci` and
 //! `node build.mjs` in `web/`), if npm is installed; otherwise it serves the API and a page
@@ -35,7 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let dist = ensure_frontend(&web).await;
     let app = chat::app(realtime, dist);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // `HOST=0.0.0.0` to accept connections from other machines (e.g. in a container).
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     println!("chat: http://{}/", listener.local_addr()?);
     let sse = app.sse.clone();
     realtime_axum::serve(listener, app.router)
