@@ -42,7 +42,7 @@ function Feed({ id }: { id: string }) {
           {status}
         </span>
       </header>
-      <button onClick={sendOne}>Send me one</button>
+      <button id="send" onClick={sendOne}>Send me one</button>
       {error && <p className="error-text">{error}</p>}
       {alerts.length === 0 && <p>Waiting for notifications…</p>}
       <ul id="alerts">
@@ -78,7 +78,7 @@ function App() {
       <form onSubmit={login}>
         <h1>Sign in</h1>
         <input id="user" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="user id" />
-        <button type="submit">Sign in</button>
+        <button id="login" type="submit">Sign in</button>
         {error && <p className="error-text">{error}</p>}
       </form>
     );
