@@ -10,7 +10,9 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use realtime_axum::{AllowOrigin, AuthRequest, EmitConfig, RealtimeSse, allow_channels};
+use realtime_axum::{
+    AllowOrigin, AuthRequest, EmitConfig, FirstReplay, RealtimeSse, allow_channels,
+};
 use realtime_core::{Cursor, History, Realtime};
 use realtime_tests::sse::{SseClient, TestServer, frame_json};
 use realtime_tests::{BackendKind, PrivateRedis, StorageOptions, TestEvent, for_each_backend};
@@ -31,6 +33,7 @@ for_each_backend!(
     the_emit_route_validates_and_answers_with_the_right_status,
     cors_origins_can_be_restricted,
     a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors,
+    first_replay_decides_per_channel_what_a_new_client_gets,
 );
 
 async fn realtime(kind: BackendKind) -> Realtime<TestEvent> {
@@ -695,4 +698,100 @@ async fn serve_passes_connect_info_on_both_paths_and_answers_plain_responses() {
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+/// Reads frames until each of `channels` has delivered tick `live` (emitted live by the
+/// test); the ticks per channel, in order, before it.
+async fn ticks_until(client: &mut SseClient, channels: &[&str], live: u64) -> Vec<Vec<u64>> {
+    let mut ticks = vec![Vec::new(); channels.len()];
+    let mut done = 0;
+    while done < channels.len() {
+        let frame = client.next_json().await;
+        if frame["type"] == "connected" {
+            continue;
+        }
+        let at = channels
+            .iter()
+            .position(|channel| frame["channel"] == *channel)
+            .unwrap_or_else(|| panic!("a frame of another channel: {frame}"));
+        match tick_of(&frame) {
+            tick if tick == live => done += 1,
+            tick => ticks[at].push(tick),
+        }
+    }
+    ticks
+}
+
+async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKind) {
+    let rt = realtime(kind).await;
+    let mut job_ids = Vec::new();
+    for n in 0..3 {
+        job_ids.push(rt.channel("job-7").emit(&TestEvent::Tick(n)).await.unwrap());
+        rt.channel("recent")
+            .emit(&TestEvent::Tick(n))
+            .await
+            .unwrap();
+        rt.channel("room").emit(&TestEvent::Tick(n)).await.unwrap();
+    }
+    let sse = RealtimeSse::builder(rt.clone())
+        .first_replay(|channel: &str| match channel {
+            "recent" => FirstReplay::Newest(2),
+            job if job.starts_with("job-") => FirstReplay::All,
+            _ => FirstReplay::AsAsked,
+        })
+        .build();
+    let server = TestServer::serve(&sse).await;
+    let channels = ["job-7", "recent", "room"];
+    let emit_live = |tick: u32| {
+        let rt = rt.clone();
+        async move {
+            for channel in channels {
+                rt.channel(channel)
+                    .emit(&TestEvent::Tick(tick))
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+
+    // A page opened now (`Date.now()` for every channel): the job's whole story, the
+    // newest two of `recent`, nothing of `room`.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut client = SseClient::connect(&server.url(&format!(
+        "/api/realtime?channel=job-7&channel=recent&channel=room\
+         &last_ack_job-7={now}&last_ack_recent={now}&last_ack_room={now}"
+    )))
+    .await;
+    assert_eq!(
+        client.next_json().await,
+        json!({"type": "connected", "channel": "job-7", "cursor": "0-0"})
+    );
+    emit_live(100).await;
+    assert_eq!(
+        ticks_until(&mut client, &channels, 100).await,
+        [vec![0, 1, 2], vec![1, 2], vec![]]
+    );
+
+    // No `last_ack_` at all is also a client that has seen nothing.
+    let mut client = SseClient::connect(&server.url("/api/realtime?channel=job-7")).await;
+    emit_live(101).await;
+    assert_eq!(
+        ticks_until(&mut client, &["job-7"], 101).await,
+        [vec![0, 1, 2, 100]]
+    );
+
+    // A client resuming after an id gets exactly what followed it: the policy is not asked.
+    let mut client = SseClient::connect(&server.url(&format!(
+        "/api/realtime?channel=job-7&last_ack_job-7={}",
+        job_ids[1]
+    )))
+    .await;
+    emit_live(102).await;
+    assert_eq!(
+        ticks_until(&mut client, &["job-7"], 102).await,
+        [vec![2, 100, 101]]
+    );
 }

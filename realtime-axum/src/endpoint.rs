@@ -13,7 +13,8 @@ use axum::routing::get;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
-use realtime_core::{Events, Realtime};
+use realtime_core::history::MAX_HISTORY_LIMIT;
+use realtime_core::{Events, Position, Realtime};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthRequest, Authorize};
@@ -124,6 +125,7 @@ pub(crate) struct Shared<E: Events> {
     pub(crate) realtime: Realtime<E>,
     config: SseConfig,
     authorize: Option<Box<dyn Authorize>>,
+    first_replay: Option<Box<dyn FirstReplayPolicy>>,
     pub(crate) emit: Option<EmitConfig>,
     open: Arc<AtomicUsize>,
     shutdown: CancellationToken,
@@ -134,6 +136,7 @@ pub struct RealtimeSseBuilder<E: Events> {
     realtime: Realtime<E>,
     config: SseConfig,
     authorize: Option<Box<dyn Authorize>>,
+    first_replay: Option<Box<dyn FirstReplayPolicy>>,
     emit: Option<EmitConfig>,
 }
 
@@ -188,6 +191,36 @@ impl<E: Events> RealtimeSseBuilder<E> {
         self
     }
 
+    /// Decides, per channel, what a client that has seen nothing on it yet is sent before
+    /// live events; by default what it asks for (see [`FirstReplay`]).
+    ///
+    /// ```
+    /// use realtime_axum::{FirstReplay, RealtimeSse};
+    /// use realtime_core::{Events, Realtime};
+    ///
+    /// #[derive(Events, Clone, Debug, PartialEq)]
+    /// enum JobEvent {
+    ///     #[event("job.progress")]
+    ///     Progress(u8),
+    /// }
+    ///
+    /// // A page opened (or reloaded) in the middle of a job gets the job's whole story;
+    /// // other channels stay as the client asks.
+    /// let sse = RealtimeSse::builder(Realtime::<JobEvent>::memory())
+    ///     .first_replay(|channel: &str| {
+    ///         if channel.starts_with("job-") { FirstReplay::All } else { FirstReplay::AsAsked }
+    ///     })
+    ///     .build();
+    /// # let _ = sse;
+    /// ```
+    pub fn first_replay(
+        mut self,
+        policy: impl Fn(&str) -> FirstReplay + Send + Sync + 'static,
+    ) -> Self {
+        self.first_replay = Some(Box::new(policy));
+        self
+    }
+
     /// Enables the typed emit route (`POST` on the same path).
     pub fn emit_route(mut self, emit: EmitConfig) -> Self {
         self.emit = Some(emit);
@@ -201,6 +234,7 @@ impl<E: Events> RealtimeSseBuilder<E> {
                 realtime: self.realtime,
                 config: self.config,
                 authorize: self.authorize,
+                first_replay: self.first_replay,
                 emit: self.emit,
                 open: Arc::new(AtomicUsize::new(0)),
                 shutdown: CancellationToken::new(),
@@ -216,6 +250,7 @@ impl<E: Events> RealtimeSse<E> {
             realtime,
             config: SseConfig::default(),
             authorize: None,
+            first_replay: None,
             emit: None,
         }
     }
@@ -359,7 +394,7 @@ async fn open_stream<E: Events>(
 
     let subscriptions = channels
         .iter()
-        .map(|channel| subscribe(&shared.realtime, channel));
+        .map(|channel| subscribe(&shared.realtime, channel, shared.first_replay.as_deref()));
     let deliveries = futures::future::try_join_all(subscriptions)
         .await
         .map_err(|error| {
@@ -405,11 +440,56 @@ async fn open_stream<E: Events>(
 async fn subscribe<E: Events>(
     realtime: &Realtime<E>,
     request: &ChannelRequest,
+    first_replay: Option<&dyn FirstReplayPolicy>,
 ) -> realtime_core::Result<realtime_core::Deliveries<E>> {
     let subscription = realtime.channel(request.name.clone()).subscribe_all();
-    match request.last_ack {
-        Some(position) => subscription.since(position).deliveries().await,
-        None => subscription.deliveries().await,
+    // A client without an event id for the channel has seen nothing on it yet.
+    let seen_nothing = !matches!(request.last_ack, Some(Position::Cursor(_)));
+    let replay = match first_replay {
+        Some(policy) if seen_nothing => policy.replay(&request.name),
+        _ => FirstReplay::AsAsked,
+    };
+    match (replay, request.last_ack) {
+        (FirstReplay::All, _) => subscription.since(Position::Millis(0)).deliveries().await,
+        (FirstReplay::Newest(0), _) => subscription.deliveries().await,
+        (FirstReplay::Newest(newest), _) => {
+            let newest = newest.min(MAX_HISTORY_LIMIT);
+            subscription.with_history(newest).deliveries().await
+        }
+        (FirstReplay::AsAsked, Some(position)) => subscription.since(position).deliveries().await,
+        (FirstReplay::AsAsked, None) => subscription.deliveries().await,
+    }
+}
+
+/// What a client that has seen nothing on a channel yet is replayed before live events:
+/// it sent no `last_ack_<channel>`, or a bare millisecond time (the browser client sends
+/// `Date.now()` the first time it asks for a channel, so a page that was just opened, or
+/// reloaded, gets only what happens from then on). A client resuming after an event id
+/// always gets exactly what followed that id. Set per channel with
+/// [`RealtimeSseBuilder::first_replay`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FirstReplay {
+    /// What the client asks for: the events stored after its time, or none without one.
+    /// The reference's behaviour, and the default.
+    #[default]
+    AsAsked,
+    /// The newest `n` stored events (at most 1,000; 0: none), whatever the client's time.
+    Newest(usize),
+    /// Every event the channel still stores (its history length and expiry bound it).
+    All,
+}
+
+/// A per-channel [`FirstReplay`] decision; any `Fn(&str) -> FirstReplay` is one.
+trait FirstReplayPolicy: Send + Sync + 'static {
+    fn replay(&self, channel: &str) -> FirstReplay;
+}
+
+impl<F> FirstReplayPolicy for F
+where
+    F: Fn(&str) -> FirstReplay + Send + Sync + 'static,
+{
+    fn replay(&self, channel: &str) -> FirstReplay {
+        self(channel)
     }
 }
 

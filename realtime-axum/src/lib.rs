@@ -52,7 +52,7 @@ mod stream;
 
 pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels};
 pub use emit::{DEFAULT_EMIT_BODY_LIMIT, EmitConfig};
-pub use endpoint::{AllowOrigin, RealtimeSse, RealtimeSseBuilder, SseConfig};
+pub use endpoint::{AllowOrigin, FirstReplay, RealtimeSse, RealtimeSseBuilder, SseConfig};
 pub use error::RequestError;
 pub use frame::{SseFrame, event_frame};
 pub use query::{ChannelRequest, parse_query};
