@@ -1,0 +1,364 @@
+//! Jobs: what a job is asked to do, running it as a tokio task that emits its progress on
+//! `job-<id>`, the jobs this server runs, and following a job from Rust.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use realtime_core::{Channel, Error, History, Position, Realtime};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Done, JobEvent, Outcome, Progress};
+
+/// The most jobs one server runs at once.
+pub const MAX_RUNNING_JOBS: usize = 64;
+/// How many finished jobs `GET /api/jobs` still lists.
+const RECENT_JOBS: usize = 20;
+
+/// The channel of job `id`.
+pub fn channel_of(id: &str) -> String {
+    format!("job-{id}")
+}
+
+/// Job ids: 1 to 40 ASCII lowercase letters, digits or `-`.
+pub fn valid_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+}
+
+/// What a job is asked to do (`POST /api/jobs`): `steps` steps of `stepMillis` each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobSpec {
+    /// 1 to 100 steps; default 10.
+    #[serde(default = "JobSpec::default_steps")]
+    pub steps: u32,
+    /// 10 ms to 10 s per step; default 400 ms.
+    #[serde(default = "JobSpec::default_step_millis")]
+    pub step_millis: u64,
+    /// A name for people: 1 to 60 characters; default `Job`.
+    #[serde(default = "JobSpec::default_title")]
+    pub title: String,
+}
+
+impl Default for JobSpec {
+    fn default() -> Self {
+        Self {
+            steps: Self::default_steps(),
+            step_millis: Self::default_step_millis(),
+            title: Self::default_title(),
+        }
+    }
+}
+
+impl JobSpec {
+    fn default_steps() -> u32 {
+        10
+    }
+
+    fn default_step_millis() -> u64 {
+        400
+    }
+
+    fn default_title() -> String {
+        "Job".to_owned()
+    }
+
+    /// Checks the bounds; the message says which field is wrong and what it must be.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=100).contains(&self.steps) {
+            return Err(format!("`steps` is {}; it must be 1 to 100", self.steps));
+        }
+        if !(10..=10_000).contains(&self.step_millis) {
+            return Err(format!(
+                "`stepMillis` is {}; it must be 10 to 10000",
+                self.step_millis
+            ));
+        }
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > 60 {
+            return Err("`title` must be 1 to 60 characters".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A job this server started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInfo {
+    /// The job's id; its channel is `job-<id>`.
+    pub id: String,
+    /// Its channel.
+    pub channel: String,
+    /// What it was asked to do.
+    #[serde(flatten)]
+    pub spec: JobSpec,
+    /// When it started, in milliseconds since the Unix epoch.
+    pub started_ms: u64,
+}
+
+/// Where a job is, as its channel tells (so any server over the same Redis can answer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum JobState {
+    /// Started, no step finished yet.
+    Started,
+    /// Running: the last step that finished.
+    Running(Progress),
+    /// Ended.
+    Ended(Done),
+}
+
+/// Why a job could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The spec is out of bounds.
+    Invalid(String),
+    /// [`MAX_RUNNING_JOBS`] are running.
+    TooMany,
+}
+
+/// Why following a job stopped before `job.done`.
+#[derive(Debug)]
+pub enum FollowError {
+    /// Storage refused the subscription.
+    Storage(Error),
+    /// The subscription ended (the app is shutting down).
+    Ended,
+}
+
+impl std::fmt::Display for FollowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Storage(error) => write!(f, "cannot follow the job: {error}"),
+            Self::Ended => f.write_str("the subscription ended before `job.done`"),
+        }
+    }
+}
+
+impl std::error::Error for FollowError {}
+
+/// The jobs of this server: the running ones (to cancel them) and the recent ones (to list
+/// them). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Jobs {
+    realtime: Realtime<JobEvent>,
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    recent: Arc<Mutex<VecDeque<JobInfo>>>,
+    sequence: Arc<AtomicU64>,
+}
+
+impl Jobs {
+    /// No jobs yet, events on `realtime`.
+    pub fn new(realtime: Realtime<JobEvent>) -> Self {
+        Self {
+            realtime,
+            running: Arc::default(),
+            recent: Arc::default(),
+            sequence: Arc::default(),
+        }
+    }
+
+    /// The realtime handle the jobs emit on.
+    pub fn realtime(&self) -> &Realtime<JobEvent> {
+        &self.realtime
+    }
+
+    /// Checks `spec` and starts the job in a tokio task; it emits `job.progress` after each
+    /// step and `job.done` at the end (or when cancelled) on `job-<id>`.
+    pub fn start(&self, spec: JobSpec) -> Result<JobInfo, StartError> {
+        spec.check().map_err(StartError::Invalid)?;
+        let started_ms = now_ms();
+        // Unique across processes over one Redis: time, process, sequence.
+        let id = format!(
+            "{started_ms:x}-{:x}-{}",
+            std::process::id(),
+            self.sequence.fetch_add(1, Ordering::Relaxed)
+        );
+        let cancel = CancellationToken::new();
+        {
+            let mut running = self.running.lock().map_err(|_| StartError::TooMany)?;
+            if running.len() >= MAX_RUNNING_JOBS {
+                return Err(StartError::TooMany);
+            }
+            running.insert(id.clone(), cancel.clone());
+        }
+        let info = JobInfo {
+            channel: channel_of(&id),
+            id,
+            spec,
+            started_ms,
+        };
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == RECENT_JOBS {
+                recent.pop_back();
+            }
+            recent.push_front(info.clone());
+        }
+        let jobs = self.clone();
+        let channel = self.realtime.channel(info.channel.clone());
+        let (id, spec) = (info.id.clone(), info.spec.clone());
+        tokio::spawn(async move {
+            run(&channel, &spec, &cancel).await;
+            if let Ok(mut running) = jobs.running.lock() {
+                running.remove(&id);
+            }
+        });
+        Ok(info)
+    }
+
+    /// Cancels job `id` if this server runs it; `false` when it does not (unknown, ended,
+    /// or run by another server).
+    pub fn cancel(&self, id: &str) -> bool {
+        let token = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|running| running.get(id).cloned());
+        token.map(|token| token.cancel()).is_some()
+    }
+
+    /// The jobs this server started recently, newest first.
+    pub fn recent(&self) -> Vec<JobInfo> {
+        self.recent
+            .lock()
+            .map(|recent| recent.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Where job `id` is, from the newest event on its channel; `None` when the channel has
+    /// none (an unknown job, or one whose history expired).
+    pub async fn state(&self, id: &str) -> Result<Option<JobState>, Error> {
+        let newest = self
+            .realtime
+            .channel(channel_of(id))
+            .history(History::last(1))
+            .await?;
+        Ok(match newest.into_iter().next() {
+            Some(envelope) => Some(match envelope.event {
+                JobEvent::Progress(progress) => JobState::Running(progress),
+                JobEvent::Done(done) => JobState::Ended(done),
+            }),
+            None => self.is_running(id).then_some(JobState::Started),
+        })
+    }
+
+    fn is_running(&self, id: &str) -> bool {
+        self.running
+            .lock()
+            .map(|running| running.contains_key(id))
+            .unwrap_or(false)
+    }
+}
+
+const STEP_NAMES: [&str; 6] = [
+    "Fetching the input",
+    "Resizing images",
+    "Compressing",
+    "Uploading",
+    "Indexing",
+    "Verifying",
+];
+
+/// Runs the job's steps, emitting its events, and ends with `job.done`.
+async fn run(channel: &Channel<JobEvent>, spec: &JobSpec, cancel: &CancellationToken) {
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_millis(spec.step_millis));
+    ticker.tick().await;
+    let mut steps_done = 0;
+    let mut outcome = Outcome::Completed;
+    for step in 1..=spec.steps {
+        tokio::select! {
+            () = cancel.cancelled() => {
+                outcome = Outcome::Cancelled;
+                break;
+            }
+            _ = ticker.tick() => {}
+        }
+        let name = STEP_NAMES[(step as usize - 1) % STEP_NAMES.len()];
+        let progress = Progress {
+            percent: u8::try_from(u64::from(step) * 100 / u64::from(spec.steps)).unwrap_or(100),
+            step,
+            steps: spec.steps,
+            label: format!("{name} ({step}/{})", spec.steps),
+        };
+        steps_done = step;
+        // A storage hiccup does not stop the job; followers catch up from history.
+        if let Err(error) = channel.emit(&JobEvent::Progress(progress)).await {
+            tracing::warn!(%error, channel = %channel.name(), "could not emit job.progress");
+        }
+    }
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let done = Done {
+        outcome,
+        steps_done,
+        elapsed_ms,
+        summary: match outcome {
+            Outcome::Completed => format!(
+                "{}: {} steps in {elapsed_ms} ms",
+                spec.title.trim(),
+                spec.steps
+            ),
+            Outcome::Cancelled => format!(
+                "{}: cancelled after {steps_done} of {} steps",
+                spec.title.trim(),
+                spec.steps
+            ),
+        },
+    };
+    if let Err(error) = channel.emit(&JobEvent::Done(done)).await {
+        tracing::warn!(%error, channel = %channel.name(), "could not emit job.done");
+    }
+}
+
+/// Follows job `id` from its first event to its `job.done`, calling `on_progress` for each
+/// step, those before the call included (it replays the job's channel), and returns the
+/// `job.done`. Works from any process over the same Redis.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use progress::{JobSpec, Jobs, Outcome, follow};
+/// use realtime_core::Realtime;
+///
+/// let jobs = Jobs::new(Realtime::memory());
+/// let job = jobs.start(JobSpec { steps: 3, step_millis: 10, ..JobSpec::default() })
+///     .map_err(|error| format!("{error:?}"))?;
+/// let mut percents = Vec::new();
+/// let done = follow(jobs.realtime(), &job.id, |progress| percents.push(progress.percent)).await?;
+/// assert_eq!(percents, [33, 66, 100]);
+/// assert_eq!(done.outcome, Outcome::Completed);
+/// # Ok(()) }
+/// ```
+pub async fn follow(
+    realtime: &Realtime<JobEvent>,
+    id: &str,
+    mut on_progress: impl FnMut(&Progress),
+) -> Result<Done, FollowError> {
+    let mut events = realtime
+        .channel(channel_of(id))
+        .subscribe_all()
+        .since(Position::Millis(0))
+        .await
+        .map_err(FollowError::Storage)?;
+    while let Some(envelope) = events.next().await {
+        match envelope.event {
+            JobEvent::Progress(progress) => on_progress(&progress),
+            JobEvent::Done(done) => return Ok(done),
+        }
+    }
+    Err(FollowError::Ended)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
