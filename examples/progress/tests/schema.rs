@@ -43,8 +43,12 @@ fn the_generated_typescript_is_fresh() {
         Some(generator),
         "{TS} must be generated with `realtime-schema ts --hook`"
     );
-    let stale = check_file(Path::new("schema/progress-events.json"), &schema, Path::new(TS))
-        .unwrap_or_else(|error| panic!("cannot check {TS}: {error}"));
+    let stale = check_file(
+        Path::new("schema/progress-events.json"),
+        &schema,
+        Path::new(TS),
+    )
+    .unwrap_or_else(|error| panic!("cannot check {TS}: {error}"));
     assert!(
         stale.is_none(),
         "{TS} is stale; regenerate it (from examples/progress): {}\nor run the test with REALTIME_BLESS=1",

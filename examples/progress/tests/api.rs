@@ -1,0 +1,466 @@
+//! The progress routes over a real socket: a page opened mid-job gets the whole job then
+//! the rest live, each step once; a resuming client gets only what followed its id; bad
+//! jobs are refused and start nothing; state and cancel; only job channels are served; the
+//! running-jobs limit; the Rust follower in another process over Redis, as a library and
+//! as the `progress follow` command.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use progress::{JobEvent, JobSpec, Jobs, Outcome, StartError};
+use realtime_core::Realtime;
+use realtime_core::backend::redis::{RedisBackend, RedisOptions};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    client: Client,
+}
+
+async fn start(realtime: Realtime<JobEvent>) -> Server {
+    let app = progress::app(realtime, None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = realtime_axum::serve(listener, app.router).await;
+    });
+    Server {
+        base: format!("http://{address}"),
+        client: Client::new(),
+    }
+}
+
+impl Server {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn start_job(&self, body: Value) -> String {
+        let (status, job) = self
+            .call(reqwest::Method::POST, "/api/jobs", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        job["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn state(&self, id: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, &format!("/api/jobs/{id}"), None)
+            .await
+    }
+
+    /// Polls the job's state until `ready` holds.
+    async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, state) = self.state(id).await;
+            if ready(&state) {
+                return state;
+            }
+            assert!(Instant::now() < deadline, "job {id} stuck at {state}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn stream(&self, query: &str) -> Frames {
+        let response = self
+            .client
+            .get(format!("{}/api/realtime?{query}", self.base))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        Frames {
+            status: response.status(),
+            body: response.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+}
+
+/// The data frames of an event stream.
+struct Frames {
+    status: StatusCode,
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl Frames {
+    /// The next `data:` frame's JSON, skipping pings and the `id:` block.
+    async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let Some(data) = frame.strip_prefix("data: ") else {
+                    continue;
+                };
+                let json: Value = serde_json::from_str(data.trim_end()).unwrap();
+                if json["type"] != "ping" {
+                    return json;
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
+                .await
+                .unwrap_or_else(|_| panic!("no frame; so far: {:?}", self.buffer))
+                .expect("the stream ended")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Event frames until `job.done`: (id, step) of each `job.progress`, and the done data.
+    async fn until_done(&mut self) -> (Vec<(String, u64)>, Value) {
+        let mut steps = Vec::new();
+        loop {
+            let frame = self.next().await;
+            match frame["event"].as_str() {
+                Some("job.progress") => steps.push((
+                    frame["id"].as_str().unwrap().to_owned(),
+                    frame["data"]["step"].as_u64().unwrap(),
+                )),
+                Some("job.done") => return (steps, frame["data"].clone()),
+                _ => panic!("unexpected frame {frame}"),
+            }
+        }
+    }
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+}
+
+#[tokio::test]
+async fn a_page_opened_mid_job_gets_the_whole_job_then_the_rest_live() {
+    let server = start(Realtime::memory()).await;
+    let id = server
+        .start_job(json!({ "steps": 8, "stepMillis": 60, "title": "Thumbnails" }))
+        .await;
+    let state = server
+        .wait_for(&id, |state| state["step"].as_u64() >= Some(3))
+        .await;
+    assert_eq!(state["state"], "running", "{state}");
+
+    // What the browser client sends for a channel it has seen nothing on: `Date.now()`.
+    let mut page = server
+        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.next().await["type"], "connected");
+    let (steps, done) = page.until_done().await;
+    assert_eq!(
+        steps.iter().map(|(_, step)| *step).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>(),
+        "every step once, in order"
+    );
+    assert_eq!(done["outcome"], "completed", "{done}");
+    assert_eq!(done["stepsDone"], 8);
+    assert!(
+        done["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thumbnails: 8 steps"),
+        "{done}"
+    );
+
+    // A client resuming after step 5's id gets exactly steps 6 to 8 and the end.
+    let mut resumed = server
+        .stream(&format!(
+            "channel=job-{id}&last_ack_job-{id}={}",
+            steps[4].0
+        ))
+        .await;
+    assert_eq!(resumed.next().await["type"], "connected");
+    let (rest, _) = resumed.until_done().await;
+    assert_eq!(rest, steps[5..]);
+
+    let state = server
+        .wait_for(&id, |state| state["state"] == "ended")
+        .await;
+    assert_eq!(state["outcome"], "completed", "{state}");
+}
+
+#[tokio::test]
+async fn bad_jobs_are_refused_with_what_is_expected_and_start_nothing() {
+    let server = start(Realtime::memory()).await;
+    for (body, expected) in [
+        (json!({ "steps": 0 }), "`steps` is 0; it must be 1 to 100"),
+        (json!({ "steps": 101 }), "`steps` is 101"),
+        (
+            json!({ "stepMillis": 5 }),
+            "`stepMillis` is 5; it must be 10 to 10000",
+        ),
+        (
+            json!({ "title": " " }),
+            "`title` must be 1 to 60 characters",
+        ),
+        (json!({ "steps": "ten" }), "steps"),
+        (json!({ "steps": 3, "colour": "red" }), "colour"),
+        (json!([1, 2]), "invalid job"),
+    ] {
+        let (status, reply) = server
+            .call(reqwest::Method::POST, "/api/jobs", Some(body.clone()))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} -> {reply}"
+        );
+        let error = reply["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{body} -> {error}");
+    }
+    let response = server
+        .client
+        .post(format!("{}/api/jobs", server.base))
+        .header("content-type", "application/json")
+        .body("{\"steps\": 3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = server.call(reqwest::Method::GET, "/api/jobs", None).await;
+    assert_eq!(list, json!({ "jobs": [] }), "nothing started");
+
+    // No body at all is the default job.
+    let response = server
+        .client
+        .post(format!("{}/api/jobs", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&job["steps"], &job["stepMillis"], &job["title"]),
+        (&json!(10), &json!(400), &json!("Job"))
+    );
+    assert_eq!(
+        location,
+        format!("/api/jobs/{}", job["id"].as_str().unwrap())
+    );
+    assert_eq!(
+        job["channel"],
+        format!("job-{}", job["id"].as_str().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn a_job_can_be_cancelled_and_its_state_says_so() {
+    let server = start(Realtime::memory()).await;
+    let id = server
+        .start_job(json!({ "steps": 50, "stepMillis": 40 }))
+        .await;
+    let mut page = server
+        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .await;
+    server
+        .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
+        .await;
+    let (status, _) = server
+        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(page.next().await["type"], "connected");
+    let (steps, done) = page.until_done().await;
+    assert_eq!(done["outcome"], "cancelled", "{done}");
+    assert_eq!(done["stepsDone"].as_u64(), Some(steps.len() as u64));
+    assert!(steps.len() < 50);
+    let state = server
+        .wait_for(&id, |state| state["state"] == "ended")
+        .await;
+    assert_eq!(state["outcome"], "cancelled");
+
+    let (status, reply) = server
+        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an ended job: {reply}");
+    for unknown in ["0-0-0", "NOT-AN-ID"] {
+        let (status, reply) = server.state(unknown).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{reply}");
+        assert!(
+            reply["error"].as_str().unwrap().contains(unknown),
+            "{reply}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_job_channels_are_served() {
+    let server = start(Realtime::memory()).await;
+    for query in [
+        "",
+        "channel=default",
+        "channel=job-UPPER",
+        "channel=job-1&channel=room-1",
+    ] {
+        let stream = server.stream(query).await;
+        assert_eq!(stream.status, StatusCode::FORBIDDEN, "?{query}");
+    }
+}
+
+#[tokio::test]
+async fn past_the_running_limit_jobs_get_429() {
+    let jobs = Jobs::new(Realtime::memory());
+    let slow = JobSpec {
+        steps: 100,
+        step_millis: 10_000,
+        ..JobSpec::default()
+    };
+    let started: BTreeSet<String> = (0..progress::MAX_RUNNING_JOBS)
+        .map(|_| jobs.start(slow.clone()).unwrap().id)
+        .collect();
+    assert_eq!(started.len(), progress::MAX_RUNNING_JOBS, "unique ids");
+    assert!(matches!(jobs.start(slow.clone()), Err(StartError::TooMany)));
+    assert!(jobs.cancel(started.first().unwrap()));
+    // The cancelled job leaves the running set once it has emitted its end.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while jobs.start(slow.clone()).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the cancelled job never freed its place"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // And over HTTP.
+    let realtime = Realtime::memory();
+    let server = start(realtime).await;
+    for _ in 0..progress::MAX_RUNNING_JOBS {
+        server
+            .start_job(json!({ "steps": 100, "stepMillis": 10000 }))
+            .await;
+    }
+    let (status, reply) = server
+        .call(reqwest::Method::POST, "/api/jobs", Some(json!({})))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{reply}");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("64 jobs are running"),
+        "{reply}"
+    );
+}
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A key prefix of its own, so runs never see each other's jobs.
+fn unique_prefix(test: &str) -> String {
+    format!("progress-test:{test}:{}:{}:", std::process::id(), now_ms())
+}
+
+async fn over_redis(prefix: &str) -> Realtime<JobEvent> {
+    let backend =
+        RedisBackend::connect_with(&redis_url(), RedisOptions::default().key_prefix(prefix))
+            .await
+            .unwrap_or_else(|error| panic!("Redis at {} is needed: {error}", redis_url()));
+    Realtime::with_backend(backend)
+}
+
+#[tokio::test]
+async fn a_rust_follower_over_another_redis_connection_sees_the_whole_job() {
+    let prefix = unique_prefix("follow");
+    let jobs = Jobs::new(over_redis(&prefix).await);
+    let job = jobs
+        .start(JobSpec {
+            steps: 6,
+            step_millis: 50,
+            title: "Reindex".into(),
+        })
+        .unwrap();
+    // Joins mid-job, on a Realtime of its own (as another process would).
+    tokio::time::sleep(Duration::from_millis(140)).await;
+    let elsewhere = over_redis(&prefix).await;
+    let mut steps = Vec::new();
+    let done = tokio::time::timeout(
+        Duration::from_secs(10),
+        progress::follow(&elsewhere, &job.id, |progress| steps.push(progress.step)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(steps, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(done.outcome, Outcome::Completed);
+    assert_eq!(done.steps_done, 6);
+}
+
+#[tokio::test]
+async fn the_follow_command_prints_every_step_then_the_outcome() {
+    let prefix = unique_prefix("command");
+    let jobs = Jobs::new(over_redis(&prefix).await);
+    let job = jobs
+        .start(JobSpec {
+            steps: 4,
+            step_millis: 100,
+            title: "Export".into(),
+        })
+        .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress"))
+        .args(["follow", &job.id])
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_PREFIX", &prefix)
+        .env("RUST_LOG", "warn")
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(20), output)
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|line| !line.starts_with("progress: "))
+        .collect();
+    assert_eq!(
+        lines[..lines.len().min(4)],
+        [
+            " 25% Fetching the input (1/4)",
+            " 50% Resizing images (2/4)",
+            " 75% Compressing (3/4)",
+            "100% Uploading (4/4)",
+        ],
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[4].starts_with("Completed: Export: 4 steps in "),
+        "{stdout}"
+    );
+
+    // Without Redis the command says why it cannot follow.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_progress"))
+        .args(["follow", &job.id])
+        .env_remove("REDIS_URL")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`follow` needs REDIS_URL"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
