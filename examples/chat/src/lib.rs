@@ -16,7 +16,6 @@
 
 pub mod events;
 mod rooms;
-mod web;
 
 use std::path::PathBuf;
 
@@ -48,7 +47,6 @@ const HISTORY_READ: usize = 200;
 pub struct Chat {
     realtime: Realtime<ChatEvent>,
     rooms: Rooms,
-    web_dist: Option<PathBuf>,
 }
 
 /// The app: its router and the SSE endpoint (call [`RealtimeSse::shutdown`] on shutdown).
@@ -65,7 +63,6 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
     let chat = Chat {
         rooms: Rooms::new(realtime.clone()),
         realtime: realtime.clone(),
-        web_dist,
     };
     let rooms = chat.rooms.clone();
     let sse = RealtimeSse::builder(realtime)
@@ -84,14 +81,14 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
         .route("/api/rooms/{room}/typing", post(typing))
         .route("/api/rooms/{room}/join", post(join))
         .route("/api/rooms/{room}/leave", post(leave))
-        .route("/", get(web::index))
-        .route("/assets/{file}", get(web::asset))
         .with_state(chat.clone());
     let stream = sse
         .router("/api/realtime")
         .layer(middleware::from_fn_with_state(chat, replay_last_messages));
     App {
-        router: api.merge(stream),
+        router: api
+            .merge(stream)
+            .merge(example_support::frontend::routes("chat", web_dist)),
         sse,
     }
 }
