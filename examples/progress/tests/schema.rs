@@ -2,19 +2,13 @@
 //! file fails here. After an intended change: `REALTIME_BLESS=1 cargo test -p progress --test schema`
 //! and review the diff (or `realtime-schema ts schema/progress-events.json -o web/src/events.ts --hook`).
 
-use std::path::Path;
-
 use progress::JobEvent;
 use realtime_core::Events;
-use realtime_schema::check::{Generator, check_file, generator_of};
+use realtime_schema::check::{Generator, assert_generated_file};
 use realtime_schema::ts;
 
 const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/progress-events.json");
 const TS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web/src/events.ts");
-
-fn bless() -> bool {
-    std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1")
-}
 
 #[test]
 fn the_committed_schema_is_fresh() {
@@ -23,35 +17,14 @@ fn the_committed_schema_is_fresh() {
 
 #[test]
 fn the_generated_typescript_is_fresh() {
-    let schema: serde_json::Value = serde_json::from_str(&JobEvent::schema().to_pretty_json())
-        .unwrap_or_else(|error| panic!("the schema is not JSON: {error}"));
-    let generator = Generator::Ts(ts::Options {
+    let hook = Generator::Ts(ts::Options {
         hook: true,
         ..ts::Options::default()
     });
-    if bless() {
-        let code = generator
-            .generate(&schema)
-            .unwrap_or_else(|error| panic!("generation failed: {error}"));
-        std::fs::write(TS, code).unwrap_or_else(|error| panic!("cannot write {TS}: {error}"));
-        return;
-    }
-    let contents = std::fs::read_to_string(TS)
-        .unwrap_or_else(|error| panic!("cannot read {TS}: {error}; run with REALTIME_BLESS=1"));
-    assert_eq!(
-        generator_of(Path::new(TS), &contents).ok(),
-        Some(generator),
-        "{TS} must be generated with `realtime-schema ts --hook`"
-    );
-    let stale = check_file(
-        Path::new("schema/progress-events.json"),
-        &schema,
-        Path::new(TS),
-    )
-    .unwrap_or_else(|error| panic!("cannot check {TS}: {error}"));
-    assert!(
-        stale.is_none(),
-        "{TS} is stale; regenerate it (from examples/progress): {}\nor run the test with REALTIME_BLESS=1",
-        stale.unwrap_or_default()
+    assert_generated_file(
+        "schema/progress-events.json",
+        &JobEvent::schema().document(),
+        TS,
+        &hook,
     );
 }
