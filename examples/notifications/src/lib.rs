@@ -9,7 +9,6 @@
 //! | `GET /api/realtime?channel=user-<id>` | the event stream: only your own channel (401 / 403) |
 
 pub mod events;
-mod web;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -57,7 +56,6 @@ pub fn valid_id(id: &str) -> bool {
 pub struct Notifications {
     realtime: Realtime<NotificationEvent>,
     users: Arc<Mutex<BTreeSet<String>>>,
-    web_dist: Option<PathBuf>,
 }
 
 impl Notifications {
@@ -97,7 +95,6 @@ pub fn app(realtime: Realtime<NotificationEvent>, web_dist: Option<PathBuf>) -> 
     let state = Notifications {
         realtime: realtime.clone(),
         users: Arc::default(),
-        web_dist,
     };
     let sse = RealtimeSse::builder(realtime)
         .authorize(allow_channels(|user: &User, channel: &str| {
@@ -108,14 +105,14 @@ pub fn app(realtime: Realtime<NotificationEvent>, web_dist: Option<PathBuf>) -> 
         .route("/api/login", post(login))
         .route("/api/me", get(me))
         .route("/api/notify/{user}", post(notify))
-        .route("/", get(web::index))
-        .route("/assets/{file}", get(web::asset))
         .with_state(state.clone());
     let stream = sse
         .router("/api/realtime")
         .layer(middleware::from_fn(user_from_cookie));
     App {
-        router: api.merge(stream),
+        router: api
+            .merge(stream)
+            .merge(example_support::frontend::routes("notifications", web_dist)),
         sse,
         state,
     }
