@@ -16,17 +16,8 @@ struct Server {
 
 async fn start() -> Server {
     let app = chat::app(Realtime::<ChatEvent>::memory(), None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|error| panic!("bind: {error}"));
-    let address = listener
-        .local_addr()
-        .unwrap_or_else(|error| panic!("address: {error}"));
-    tokio::spawn(async move {
-        let _ = realtime_axum::serve(listener, app.router).await;
-    });
     Server {
-        base: format!("http://{address}"),
+        base: example_support::server::serve_in_background(app.router).await,
         client: Client::new(),
     }
 }

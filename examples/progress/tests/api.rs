@@ -22,13 +22,8 @@ struct Server {
 
 async fn start(realtime: Realtime<JobEvent>) -> Server {
     let app = progress::app(realtime, None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = realtime_axum::serve(listener, app.router).await;
-    });
     Server {
-        base: format!("http://{address}"),
+        base: example_support::server::serve_in_background(app.router).await,
         client: Client::new(),
     }
 }

@@ -93,6 +93,24 @@ pub async fn bind(app: &str, port: u16) -> std::io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// Serves `router` on a free port of 127.0.0.1 in a background task, for tests; its base
+/// URL (`http://127.0.0.1:<port>`).
+///
+/// # Panics
+/// When no port can be bound.
+pub async fn serve_in_background(router: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|error| panic!("cannot bind a free port on 127.0.0.1: {error}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|error| panic!("the bound address: {error}"));
+    tokio::spawn(async move {
+        let _ = realtime_axum::serve(listener, router).await;
+    });
+    format!("http://{address}")
+}
+
 /// Serves `router` until Ctrl-C or SIGTERM; then every open event stream of `sse` gets a
 /// `reconnect` frame and ends, so browsers come back to another instance without a gap.
 pub async fn serve_until_signal<E: Events>(
