@@ -48,7 +48,8 @@ pub struct RoomCreated {
     pub by: String,
     /// Private rooms are readable only by the names in `members`.
     pub private: bool,
-    /// The invited names (empty for a public room).
+    /// The invited names (empty for a public room): at most 50, the creator included.
+    #[schemars(length(max = 50))]
     pub members: Vec<String>,
 }
 

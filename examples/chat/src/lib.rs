@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use events::{ChatEvent, ChatEventKind, ChatMessage, Presence, RoomCreated, Typing};
-pub use rooms::{LOBBY, Room, Rooms, channel_of, typing_channel_of};
+pub use rooms::{LOBBY, MAX_MEMBERS, MAX_ROOMS, Room, Rooms, channel_of, typing_channel_of};
 
 /// The cookie that holds the name chosen at first visit.
 pub const NAME_COOKIE: &str = "chat_name";
@@ -233,6 +233,15 @@ async fn create_room(
             if !members.contains(&member) {
                 members.push(member);
             }
+        }
+        if members.len() > MAX_MEMBERS {
+            return Err(RequestError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "a private room invites at most {MAX_MEMBERS} names, its creator included; {} given",
+                    members.len()
+                ),
+            ));
         }
     }
     let created = RoomCreated {

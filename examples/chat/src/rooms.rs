@@ -14,6 +14,13 @@ use crate::events::{ChatEvent, RoomCreated};
 /// The channel where rooms are announced.
 pub const LOBBY: &str = "lobby";
 
+/// The most rooms people may create (the built-in ones aside). Rooms are learnt from the
+/// lobby's newest 1,000 events, so this keeps every room in reach.
+pub const MAX_ROOMS: usize = 500;
+
+/// The most names a private room invites, its creator included.
+pub const MAX_MEMBERS: usize = 50;
+
 /// The rooms every server has from the start.
 const BUILT_IN: &[&str] = &["general", "random"];
 
@@ -159,12 +166,18 @@ impl Rooms {
     /// Creates a room and announces it on the lobby.
     ///
     /// # Errors
-    /// 409 when it exists, 422 when the name breaks the schema.
+    /// 409 when it exists or [`MAX_ROOMS`] were created, 422 when the name breaks the schema.
     pub async fn create(&self, created: RoomCreated) -> Result<(), RequestError> {
         if self.find(&created.room).await.is_ok() {
             return Err(RequestError::new(
                 StatusCode::CONFLICT,
                 format!("there is already a room `{}`", created.room),
+            ));
+        }
+        if self.lock().len() >= MAX_ROOMS + BUILT_IN.len() {
+            return Err(RequestError::new(
+                StatusCode::CONFLICT,
+                format!("the chat has {MAX_ROOMS} rooms, the most it keeps; join one of them"),
             ));
         }
         match self

@@ -492,3 +492,52 @@ async fn joining_a_room_replays_its_last_fifty_messages_through_the_stream() {
         .collect();
     assert_eq!(texts, ["m58", "m59"]);
 }
+
+#[tokio::test]
+async fn rooms_and_invitations_are_bounded() {
+    let server = start().await;
+    let ada = server.sign_in("ada").await;
+    let crowd: Vec<String> = (0..chat::MAX_MEMBERS)
+        .map(|n| format!("guest{n}"))
+        .collect();
+    let (status, body) = server
+        .post(
+            &ada,
+            "/api/rooms",
+            json!({ "room": "crowded", "private": true, "members": crowd }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at most 50 names"),
+        "{body}"
+    );
+
+    for n in 0..chat::MAX_ROOMS {
+        let (status, body) = server
+            .post(&ada, "/api/rooms", json!({ "room": format!("r{n}") }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "room {n}: {body}");
+    }
+    let (status, body) = server
+        .post(&ada, "/api/rooms", json!({ "room": "one-more" }))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("500 rooms"),
+        "{body}"
+    );
+    let (_, rooms) = server.get(Some(&ada), "/api/rooms").await;
+    let listed = rooms.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        listed,
+        chat::MAX_ROOMS + 2,
+        "every created room is still listed"
+    );
+}

@@ -30,8 +30,8 @@ export type Presence = z.infer<typeof Presence>;
 export const RoomCreated = z.object({
   /** Who created it. */
   by: z.string(),
-  /** The invited names (empty for a public room). */
-  members: z.array(z.string()),
+  /** The invited names (empty for a public room): at most 50, the creator included. */
+  members: z.array(z.string()).max(50),
   /** Private rooms are readable only by the names in `members`. */
   private: z.boolean(),
   /** The room's name: 1 to 32 letters, digits, `-` or `_`. */
