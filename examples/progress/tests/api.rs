@@ -1,8 +1,9 @@
 //! The progress routes over a real socket: a page opened mid-job gets the whole job then
 //! the rest live, each step once; a resuming client gets only what followed its id; bad
 //! jobs are refused and start nothing; state and cancel; only job channels are served; the
-//! running-jobs limit; the Rust follower in another process over Redis, as a library and
-//! as the `progress follow` command.
+//! running-jobs limit; two servers over one Redis (either one tells where a job is and
+//! streams it); the Rust follower in another process over Redis, as a library and as the
+//! `progress follow` command.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
 use std::collections::BTreeSet;
@@ -458,4 +459,33 @@ async fn the_follow_command_prints_every_step_then_the_outcome() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[tokio::test]
+async fn any_server_over_the_same_redis_tells_where_a_job_is_and_streams_it() {
+    let prefix = unique_prefix("two-servers");
+    let first = start(over_redis(&prefix).await).await;
+    let second = start(over_redis(&prefix).await).await;
+    let id = first
+        .start_job(json!({ "steps": 5, "stepMillis": 60 }))
+        .await;
+    let state = second
+        .wait_for(&id, |state| state["state"] == "running")
+        .await;
+    assert!(state["step"].as_u64() >= Some(1), "{state}");
+    let mut page = second
+        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .await;
+    assert_eq!(page.next().await["type"], "connected");
+    let (steps, done) = page.until_done().await;
+    assert_eq!(
+        steps.iter().map(|(_, step)| *step).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(done["outcome"], "completed");
+    // Only the server running a job can cancel it.
+    let (status, reply) = second
+        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{reply}");
 }
