@@ -756,6 +756,9 @@ async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKi
 
     // A page opened now (`Date.now()` for every channel): the job's whole story, the
     // newest two of `recent`, nothing of `room`.
+    // A millisecond after the last emit: the reference replays ids after `<now>-0`, so an
+    // entry of the same millisecond would count as newer.
+    tokio::time::sleep(Duration::from_millis(3)).await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
