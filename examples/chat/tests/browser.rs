@@ -10,92 +10,20 @@
 //! `redis://127.0.0.1:6379`). Without them it fails; it never skips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+
+use example_support::browser_test::{ExampleServer, build_page, run_scenario};
 
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(program: &str, args: &[&str], dir: &Path) {
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap_or_else(|error| panic!("cannot run `{program}` (is Node.js installed?): {error}"));
-    assert!(
-        status.success(),
-        "`{program} {}` failed in {}",
-        args.join(" "),
-        dir.display()
-    );
-}
-
-fn start(redis: &str, prefix: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
-        .args(["--port", "0"])
-        .env("REDIS_URL", redis)
-        .env("REDIS_PREFIX", prefix)
-        .env("CHAT_WEB_DIR", WEB)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the chat server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(url) = line
-                    .strip_prefix("chat: ")
-                    .filter(|rest| rest.starts_with("http://"))
-                {
-                    break url.to_owned();
-                }
-            }
-            _ => {
-                let status = child.wait();
-                panic!(
-                    "the chat server exited before printing its URL ({status:?}); is Redis up at {redis}?"
-                );
-            }
-        }
-    };
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
-}
+const SCREENSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../target/chat-screenshot.png"
+);
 
 #[test]
 fn two_people_on_two_servers_over_one_redis_chat_in_a_browser() {
-    let web = PathBuf::from(WEB);
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    assert!(
-        Path::new(&chromium).exists(),
-        "Chromium is needed at {chromium} (apt-get install chromium, or set CHROMIUM)"
-    );
-    if !web.join("node_modules").is_dir() {
-        run("npm", &["ci", "--no-audit", "--no-fund"], &web);
-    }
-    // The UI type-checks against the generated events.ts (tsc --strict), then builds.
-    run(
-        "node",
-        &["node_modules/typescript/bin/tsc", "-p", "."],
-        &web,
-    );
-    run("node", &["build.mjs"], &web);
-
+    let web = Path::new(WEB);
+    build_page(web);
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     // A fresh key prefix: this run's rooms and messages only, whatever earlier runs left.
     let millis = std::time::SystemTime::now()
@@ -103,22 +31,17 @@ fn two_people_on_two_servers_over_one_redis_chat_in_a_browser() {
         .map(|elapsed| elapsed.as_millis())
         .unwrap_or_default();
     let prefix = format!("chat-test-{}-{millis}:", std::process::id());
-    let a = start(&redis, &prefix);
-    let b = start(&redis, &prefix);
-    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/chat-screenshot.png");
-    let output = Command::new("node")
-        .arg("e2e.mjs")
-        .arg(&a.url)
-        .arg(&b.url)
-        .arg(&screenshot)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&web)
-        .output()
-        .expect("run node e2e.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("e2e: ok"),
-        "the browser scenario failed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-    );
+    let start = || {
+        ExampleServer::start(
+            env!("CARGO_BIN_EXE_chat"),
+            "chat",
+            &[
+                ("REDIS_URL", redis.as_str()),
+                ("REDIS_PREFIX", prefix.as_str()),
+                ("CHAT_WEB_DIR", WEB),
+            ],
+        )
+    };
+    let (a, b) = (start(), start());
+    run_scenario(web, &[&a.url, &b.url, SCREENSHOT]);
 }

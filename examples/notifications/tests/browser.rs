@@ -6,99 +6,20 @@
 //! at `/usr/bin/chromium` (or `CHROMIUM`). Without them it fails; it never skips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+
+use example_support::browser_test::{ExampleServer, build_page, run_scenario};
 
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(program: &str, args: &[&str], dir: &Path) {
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap_or_else(|error| panic!("cannot run `{program}` (is Node.js installed?): {error}"));
-    assert!(
-        status.success(),
-        "`{program} {}` failed in {}",
-        args.join(" "),
-        dir.display()
-    );
-}
-
-fn start() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_notifications"))
-        .args(["--port", "0"])
-        .env_remove("REDIS_URL")
-        .env("ALERT_EVERY_SECS", "1")
-        .env("NOTIFICATIONS_WEB_DIR", WEB)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the notifications server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(url) = line
-                    .strip_prefix("notifications: ")
-                    .filter(|rest| rest.starts_with("http://"))
-                {
-                    break url.to_owned();
-                }
-            }
-            _ => {
-                let status = child.wait();
-                panic!("the server exited before printing its URL ({status:?})");
-            }
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
-}
-
 #[test]
 fn the_page_shows_notifications_and_the_connection_status() {
-    let web = PathBuf::from(WEB);
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    assert!(
-        Path::new(&chromium).exists(),
-        "Chromium is needed at {chromium} (apt-get install chromium, or set CHROMIUM)"
+    let web = Path::new(WEB);
+    build_page(web);
+    let server = ExampleServer::start(
+        env!("CARGO_BIN_EXE_notifications"),
+        "notifications",
+        &[("NOTIFICATIONS_WEB_DIR", WEB), ("ALERT_EVERY_SECS", "1")],
     );
-    if !web.join("node_modules").is_dir() {
-        run("npm", &["ci", "--no-audit", "--no-fund"], &web);
-    }
-    run(
-        "node",
-        &["node_modules/typescript/bin/tsc", "-p", "."],
-        &web,
-    );
-    run("node", &["build.mjs"], &web);
-    let server = start();
-    let output = Command::new("node")
-        .arg("e2e.mjs")
-        .arg(&server.url)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&web)
-        .output()
-        .expect("run node e2e.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("e2e: ok"),
-        "the browser scenario failed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-    );
+    run_scenario(web, &[&server.url]);
 }

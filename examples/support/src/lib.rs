@@ -3,7 +3,10 @@
 //!
 //! - [`frontend`]: build the React page with npm when `web/dist` is missing, and serve it;
 //! - [`server`]: `--port`/`PORT`/`HOST`, logging, the backend (`REDIS_URL` switches from the
-//!   embedded one to Redis), serving with graceful shutdown of the event streams.
+//!   embedded one to Redis), serving with graceful shutdown of the event streams;
+//! - [`browser_test`]: the harness of their headless-Chromium tests;
+//! - `web/build-page.mjs`: the bundler each example's `web/build.mjs` calls.
 
+pub mod browser_test;
 pub mod frontend;
 pub mod server;
