@@ -15,6 +15,8 @@ use crate::events::{Done, JobEvent, Outcome, Progress};
 
 /// The most jobs one server runs at once.
 pub const MAX_RUNNING_JOBS: usize = 64;
+/// How long a job's channel keeps its events after the last one (the server's setting).
+pub const JOB_HISTORY: Duration = Duration::from_secs(60 * 60);
 /// How many finished jobs `GET /api/jobs` still lists.
 const RECENT_JOBS: usize = 20;
 

@@ -27,8 +27,8 @@ use realtime_core::Realtime;
 
 pub use events::{Done, JobEvent, JobEventKind, Outcome, Progress};
 pub use jobs::{
-    FollowError, JobInfo, JobSpec, JobState, Jobs, MAX_RUNNING_JOBS, StartError, channel_of,
-    follow, valid_id,
+    FollowError, JOB_HISTORY, JobInfo, JobSpec, JobState, Jobs, MAX_RUNNING_JOBS, StartError,
+    channel_of, follow, valid_id,
 };
 
 /// The app: its router, the SSE endpoint (call [`RealtimeSse::shutdown`] on shutdown) and

@@ -27,7 +27,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return follow_from_terminal(&args[1..]).await;
     }
     let port = server::port_from(args, USAGE)?;
-    let realtime = server::realtime_from_env::<JobEvent>("progress").await?;
+    let realtime =
+        server::realtime_from_env_expiring::<JobEvent>("progress", progress::JOB_HISTORY).await?;
     let web = PathBuf::from(
         std::env::var("PROGRESS_WEB_DIR")
             .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/web").to_owned()),

@@ -10,9 +10,11 @@
 //! | `RUST_LOG` | `info` | the log filter |
 
 use std::error::Error;
+use std::time::Duration;
 
 use axum::Router;
 use realtime_axum::RealtimeSse;
+use realtime_core::backend::memory::{MemoryBackend, MemoryOptions};
 use realtime_core::{Events, Realtime};
 use tokio::net::TcpListener;
 
@@ -59,18 +61,40 @@ pub fn init_tracing() {
 }
 
 /// The embedded backend, or Redis when `REDIS_URL` is set (keys prefixed by
-/// `REDIS_PREFIX`, default `realtime:`).
+/// `REDIS_PREFIX`, default `realtime:`), with each backend's default history settings.
 pub async fn realtime_from_env<E: Events>(app: &str) -> Result<Realtime<E>, Box<dyn Error>> {
+    backend_from_env(app, None).await
+}
+
+/// As [`realtime_from_env`], but a channel's history is dropped `expire_after` its last
+/// emit, on either backend (for short-lived channels such as one per job).
+pub async fn realtime_from_env_expiring<E: Events>(
+    app: &str,
+    expire_after: Duration,
+) -> Result<Realtime<E>, Box<dyn Error>> {
+    backend_from_env(app, Some(expire_after)).await
+}
+
+async fn backend_from_env<E: Events>(
+    app: &str,
+    expire_after: Option<Duration>,
+) -> Result<Realtime<E>, Box<dyn Error>> {
     match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => redis(app, &url).await,
-        _ => Ok(Realtime::memory()),
+        Ok(url) if !url.is_empty() => redis(app, &url, expire_after).await,
+        _ => Ok(Realtime::with_backend(MemoryBackend::with_options(
+            MemoryOptions::default().expire_after(expire_after),
+        ))),
     }
 }
 
 #[cfg(feature = "redis")]
-async fn redis<E: Events>(app: &str, url: &str) -> Result<Realtime<E>, Box<dyn Error>> {
+async fn redis<E: Events>(
+    app: &str,
+    url: &str,
+    expire_after: Option<Duration>,
+) -> Result<Realtime<E>, Box<dyn Error>> {
     use realtime_core::backend::redis::{RedisBackend, RedisOptions};
-    let mut options = RedisOptions::default();
+    let mut options = RedisOptions::default().expire_after(expire_after);
     if let Ok(prefix) = std::env::var("REDIS_PREFIX") {
         options = options.key_prefix(prefix);
     }
@@ -80,7 +104,11 @@ async fn redis<E: Events>(app: &str, url: &str) -> Result<Realtime<E>, Box<dyn E
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis<E: Events>(app: &str, _url: &str) -> Result<Realtime<E>, Box<dyn Error>> {
+async fn redis<E: Events>(
+    app: &str,
+    _url: &str,
+    _expire_after: Option<Duration>,
+) -> Result<Realtime<E>, Box<dyn Error>> {
     Err(format!("REDIS_URL is set but {app} was built without its `redis` feature").into())
 }
 
