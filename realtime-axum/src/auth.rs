@@ -31,21 +31,35 @@ impl AuthRequest {
 
     /// The value of the cookie called `name`, if the request carries it.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|header| header.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value)
+        cookie(&self.parts.headers, name)
     }
 
     /// An extension set by a layer (e.g. the signed-in user).
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.parts.extensions.get::<T>()
     }
+}
+
+/// The value of the cookie called `name` in `headers` (every `Cookie` header is read), if
+/// any: what an app's own routes use to find the session an authorization hook checks.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::COOKIE, HeaderValue::from_static("theme=dark; user=ada"));
+/// assert_eq!(realtime_axum::cookie(&headers, "user"), Some("ada"));
+/// assert_eq!(realtime_axum::cookie(&headers, "session"), None);
+/// ```
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
 }
 
 /// The boxed future an [`Authorize`] returns.

@@ -50,7 +50,7 @@ mod query;
 mod serve;
 mod stream;
 
-pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels};
+pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
 pub use emit::{DEFAULT_EMIT_BODY_LIMIT, EmitConfig};
 pub use endpoint::{AllowOrigin, FirstReplay, RealtimeSse, RealtimeSseBuilder, SseConfig};
 pub use error::RequestError;

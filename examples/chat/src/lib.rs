@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
-use realtime_axum::{AuthRequest, RealtimeSse, RequestError};
+use realtime_axum::{AuthRequest, RealtimeSse, RequestError, cookie};
 use realtime_core::{Error, History, Position, Realtime};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -138,17 +138,6 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
 }
 
 /// The caller's name from the cookie, or 401.
@@ -450,17 +439,7 @@ async fn join(
     Path(room): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, RequestError> {
-    let name = member_of(&chat, &headers, &room).await?;
-    let id = emit(
-        &chat,
-        channel_of(&room),
-        &ChatEvent::Joined(Presence {
-            room: room.clone(),
-            name,
-        }),
-    )
-    .await?;
-    Ok(Json(json!({ "id": id })))
+    announce(&chat, &headers, room, ChatEvent::Joined).await
 }
 
 async fn leave(
@@ -468,16 +447,19 @@ async fn leave(
     Path(room): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, RequestError> {
-    let name = member_of(&chat, &headers, &room).await?;
-    let id = emit(
-        &chat,
-        channel_of(&room),
-        &ChatEvent::Left(Presence {
-            room: room.clone(),
-            name,
-        }),
-    )
-    .await?;
+    announce(&chat, &headers, room, ChatEvent::Left).await
+}
+
+/// A join or leave notice of the caller, in the room's own channel.
+async fn announce(
+    chat: &Chat,
+    headers: &HeaderMap,
+    room: String,
+    notice: fn(Presence) -> ChatEvent,
+) -> Result<Json<Value>, RequestError> {
+    let name = member_of(chat, headers, &room).await?;
+    let channel = channel_of(&room);
+    let id = emit(chat, channel, &notice(Presence { room, name })).await?;
     Ok(Json(json!({ "id": id })))
 }
 

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
-use realtime_axum::{RealtimeSse, RequestError, allow_channels};
+use realtime_axum::{RealtimeSse, RequestError, allow_channels, cookie};
 use realtime_core::{Error, Realtime};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -144,17 +144,6 @@ pub fn spawn_alerts(state: Notifications, period: Duration) -> tokio::task::Join
             }
         }
     })
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
 }
 
 fn signed_in(headers: &HeaderMap) -> Option<User> {
