@@ -5,7 +5,8 @@
 //! - [`server`]: `--port`/`PORT`/`HOST`, logging, the backend (`REDIS_URL` switches from the
 //!   embedded one to Redis), serving with graceful shutdown of the event streams;
 //! - [`browser_test`]: the harness of their headless-Chromium tests;
-//! - `web/build-page.mjs`: the bundler each example's `web/build.mjs` calls.
+//! - `web/build-page.mjs`: the bundler each example's `web/build.mjs` calls, and
+//!   `web/api.ts`: the pages' `fetch` for JSON routes.
 
 pub mod browser_test;
 pub mod frontend;

@@ -15,6 +15,7 @@ import { FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
 import { useRealtime, type ChatMessage, type Presence, type Typing } from "./events";
+import { api } from "../../../support/web/api";
 
 type RoomInfo = { room: string; private: boolean; members: string[]; canRead: boolean };
 type Item =
@@ -25,19 +26,6 @@ type RoomEvent =
   | { event: "chat.typing"; data: Typing }
   | { event: "room.joined"; data: Presence }
   | { event: "room.left"; data: Presence };
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(json.error ?? `${method} ${path}: ${response.status}`);
-  }
-  return json;
-}
 
 function toItem({ event, data }: RoomEvent): Item | null {
   switch (event) {

@@ -5,19 +5,7 @@ import { FormEvent, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
 import { useRealtime, type Alert } from "./events";
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(json.error ?? `${method} ${path}: ${response.status}`);
-  }
-  return json;
-}
+import { api } from "../../../support/web/api";
 
 function Feed({ id }: { id: string }) {
   const [alerts, setAlerts] = useState<Alert[]>([]);

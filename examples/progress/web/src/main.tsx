@@ -8,6 +8,7 @@ import { FormEvent, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
 import { useRealtime, type Done, type Progress } from "./events";
+import { api } from "../../../support/web/api";
 
 /** A job as `POST /api/jobs` and `GET /api/jobs` describe it. */
 type JobInfo = {
@@ -18,19 +19,6 @@ type JobInfo = {
   title: string;
   startedMs: number;
 };
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(json.error ?? `${method} ${path}: ${response.status}`);
-  }
-  return json;
-}
 
 /** Job ids as the server makes them (and its SSE endpoint accepts them). */
 const JOB_ID = /^[a-z0-9-]{1,40}$/;
