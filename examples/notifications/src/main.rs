@@ -10,7 +10,7 @@
 //! `REDIS_PREFIX` (default `realtime:`) is the key prefix of the channels in Redis; `HOST`
 //! (default `127.0.0.1`) the address to listen on (see `example_support::server`).
 //!
-//! When `web/dist` is missing, the server builds the frontend first (`npm ci` and
+//! When `web/dist` is missing or stale, the server builds the frontend first (`npm ci` and
 //! `node build.mjs` in `web/`), if npm is installed; otherwise it serves the API and a page
 //! saying how to build it.
 

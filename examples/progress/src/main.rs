@@ -9,7 +9,7 @@
 //!
 //! `follow <id>` follows a job from another process over Redis: it prints each step (those
 //! already done first) and exits when the job ends. Settings (`HOST`, `REDIS_PREFIX`, ...):
-//! see `example_support::server`. When `web/dist` is missing, the server builds the
+//! see `example_support::server`. When `web/dist` is missing or stale, the server builds the
 //! frontend first (`npm ci`, `node build.mjs` in `web/`) if npm is installed.
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! the machine's npm when missing, then served.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::extract::Path as UrlPath;
@@ -9,28 +10,36 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
 
-/// `web/dist` under `web`, building it first (`npm ci` when `node_modules` is missing, then
-/// `node build.mjs`) when it has no `index.html`. `None`, with the reason on stderr, when it
-/// cannot be built (no npm, a failed build): the server then serves its API and a page
-/// saying how to build the frontend.
+/// `web/dist` under `web`, building it first (`npm ci` when `node_modules` is missing or
+/// older than `package-lock.json`, then `node build.mjs`) when it is missing or older than
+/// any of its sources (`web/src`, `build.mjs`, the lock file, and the shared
+/// `examples/support/web`). `None`, with the reason on stderr, when it cannot be built (no
+/// npm, a failed build): the server then serves its API and a page saying how to build the
+/// frontend.
 pub async fn ensure_built(app: &str, web: &Path) -> Option<PathBuf> {
     let dist = web.join("dist");
-    if dist.join("index.html").is_file() {
+    if is_fresh(web) {
         return Some(dist);
     }
     if !web.join("build.mjs").is_file() {
         eprintln!("{app}: no frontend sources in {}", web.display());
         return None;
     }
-    println!(
-        "{app}: building the frontend in {} (npm ci, node build.mjs)",
-        web.display()
-    );
     let mut steps: Vec<(&str, &[&str])> = Vec::new();
-    if !web.join("node_modules").is_dir() {
+    let installed = modified(&web.join("node_modules/.package-lock.json"));
+    if installed.is_none() || modified(&web.join("package-lock.json")) > installed {
         steps.push(("npm", &["ci", "--no-audit", "--no-fund"]));
     }
     steps.push(("node", &["build.mjs"]));
+    let commands: Vec<String> = steps
+        .iter()
+        .map(|(program, args)| format!("{program} {}", args.join(" ")))
+        .collect();
+    println!(
+        "{app}: building the frontend in {} ({})",
+        web.display(),
+        commands.join(", ")
+    );
     for (program, args) in steps {
         let status = tokio::process::Command::new(program)
             .args(args)
@@ -55,6 +64,39 @@ pub async fn ensure_built(app: &str, web: &Path) -> Option<PathBuf> {
         }
     }
     Some(dist)
+}
+
+/// Whether `web/dist` exists and is newer than every source of the page.
+fn is_fresh(web: &Path) -> bool {
+    let built = modified(&web.join("dist/index.html"));
+    let sources = [
+        web.join("src"),
+        web.join("build.mjs"),
+        web.join("package-lock.json"),
+        web.join("../../support/web"),
+    ];
+    let newest_source = sources.iter().filter_map(|source| newest(source)).max();
+    built.is_some() && newest_source <= built
+}
+
+/// When `path` was last modified.
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+}
+
+/// The newest modification time of `path`, or of any file below it.
+fn newest(path: &Path) -> Option<SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| newest(&entry.path()))
+        .max()
 }
 
 /// `GET /` (`index.html`) and `GET /assets/{file}` from `dist`; without `dist`, `/` is a
@@ -112,4 +154,51 @@ fn not_built(app: &str) -> String {
          Run <code>npm ci &amp;&amp; node build.mjs</code> in <code>examples/{app}/web</code>, \
          or start the server with <code>cargo run -p {app}</code>, which does it when npm is installed.</p>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::{self, File};
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn touch(path: &Path, at: SystemTime) {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap_or_else(|error| panic!("{error}"));
+        }
+        let file = File::create(path).unwrap_or_else(|error| panic!("{error}"));
+        file.set_modified(at)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    #[test]
+    fn the_page_is_rebuilt_when_missing_or_older_than_a_source() {
+        let root = std::env::temp_dir().join(format!("example-support-{}", std::process::id()));
+        let web = root.join("examples/demo/web");
+        let then = SystemTime::now() - Duration::from_secs(3600);
+        let later = then + Duration::from_secs(60);
+        touch(&web.join("src/main.tsx"), then);
+        touch(&web.join("build.mjs"), then);
+        touch(&root.join("examples/support/web/api.ts"), then);
+        assert!(!is_fresh(&web), "no dist yet");
+
+        touch(&web.join("dist/index.html"), later);
+        assert!(is_fresh(&web));
+
+        touch(
+            &web.join("src/nested/part.tsx"),
+            later + Duration::from_secs(1),
+        );
+        assert!(!is_fresh(&web), "a source below src/ changed");
+        touch(&web.join("dist/index.html"), later + Duration::from_secs(2));
+        assert!(is_fresh(&web));
+
+        touch(
+            &root.join("examples/support/web/api.ts"),
+            later + Duration::from_secs(3),
+        );
+        assert!(!is_fresh(&web), "a shared source changed");
+        let _ = fs::remove_dir_all(&root);
+    }
 }
