@@ -21,6 +21,7 @@ for_each_backend!(
     after_replays_strictly_after_the_cursor_then_goes_live,
     after_a_trimmed_or_unknown_cursor_is_unavailable,
     since_a_bare_millisecond_replays_what_came_later,
+    with_history_and_since_together_start_at_the_earlier_of_the_two,
     with_history_then_live_has_no_gap_and_no_duplicate_under_load,
     concurrent_emitters_are_all_delivered_once_in_id_order,
     many_subscribers_each_receive_every_event,
@@ -236,6 +237,61 @@ async fn since_a_bare_millisecond_replays_what_came_later(kind: BackendKind) {
     room.emit(&tick(3)).await.unwrap();
     assert_eq!(ticks(&take(&mut ahead, 1).await), [3]);
     assert_quiet(&mut ahead).await;
+}
+
+async fn with_history_and_since_together_start_at_the_earlier_of_the_two(kind: BackendKind) {
+    let rt = handle(kind).await;
+    let room = rt.channel("newest-or-since");
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(room.emit(&tick(n)).await.unwrap());
+    }
+    // The position is inside the newest three: the newest three, in either order.
+    for mut subscription in [
+        room.subscribe_all()
+            .with_history(3)
+            .since(ids[8])
+            .await
+            .unwrap(),
+        room.subscribe_all()
+            .since(ids[8])
+            .with_history(3)
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(ticks(&take(&mut subscription, 3).await), [7, 8, 9]);
+        assert_quiet(&mut subscription).await;
+    }
+    // The position is older: everything after it, more than three.
+    let mut subscription = room
+        .subscribe_all()
+        .with_history(3)
+        .since(ids[2])
+        .await
+        .unwrap();
+    assert_eq!(
+        ticks(&take(&mut subscription, 7).await),
+        [3, 4, 5, 6, 7, 8, 9]
+    );
+    // Fewer stored than asked: all of them, then live, once each.
+    let mut subscription = room
+        .subscribe_all()
+        .with_history(50)
+        .since(ids[9])
+        .await
+        .unwrap();
+    assert_eq!(
+        ticks(&take(&mut subscription, 10).await),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    );
+    room.emit(&tick(10)).await.unwrap();
+    assert_eq!(ticks(&take(&mut subscription, 1).await), [10]);
+    assert_quiet(&mut subscription).await;
+    // The limit is checked as for `with_history` alone.
+    assert!(matches!(
+        room.subscribe_all().since(ids[0]).with_history(0).await,
+        Err(Error::InvalidLimit { .. })
+    ));
 }
 
 async fn with_history_then_live_has_no_gap_and_no_duplicate_under_load(kind: BackendKind) {

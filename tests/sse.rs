@@ -724,13 +724,15 @@ async fn ticks_until(client: &mut SseClient, channels: &[&str], live: u64) -> Ve
 
 async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKind) {
     let rt = realtime(kind).await;
-    let mut job_ids = Vec::new();
+    let (mut job_ids, mut recent_ids) = (Vec::new(), Vec::new());
     for n in 0..3 {
         job_ids.push(rt.channel("job-7").emit(&TestEvent::Tick(n)).await.unwrap());
-        rt.channel("recent")
-            .emit(&TestEvent::Tick(n))
-            .await
-            .unwrap();
+        recent_ids.push(
+            rt.channel("recent")
+                .emit(&TestEvent::Tick(n))
+                .await
+                .unwrap(),
+        );
         rt.channel("room").emit(&TestEvent::Tick(n)).await.unwrap();
     }
     let sse = RealtimeSse::builder(rt.clone())
@@ -786,15 +788,28 @@ async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKi
         [vec![0, 1, 2, 100]]
     );
 
+    // `Newest(2)` for a client whose time is older than the newest two: everything after
+    // its time, so nothing it asked for is skipped.
+    let before = recent_ids[0].ms() - 1;
+    let mut client = SseClient::connect(&server.url(&format!(
+        "/api/realtime?channel=recent&last_ack_recent={before}"
+    )))
+    .await;
+    emit_live(102).await;
+    assert_eq!(
+        ticks_until(&mut client, &["recent"], 102).await,
+        [vec![0, 1, 2, 100, 101]]
+    );
+
     // A client resuming after an id gets exactly what followed it: the policy is not asked.
     let mut client = SseClient::connect(&server.url(&format!(
         "/api/realtime?channel=job-7&last_ack_job-7={}",
         job_ids[1]
     )))
     .await;
-    emit_live(102).await;
+    emit_live(103).await;
     assert_eq!(
-        ticks_until(&mut client, &["job-7"], 102).await,
-        [vec![2, 100, 101]]
+        ticks_until(&mut client, &["job-7"], 103).await,
+        [vec![2, 100, 101, 102]]
     );
 }

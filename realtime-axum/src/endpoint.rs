@@ -451,13 +451,18 @@ async fn subscribe<E: Events>(
     };
     match (replay, request.last_ack) {
         (FirstReplay::All, _) => subscription.since(Position::Millis(0)).deliveries().await,
-        (FirstReplay::Newest(0), _) => subscription.deliveries().await,
-        (FirstReplay::Newest(newest), _) => {
-            let newest = newest.min(MAX_HISTORY_LIMIT);
-            subscription.with_history(newest).deliveries().await
+        (FirstReplay::Newest(0) | FirstReplay::AsAsked, None) => subscription.deliveries().await,
+        (FirstReplay::Newest(0) | FirstReplay::AsAsked, Some(position)) => {
+            subscription.since(position).deliveries().await
         }
-        (FirstReplay::AsAsked, Some(position)) => subscription.since(position).deliveries().await,
-        (FirstReplay::AsAsked, None) => subscription.deliveries().await,
+        (FirstReplay::Newest(newest), asked) => {
+            let subscription = subscription.with_history(newest.min(MAX_HISTORY_LIMIT));
+            match asked {
+                // Nothing the client asked for is skipped when more than `newest` came after it.
+                Some(position) => subscription.since(position).deliveries().await,
+                None => subscription.deliveries().await,
+            }
+        }
     }
 }
 
@@ -473,7 +478,8 @@ pub enum FirstReplay {
     /// The reference's behaviour, and the default.
     #[default]
     AsAsked,
-    /// The newest `n` stored events (at most 1,000; 0: none), whatever the client's time.
+    /// The newest `n` stored events (at most 1,000; 0: what the client asks for), or
+    /// everything after the client's time when more than `n` came after it.
     Newest(usize),
     /// Every event the channel still stores (its history length and expiry bound it).
     All,

@@ -39,6 +39,9 @@ enum Start {
     After(Cursor),
     /// Everything strictly after this position, whether or not it is stored.
     Since(Position),
+    /// The newest `n` stored events or everything after the position, whichever starts
+    /// earlier.
+    NewestOrSince(usize, Position),
 }
 
 /// A subscription being set up; `.await` it. Made by [`Channel::subscribe`].
@@ -75,9 +78,16 @@ impl<E: Events> SubscribeBuilder<E> {
     }
 
     /// Starts with the newest `limit` stored events (1 to
-    /// [`MAX_HISTORY_LIMIT`]), then goes live.
+    /// [`MAX_HISTORY_LIMIT`]), then goes live. Combined with [`since`](Self::since), in
+    /// either order: the newest `limit` events, or everything after the position when that
+    /// starts earlier, so nothing after the position is skipped.
     pub fn with_history(mut self, limit: usize) -> Self {
-        self.start = Start::Newest(limit);
+        self.start = match self.start {
+            Start::Since(position) | Start::NewestOrSince(_, position) => {
+                Start::NewestOrSince(limit, position)
+            }
+            _ => Start::Newest(limit),
+        };
         self
     }
 
@@ -90,8 +100,15 @@ impl<E: Events> SubscribeBuilder<E> {
 
     /// Starts strictly after `position` (a cursor or a bare millisecond time, as browsers
     /// send), replaying whatever is stored after it; never fails for a missing cursor.
+    /// Combined with [`with_history`](Self::with_history): see there.
     pub fn since(mut self, position: impl Into<Position>) -> Self {
-        self.start = Start::Since(position.into());
+        let position = position.into();
+        self.start = match self.start {
+            Start::Newest(limit) | Start::NewestOrSince(limit, _) => {
+                Start::NewestOrSince(limit, position)
+            }
+            _ => Start::Since(position),
+        };
         self
     }
 
@@ -214,7 +231,7 @@ impl<E: Events> Follower<E> {
             start,
         } = builder;
         channel.check_name()?;
-        if let Start::Newest(limit) = start {
+        if let Start::Newest(limit) | Start::NewestOrSince(limit, _) = start {
             if limit == 0 || limit > MAX_HISTORY_LIMIT {
                 return Err(Error::InvalidLimit {
                     limit,
@@ -244,13 +261,7 @@ impl<E: Events> Follower<E> {
                     .backend
                     .read(&follower.channel, ReadRange::newest(limit))
                     .await?;
-                let newest = entries.last().map(|entry| entry.id);
-                follower.start = match entries.first() {
-                    Some(oldest) => oldest.id.predecessor(),
-                    None => follower.last,
-                };
-                follower.queue(&entries);
-                follower.last = follower.last.max(newest);
+                follower.start_with(&entries);
             }
             Start::After(cursor) => {
                 let first = follower
@@ -267,15 +278,46 @@ impl<E: Events> Follower<E> {
                 follower.start = follower.last;
                 follower.read_page().await?;
             }
-            Start::Since(position) => {
-                // A position past the channel's newest entry (a browser clock ahead of the
-                // server's) must not hide the live events that come before it.
-                follower.last = follower.last.map(|newest| newest.min(position.as_start()));
-                follower.start = follower.last;
-                follower.read_page().await?;
+            Start::Since(position) => follower.start_since(position).await?,
+            Start::NewestOrSince(limit, position) => {
+                let entries = follower
+                    .backend
+                    .read(&follower.channel, ReadRange::newest(limit))
+                    .await?;
+                // Fewer than `limit`: everything stored. Otherwise the newest reach back
+                // to the position, or entries after it might lie before them.
+                let reach_back = entries.len() < limit
+                    || entries
+                        .first()
+                        .is_some_and(|oldest| oldest.id <= position.as_start());
+                if reach_back {
+                    follower.start_with(&entries);
+                } else {
+                    follower.start_since(position).await?;
+                }
             }
         }
         Ok(follower)
+    }
+
+    /// Starts with `entries`, the newest stored ones.
+    fn start_with(&mut self, entries: &[RawEntry]) {
+        let newest = entries.last().map(|entry| entry.id);
+        self.start = match entries.first() {
+            Some(oldest) => oldest.id.predecessor(),
+            None => self.last,
+        };
+        self.queue(entries);
+        self.last = self.last.max(newest);
+    }
+
+    /// Starts strictly after `position`, reading the first page of what follows it.
+    async fn start_since(&mut self, position: Position) -> Result<()> {
+        // A position past the channel's newest entry (a browser clock ahead of the
+        // server's) must not hide the live events that come before it.
+        self.last = self.last.map(|newest| newest.min(position.as_start()));
+        self.start = self.last;
+        self.read_page().await
     }
 
     /// Decodes entries and queues those the filter lets through.
