@@ -5,6 +5,20 @@ use realtime_core::Events;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// A job started: the first event on its channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Started {
+    /// Its name for people: 1 to 60 characters.
+    #[schemars(length(min = 1, max = 60))]
+    pub title: String,
+    /// How many steps it runs: 1 to 100.
+    #[schemars(range(min = 1, max = 100))]
+    pub steps: u32,
+    /// How long each step takes, in milliseconds.
+    pub step_millis: u64,
+}
+
 /// A job finished one more step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Progress {
@@ -28,7 +42,7 @@ pub struct Progress {
 pub enum Outcome {
     /// Every step ran.
     Completed,
-    /// Somebody cancelled it (`DELETE /api/jobs/<id>`).
+    /// Somebody cancelled it (`DELETE /api/jobs/<id>` on any server).
     Cancelled,
 }
 
@@ -50,9 +64,17 @@ pub struct Done {
 /// Every realtime event of the example.
 #[derive(Events, Clone, Debug, PartialEq)]
 pub enum JobEvent {
+    /// The job started; what it will do.
+    #[event("job.started")]
+    Started(Started),
     /// A step of the job finished.
     #[event("job.progress")]
     Progress(Progress),
+    /// Somebody asked to cancel the job (`DELETE /api/jobs/<id>` on any server over the
+    /// same Redis); the server running it stops before the next step and ends the job with
+    /// `job.done` `cancelled`.
+    #[event("job.cancelRequested")]
+    CancelRequested,
     /// The job ended; nothing follows on its channel.
     #[event("job.done")]
     Done(Done),

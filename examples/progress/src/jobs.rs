@@ -1,17 +1,16 @@
 //! Jobs: what a job is asked to do, running it as a tokio task that emits its progress on
 //! `job-<id>`, the jobs this server runs, and following a job from Rust.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
-use realtime_core::{Channel, Error, History, Position, Realtime};
+use realtime_core::{Channel, Error, History, Position, Realtime, Subscription};
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
-use crate::events::{Done, JobEvent, Outcome, Progress};
+use crate::events::{Done, JobEvent, JobEventKind, Outcome, Progress, Started};
 
 /// The most jobs one server runs at once.
 pub const MAX_RUNNING_JOBS: usize = 64;
@@ -110,9 +109,11 @@ pub struct JobInfo {
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum JobState {
     /// Started, no step finished yet.
-    Started,
+    Started(Started),
     /// Running: the last step that finished.
     Running(Progress),
+    /// Somebody asked to cancel it; it ends before its next step.
+    Cancelling,
     /// Ended.
     Ended(Done),
 }
@@ -124,6 +125,19 @@ pub enum StartError {
     Invalid(String),
     /// [`MAX_RUNNING_JOBS`] are running.
     TooMany,
+    /// Storage refused to listen for the job's cancel requests.
+    Storage(Error),
+}
+
+/// Why a job could not be cancelled.
+#[derive(Debug)]
+pub enum CancelError {
+    /// No such job (unknown, or its history expired).
+    Unknown,
+    /// It has ended already.
+    Ended,
+    /// Storage is unavailable.
+    Storage(Error),
 }
 
 /// Why following a job stopped before `job.done`.
@@ -146,12 +160,12 @@ impl std::fmt::Display for FollowError {
 
 impl std::error::Error for FollowError {}
 
-/// The jobs of this server: the running ones (to cancel them) and the recent ones (to list
+/// The jobs of this server: the running ones (to bound them) and the recent ones (to list
 /// them). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Jobs {
     realtime: Realtime<JobEvent>,
-    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    running: Arc<Mutex<HashSet<String>>>,
     recent: Arc<Mutex<VecDeque<JobInfo>>>,
     sequence: Arc<AtomicU64>,
 }
@@ -172,9 +186,12 @@ impl Jobs {
         &self.realtime
     }
 
-    /// Checks `spec` and starts the job in a tokio task; it emits `job.progress` after each
-    /// step and `job.done` at the end (or when cancelled) on `job-<id>`.
-    pub fn start(&self, spec: JobSpec) -> Result<JobInfo, StartError> {
+    /// Checks `spec` and starts the job: `job.started` on `job-<id>` before this returns,
+    /// then a tokio task emits `job.progress` after each step and `job.done` at the end
+    /// (or when cancelled). The job listens
+    /// for `job.cancelRequested` on its channel before this returns, so a cancel sent by
+    /// any server right after is never missed.
+    pub async fn start(&self, spec: JobSpec) -> Result<JobInfo, StartError> {
         spec.check().map_err(StartError::Invalid)?;
         let started_ms = now_ms();
         // Unique across processes over one Redis: time, process, sequence.
@@ -183,13 +200,29 @@ impl Jobs {
             std::process::id(),
             self.sequence.fetch_add(1, Ordering::Relaxed)
         );
-        let cancel = CancellationToken::new();
         {
             let mut running = self.running.lock().map_err(|_| StartError::TooMany)?;
             if running.len() >= MAX_RUNNING_JOBS {
                 return Err(StartError::TooMany);
             }
-            running.insert(id.clone(), cancel.clone());
+            running.insert(id.clone());
+        }
+        let channel = self.realtime.channel(channel_of(&id));
+        let cancel_requests = match channel.subscribe([JobEventKind::CancelRequested]).await {
+            Ok(requests) => requests,
+            Err(error) => {
+                self.finished(&id);
+                return Err(StartError::Storage(error));
+            }
+        };
+        let started = JobEvent::Started(Started {
+            title: spec.title.trim().to_owned(),
+            steps: spec.steps,
+            step_millis: spec.step_millis,
+        });
+        if let Err(error) = channel.emit(&started).await {
+            self.finished(&id);
+            return Err(StartError::Storage(error));
         }
         let info = JobInfo {
             channel: channel_of(&id),
@@ -204,26 +237,34 @@ impl Jobs {
             recent.push_front(info.clone());
         }
         let jobs = self.clone();
-        let channel = self.realtime.channel(info.channel.clone());
         let (id, spec) = (info.id.clone(), info.spec.clone());
         tokio::spawn(async move {
-            run(&channel, &spec, &cancel).await;
-            if let Ok(mut running) = jobs.running.lock() {
-                running.remove(&id);
-            }
+            run(&channel, &spec, cancel_requests).await;
+            jobs.finished(&id);
         });
         Ok(info)
     }
 
-    /// Cancels job `id` if this server runs it; `false` when it does not (unknown, ended,
-    /// or run by another server).
-    pub fn cancel(&self, id: &str) -> bool {
-        let token = self
-            .running
-            .lock()
-            .ok()
-            .and_then(|running| running.get(id).cloned());
-        token.map(|token| token.cancel()).is_some()
+    fn finished(&self, id: &str) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(id);
+        }
+    }
+
+    /// Asks job `id` to stop, whichever server over the same storage runs it: it ends with
+    /// `job.done` `cancelled` before its next step.
+    pub async fn cancel(&self, id: &str) -> Result<(), CancelError> {
+        match self.state(id).await.map_err(CancelError::Storage)? {
+            None => Err(CancelError::Unknown),
+            Some(JobState::Ended(_)) => Err(CancelError::Ended),
+            Some(_) => self
+                .realtime
+                .channel(channel_of(id))
+                .emit(&JobEvent::CancelRequested)
+                .await
+                .map(drop)
+                .map_err(CancelError::Storage),
+        }
     }
 
     /// The jobs this server started recently, newest first.
@@ -244,18 +285,13 @@ impl Jobs {
             .await?;
         Ok(match newest.into_iter().next() {
             Some(envelope) => Some(match envelope.event {
+                JobEvent::Started(started) => JobState::Started(started),
                 JobEvent::Progress(progress) => JobState::Running(progress),
+                JobEvent::CancelRequested => JobState::Cancelling,
                 JobEvent::Done(done) => JobState::Ended(done),
             }),
-            None => self.is_running(id).then_some(JobState::Started),
+            None => None,
         })
-    }
-
-    fn is_running(&self, id: &str) -> bool {
-        self.running
-            .lock()
-            .map(|running| running.contains_key(id))
-            .unwrap_or(false)
     }
 }
 
@@ -268,16 +304,28 @@ const STEP_NAMES: [&str; 6] = [
     "Verifying",
 ];
 
-/// Runs the job's steps, emitting its events, and ends with `job.done`.
-async fn run(channel: &Channel<JobEvent>, spec: &JobSpec, cancel: &CancellationToken) {
+/// Runs the job's steps, emitting its events, until done or a cancel request; ends with
+/// `job.done`.
+async fn run(
+    channel: &Channel<JobEvent>,
+    spec: &JobSpec,
+    mut cancel_requests: Subscription<JobEvent>,
+) {
     let started = Instant::now();
+    // Resolves on the first cancel request; never if the subscription ends (shutdown).
+    let cancelled = async move {
+        if cancel_requests.next().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(cancelled);
     let mut ticker = tokio::time::interval(Duration::from_millis(spec.step_millis));
     ticker.tick().await;
     let mut steps_done = 0;
     let mut outcome = Outcome::Completed;
     for step in 1..=spec.steps {
         tokio::select! {
-            () = cancel.cancelled() => {
+            () = &mut cancelled => {
                 outcome = Outcome::Cancelled;
                 break;
             }
@@ -331,6 +379,7 @@ async fn run(channel: &Channel<JobEvent>, spec: &JobSpec, cancel: &CancellationT
 ///
 /// let jobs = Jobs::new(Realtime::memory());
 /// let job = jobs.start(JobSpec { steps: 3, step_millis: 10, ..JobSpec::default() })
+///     .await
 ///     .map_err(|error| format!("{error:?}"))?;
 /// let mut percents = Vec::new();
 /// let done = follow(jobs.realtime(), &job.id, |progress| percents.push(progress.percent)).await?;
@@ -352,6 +401,7 @@ pub async fn follow(
     while let Some(envelope) = events.next().await {
         match envelope.event {
             JobEvent::Progress(progress) => on_progress(&progress),
+            JobEvent::Started(_) | JobEvent::CancelRequested => {}
             JobEvent::Done(done) => return Ok(done),
         }
     }

@@ -1,5 +1,7 @@
-//! Progress of background jobs: `POST /api/jobs` starts a tokio task that emits
-//! `job.progress` after each step and `job.done` at the end on the channel `job-<id>`. The
+//! Progress of background jobs: `POST /api/jobs` emits `job.started` on the channel
+//! `job-<id>` and starts a tokio task that emits `job.progress` after each step and
+//! `job.done` at the end; `job.cancelRequested` on the same channel, from any server, stops
+//! it. The
 //! server follows every job from Rust ([`follow`], logging each step), the React page
 //! follows one with the `@upstash/realtime` client, and a page opened or reloaded in the
 //! middle of a job gets the whole job replayed first (the endpoint's
@@ -10,8 +12,8 @@
 //! |---|---|
 //! | `POST /api/jobs` `{steps?, stepMillis?, title?}` | starts a job: 202 `{id, channel, ...}`; 422 when out of bounds, 429 past 64 running |
 //! | `GET /api/jobs` | the jobs this server started recently |
-//! | `GET /api/jobs/{id}` | where it is, from its channel: `{state: started\|running\|ended, ...}`; 404 |
-//! | `DELETE /api/jobs/{id}` | cancels it (it ends with `job.done` `cancelled`); 404 when this server does not run it |
+//! | `GET /api/jobs/{id}` | where it is, from its channel: `{state: started\|running\|cancelling\|ended, ...}`; 404 |
+//! | `DELETE /api/jobs/{id}` | asks it to stop, on any server: `job.cancelRequested`, then it ends with `job.done` `cancelled`; 404 unknown, 409 ended |
 //! | `GET /api/realtime?channel=job-<id>` | the event stream; other channels are refused (403) |
 
 pub mod events;
@@ -25,10 +27,10 @@ use axum::routing::get;
 use realtime_axum::{FirstReplay, RealtimeSse};
 use realtime_core::Realtime;
 
-pub use events::{Done, JobEvent, JobEventKind, Outcome, Progress};
+pub use events::{Done, JobEvent, JobEventKind, Outcome, Progress, Started};
 pub use jobs::{
-    FollowError, JOB_HISTORY, JobInfo, JobSpec, JobState, Jobs, MAX_RUNNING_JOBS, StartError,
-    channel_of, follow, valid_id,
+    CancelError, FollowError, JOB_HISTORY, JobInfo, JobSpec, JobState, Jobs, MAX_RUNNING_JOBS,
+    StartError, channel_of, follow, valid_id,
 };
 
 /// The app: its router, the SSE endpoint (call [`RealtimeSse::shutdown`] on shutdown) and

@@ -8,7 +8,7 @@ use http::{StatusCode, header};
 use realtime_axum::{AuthRequest, RequestError};
 use serde_json::{Value, json};
 
-use crate::jobs::{JobSpec, Jobs, StartError, valid_id};
+use crate::jobs::{CancelError, JobSpec, Jobs, StartError, valid_id};
 
 /// The stream serves only job channels: `job-<id>` with a well-formed id (403 otherwise).
 pub(crate) async fn only_job_channels(request: AuthRequest) -> Result<(), Response> {
@@ -41,7 +41,7 @@ pub(crate) async fn start(
             ));
         }
     };
-    match jobs.start(spec) {
+    match jobs.start(spec).await {
         Ok(job) => {
             tokio::spawn(log_progress(jobs.clone(), job.id.clone()));
             let location = format!("/api/jobs/{}", job.id);
@@ -56,6 +56,7 @@ pub(crate) async fn start(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("invalid job: {why}"),
         )),
+        Err(StartError::Storage(error)) => Err(storage_unavailable(&error)),
         Err(StartError::TooMany) => Err(RequestError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -94,10 +95,7 @@ pub(crate) async fn state(
             Ok(Json(body))
         }
         Ok(None) => Err(no_such_job(&id)),
-        Err(error) => Err(RequestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("storage unavailable: {error}"),
-        )),
+        Err(error) => Err(storage_unavailable(&error)),
     }
 }
 
@@ -106,14 +104,22 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
 ) -> Result<StatusCode, RequestError> {
     let id = known_form(id)?;
-    if jobs.cancel(&id) {
-        Ok(StatusCode::ACCEPTED)
-    } else {
-        Err(RequestError::new(
-            StatusCode::NOT_FOUND,
-            format!("this server runs no job `{id}` (unknown, ended, or run by another server)"),
-        ))
+    match jobs.cancel(&id).await {
+        Ok(()) => Ok(StatusCode::ACCEPTED),
+        Err(CancelError::Unknown) => Err(no_such_job(&id)),
+        Err(CancelError::Ended) => Err(RequestError::new(
+            StatusCode::CONFLICT,
+            format!("job `{id}` has ended already"),
+        )),
+        Err(CancelError::Storage(error)) => Err(storage_unavailable(&error)),
     }
+}
+
+fn storage_unavailable(error: &realtime_core::Error) -> RequestError {
+    RequestError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("storage unavailable: {error}"),
+    )
 }
 
 fn known_form(id: String) -> Result<String, RequestError> {

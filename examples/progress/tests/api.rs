@@ -1,8 +1,8 @@
 //! The progress routes over a real socket: a page opened mid-job gets the whole job then
 //! the rest live, each step once; a resuming client gets only what followed its id; bad
 //! jobs are refused and start nothing; state and cancel; only job channels are served; the
-//! running-jobs limit; two servers over one Redis (either one tells where a job is and
-//! streams it); the Rust follower in another process over Redis, as a library and as the
+//! running-jobs limit; two servers over one Redis (either one tells where a job is,
+//! streams it and cancels it); the Rust follower in another process over Redis, as a library and as the
 //! `progress follow` command.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
@@ -128,6 +128,7 @@ impl Frames {
                     frame["id"].as_str().unwrap().to_owned(),
                     frame["data"]["step"].as_u64().unwrap(),
                 )),
+                Some("job.started" | "job.cancelRequested") => {}
                 Some("job.done") => return (steps, frame["data"].clone()),
                 _ => panic!("unexpected frame {frame}"),
             }
@@ -159,6 +160,12 @@ async fn a_page_opened_mid_job_gets_the_whole_job_then_the_rest_live() {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.next().await["type"], "connected");
+    let started = page.next().await;
+    assert_eq!(started["event"], "job.started", "{started}");
+    assert_eq!(
+        started["data"],
+        json!({ "title": "Thumbnails", "steps": 8, "stepMillis": 60 })
+    );
     let (steps, done) = page.until_done().await;
     assert_eq!(
         steps.iter().map(|(_, step)| *step).collect::<Vec<_>>(),
@@ -286,7 +293,11 @@ async fn a_job_can_be_cancelled_and_its_state_says_so() {
     let (status, reply) = server
         .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "an ended job: {reply}");
+    assert_eq!(status, StatusCode::CONFLICT, "an ended job: {reply}");
+    assert!(
+        reply["error"].as_str().unwrap().contains("has ended"),
+        "{reply}"
+    );
     for unknown in ["0-0-0", "NOT-AN-ID"] {
         let (status, reply) = server.state(unknown).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{reply}");
@@ -319,15 +330,19 @@ async fn past_the_running_limit_jobs_get_429() {
         step_millis: 10_000,
         ..JobSpec::default()
     };
-    let started: BTreeSet<String> = (0..progress::MAX_RUNNING_JOBS)
-        .map(|_| jobs.start(slow.clone()).unwrap().id)
-        .collect();
+    let mut started = BTreeSet::new();
+    for _ in 0..progress::MAX_RUNNING_JOBS {
+        started.insert(jobs.start(slow.clone()).await.unwrap().id);
+    }
     assert_eq!(started.len(), progress::MAX_RUNNING_JOBS, "unique ids");
-    assert!(matches!(jobs.start(slow.clone()), Err(StartError::TooMany)));
-    assert!(jobs.cancel(started.first().unwrap()));
+    assert!(matches!(
+        jobs.start(slow.clone()).await,
+        Err(StartError::TooMany)
+    ));
+    jobs.cancel(started.first().unwrap()).await.unwrap();
     // The cancelled job leaves the running set once it has emitted its end.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while jobs.start(slow.clone()).is_err() {
+    while jobs.start(slow.clone()).await.is_err() {
         assert!(
             Instant::now() < deadline,
             "the cancelled job never freed its place"
@@ -383,6 +398,7 @@ async fn a_rust_follower_over_another_redis_connection_sees_the_whole_job() {
             step_millis: 50,
             title: "Reindex".into(),
         })
+        .await
         .unwrap();
     // Joins mid-job, on a Realtime of its own (as another process would).
     tokio::time::sleep(Duration::from_millis(140)).await;
@@ -410,6 +426,7 @@ async fn the_follow_command_prints_every_step_then_the_outcome() {
             step_millis: 100,
             title: "Export".into(),
         })
+        .await
         .unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress"))
         .args(["follow", &job.id])
@@ -462,13 +479,21 @@ async fn the_follow_command_prints_every_step_then_the_outcome() {
 }
 
 #[tokio::test]
-async fn any_server_over_the_same_redis_tells_where_a_job_is_and_streams_it() {
+async fn any_server_over_the_same_redis_tells_where_a_job_is_streams_it_and_cancels_it() {
     let prefix = unique_prefix("two-servers");
     let first = start(over_redis(&prefix).await).await;
     let second = start(over_redis(&prefix).await).await;
     let id = first
-        .start_job(json!({ "steps": 5, "stepMillis": 60 }))
+        .start_job(json!({ "steps": 5, "stepMillis": 60, "title": "Backup" }))
         .await;
+    // `job.started` is stored before the POST answers: the other server knows the job at once.
+    let (status, state) = second.state(&id).await;
+    assert_eq!(status, StatusCode::OK, "{state}");
+    assert_eq!(
+        (&state["state"], &state["title"], &state["steps"]),
+        (&json!("started"), &json!("Backup"), &json!(5)),
+        "{state}"
+    );
     let state = second
         .wait_for(&id, |state| state["state"] == "running")
         .await;
@@ -483,9 +508,19 @@ async fn any_server_over_the_same_redis_tells_where_a_job_is_and_streams_it() {
         [1, 2, 3, 4, 5]
     );
     assert_eq!(done["outcome"], "completed");
-    // Only the server running a job can cancel it.
+
+    // A job started on the first server is cancelled through the second.
+    let id = first
+        .start_job(json!({ "steps": 50, "stepMillis": 40 }))
+        .await;
+    second
+        .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
+        .await;
     let (status, reply) = second
         .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{reply}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    let state = first.wait_for(&id, |state| state["state"] == "ended").await;
+    assert_eq!(state["outcome"], "cancelled", "{state}");
+    assert!(state["stepsDone"].as_u64() < Some(50), "{state}");
 }

@@ -103,6 +103,8 @@ try {
   );
   const afterReload = await shownSteps(page);
   checkOneToN(afterReload, "after the reload");
+  const heading = await page.textContent("#job h2");
+  check(heading.includes("Resize the photos"), `after the reload the job's title is missing: ${heading}`);
   console.log(`e2e: ${beforeReload.length} steps listed before the reload, ${afterReload.length} right after it`);
 
   await expectWithin(page.waitForSelector('#outcome[data-outcome="completed"]'), "the job did not complete");

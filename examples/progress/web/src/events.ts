@@ -40,11 +40,31 @@ export const Progress = z.object({
 /** A job finished one more step. */
 export type Progress = z.infer<typeof Progress>;
 
+/** A job started: the first event on its channel. */
+export const Started = z.object({
+  /** How long each step takes, in milliseconds. */
+  stepMillis: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }),
+  /** How many steps it runs: 1 to 100. */
+  steps: z.int().gte(1).lte(100),
+  /** Its name for people: 1 to 60 characters. */
+  title: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 60, { message: "at most 60 characters" }),
+});
+/** A job started: the first event on its channel. */
+export type Started = z.infer<typeof Started>;
+
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
 export const schema = {
   job: {
+    /** The job started; what it will do. */
+    started: Started,
     /** A step of the job finished. */
     progress: Progress,
+    /**
+     * Somebody asked to cancel the job (`DELETE /api/jobs/<id>` on any server over the
+     * same Redis); the server running it stops before the next step and ends the job with
+     * `job.done` `cancelled`.
+     */
+    cancelRequested: z.null(),
     /** The job ended; nothing follows on its channel. */
     done: Done,
   },

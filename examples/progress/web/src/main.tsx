@@ -7,7 +7,7 @@
 import { FormEvent, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
-import { useRealtime, type Done, type Progress } from "./events";
+import { useRealtime, type Done, type Progress, type Started } from "./events";
 import { api } from "../../../support/web/api";
 
 /** A job as `POST /api/jobs` and `GET /api/jobs` describe it. */
@@ -97,16 +97,24 @@ function StartForm({
 /** One job, followed on its channel. Mounted with `key={id}`: a new job starts empty. */
 function Job({ id, info, onError }: { id: string; info?: JobInfo; onError: (message: string) => void }) {
   const channel = `job-${id}`;
+  const [started, setStarted] = useState<Started | null>(null);
   const [steps, setSteps] = useState<Progress[]>([]);
   const [done, setDone] = useState<Done | null>(null);
   const [missing, setMissing] = useState("");
   const [cancelling, setCancelling] = useState(false);
   const { status } = useRealtime({
     channels: [channel],
-    events: ["job.progress", "job.done"],
+    events: ["job.started", "job.progress", "job.cancelRequested", "job.done"],
     onData: (message) => {
       if (message.channel !== channel) return;
       switch (message.event) {
+        case "job.started":
+          setStarted(message.data);
+          break;
+        case "job.cancelRequested":
+          // Asked from this page or any other, through any server.
+          setCancelling(true);
+          break;
         case "job.progress":
           setSteps((list) => [...list, message.data]);
           break;
@@ -133,13 +141,13 @@ function Job({ id, info, onError }: { id: string; info?: JobInfo; onError: (mess
   };
   const last = steps.length > 0 ? steps[steps.length - 1] : undefined;
   const percent = last?.percent ?? 0;
-  const total = last?.steps ?? info?.steps;
+  const total = last?.steps ?? started?.steps ?? info?.steps;
   const state = done ? done.outcome : last ? "running" : "waiting";
   return (
     <section id="job" data-job={id} data-state={state}>
       <header>
         <h2>
-          {info?.title ?? "Job"} <code>{id}</code>
+          {started?.title ?? info?.title ?? "Job"} <code>{id}</code>
         </h2>
         <span className="status" id="status" data-status={status}>
           {status}
