@@ -3,7 +3,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -140,6 +140,30 @@ pub enum CancelError {
     Storage(Error),
 }
 
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(why) => write!(f, "invalid job: {why}"),
+            Self::TooMany => write!(f, "{MAX_RUNNING_JOBS} jobs are running, the most at once"),
+            Self::Storage(error) => write!(f, "cannot start the job: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl std::fmt::Display for CancelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown => f.write_str("no such job"),
+            Self::Ended => f.write_str("the job has ended already"),
+            Self::Storage(error) => write!(f, "cannot cancel the job: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for CancelError {}
+
 /// Why following a job stopped before `job.done`.
 #[derive(Debug)]
 pub enum FollowError {
@@ -188,11 +212,11 @@ impl Jobs {
 
     /// Checks `spec` and starts the job: `job.started` on `job-<id>` before this returns,
     /// then a tokio task emits `job.progress` after each step and `job.done` at the end
-    /// (or when cancelled). The job listens
-    /// for `job.cancelRequested` on its channel before this returns, so a cancel sent by
-    /// any server right after is never missed.
-    pub async fn start(&self, spec: JobSpec) -> Result<JobInfo, StartError> {
+    /// (or when cancelled). The job listens for `job.cancelRequested` on its channel before
+    /// this returns, so a cancel sent by any server right after is never missed.
+    pub async fn start(&self, mut spec: JobSpec) -> Result<JobInfo, StartError> {
         spec.check().map_err(StartError::Invalid)?;
+        spec.title = spec.title.trim().to_owned();
         let started_ms = now_ms();
         // Unique across processes over one Redis: time, process, sequence.
         let id = format!(
@@ -201,7 +225,7 @@ impl Jobs {
             self.sequence.fetch_add(1, Ordering::Relaxed)
         );
         {
-            let mut running = self.running.lock().map_err(|_| StartError::TooMany)?;
+            let mut running = self.running();
             if running.len() >= MAX_RUNNING_JOBS {
                 return Err(StartError::TooMany);
             }
@@ -216,7 +240,7 @@ impl Jobs {
             }
         };
         let started = JobEvent::Started(Started {
-            title: spec.title.trim().to_owned(),
+            title: spec.title.clone(),
             steps: spec.steps,
             step_millis: spec.step_millis,
         });
@@ -230,7 +254,8 @@ impl Jobs {
             spec,
             started_ms,
         };
-        if let Ok(mut recent) = self.recent.lock() {
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
             if recent.len() == RECENT_JOBS {
                 recent.pop_back();
             }
@@ -245,10 +270,12 @@ impl Jobs {
         Ok(info)
     }
 
+    fn running(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn finished(&self, id: &str) {
-        if let Ok(mut running) = self.running.lock() {
-            running.remove(id);
-        }
+        self.running().remove(id);
     }
 
     /// Asks job `id` to stop, whichever server over the same storage runs it: it ends with
@@ -269,10 +296,8 @@ impl Jobs {
 
     /// The jobs this server started recently, newest first.
     pub fn recent(&self) -> Vec<JobInfo> {
-        self.recent
-            .lock()
-            .map(|recent| recent.iter().cloned().collect())
-            .unwrap_or_default()
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        recent.iter().cloned().collect()
     }
 
     /// Where job `id` is, from the newest event on its channel; `None` when the channel has
@@ -350,15 +375,12 @@ async fn run(
         steps_done,
         elapsed_ms,
         summary: match outcome {
-            Outcome::Completed => format!(
-                "{}: {} steps in {elapsed_ms} ms",
-                spec.title.trim(),
-                spec.steps
-            ),
+            Outcome::Completed => {
+                format!("{}: {} steps in {elapsed_ms} ms", spec.title, spec.steps)
+            }
             Outcome::Cancelled => format!(
                 "{}: cancelled after {steps_done} of {} steps",
-                spec.title.trim(),
-                spec.steps
+                spec.title, spec.steps
             ),
         },
     };
@@ -378,9 +400,7 @@ async fn run(
 /// use realtime_core::Realtime;
 ///
 /// let jobs = Jobs::new(Realtime::memory());
-/// let job = jobs.start(JobSpec { steps: 3, step_millis: 10, ..JobSpec::default() })
-///     .await
-///     .map_err(|error| format!("{error:?}"))?;
+/// let job = jobs.start(JobSpec { steps: 3, step_millis: 10, ..JobSpec::default() }).await?;
 /// let mut percents = Vec::new();
 /// let done = follow(jobs.realtime(), &job.id, |progress| percents.push(progress.percent)).await?;
 /// assert_eq!(percents, [33, 66, 100]);
