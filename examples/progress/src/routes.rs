@@ -1,7 +1,7 @@
 //! The HTTP routes of the jobs and the SSE endpoint's authorization.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
@@ -26,21 +26,8 @@ pub(crate) async fn only_job_channels(request: AuthRequest) -> Result<(), Respon
     }
 }
 
-pub(crate) async fn start(
-    State(jobs): State<Jobs>,
-    body: Result<Json<JobSpec>, JsonRejection>,
-) -> Result<Response, RequestError> {
-    // An empty body is the default job.
-    let spec = match body {
-        Ok(Json(spec)) => spec,
-        Err(JsonRejection::MissingJsonContentType(_)) => JobSpec::default(),
-        Err(rejection) => {
-            return Err(RequestError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("invalid job: {}", rejection.body_text()),
-            ));
-        }
-    };
+pub(crate) async fn start(State(jobs): State<Jobs>, body: Bytes) -> Result<Response, RequestError> {
+    let spec = job_spec(&body)?;
     match jobs.start(spec).await {
         Ok(job) => {
             tokio::spawn(log_progress(jobs.clone(), job.id.clone()));
@@ -120,6 +107,28 @@ fn storage_unavailable(error: &realtime_core::Error) -> RequestError {
         StatusCode::SERVICE_UNAVAILABLE,
         format!("storage unavailable: {error}"),
     )
+}
+
+/// The job a `POST /api/jobs` body asks for: no body is the default job; otherwise JSON
+/// (whatever the content type says), refused with the path of what is wrong.
+fn job_spec(body: &[u8]) -> Result<JobSpec, RequestError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(JobSpec::default());
+    }
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let why = if path == "." {
+            inner.to_string()
+        } else {
+            format!("`{path}`: {inner}")
+        };
+        RequestError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("invalid job: {why}; expected {{steps?, stepMillis?, title?}}"),
+        )
+    })
 }
 
 fn known_form(id: String) -> Result<String, RequestError> {

@@ -228,15 +228,28 @@ async fn bad_jobs_are_refused_with_what_is_expected_and_start_nothing() {
         let error = reply["error"].as_str().unwrap_or_default();
         assert!(error.contains(expected), "{body} -> {error}");
     }
-    let response = server
-        .client
-        .post(format!("{}/api/jobs", server.base))
-        .header("content-type", "application/json")
-        .body("{\"steps\": 3")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Malformed JSON, and a body sent without a JSON content type (read, never ignored).
+    for (content_type, body, expected) in [
+        ("application/json", "{\"steps\": 3", "EOF while parsing"),
+        ("text/plain", "{\"steps\": 0}", "`steps` is 0"),
+    ] {
+        let response = server
+            .client
+            .post(format!("{}/api/jobs", server.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let reply: Value = response.json().await.unwrap();
+        let error = reply["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{body} -> {error}");
+    }
     let (_, list) = server.call(reqwest::Method::GET, "/api/jobs", None).await;
     assert_eq!(list, json!({ "jobs": [] }), "nothing started");
 
