@@ -114,6 +114,13 @@ pub enum JobState {
     Running(Progress),
     /// Somebody asked to cancel it; it ends before its next step.
     Cancelling,
+    /// Not ended, but silent for longer than three of its steps and a second: the server
+    /// running it stopped (a job is not resumed elsewhere).
+    #[serde(rename_all = "camelCase")]
+    Stalled {
+        /// How long its channel has been silent, in milliseconds.
+        quiet_ms: u64,
+    },
     /// Ended.
     Ended(Done),
 }
@@ -136,6 +143,8 @@ pub enum CancelError {
     Unknown,
     /// It has ended already.
     Ended,
+    /// Its server stopped running it.
+    Stalled,
     /// Storage is unavailable.
     Storage(Error),
 }
@@ -157,6 +166,7 @@ impl std::fmt::Display for CancelError {
         match self {
             Self::Unknown => f.write_str("no such job"),
             Self::Ended => f.write_str("the job has ended already"),
+            Self::Stalled => f.write_str("the job has stalled: the server running it stopped"),
             Self::Storage(error) => write!(f, "cannot cancel the job: {error}"),
         }
     }
@@ -284,7 +294,10 @@ impl Jobs {
         match self.state(id).await.map_err(CancelError::Storage)? {
             None => Err(CancelError::Unknown),
             Some(JobState::Ended(_)) => Err(CancelError::Ended),
-            Some(_) => self
+            Some(JobState::Stalled { .. }) => Err(CancelError::Stalled),
+            // Asked already: one request is enough.
+            Some(JobState::Cancelling) => Ok(()),
+            Some(JobState::Started(_) | JobState::Running(_)) => self
                 .realtime
                 .channel(channel_of(id))
                 .emit(&JobEvent::CancelRequested)
@@ -300,24 +313,41 @@ impl Jobs {
         recent.iter().cloned().collect()
     }
 
-    /// Where job `id` is, from the newest event on its channel; `None` when the channel has
-    /// none (an unknown job, or one whose history expired).
+    /// Where job `id` is, from the events on its channel (so any server over the same
+    /// storage can tell); `None` when the channel has none (an unknown job, or one whose
+    /// history expired).
     pub async fn state(&self, id: &str) -> Result<Option<JobState>, Error> {
-        let newest = self
+        // A job writes at most 103 events: started, 100 steps, one cancel request, done.
+        let events = self
             .realtime
             .channel(channel_of(id))
-            .history(History::last(1))
+            .history(History::last(1_000))
             .await?;
-        Ok(match newest.into_iter().next() {
-            Some(envelope) => Some(match envelope.event {
-                JobEvent::Started(started) => JobState::Started(started),
-                JobEvent::Progress(progress) => JobState::Running(progress),
-                JobEvent::CancelRequested => JobState::Cancelling,
-                JobEvent::Done(done) => JobState::Ended(done),
-            }),
-            None => None,
-        })
+        let Some(newest) = events.last() else {
+            return Ok(None);
+        };
+        let state = match &newest.event {
+            JobEvent::Started(started) => JobState::Started(started.clone()),
+            JobEvent::Progress(progress) => JobState::Running(progress.clone()),
+            JobEvent::CancelRequested => JobState::Cancelling,
+            JobEvent::Done(done) => return Ok(Some(JobState::Ended(done.clone()))),
+        };
+        let step_millis = events.iter().find_map(|envelope| match &envelope.event {
+            JobEvent::Started(started) => Some(started.step_millis),
+            _ => None,
+        });
+        let quiet_ms = now_ms().saturating_sub(newest.id.ms());
+        Ok(Some(match step_millis {
+            Some(step) if quiet_ms > stall_after_ms(step) => JobState::Stalled { quiet_ms },
+            _ => state,
+        }))
     }
+}
+
+/// How long a running job may stay silent before it counts as stalled: three steps and a
+/// second.
+fn stall_after_ms(step_millis: u64) -> u64 {
+    step_millis.saturating_mul(3).saturating_add(1_000)
 }
 
 const STEP_NAMES: [&str; 6] = [

@@ -12,8 +12,8 @@
 //! |---|---|
 //! | `POST /api/jobs` `{steps?, stepMillis?, title?}` | starts a job: 202 `{id, channel, ...}`; 422 when out of bounds, 429 past 64 running |
 //! | `GET /api/jobs` | the jobs this server started recently |
-//! | `GET /api/jobs/{id}` | where it is, from its channel: `{state: started\|running\|cancelling\|ended, ...}`; 404 |
-//! | `DELETE /api/jobs/{id}` | asks it to stop, on any server: `job.cancelRequested`, then it ends with `job.done` `cancelled`; 404 unknown, 409 ended |
+//! | `GET /api/jobs/{id}` | where it is, from its channel: `{state: started\|running\|cancelling\|stalled\|ended, ...}`; 404 |
+//! | `DELETE /api/jobs/{id}` | asks it to stop, on any server: `job.cancelRequested`, then it ends with `job.done` `cancelled`; 404 unknown, 409 ended or stalled |
 //! | `GET /api/realtime?channel=job-<id>` | the event stream; other channels are refused (403) |
 
 pub mod events;

@@ -98,6 +98,10 @@ pub(crate) async fn cancel(
             StatusCode::CONFLICT,
             format!("job `{id}` has ended already"),
         )),
+        Err(CancelError::Stalled) => Err(RequestError::new(
+            StatusCode::CONFLICT,
+            format!("job `{id}` has stalled: the server running it stopped"),
+        )),
         Err(CancelError::Storage(error)) => Err(storage_unavailable(&error)),
     }
 }

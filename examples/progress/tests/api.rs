@@ -1,6 +1,7 @@
 //! The progress routes over a real socket: a page opened mid-job gets the whole job then
 //! the rest live, each step once; a resuming client gets only what followed its id; bad
-//! jobs are refused and start nothing; state and cancel; only job channels are served; the
+//! jobs are refused and start nothing; state and cancel; a job whose server stopped is
+//! reported stalled; only job channels are served; the
 //! running-jobs limit; two servers over one Redis (either one tells where a job is,
 //! streams it and cancels it); the Rust follower in another process over Redis, as a library and as the
 //! `progress follow` command.
@@ -536,4 +537,39 @@ async fn any_server_over_the_same_redis_tells_where_a_job_is_streams_it_and_canc
     let state = first.wait_for(&id, |state| state["state"] == "ended").await;
     assert_eq!(state["outcome"], "cancelled", "{state}");
     assert!(state["stepsDone"].as_u64() < Some(50), "{state}");
+}
+
+#[tokio::test]
+async fn a_job_whose_server_stopped_is_reported_stalled() {
+    let realtime = Realtime::<JobEvent>::memory();
+    let server = start(realtime.clone()).await;
+    // A job that another server started, then died: `job.started` and nothing more.
+    let id = "dead-1";
+    realtime
+        .channel(progress::channel_of(id))
+        .emit(&JobEvent::Started(progress::Started {
+            title: "Orphan".into(),
+            steps: 5,
+            step_millis: 10,
+        }))
+        .await
+        .unwrap();
+    let (status, state) = server.state(id).await;
+    assert_eq!(
+        (status, &state["state"]),
+        (StatusCode::OK, &json!("started"))
+    );
+    // Three steps and a second without a word: stalled.
+    let state = server
+        .wait_for(id, |state| state["state"] == "stalled")
+        .await;
+    assert!(state["quietMs"].as_u64() > Some(1_030), "{state}");
+    let (status, reply) = server
+        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{reply}");
+    assert!(
+        reply["error"].as_str().unwrap().contains("stalled"),
+        "{reply}"
+    );
 }
