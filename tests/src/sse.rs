@@ -92,7 +92,10 @@ impl SseClient {
     /// Sends the request and keeps the response open.
     pub async fn connect_with(request: reqwest::RequestBuilder) -> Self {
         let request = request.header("accept", "text/event-stream");
-        let response = request.send().await.expect("the server answers");
+        let response = tokio::time::timeout(FRAME_PATIENCE, request.send())
+            .await
+            .unwrap_or_else(|_| panic!("no response head within {FRAME_PATIENCE:?}"))
+            .expect("the server answers");
         Self {
             status: response.status(),
             headers: response.headers().clone(),
