@@ -227,6 +227,7 @@ impl<E: Events> Realtime<E> {
             rejected: self.core.counters.rejected.load(Ordering::Relaxed),
             catch_ups: self.core.counters.catch_ups.load(Ordering::Relaxed),
             live_channels: self.core.hub.live_channels(),
+            listened_channels: self.core.backend.listened_channels(),
         }
     }
 }
@@ -242,6 +243,10 @@ pub struct Stats {
     pub catch_ups: u64,
     /// Channels with an open upstream feed (channels with at least one subscriber).
     pub live_channels: usize,
+    /// Channels the backend holds a subscription for ([`Backend::listened_channels`]:
+    /// for Redis, the channels subscribed on the pub/sub connection). Shared by every
+    /// handle on the same backend; back to zero when no subscriber is left.
+    pub listened_channels: usize,
 }
 
 /// Configures a [`Realtime`] handle; made by [`Realtime::builder`].

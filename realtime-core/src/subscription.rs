@@ -313,9 +313,16 @@ impl<E: Events> Follower<E> {
 
     /// Starts strictly after `position`, reading the first page of what follows it.
     async fn start_since(&mut self, position: Position) -> Result<()> {
-        // A position past the channel's newest entry (a browser clock ahead of the
-        // server's) must not hide the live events that come before it.
-        self.last = self.last.map(|newest| newest.min(position.as_start()));
+        self.last = match position {
+            // The client has seen this id: nothing at or before it is sent again, whatever
+            // the shared feed has broadcast so far (it may lag behind the stream, e.g.
+            // while the backend's live connection is down).
+            Position::Cursor(cursor) => Some(cursor),
+            // A bare time comes from a client that has seen nothing on the channel. A time
+            // past the newest broadcast entry (a browser clock ahead of the server's) must
+            // not hide the live events that come before it, so it is clamped to that entry.
+            Position::Millis(_) => self.last.map(|newest| newest.min(position.as_start())),
+        };
         self.start = self.last;
         self.read_page().await
     }

@@ -295,6 +295,14 @@ impl Backend for MemoryBackend {
         let feed = self.listen_now(channel);
         Box::pin(async move { Ok(feed) })
     }
+
+    fn listened_channels(&self) -> usize {
+        self.logs()
+            .by_channel
+            .values()
+            .filter(|log| log.has_listeners())
+            .count()
+    }
 }
 
 #[cfg(test)]

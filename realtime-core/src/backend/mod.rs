@@ -174,6 +174,15 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Opens a live feed of the channel; it is live when the future resolves.
     fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>>;
+
+    /// The number of channels with at least one open feed, i.e. the upstream
+    /// subscriptions the backend holds (for Redis: the channels `SUBSCRIBE`d on its
+    /// pub/sub connection). It must return to zero once every feed is dropped, however
+    /// early: [`Stats::listened_channels`](crate::Stats::listened_channels) reports it so
+    /// that tests and operators can check that nothing leaks. Default: 0 (not tracked).
+    fn listened_channels(&self) -> usize {
+        0
+    }
 }
 
 /// A shared backend is a backend, so one store can serve several handles (and tests can
@@ -202,5 +211,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 
     fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>> {
         (**self).listen(channel)
+    }
+
+    fn listened_channels(&self) -> usize {
+        (**self).listened_channels()
     }
 }

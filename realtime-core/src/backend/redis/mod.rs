@@ -369,4 +369,8 @@ impl Backend for RedisBackend {
     fn listen<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<Feed, BackendError>> {
         Box::pin(self.shared.pubsub.listen(self.pubsub_channel(channel)))
     }
+
+    fn listened_channels(&self) -> usize {
+        self.shared.pubsub.subscribed_channels()
+    }
 }

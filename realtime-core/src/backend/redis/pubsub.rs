@@ -31,6 +31,7 @@ pub(super) struct PubSub {
     control: mpsc::UnboundedSender<Control>,
     next_id: AtomicU64,
     capacity: usize,
+    routes: Routes,
 }
 
 enum Control {
@@ -49,6 +50,7 @@ enum Control {
 }
 
 /// One feed's place in the routing table.
+#[derive(Debug)]
 struct Route {
     id: u64,
     sender: mpsc::Sender<FeedItem>,
@@ -89,10 +91,11 @@ fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError 
 impl PubSub {
     pub(super) fn start(client: redis::Client, connect_timeout: Duration, capacity: usize) -> Self {
         let (control, commands) = mpsc::unbounded_channel();
+        let routes = Routes::default();
         let task = ControlTask {
             client,
             connect_timeout,
-            routes: Routes::default(),
+            routes: Arc::clone(&routes),
             link: None,
             generation: 0,
             control: control.downgrade(),
@@ -104,7 +107,14 @@ impl PubSub {
             control,
             next_id: AtomicU64::new(0),
             capacity: capacity.max(2),
+            routes,
         }
+    }
+
+    /// The channels with at least one feed: those subscribed on the connection (or to be
+    /// resubscribed when it comes back).
+    pub(super) fn subscribed_channels(&self) -> usize {
+        lock(&self.routes).len()
     }
 
     /// Opens a feed of the pub/sub channel `channel`; live when this returns.
@@ -118,19 +128,22 @@ impl PubSub {
             lagged: false,
         };
         let stopped = || BackendError::new(BACKEND, "the pub/sub task has stopped");
+        // The guard exists before the route does: if the caller gives up (its future is
+        // dropped) at any await below, the guard's `Unlisten` follows the `Listen` in the
+        // control queue and the route, with its SUBSCRIBE, is released.
+        let guard = FeedGuard {
+            control: self.control.clone(),
+            channel: channel.clone(),
+            id,
+        };
         self.control
             .send(Control::Listen {
-                channel: channel.clone(),
+                channel,
                 route,
                 reply,
             })
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())??;
-        let guard = FeedGuard {
-            control: self.control.clone(),
-            channel,
-            id,
-        };
         Ok(
             futures::stream::unfold((receiver, guard), |(mut receiver, guard)| async move {
                 let item = receiver.recv().await?;
