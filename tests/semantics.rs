@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test panics
 
 use std::collections::BTreeSet;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ for_each_backend!(
     foreign_entries_are_counted_and_skipped_without_breaking_anything,
     bad_channel_names_are_refused,
     separate_handles_on_one_store_see_each_others_events,
+    idempotent_emits_store_once_per_key_within_the_window,
+    a_subscription_dropped_while_it_opens_leaves_no_listener,
 );
 
 async fn realtime(
@@ -424,6 +427,7 @@ async fn dropping_the_last_subscription_closes_the_channel_feed(kind: BackendKin
     assert_eq!(rt.stats().live_channels, 1);
     drop(other);
     assert_eq!(rt.stats().live_channels, 0);
+    wait_until_no_listener(&rt).await;
     // Subscribing again reopens the feed and works.
     let mut again = rt.channel("a").subscribe_all().await.unwrap();
     rt.channel("a").emit(&tick(7)).await.unwrap();
@@ -646,4 +650,94 @@ async fn separate_handles_on_one_store_see_each_others_events(kind: BackendKind)
     let mut subscription = reader.channel("shared").subscribe_all().await.unwrap();
     let id = writer.channel("shared").emit(&tick(42)).await.unwrap();
     assert_eq!(take(&mut subscription, 1).await, [(id, tick(42))]);
+}
+
+/// Waits until the backend holds no subscription (a Redis UNSUBSCRIBE is asynchronous).
+async fn wait_until_no_listener(rt: &Realtime<TestEvent>) {
+    for _ in 0..200 {
+        if rt.stats().listened_channels == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("still listening: {:?}", rt.stats());
+}
+
+async fn idempotent_emits_store_once_per_key_within_the_window(kind: BackendKind) {
+    let backend = kind.open(StorageOptions::default()).await;
+    let rt = Realtime::<TestEvent>::builder(Arc::clone(&backend))
+        .idempotency_window(Duration::from_millis(600))
+        .build();
+    let orders = rt.channel("orders");
+    let mut live = orders.subscribe_all().await.unwrap();
+    let first = orders.emit_with_key(&tick(1), "order-1").await.unwrap();
+    let retry = orders.emit_with_key(&tick(1), "order-1").await.unwrap();
+    assert_eq!(first, retry, "a retry returns the original id");
+    let json_retry = orders
+        .emit_json_with_key("counter.tick", json!(1), "order-1")
+        .await
+        .unwrap();
+    assert_eq!(first, json_retry);
+    let other_key = orders.emit_with_key(&tick(2), "order-2").await.unwrap();
+    let invoices = rt.channel("invoices");
+    invoices.emit_with_key(&tick(3), "order-1").await.unwrap();
+    assert!(other_key > first);
+    assert_eq!(
+        invoices.history(History::new()).await.unwrap().len(),
+        1,
+        "keys are per channel"
+    );
+    assert_eq!(ticks(&take(&mut live, 2).await), [1, 2]);
+    assert_quiet(&mut live).await;
+    let stored = orders.history(History::new()).await.unwrap();
+    assert_eq!(stored.len(), 2, "stored once per key");
+
+    // Concurrent emits with one key: exactly one is stored, all get its id.
+    let nine = tick(9);
+    let racers = (0..20).map(|_| orders.emit_with_key(&nine, "race"));
+    let ids: BTreeSet<Cursor> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(ticks(&take(&mut live, 1).await), [9]);
+
+    // Past the window the key is forgotten: a new emit.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let later = orders.emit_with_key(&tick(1), "order-1").await.unwrap();
+    assert!(later > first);
+
+    // Invalid keys are refused and store nothing.
+    let too_long = "k".repeat(256);
+    for key in ["", "two words", too_long.as_str(), "caf\u{e9}"] {
+        let refused = orders.emit_with_key(&tick(5), key).await;
+        assert!(
+            matches!(refused, Err(Error::InvalidIdempotencyKey(_))),
+            "{key:?}: {refused:?}"
+        );
+    }
+    assert_eq!(orders.history(History::new()).await.unwrap().len(), 4);
+}
+
+async fn a_subscription_dropped_while_it_opens_leaves_no_listener(kind: BackendKind) {
+    let rt = handle(kind).await;
+    // Give up on subscriptions at every point of their setup, on many channels.
+    for round in 0..200u32 {
+        let channel = rt.channel(format!("user-{round}"));
+        let opening = channel.subscribe_all().into_future();
+        let polls = round % 7;
+        let mut opening = Box::pin(opening);
+        for _ in 0..polls {
+            let waker = futures::task::noop_waker();
+            let mut context = std::task::Context::from_waker(&waker);
+            if opening.as_mut().poll(&mut context).is_ready() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(opening);
+    }
+    assert_eq!(rt.stats().live_channels, 0);
+    wait_until_no_listener(&rt).await;
 }

@@ -326,6 +326,7 @@ async fn shutdown_sends_reconnect_to_every_stream_and_refuses_new_ones(kind: Bac
     }
     let refused = SseClient::connect(&server.url("/api/realtime")).await;
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "2");
     assert!(refused.rest().await.contains("shutting down"));
 }
 
@@ -450,7 +451,9 @@ async fn bad_input_and_limits_get_clear_400s_and_503s(kind: BackendKind) {
     assert_eq!(rt.stats().live_channels, 0);
     let mut first = SseClient::connect(&server.url("/api/realtime")).await;
     assert_eq!(first.next_json().await["type"], "connected");
-    let (status, error) = error_of(SseClient::connect(&server.url("/api/realtime")).await).await;
+    let refused = SseClient::connect(&server.url("/api/realtime")).await;
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "2");
+    let (status, error) = error_of(refused).await;
     assert_eq!(
         (status, error.as_str()),
         (
@@ -490,6 +493,7 @@ async fn the_emit_route_validates_and_answers_with_the_right_status(kind: Backen
         client
             .post(&url)
             .header("authorization", "Bearer writer")
+            .header("content-type", "application/json")
             .body(body)
     };
 
@@ -569,6 +573,7 @@ async fn the_emit_route_validates_and_answers_with_the_right_status(kind: Backen
 
     let response = client
         .post(&url)
+        .header("content-type", "application/json")
         .body(json!({"event": "counter.tick", "data": 1}).to_string())
         .send()
         .await
@@ -657,8 +662,9 @@ async fn storage_unreachable_when_a_client_connects_is_a_503() {
     let sse = RealtimeSse::new(rt);
     let http = TestServer::serve(&sse).await;
     server.kill();
-    let (status, error) =
-        error_of(SseClient::connect(&http.url("/api/realtime?channel=a")).await).await;
+    let refused = SseClient::connect(&http.url("/api/realtime?channel=a")).await;
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "2");
+    let (status, error) = error_of(refused).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(error.starts_with("storage unavailable: "), "{error}");
     assert_eq!(sse.open_streams(), 0);

@@ -1,19 +1,30 @@
-//! The optional typed emit route: `POST` `{ "channel"?: "...", "event": "...", "data": ... }`.
+//! The optional typed emit route: `POST` `{ "channel"?: "...", "event": "...", "data": ... }`
+//! with `Content-Type: application/json`, and optionally an `Idempotency-Key` header (1 to
+//! 255 visible ASCII characters): a retry with the same key within the window (5 minutes
+//! by default) answers the original id and stores nothing.
 //!
 //! | outcome | status | body |
 //! |---|---|---|
-//! | stored | 200 | `{ "id": "<ms>-<seq>" }` |
-//! | not JSON, or not the shape above, or a bad channel name | 400 | `{ "error" }` |
-//! | unknown event, or data that breaks the schema | 422 | `{ "error", "event", "path" }` (+ `"rule"`) |
+//! | stored (or the key was already used: the original id) | 200 | `{ "id": "<ms>-<seq>" }` |
+//! | not JSON, or not the shape above, a bad channel name or idempotency key | 400 | `{ "error" }` |
+//! | from an origin the endpoint's [`AllowOrigin`](crate::AllowOrigin) does not allow | 403 | `{ "error" }` |
+//! | storage refuses for good (the channel's key holds other data) | 409 | `{ "error" }` |
 //! | body larger than the limit | 413 | `{ "error" }` |
-//! | storage unreachable | 503 | `{ "error" }` |
+//! | not `Content-Type: application/json` | 415 | `{ "error" }` |
+//! | unknown event, or data that breaks the schema | 422 | `{ "error", "event", "path" }` (+ `"rule"`) |
+//! | storage unreachable: nothing stored | 503 + `Retry-After` | `{ "error" }` |
+//! | sent to storage, no answer: it may have been stored | 504 | `{ "error" }` |
+//!
+//! Browsers must send a preflight (`OPTIONS`) before such a request from another origin,
+//! which the route answers following `AllowOrigin`; a page on a site that is not allowed
+//! cannot make a visitor's browser emit.
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode, header};
 use realtime_core::channel::check_channel_name;
-use realtime_core::{DEFAULT_CHANNEL, DecodeError, Error, Events};
+use realtime_core::{DEFAULT_CHANNEL, Events};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -96,6 +107,22 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
         return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
     };
     let (parts, body) = request.into_parts();
+    if !sse.origin_allowed(&parts.headers) {
+        tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "emit refused: origin not allowed");
+        return Err(RequestError::new(
+            StatusCode::FORBIDDEN,
+            "emits from this origin are not allowed (see the endpoint's allow_origin)",
+        )
+        .into_response());
+    }
+    if !is_json(&parts.headers) {
+        return Err(RequestError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected `Content-Type: application/json`",
+        )
+        .into_response());
+    }
+    let key = idempotency_key(&parts.headers).map_err(IntoResponse::into_response)?;
     let bytes = read_limited(body, config.body_limit).await?;
     let input: EmitInput = serde_json::from_slice(&bytes).map_err(|error| {
         RequestError::bad_request(format!(
@@ -108,15 +135,48 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
         .map_err(|error| RequestError::bad_request(error.to_string()).into_response())?;
     sse.authorize(config.authorize.as_deref(), parts, vec![channel.clone()])
         .await?;
-    match shared
-        .realtime
-        .channel(channel)
-        .emit_json(&input.event, input.data)
-        .await
-    {
+    let channel = shared.realtime.channel(channel);
+    let emitted = match &key {
+        Some(key) => {
+            channel
+                .emit_json_with_key(&input.event, input.data, key)
+                .await
+        }
+        None => channel.emit_json(&input.event, input.data).await,
+    };
+    match emitted {
         Ok(id) => Ok(axum::Json(serde_json::json!({ "id": id.to_string() })).into_response()),
-        Err(error) => Err(refusal(&input.event, &error).into_response()),
+        Err(error) => Err(RequestError::from(&error).into_response()),
     }
+}
+
+/// Whether the body is declared as JSON (`application/json`, with parameters or not, or
+/// another `+json` type). Requiring it makes a cross-origin request need a preflight.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim)
+        .is_some_and(|media_type| {
+            media_type.eq_ignore_ascii_case("application/json")
+                || media_type.to_ascii_lowercase().ends_with("+json")
+        })
+}
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Idempotency-Key` header, if any (its rules are checked by the core).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, RequestError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| {
+        RequestError::bad_request(
+            "invalid idempotency key: expected only visible ASCII characters (`!` to `~`)",
+        )
+    })?;
+    Ok(Some(key.to_owned()))
 }
 
 /// Reads the body, refusing it with 413 once it passes `limit` bytes.
@@ -140,29 +200,4 @@ async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, R
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
-}
-
-fn refusal(event: &str, error: &Error) -> RequestError {
-    let unprocessable = |path: &str| {
-        RequestError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
-            .with("event", event)
-            .with("path", path)
-    };
-    match error {
-        Error::UnknownEvent(_) => unprocessable(""),
-        Error::Invalid(violation) => {
-            unprocessable(&violation.path).with("rule", violation.rule.clone())
-        }
-        Error::Decode(DecodeError::InvalidData { path, .. }) => unprocessable(path),
-        Error::Decode(DecodeError::UnknownEvent(_)) => unprocessable(""),
-        Error::InvalidChannel(_) => RequestError::bad_request(error.to_string()),
-        Error::Backend(_) => RequestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("storage unavailable: {error}"),
-        ),
-        _ => {
-            tracing::error!(%error, event, "emit failed");
-            RequestError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-        }
-    }
 }

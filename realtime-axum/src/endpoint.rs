@@ -260,10 +260,10 @@ impl<E: Events> RealtimeSse<E> {
         Self::builder(realtime).build()
     }
 
-    /// A router serving the stream at `path` (`GET`), and the emit route (`POST`) when
-    /// enabled.
+    /// A router serving the stream at `path` (`GET`), the emit route (`POST`) when
+    /// enabled, and CORS preflights (`OPTIONS`).
     pub fn router<S: Clone + Send + Sync + 'static>(&self, path: &str) -> Router<S> {
-        let mut route = get(stream_handler::<E>);
+        let mut route = get(stream_handler::<E>).options(preflight_handler::<E>);
         if self.shared.emit.is_some() {
             route = route.post(emit_handler::<E>);
         }
@@ -296,6 +296,24 @@ impl<E: Events> RealtimeSse<E> {
         match hook {
             None => Ok(()),
             Some(hook) => hook.authorize(AuthRequest { parts, channels }).await,
+        }
+    }
+
+    /// Whether a request with these headers may change state: it has no `Origin` (not
+    /// from a browser, or a same-origin `GET`), comes from the page's own origin, or from
+    /// an origin that [`AllowOrigin`] allows.
+    pub(crate) fn origin_allowed(&self, request: &HeaderMap) -> bool {
+        let Some(origin) = request.get(header::ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        match &self.shared.config.allow_origin {
+            AllowOrigin::Any => true,
+            AllowOrigin::List(origins) => {
+                origins.iter().any(|allowed| allowed == origin) || is_same_origin(origin, request)
+            }
         }
     }
 
@@ -335,6 +353,52 @@ impl<E: Events> RealtimeSse<E> {
     }
 }
 
+/// `OPTIONS`: a browser's preflight before a cross-origin request (a `POST` with a JSON
+/// body, or headers beyond the simple ones). Allowed origins get the methods and headers
+/// the endpoint takes; others get 403 without CORS headers, so the browser stops there.
+async fn preflight_handler<E: Events>(
+    State(sse): State<RealtimeSse<E>>,
+    request: Request,
+) -> Response {
+    if !sse.origin_allowed(request.headers()) {
+        return RequestError::new(
+            StatusCode::FORBIDDEN,
+            "requests from this origin are not allowed (see the endpoint's allow_origin)",
+        )
+        .into_response();
+    }
+    let mut headers = sse.cors_headers(request.headers());
+    let methods = if sse.shared.emit.is_some() {
+        "GET, POST, OPTIONS"
+    } else {
+        "GET, OPTIONS"
+    };
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Cache-Control, Content-Type, Idempotency-Key, Authorization"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host the request was sent to.
+fn is_same_origin(origin: &str, request: &HeaderMap) -> bool {
+    let Some(authority) = origin.split_once("://").map(|(_, authority)| authority) else {
+        return false;
+    };
+    request
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+}
+
 /// `GET`: the event stream.
 async fn stream_handler<E: Events>(
     State(sse): State<RealtimeSse<E>>,
@@ -364,24 +428,19 @@ async fn open_stream<E: Events>(
     }
     let channels = parse_query(&query, config.max_channels).map_err(IntoResponse::into_response)?;
     if shared.shutdown.is_cancelled() {
-        return Err(RequestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is shutting down; retry shortly",
-        )
-        .into_response());
+        return Err(
+            RequestError::unavailable("the server is shutting down; retry shortly").into_response(),
+        );
     }
     let open = OpenStream::try_open(&shared.open, config.max_streams).ok_or_else(|| {
         tracing::warn!(
             max = config.max_streams,
             "stream refused: too many open streams"
         );
-        RequestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "too many open streams (at most {}); retry later",
-                config.max_streams
-            ),
-        )
+        RequestError::unavailable(format!(
+            "too many open streams (at most {}); retry later",
+            config.max_streams
+        ))
         .into_response()
     })?;
     let (parts, _body) = request.into_parts();
@@ -398,12 +457,8 @@ async fn open_stream<E: Events>(
     let deliveries = futures::future::try_join_all(subscriptions)
         .await
         .map_err(|error| {
-            tracing::warn!(%error, "stream refused: storage unavailable");
-            RequestError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("storage unavailable: {error}"),
-            )
-            .into_response()
+            tracing::warn!(%error, "stream refused: storage failed");
+            RequestError::from(&error).into_response()
         })?;
     let mut prelude = VecDeque::with_capacity(channels.len() + 1);
     if config.refuse_stale_reconnects {

@@ -53,7 +53,7 @@ mod stream;
 pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
 pub use emit::{DEFAULT_EMIT_BODY_LIMIT, EmitConfig};
 pub use endpoint::{AllowOrigin, FirstReplay, RealtimeSse, RealtimeSseBuilder, SseConfig};
-pub use error::RequestError;
+pub use error::{RETRY_AFTER_SECS, RequestError};
 pub use frame::{SseFrame, event_frame};
 pub use query::{ChannelRequest, parse_query};
 pub use serve::{Serve, serve};

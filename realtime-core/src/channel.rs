@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::events::{Events, KindFilter};
 use crate::history::History;
 use crate::hub::decode_or_report;
+use crate::idempotency::check_idempotency_key;
 use crate::realtime::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -115,7 +116,38 @@ impl<E: Events> Channel<E> {
     pub async fn emit(&self, event: &E) -> Result<Cursor> {
         self.check_name()?;
         let prepared = self.core.prepare(event)?;
-        self.core.append(&self.name, &prepared).await
+        self.core.append(&self.name, &prepared, None).await
+    }
+
+    /// Like [`emit`](Self::emit), but at most once per `key` on this channel within the
+    /// idempotency window ([`RealtimeBuilder::idempotency_window`], 5 minutes by
+    /// default): a retry with the same key returns the original id and stores nothing.
+    /// Retry with the same key whenever an emit fails with
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) or any other error.
+    ///
+    /// ```
+    /// # use realtime_core::{Events, Realtime};
+    /// # #[derive(Events, Clone, Debug, PartialEq)]
+    /// # enum AppEvent { #[event("order.shipped")] Shipped(u64) }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> realtime_core::Result<()> {
+    /// let orders = Realtime::<AppEvent>::memory().channel("orders");
+    /// let first = orders.emit_with_key(&AppEvent::Shipped(42), "order-42:shipped").await?;
+    /// let retry = orders.emit_with_key(&AppEvent::Shipped(42), "order-42:shipped").await?;
+    /// assert_eq!(first, retry); // stored and delivered once
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`emit`](Self::emit), and [`Error::InvalidIdempotencyKey`](crate::Error::InvalidIdempotencyKey)
+    /// for a key that is not 1 to 255 visible ASCII characters.
+    ///
+    /// [`RealtimeBuilder::idempotency_window`]: crate::RealtimeBuilder::idempotency_window
+    pub async fn emit_with_key(&self, event: &E, key: &str) -> Result<Cursor> {
+        self.check_name()?;
+        check_idempotency_key(key)?;
+        let prepared = self.core.prepare(event)?;
+        self.core.append(&self.name, &prepared, Some(key)).await
     }
 
     /// Emits untyped input: `event` must name one of the events and `data` must pass its
@@ -128,6 +160,18 @@ impl<E: Events> Channel<E> {
         self.check_name()?;
         let event = self.core.decode_input(event, data)?;
         self.emit(&event).await
+    }
+
+    /// [`emit_json`](Self::emit_json) at most once per `key`: see
+    /// [`emit_with_key`](Self::emit_with_key).
+    ///
+    /// # Errors
+    /// As [`emit_json`](Self::emit_json) and [`emit_with_key`](Self::emit_with_key).
+    pub async fn emit_json_with_key(&self, event: &str, data: Value, key: &str) -> Result<Cursor> {
+        self.check_name()?;
+        check_idempotency_key(key)?;
+        let event = self.core.decode_input(event, data)?;
+        self.emit_with_key(&event, key).await
     }
 
     /// Reads stored events (see [`History`]); entries that do not match the schema are

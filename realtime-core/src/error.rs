@@ -3,6 +3,7 @@
 use crate::backend::BackendError;
 use crate::channel::InvalidChannelName;
 use crate::cursor::{Cursor, CursorParseError};
+use crate::idempotency::InvalidIdempotencyKey;
 
 /// An event name that is not part of the event set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -100,7 +101,24 @@ pub enum Error {
         /// The largest limit allowed.
         max: usize,
     },
-    /// The storage backend failed.
+    /// An idempotency key breaks the rules.
+    #[error(transparent)]
+    InvalidIdempotencyKey(#[from] InvalidIdempotencyKey),
+    /// The emit was sent to storage but no answer came (a timeout, a connection lost with
+    /// the emit in flight): it may have been stored and delivered, or not. Retry it with
+    /// an idempotency key to be sure it is stored exactly once.
+    #[error(
+        "the outcome of the emit to channel `{channel}` is unknown (it may have been stored): {source}"
+    )]
+    OutcomeUnknown {
+        /// The channel written to.
+        channel: String,
+        /// What the backend reported.
+        source: BackendError,
+    },
+    /// The storage backend failed; see
+    /// [`BackendError::failure_kind`](crate::backend::BackendError::failure_kind) for
+    /// whether a retry can help.
     #[error(transparent)]
     Backend(#[from] BackendError),
 }

@@ -55,6 +55,7 @@ pub mod error;
 pub mod events;
 pub mod history;
 mod hub;
+pub mod idempotency;
 mod realtime;
 pub mod schema;
 pub mod subscription;

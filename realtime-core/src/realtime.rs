@@ -5,7 +5,9 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use crate::backend::{Backend, MemoryBackend};
+use std::time::Duration;
+
+use crate::backend::{Backend, FailureKind, MemoryBackend};
 use crate::catalog::Catalog;
 use crate::channel::{Channel, DEFAULT_CHANNEL, check_channel_name};
 use crate::cursor::Cursor;
@@ -14,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventKind, Events};
 use crate::history::History;
 use crate::hub::{Counters, Hub};
+use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
 use crate::subscription::SubscribeBuilder;
 
 /// The number of messages a subscriber may fall behind the in-process fan-out before it
@@ -56,6 +59,7 @@ pub(crate) struct Core<E: Events> {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) hub: Hub<E>,
+    idempotency_window: Duration,
 }
 
 /// An event checked against its schema and encoded, ready to append.
@@ -89,12 +93,37 @@ impl<E: Events> Core<E> {
         Ok(E::from_data(kind.name(), data)?)
     }
 
-    pub(crate) async fn append(&self, channel: &str, prepared: &Prepared) -> Result<Cursor> {
-        let id = self
-            .backend
-            .append(channel, prepared.name, &prepared.data)
-            .await?;
-        tracing::debug!(channel, event = prepared.name, %id, "emitted");
+    /// Stores and publishes a prepared event, once per idempotency key when one is given.
+    pub(crate) async fn append(
+        &self,
+        channel: &str,
+        prepared: &Prepared,
+        key: Option<&str>,
+    ) -> Result<Cursor> {
+        let (name, data) = (prepared.name, prepared.data.as_str());
+        let appended = match key {
+            None => self.backend.append(channel, name, data).await,
+            Some(key) => {
+                let window = self.idempotency_window;
+                self.backend
+                    .append_once(channel, name, data, key, window)
+                    .await
+                    .map(|appended| {
+                        if appended.replayed {
+                            tracing::debug!(channel, event = name, id = %appended.id, key, "repeated idempotency key: the original id");
+                        }
+                        appended.id
+                    })
+            }
+        };
+        let id = appended.map_err(|error| match error.failure_kind() {
+            FailureKind::OutcomeUnknown => Error::OutcomeUnknown {
+                channel: channel.to_owned(),
+                source: error,
+            },
+            _ => Error::Backend(error),
+        })?;
+        tracing::debug!(channel, event = name, %id, "emitted");
         Ok(id)
     }
 }
@@ -146,6 +175,7 @@ impl<E: Events> Realtime<E> {
         RealtimeBuilder {
             backend: Arc::new(backend),
             fanout_capacity: DEFAULT_FANOUT_CAPACITY,
+            idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             _events: std::marker::PhantomData,
         }
     }
@@ -199,7 +229,7 @@ impl<E: Events> Realtime<E> {
         let prepared = self.core.prepare(event)?;
         let appends = channels
             .iter()
-            .map(|channel| self.core.append(channel, &prepared));
+            .map(|channel| self.core.append(channel, &prepared, None));
         futures::future::try_join_all(appends).await
     }
 
@@ -253,6 +283,7 @@ pub struct Stats {
 pub struct RealtimeBuilder<E> {
     backend: Arc<dyn Backend>,
     fanout_capacity: usize,
+    idempotency_window: Duration,
     _events: std::marker::PhantomData<fn() -> E>,
 }
 
@@ -261,6 +292,7 @@ impl<E> std::fmt::Debug for RealtimeBuilder<E> {
         f.debug_struct("RealtimeBuilder")
             .field("backend", &self.backend.name())
             .field("fanout_capacity", &self.fanout_capacity)
+            .field("idempotency_window", &self.idempotency_window)
             .finish()
     }
 }
@@ -270,6 +302,15 @@ impl<E: Events> RealtimeBuilder<E> {
     /// catches up from history instead (default [`DEFAULT_FANOUT_CAPACITY`]).
     pub fn fanout_capacity(mut self, capacity: usize) -> Self {
         self.fanout_capacity = capacity.max(1);
+        self
+    }
+
+    /// How long an idempotency key is remembered per channel (default
+    /// [`DEFAULT_IDEMPOTENCY_WINDOW`], 5 minutes; at least 1 ms): within it, an emit
+    /// with a key already used returns the original id (see
+    /// [`Channel::emit_with_key`]).
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window.max(Duration::from_millis(1));
         self
     }
 
@@ -289,6 +330,7 @@ impl<E: Events> RealtimeBuilder<E> {
                 catalog,
                 counters,
                 hub,
+                idempotency_window: self.idempotency_window,
             }),
         }
     }

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::{Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
+use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
 use crate::cursor::Cursor;
 
 /// Settings of the embedded backend.
@@ -67,13 +67,24 @@ struct Shared {
 #[derive(Debug)]
 struct Logs {
     by_channel: HashMap<Arc<str>, ChannelLog>,
+    /// Idempotency keys used within their window, by channel and key: the id each one
+    /// stored and when it is forgotten. Bounded by the keyed emits of one window; expired
+    /// keys go at the next sweep.
+    remembered: HashMap<(Arc<str>, Box<str>), Remembered>,
     last_sweep: Instant,
+}
+
+#[derive(Debug)]
+struct Remembered {
+    id: Cursor,
+    until: Instant,
 }
 
 impl Default for Logs {
     fn default() -> Self {
         Self {
             by_channel: HashMap::new(),
+            remembered: HashMap::new(),
             last_sweep: Instant::now(),
         }
     }
@@ -162,12 +173,56 @@ impl MemoryBackend {
     }
 
     fn append_now(&self, channel: &str, event: &str, data: &str) -> Cursor {
-        let options = &self.shared.options;
         let now = Instant::now();
         let mut logs = self.logs();
+        self.append_locked(&mut logs, channel, event, data, now)
+    }
+
+    /// Checks the key and appends under one lock, so two emits with the same key can
+    /// never both append.
+    fn append_once_now(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+        key: &str,
+        window: Duration,
+    ) -> Appended {
+        let now = Instant::now();
+        let mut logs = self.logs();
+        let remembered_key: (Arc<str>, Box<str>) = (Arc::from(channel), Box::from(key));
+        if let Some(remembered) = logs.remembered.get(&remembered_key) {
+            if remembered.until > now {
+                return Appended {
+                    id: remembered.id,
+                    replayed: true,
+                };
+            }
+        }
+        let id = self.append_locked(&mut logs, channel, event, data, now);
+        let until = now + window;
+        logs.remembered
+            .insert(remembered_key, Remembered { id, until });
+        Appended {
+            id,
+            replayed: false,
+        }
+    }
+
+    fn append_locked(
+        &self,
+        logs: &mut Logs,
+        channel: &str,
+        event: &str,
+        data: &str,
+        now: Instant,
+    ) -> Cursor {
+        let options = &self.shared.options;
         if now.duration_since(logs.last_sweep) >= SWEEP_INTERVAL {
             logs.last_sweep = now;
             sweep(&mut logs.by_channel, options.expire_after, now);
+            logs.remembered
+                .retain(|_, remembered| remembered.until > now);
         }
         let log = match logs.by_channel.get_mut(channel) {
             Some(log) => log,
@@ -280,6 +335,18 @@ impl Backend for MemoryBackend {
     ) -> BoxFuture<'a, Result<Cursor, BackendError>> {
         let id = self.append_now(channel, event, data);
         Box::pin(async move { Ok(id) })
+    }
+
+    fn append_once<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+        key: &'a str,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Appended, BackendError>> {
+        let appended = self.append_once_now(channel, event, data, key, window);
+        Box::pin(async move { Ok(appended) })
     }
 
     fn read<'a>(

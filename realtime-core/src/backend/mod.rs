@@ -9,6 +9,7 @@ use std::future::Future;
 use std::ops::Bound;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::BoxStream;
 
@@ -113,22 +114,43 @@ impl ReadRange {
     }
 }
 
+/// What a backend failure means for the caller: whether the request may have taken
+/// effect, and whether retrying can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The backend could not be reached, or refused for a passing reason (loading,
+    /// failover, out of memory): nothing was written. Retrying later can succeed.
+    #[default]
+    Unavailable,
+    /// The request was sent but no answer came (a timeout, a connection lost with the
+    /// request in flight): it may or may not have taken effect. Retry an emit only with
+    /// an idempotency key, which makes the retry return the original id.
+    OutcomeUnknown,
+    /// The backend refused the request for a reason that retrying will not fix (e.g. the
+    /// channel's key holds data of another type). Nothing was written.
+    Refused,
+}
+
 /// A failure of the storage backend.
 #[derive(Debug, thiserror::Error)]
 #[error("storage backend `{backend}` failed: {message}")]
 pub struct BackendError {
     backend: &'static str,
     message: String,
+    kind: FailureKind,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl BackendError {
-    /// A failure of `backend`, described by `message`.
+    /// A failure of `backend`, described by `message`; [`FailureKind::Unavailable`]
+    /// unless changed with [`kind`](Self::kind).
     pub fn new(backend: &'static str, message: impl Into<String>) -> Self {
         Self {
             backend,
             message: message.into(),
+            kind: FailureKind::Unavailable,
             source: None,
         }
     }
@@ -140,11 +162,36 @@ impl BackendError {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Self {
-            backend,
-            message: message.into(),
             source: Some(Box::new(source)),
+            ..Self::new(backend, message)
         }
     }
+
+    /// Sets what the failure means for the caller.
+    #[must_use]
+    pub fn kind(mut self, kind: FailureKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// What the failure means for the caller.
+    pub fn failure_kind(&self) -> FailureKind {
+        self.kind
+    }
+
+    /// The description, without the backend's name.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The result of an idempotent append ([`Backend::append_once`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's id: the new entry's, or the original's for a repeated key.
+    pub id: Cursor,
+    /// Whether the key had been used within the window, so nothing was appended.
+    pub replayed: bool,
 }
 
 /// Storage and live delivery of raw entries, one ordered log per channel.
@@ -164,6 +211,25 @@ pub trait Backend: Send + Sync + 'static {
         event: &'a str,
         data: &'a str,
     ) -> BoxFuture<'a, Result<Cursor, BackendError>>;
+
+    /// Appends an entry unless `key` was used on the channel within `window`, atomically:
+    /// a retry with the same key returns the original id instead of appending again.
+    ///
+    /// The default refuses: a backend that cannot make the check and the append one step
+    /// must not pretend to.
+    fn append_once<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+        key: &'a str,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Appended, BackendError>> {
+        let _ = (channel, event, data, key, window);
+        let error = BackendError::new(self.name(), "idempotent emits are not supported")
+            .kind(FailureKind::Refused);
+        Box::pin(std::future::ready(Err(error)))
+    }
 
     /// Reads stored entries, in ascending id order.
     fn read<'a>(
@@ -199,6 +265,17 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         data: &'a str,
     ) -> BoxFuture<'a, Result<Cursor, BackendError>> {
         (**self).append(channel, event, data)
+    }
+
+    fn append_once<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+        key: &'a str,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Appended, BackendError>> {
+        (**self).append_once(channel, event, data, key, window)
     }
 
     fn read<'a>(

@@ -20,6 +20,11 @@ pub const DEFAULT_KEY_PREFIX: &str = "realtime:";
 pub enum KeyLayout {
     /// Streams and pub/sub channels are named `<prefix><channel>`, so a channel name chosen
     /// by a client can never address another key. The default, with prefix `realtime:`.
+    ///
+    /// The prefix is empty or ends with `:`, and a `:` inside a channel name is written as
+    /// `%3A` (`team:42` is stored at `realtime:team%3A42`), so two apps whose prefixes nest
+    /// (`app:` and `app:b:`) can never address each other's keys: below the shorter
+    /// prefix, a key of the longer one has a `:` where no channel of the shorter one can.
     Prefixed(String),
     /// The channel name itself is the stream key and the pub/sub channel, as
     /// `@upstash/realtime` does: choose it to share a database with a server of the
@@ -35,12 +40,45 @@ impl Default for KeyLayout {
 }
 
 impl KeyLayout {
+    /// Checks that the layout keeps apps apart: a prefix must be empty or end with `:`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong and what is expected.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            KeyLayout::Prefixed(prefix) if !prefix.is_empty() && !prefix.ends_with(':') => {
+                Err(format!(
+                    "key prefix `{prefix}` must end with `:` (e.g. `{prefix}:`), so that no \
+                     other app's prefix can extend it into this app's keys"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The stream key of `channel`.
     pub fn stream_key(&self, channel: &str) -> String {
         match self {
-            KeyLayout::Prefixed(prefix) => format!("{prefix}{channel}"),
+            KeyLayout::Prefixed(prefix) => {
+                let mut key = String::with_capacity(prefix.len() + channel.len() + 4);
+                key.push_str(prefix);
+                for (index, part) in channel.split(':').enumerate() {
+                    if index > 0 {
+                        key.push_str("%3A");
+                    }
+                    key.push_str(part);
+                }
+                key
+            }
             KeyLayout::Reference => channel.to_owned(),
         }
+    }
+
+    /// The key that remembers an idempotency key of `channel` (see
+    /// [`Channel::emit_with_key`](crate::Channel::emit_with_key)): the stream key, `#`
+    /// (which no channel name contains), `idem:` and the key.
+    pub fn idempotency_key(&self, channel: &str, key: &str) -> String {
+        format!("{}#idem:{key}", self.stream_key(channel))
     }
 
     /// The pub/sub channel of `channel`.
@@ -126,6 +164,22 @@ pub(crate) fn parse_published(payload: &[u8]) -> Incoming {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_prefixes_cannot_address_each_others_keys() {
+        let outer = KeyLayout::Prefixed("app:".to_owned());
+        let inner = KeyLayout::Prefixed("app:b:".to_owned());
+        assert_eq!(outer.stream_key("b:c"), "app:b%3Ac");
+        assert_ne!(outer.stream_key("b:c"), inner.stream_key("c"));
+        assert!(outer.check().is_ok() && inner.check().is_ok());
+        assert!(KeyLayout::Prefixed(String::new()).check().is_ok());
+        let error = KeyLayout::Prefixed("app".to_owned()).check().unwrap_err();
+        assert!(error.contains("must end with `:`"), "{error}");
+        assert_eq!(
+            outer.idempotency_key("b:c", "k-1"),
+            "app:b%3Ac#idem:k-1".to_owned()
+        );
+    }
 
     #[test]
     fn prefixed_layout_keeps_client_names_under_the_prefix() {

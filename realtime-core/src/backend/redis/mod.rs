@@ -29,7 +29,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
-use super::{Backend, BackendError, BoxFuture, Feed, RawEntry, ReadRange};
+use super::{Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, RawEntry, ReadRange};
 use crate::cursor::Cursor;
 use pubsub::PubSub;
 
@@ -115,22 +115,12 @@ impl RedisOptions {
     }
 }
 
-/// Appends, expires and publishes in one atomic step. `KEYS[1]`: the stream. `ARGV`: data,
-/// event, channel, pub/sub channel, the live message up to its id, `MAXLEN` (0: none),
-/// trim operator, `EXPIRE` seconds (0: none).
-const EMIT_SCRIPT: &str = r#"
-local id
-if ARGV[6] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[7], ARGV[6], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
-else
-  id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
-end
-if ARGV[8] ~= '0' then
-  redis.call('EXPIRE', KEYS[1], ARGV[8])
-end
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. id .. '"}')
-return id
-"#;
+/// Appends, expires and publishes in one atomic step, at most once per idempotency key.
+/// `KEYS[1]`: the stream; `KEYS[2]` (optional): the idempotency key. `ARGV`: data, event,
+/// channel, pub/sub channel, the live message up to its id, `MAXLEN` (0: none), trim
+/// operator, `EXPIRE` seconds (0: none), the idempotency window in ms. Returns
+/// `{id, replayed}`.
+const EMIT_SCRIPT: &str = include_str!("emit.lua");
 
 /// The Redis backend. Cheap to clone; clones share the connections.
 #[derive(Clone)]
@@ -160,6 +150,70 @@ fn failure(message: impl Into<String>, source: redis::RedisError) -> BackendErro
     BackendError::with_source(BACKEND, message, source)
 }
 
+/// What a failed command tells about its effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Redis answered with an error: the command ran and failed, or was refused.
+    Answered,
+    /// The command never reached Redis (it could not connect).
+    NotSent,
+    /// The command may or may not have run (a timeout, a connection lost with the command
+    /// in flight).
+    Unknown,
+}
+
+impl Outcome {
+    fn of_write(error: &redis::RedisError) -> Self {
+        if is_answer(error) {
+            Outcome::Answered
+        } else if error.is_connection_refusal() {
+            Outcome::NotSent
+        } else {
+            Outcome::Unknown
+        }
+    }
+
+    /// For a read only whether Redis answered matters: repeating it is always safe.
+    fn of_read(error: &redis::RedisError) -> Self {
+        if is_answer(error) {
+            Outcome::Answered
+        } else {
+            Outcome::NotSent
+        }
+    }
+}
+
+/// Whether Redis itself answered with an error (rather than the connection failing).
+fn is_answer(error: &redis::RedisError) -> bool {
+    matches!(
+        error.kind(),
+        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+    ) || error.code().is_some()
+}
+
+/// A failed command, in words that say what it means for the caller: a key of another
+/// type is a lasting refusal (without Redis's internals); a timeout or a connection lost
+/// in flight leaves a write's outcome unknown; the rest is a passing unavailability.
+fn command_failure(
+    message: String,
+    channel: &str,
+    source: redis::RedisError,
+    outcome: Outcome,
+) -> BackendError {
+    if source.code() == Some("WRONGTYPE") {
+        let message = format!(
+            "{message}: the key of channel `{channel}` holds data that is not an event \
+             stream (written by something else); this will not succeed on retry"
+        );
+        return BackendError::with_source(BACKEND, message, source).kind(FailureKind::Refused);
+    }
+    let kind = match outcome {
+        Outcome::Unknown => FailureKind::OutcomeUnknown,
+        Outcome::Answered | Outcome::NotSent => FailureKind::Unavailable,
+    };
+    failure(message, source).kind(kind)
+}
+
 impl RedisBackend {
     /// Connects with default options.
     ///
@@ -174,14 +228,28 @@ impl RedisBackend {
     /// # Errors
     /// When the URL is malformed or Redis cannot be reached.
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Self, BackendError> {
+        options
+            .key_layout
+            .check()
+            .map_err(|message| BackendError::new(BACKEND, message).kind(FailureKind::Refused))?;
         let client = redis::Client::open(url)
+            .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+        // RESP3 on the command connection: the manager then learns of a dropped connection
+        // at once (a disconnect push) and reconnects before the next command, instead of
+        // failing that command with "broken pipe".
+        let info = client.get_connection_info().clone();
+        let resp3 = info
+            .redis_settings()
+            .clone()
+            .set_protocol(redis::ProtocolVersion::RESP3);
+        let commands_client = redis::Client::open(info.set_redis_settings(resp3))
             .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.command_timeout))
             .set_response_timeout(Some(options.command_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let commands = client
+        let commands = commands_client
             .get_connection_manager_with_config(config)
             .await
             .map_err(|source| failure(format!("cannot connect to Redis at `{url}`"), source))?;
@@ -211,12 +279,14 @@ impl RedisBackend {
         self.shared.options.key_layout.pubsub_channel(channel)
     }
 
+    /// Runs the emit script; with `once`, at most once per idempotency key.
     async fn append_entry(
         &self,
         channel: &str,
         event: &str,
         data: &str,
-    ) -> Result<Cursor, BackendError> {
+        once: Option<(&str, Duration)>,
+    ) -> Result<Appended, BackendError> {
         let options = &self.shared.options;
         let layout = &options.key_layout;
         let max_len = options.max_len.map_or(0, |n| n.max(1));
@@ -227,11 +297,14 @@ impl RedisBackend {
         let expire = options
             .expire_after
             .map_or(0, |after| after.as_secs().max(1));
-        let mut connection = self.shared.commands.clone();
-        let id: String = self
-            .shared
-            .emit
-            .key(layout.stream_key(channel))
+        let mut invocation = self.shared.emit.key(layout.stream_key(channel));
+        if let Some((key, _)) = once {
+            invocation.key(layout.idempotency_key(channel, key));
+        }
+        let window_ms = once.map_or(0, |(_, window)| {
+            u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        invocation
             .arg(data)
             .arg(event)
             .arg(channel)
@@ -240,11 +313,39 @@ impl RedisBackend {
             .arg(max_len)
             .arg(trim)
             .arg(expire)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|source| failure(format!("emit to channel `{channel}` failed"), source))?;
-        id.parse()
-            .map_err(|_| BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`")))
+            .arg(window_ms);
+        // A command that never reached Redis (the connection was down before it was
+        // sent) is sent once more on the fresh connection. One that may have run is
+        // repeated only when the idempotency key makes the repeat harmless.
+        let mut retried = false;
+        let (id, replayed): (String, i64) = loop {
+            let mut connection = self.shared.commands.clone();
+            match invocation.invoke_async(&mut connection).await {
+                Ok(reply) => break reply,
+                Err(source) => {
+                    let outcome = Outcome::of_write(&source);
+                    let safe_to_repeat = outcome == Outcome::NotSent || once.is_some();
+                    if !retried && safe_to_repeat && outcome != Outcome::Answered {
+                        retried = true;
+                        tracing::debug!(channel, error = %source, "emit retried once on a fresh connection");
+                        continue;
+                    }
+                    return Err(command_failure(
+                        format!("emit to channel `{channel}` failed"),
+                        channel,
+                        source,
+                        outcome,
+                    ));
+                }
+            }
+        };
+        let id = id.parse().map_err(|_| {
+            BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`"))
+        })?;
+        Ok(Appended {
+            id,
+            replayed: replayed != 0,
+        })
     }
 
     async fn read_entries(
@@ -264,11 +365,27 @@ impl RedisBackend {
             command
         };
         command.arg("COUNT").arg(range.limit.max(1));
-        let mut connection = self.shared.commands.clone();
-        let reply: redis::Value = command
-            .query_async(&mut connection)
-            .await
-            .map_err(|source| failure(format!("reading channel `{channel}` failed"), source))?;
+        // Reads change nothing: one failed on a lost connection is sent once more.
+        let mut retried = false;
+        let reply: redis::Value = loop {
+            let mut connection = self.shared.commands.clone();
+            match command.query_async(&mut connection).await {
+                Ok(reply) => break reply,
+                Err(source) => {
+                    let outcome = Outcome::of_read(&source);
+                    if !retried && outcome != Outcome::Answered {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(command_failure(
+                        format!("reading channel `{channel}` failed"),
+                        channel,
+                        source,
+                        outcome,
+                    ));
+                }
+            }
+        };
         let lenient = self.shared.options.key_layout.is_lenient();
         let mut entries = parse_entries(channel, reply, lenient)?;
         if range.newest_first {
@@ -355,7 +472,21 @@ impl Backend for RedisBackend {
         event: &'a str,
         data: &'a str,
     ) -> BoxFuture<'a, Result<Cursor, BackendError>> {
-        Box::pin(self.append_entry(channel, event, data))
+        Box::pin(async move {
+            let appended = self.append_entry(channel, event, data, None).await?;
+            Ok(appended.id)
+        })
+    }
+
+    fn append_once<'a>(
+        &'a self,
+        channel: &'a str,
+        event: &'a str,
+        data: &'a str,
+        key: &'a str,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Appended, BackendError>> {
+        Box::pin(self.append_entry(channel, event, data, Some((key, window))))
     }
 
     fn read<'a>(
