@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tokio::sync::{OnceCell, broadcast};
 use tokio::task::AbortHandle;
 
-use crate::backend::{Backend, BackendError, Feed, FeedItem, RawEntry, ReadRange};
+use crate::backend::{Backend, BackendError, FailureKind, Feed, FeedItem, RawEntry, ReadRange};
 use crate::catalog::Catalog;
 use crate::cursor::Cursor;
 use crate::envelope::{Delivery, Envelope};
@@ -102,7 +102,8 @@ pub(crate) struct Registration<E: Events> {
 pub(crate) struct Tap<E: Events> {
     channel: Arc<str>,
     shared: Arc<TapShared<E>>,
-    ready: OnceCell<Result<(), String>>,
+    /// The outcome of opening the feed, shared by every attach that waited for it.
+    ready: OnceCell<Result<(), StartFailure>>,
     pump: Mutex<Option<AbortHandle>>,
     taps: Weak<TapMap<E>>,
 }
@@ -142,10 +143,11 @@ impl<E: Events> Hub<E> {
     pub(crate) async fn attach(&self, channel: &str) -> Result<Registration<E>, BackendError> {
         let tap = self.tap(channel);
         let ready = tap.ready.get_or_init(|| self.start(&tap)).await;
-        if let Err(message) = ready {
-            let message = message.clone();
+        if let Err(failure) = ready {
+            let error =
+                BackendError::new(self.backend.name(), failure.message.clone()).kind(failure.kind);
             self.forget(&tap);
-            return Err(BackendError::new(self.backend.name(), message));
+            return Err(error);
         }
         // Subscribing and reading `last` under the lock the pump publishes under: the
         // registration sees exactly the entries after `last`.
@@ -192,19 +194,19 @@ impl<E: Events> Hub<E> {
         }
     }
 
-    async fn start(&self, tap: &Arc<Tap<E>>) -> Result<(), String> {
+    async fn start(&self, tap: &Arc<Tap<E>>) -> Result<(), StartFailure> {
         let channel = &tap.channel;
         let feed = self
             .backend
             .listen(channel)
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(StartFailure::from)?;
         // The feed is live: anything newer than the current newest entry reaches it.
         let newest = self
             .backend
             .read(channel, ReadRange::newest(1))
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(StartFailure::from)?;
         *lock(&tap.shared.last) = newest.last().map(|entry| entry.id);
         let pump = Pump {
             channel: Arc::clone(channel),
@@ -217,6 +219,22 @@ impl<E: Events> Hub<E> {
         *lock(&tap.pump) = Some(handle);
         tracing::debug!(channel = &**channel, "channel feed opened");
         Ok(())
+    }
+}
+
+/// Why a channel's feed could not be opened (kept to answer every waiting subscriber).
+#[derive(Clone, Debug)]
+struct StartFailure {
+    message: String,
+    kind: FailureKind,
+}
+
+impl From<BackendError> for StartFailure {
+    fn from(error: BackendError) -> Self {
+        Self {
+            message: error.message().to_owned(),
+            kind: error.failure_kind(),
+        }
     }
 }
 

@@ -175,6 +175,8 @@ impl PrivateRedis {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            // DEBUG SLEEP stalls the server for fault tests (refused on the shared Redis).
+            .args(["--enable-debug-command", "local"])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server must be installed for this test");
@@ -198,6 +200,25 @@ impl PrivateRedis {
     /// A plain connection for raw commands.
     pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         raw_connection(&self.url()).await
+    }
+
+    /// Freezes the server (SIGSTOP): connections stay open, nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT); it answers what queued up meanwhile.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the server is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill {signal} failed");
     }
 }
 
