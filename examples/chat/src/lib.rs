@@ -492,10 +492,7 @@ fn message_refusal(rule: &str, path: &str) -> String {
 
 fn storage_error(error: Error) -> RequestError {
     tracing::warn!(%error, "storage error");
-    RequestError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!("storage is unavailable: {error}"),
-    )
+    RequestError::from(&error)
 }
 
 /// The guide's code blocks (`docs/guide/*.md`) compile and run as doctests of this crate.

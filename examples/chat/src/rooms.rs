@@ -133,12 +133,9 @@ impl Rooms {
         if let Some(found) = self.lookup(room) {
             return Ok(found);
         }
-        self.refresh().await.map_err(|error| {
-            RequestError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("storage is unavailable: {error}"),
-            )
-        })?;
+        self.refresh()
+            .await
+            .map_err(|error| RequestError::from(&error))?;
         self.lookup(room).ok_or_else(|| {
             RequestError::new(StatusCode::NOT_FOUND, format!("there is no room `{room}`"))
         })
@@ -196,10 +193,7 @@ impl Rooms {
             )
             .with("path", violation.path)
             .with("rule", violation.rule)),
-            Err(error) => Err(RequestError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("storage is unavailable: {error}"),
-            )),
+            Err(error) => Err(RequestError::from(&error)),
         }
     }
 }

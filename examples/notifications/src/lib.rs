@@ -219,9 +219,6 @@ async fn notify(
                 violation.path, violation.rule
             ),
         )),
-        Err(error) => Err(RequestError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("storage unavailable: {error}"),
-        )),
+        Err(error) => Err(RequestError::from(&error)),
     }
 }

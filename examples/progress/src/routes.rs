@@ -43,7 +43,7 @@ pub(crate) async fn start(State(jobs): State<Jobs>, body: Bytes) -> Result<Respo
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("invalid job: {why}"),
         )),
-        Err(StartError::Storage(error)) => Err(storage_unavailable(&error)),
+        Err(StartError::Storage(error)) => Err(RequestError::from(&error)),
         Err(StartError::TooMany) => Err(RequestError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -82,7 +82,7 @@ pub(crate) async fn state(
             Ok(Json(body))
         }
         Ok(None) => Err(no_such_job(&id)),
-        Err(error) => Err(storage_unavailable(&error)),
+        Err(error) => Err(RequestError::from(&error)),
     }
 }
 
@@ -102,15 +102,8 @@ pub(crate) async fn cancel(
             StatusCode::CONFLICT,
             format!("job `{id}` has stalled: the server running it stopped"),
         )),
-        Err(CancelError::Storage(error)) => Err(storage_unavailable(&error)),
+        Err(CancelError::Storage(error)) => Err(RequestError::from(&error)),
     }
-}
-
-fn storage_unavailable(error: &realtime_core::Error) -> RequestError {
-    RequestError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!("storage unavailable: {error}"),
-    )
 }
 
 /// The job a `POST /api/jobs` body asks for: no body is the default job; otherwise JSON
