@@ -508,4 +508,6 @@ mod guide {
     struct Codegen;
     #[doc = include_str!("../../../docs/guide/deploying.md")]
     struct Deploying;
+    #[doc = include_str!("../../../docs/guide/delivery.md")]
+    struct Delivery;
 }
