@@ -26,16 +26,23 @@ async fn over(server: &PrivateRedis, timeout: Duration) -> Realtime<TestEvent> {
     Realtime::with_backend(backend)
 }
 
-/// Stalls the server for `seconds` with DEBUG SLEEP (sent on a connection of its own).
+/// Stalls the server for `seconds` with DEBUG SLEEP (sent on a connection of its own);
+/// the task ends when the server answers again.
 fn debug_sleep(server: &PrivateRedis, seconds: f64) -> tokio::task::JoinHandle<()> {
     let url = server.url();
     tokio::spawn(async move {
-        let mut connection = realtime_tests::raw_connection(&url).await;
-        let _: redis::RedisResult<()> = redis::cmd("DEBUG")
+        let client = redis::Client::open(url).unwrap();
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        let mut connection = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .unwrap();
+        let _: () = redis::cmd("DEBUG")
             .arg("SLEEP")
             .arg(seconds)
             .query_async(&mut connection)
-            .await;
+            .await
+            .unwrap();
     })
 }
 

@@ -157,28 +157,43 @@ enum Outcome {
     Answered,
     /// The command never reached Redis (it could not connect).
     NotSent,
-    /// The command may or may not have run (a timeout, a connection lost with the command
-    /// in flight).
-    Unknown,
+    /// The connection was lost with the command in flight: it may or may not have run.
+    /// A fresh connection may work at once.
+    LostInFlight,
+    /// No answer in time: it may or may not have run. Redis is stalled or cut off, so
+    /// repeating it at once would only wait again.
+    TimedOut,
 }
 
 impl Outcome {
-    fn of_write(error: &redis::RedisError) -> Self {
+    fn of(error: &redis::RedisError) -> Self {
         if is_answer(error) {
             Outcome::Answered
+        } else if error.is_timeout() {
+            Outcome::TimedOut
         } else if error.is_connection_refusal() {
             Outcome::NotSent
         } else {
-            Outcome::Unknown
+            Outcome::LostInFlight
         }
     }
 
-    /// For a read only whether Redis answered matters: repeating it is always safe.
-    fn of_read(error: &redis::RedisError) -> Self {
-        if is_answer(error) {
-            Outcome::Answered
-        } else {
-            Outcome::NotSent
+    /// Whether a command that failed this way is sent once more on a fresh connection:
+    /// when it never reached Redis, or when it may have run but running it twice changes
+    /// nothing (a read, or an emit with an idempotency key).
+    fn repeat(self, repeatable: bool) -> bool {
+        match self {
+            Outcome::NotSent => true,
+            Outcome::LostInFlight => repeatable,
+            Outcome::Answered | Outcome::TimedOut => false,
+        }
+    }
+
+    /// What the failure means for the caller of a write (`changes`) or a read.
+    fn failure_kind(self, changes: bool) -> FailureKind {
+        match self {
+            Outcome::LostInFlight | Outcome::TimedOut if changes => FailureKind::OutcomeUnknown,
+            _ => FailureKind::Unavailable,
         }
     }
 }
@@ -198,7 +213,7 @@ fn command_failure(
     message: String,
     channel: &str,
     source: redis::RedisError,
-    outcome: Outcome,
+    kind: FailureKind,
 ) -> BackendError {
     if source.code() == Some("WRONGTYPE") {
         let message = format!(
@@ -207,10 +222,6 @@ fn command_failure(
         );
         return BackendError::with_source(BACKEND, message, source).kind(FailureKind::Refused);
     }
-    let kind = match outcome {
-        Outcome::Unknown => FailureKind::OutcomeUnknown,
-        Outcome::Answered | Outcome::NotSent => FailureKind::Unavailable,
-    };
     failure(message, source).kind(kind)
 }
 
@@ -314,27 +325,24 @@ impl RedisBackend {
             .arg(trim)
             .arg(expire)
             .arg(window_ms);
-        // A command that never reached Redis (the connection was down before it was
-        // sent) is sent once more on the fresh connection. One that may have run is
-        // repeated only when the idempotency key makes the repeat harmless.
+        // See `Outcome::repeat`: at most one more attempt, only when it cannot duplicate.
         let mut retried = false;
         let (id, replayed): (String, i64) = loop {
             let mut connection = self.shared.commands.clone();
             match invocation.invoke_async(&mut connection).await {
                 Ok(reply) => break reply,
                 Err(source) => {
-                    let outcome = Outcome::of_write(&source);
-                    let safe_to_repeat = outcome == Outcome::NotSent || once.is_some();
-                    if !retried && safe_to_repeat && outcome != Outcome::Answered {
+                    let outcome = Outcome::of(&source);
+                    if !retried && outcome.repeat(once.is_some()) {
                         retried = true;
-                        tracing::debug!(channel, error = %source, "emit retried once on a fresh connection");
+                        tracing::debug!(channel, error = %source, "emit sent once more on a fresh connection");
                         continue;
                     }
                     return Err(command_failure(
                         format!("emit to channel `{channel}` failed"),
                         channel,
                         source,
-                        outcome,
+                        outcome.failure_kind(true),
                     ));
                 }
             }
@@ -365,15 +373,15 @@ impl RedisBackend {
             command
         };
         command.arg("COUNT").arg(range.limit.max(1));
-        // Reads change nothing: one failed on a lost connection is sent once more.
+        // Reads change nothing: one lost with its connection is sent once more.
         let mut retried = false;
         let reply: redis::Value = loop {
             let mut connection = self.shared.commands.clone();
             match command.query_async(&mut connection).await {
                 Ok(reply) => break reply,
                 Err(source) => {
-                    let outcome = Outcome::of_read(&source);
-                    if !retried && outcome != Outcome::Answered {
+                    let outcome = Outcome::of(&source);
+                    if !retried && outcome.repeat(true) {
                         retried = true;
                         continue;
                     }
@@ -381,7 +389,7 @@ impl RedisBackend {
                         format!("reading channel `{channel}` failed"),
                         channel,
                         source,
-                        outcome,
+                        outcome.failure_kind(false),
                     ));
                 }
             }
