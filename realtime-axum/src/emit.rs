@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::Authorize;
-use crate::endpoint::RealtimeSse;
+use crate::endpoint::{RealtimeSse, origin_refused};
 use crate::error::RequestError;
 
 /// The default body limit of the emit route.
@@ -109,11 +109,7 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
     let (parts, body) = request.into_parts();
     if !sse.origin_allowed(&parts.headers) {
         tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "emit refused: origin not allowed");
-        return Err(RequestError::new(
-            StatusCode::FORBIDDEN,
-            "emits from this origin are not allowed (see the endpoint's allow_origin)",
-        )
-        .into_response());
+        return Err(origin_refused().into_response());
     }
     if !is_json(&parts.headers) {
         return Err(RequestError::new(

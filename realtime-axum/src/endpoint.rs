@@ -361,11 +361,7 @@ async fn preflight_handler<E: Events>(
     request: Request,
 ) -> Response {
     if !sse.origin_allowed(request.headers()) {
-        return RequestError::new(
-            StatusCode::FORBIDDEN,
-            "requests from this origin are not allowed (see the endpoint's allow_origin)",
-        )
-        .into_response();
+        return origin_refused().into_response();
     }
     let mut headers = sse.cors_headers(request.headers());
     let methods = if sse.shared.emit.is_some() {
@@ -386,6 +382,14 @@ async fn preflight_handler<E: Events>(
         HeaderValue::from_static("600"),
     );
     (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+/// The 403 for a request from an origin that [`AllowOrigin`] does not allow.
+pub(crate) fn origin_refused() -> RequestError {
+    RequestError::new(
+        StatusCode::FORBIDDEN,
+        "requests from this origin are not allowed (see the endpoint's allow_origin)",
+    )
 }
 
 /// Whether `origin` (`scheme://host[:port]`) names the host the request was sent to.
