@@ -445,6 +445,14 @@ async fn a_silent_pubsub_connection_is_replaced_within_three_seconds() {
         })
         .unwrap_or_else(|| panic!("no proxied pub/sub connection in {clients}"));
 
+    // A connection that answers its PINGs is kept.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        proxy.accepted().len(),
+        accepted.len(),
+        "a healthy pub/sub connection is not replaced"
+    );
+
     let start = Instant::now();
     let emitter = tokio::spawn(emit_steadily(
         stack.rt.clone(),
