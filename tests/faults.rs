@@ -428,22 +428,8 @@ async fn a_silent_pubsub_connection_is_replaced_within_three_seconds() {
     let stack = Stack::start(&format!("redis://{}", proxy.addr())).await;
     let reader = Reader::connect(stack.stream_url("quiet", None)).await;
 
-    // Which proxied connection is the pub/sub one: Redis lists it with `sub=1`.
-    let mut admin = redis.connection().await;
-    let clients: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .query_async(&mut admin)
-        .await
-        .unwrap();
+    let pubsub = proxied_pubsub_connection(&redis, &proxy).await;
     let accepted = proxy.accepted();
-    let pubsub = accepted
-        .iter()
-        .position(|(_, upstream)| {
-            clients
-                .lines()
-                .any(|line| line.contains(&format!("addr={upstream} ")) && line.contains(" sub=1 "))
-        })
-        .unwrap_or_else(|| panic!("no proxied pub/sub connection in {clients}"));
 
     // A connection that answers its PINGs is kept.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -494,6 +480,55 @@ async fn a_silent_pubsub_connection_is_replaced_within_three_seconds() {
         "noticed within ~3 s: {replaced_after:?}"
     );
     assert!(worst < Duration::from_secs(6), "worst latency {worst:?}");
+}
+
+/// The proxied connection Redis lists as subscribed (`sub=1`).
+async fn proxied_pubsub_connection(redis: &PrivateRedis, proxy: &Proxy) -> usize {
+    let mut admin = redis.connection().await;
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    proxy
+        .accepted()
+        .iter()
+        .position(|(_, upstream)| {
+            clients
+                .lines()
+                .any(|line| line.contains(&format!("addr={upstream} ")) && line.contains(" sub=1 "))
+        })
+        .unwrap_or_else(|| panic!("no proxied pub/sub connection in {clients}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_pubsub_connection_is_kept_and_delivers_every_event_in_order() {
+    let redis = PrivateRedis::start().await;
+    let proxy = Proxy::start(redis.addr()).await;
+    let stack = Stack::start(&format!("redis://{}", proxy.addr())).await;
+    let reader = Reader::connect(stack.stream_url("slow", None)).await;
+    let pubsub = proxied_pubsub_connection(&redis, &proxy).await;
+    let accepted = proxy.accepted().len();
+    // Each chunk is held 400 ms each way, and a reply may wait behind a chunk being held:
+    // a PING's round trip takes 0.8 to 1.2 s, within the 2 s it is given.
+    proxy.delay(pubsub, Duration::from_millis(400));
+    let emitted = emit_steadily(
+        stack.rt.clone(),
+        vec!["slow".to_owned()],
+        Instant::now() + Duration::from_secs(6),
+    )
+    .await;
+    let expected: Vec<&Emitted> = emitted
+        .iter()
+        .filter(|e| reader.connected.is_none_or(|after| e.id > after))
+        .collect();
+    let seen = reader.until(expected.last().unwrap().id).await;
+    check_exactly_once("client", &seen, &expected);
+    assert_eq!(
+        proxy.accepted().len(),
+        accepted,
+        "a slow pub/sub connection that answers within the bound is kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,11 @@
 //! A TCP proxy for fault tests: forwards every connection to a target and can make one of
-//! them go silent (a black hole: bytes are read and dropped both ways, the sockets stay
-//! open), as a half-open connection or a hung middlebox does.
+//! them slow (each chunk held for a while, both ways) or silent (a black hole: bytes are
+//! read and dropped both ways, the sockets stay open), as a half-open connection or a hung
+//! middlebox does.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,7 +19,15 @@ pub struct ProxiedConnection {
     /// The proxy's own address on its connection to the target: what the target (e.g.
     /// Redis's `CLIENT LIST addr=`) sees as the client.
     pub upstream_local: SocketAddr,
-    black_hole: watch::Sender<bool>,
+    fault: watch::Sender<Fault>,
+}
+
+/// What the proxy does to a connection's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    Delay(Duration),
+    BlackHole,
 }
 
 /// A proxy on a free loopback port; stops accepting when dropped.
@@ -58,11 +67,20 @@ impl Proxy {
 
     /// Makes connection `index` (0: the first accepted) silent both ways from now on.
     pub fn black_hole(&self, index: usize) {
+        self.set(index, Fault::BlackHole);
+    }
+
+    /// Holds every chunk of connection `index` for `delay` before passing it on, both ways.
+    pub fn delay(&self, index: usize, delay: Duration) {
+        self.set(index, Fault::Delay(delay));
+    }
+
+    fn set(&self, index: usize, fault: Fault) {
         let connections = self.lock();
         let connection = connections
             .get(index)
             .unwrap_or_else(|| panic!("no proxied connection #{index}"));
-        connection.black_hole.send_replace(true);
+        connection.fault.send_replace(fault);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ProxiedConnection>> {
@@ -91,27 +109,27 @@ async fn accept(
         let Ok(upstream_local) = upstream.local_addr() else {
             continue;
         };
-        let (black_hole, silent) = watch::channel(false);
+        let (fault, faults) = watch::channel(Fault::None);
         connections
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(ProxiedConnection {
                 accepted_at,
                 upstream_local,
-                black_hole,
+                fault,
             });
         let (client_read, client_write) = client.into_split();
         let (upstream_read, upstream_write) = upstream.into_split();
-        tokio::spawn(forward(client_read, upstream_write, silent.clone()));
-        tokio::spawn(forward(upstream_read, client_write, silent));
+        tokio::spawn(forward(client_read, upstream_write, faults.clone()));
+        tokio::spawn(forward(upstream_read, client_write, faults));
     }
 }
 
-/// Copies `from` to `to` until either closes; once `silent` turns true, drops what it reads.
+/// Copies `from` to `to` until either closes, applying the connection's current fault.
 async fn forward(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    silent: watch::Receiver<bool>,
+    fault: watch::Receiver<Fault>,
 ) {
     let mut buffer = vec![0u8; 16 * 1024];
     loop {
@@ -119,8 +137,11 @@ async fn forward(
             Ok(0) | Err(_) => return,
             Ok(read) => read,
         };
-        if *silent.borrow() {
-            continue;
+        let current = *fault.borrow();
+        match current {
+            Fault::None => {}
+            Fault::Delay(delay) => tokio::time::sleep(delay).await,
+            Fault::BlackHole => continue,
         }
         if to.write_all(&buffer[..read]).await.is_err() {
             return;
