@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -22,6 +22,9 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::layout::parse_published;
 use crate::backend::{BackendError, Feed, FeedItem};
+use poll::poll_while_disconnected;
+
+mod poll;
 
 const BACKEND: &str = "redis";
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
@@ -32,19 +35,6 @@ const PING_EVERY: Duration = Duration::from_secs(1);
 /// long is dropped: a connection that silently died is noticed within
 /// `PING_EVERY + REPLY_TIMEOUT` (3 s).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
-/// While there is no connection, every feed is told to resync at least this often...
-const POLL_EVERY: Duration = Duration::from_millis(250);
-/// ...but the process reads at most this many streams per second in all: with more
-/// channels the interval grows (1,000 channels: 1 s; 10,000: 10 s).
-const POLL_READS_PER_SECOND: u64 = 1_000;
-
-/// How long the poller waits between two rounds over `channels` channels.
-fn poll_interval(channels: usize) -> Duration {
-    let channels = u64::try_from(channels).unwrap_or(u64::MAX);
-    let spread = Duration::from_micros(channels.saturating_mul(1_000_000 / POLL_READS_PER_SECOND));
-    spread.max(POLL_EVERY)
-}
-
 /// A handle on the shared pub/sub connection; the control task stops when it is dropped.
 #[derive(Debug)]
 pub(super) struct PubSub {
@@ -104,11 +94,11 @@ impl Route {
     }
 }
 
-type Routes = Arc<Mutex<HashMap<String, Vec<Route>>>>;
+/// Each channel's routes.
+type RouteTable = Mutex<HashMap<String, Vec<Route>>>;
+type Routes = Arc<RouteTable>;
 
-fn lock(
-    routes: &Mutex<HashMap<String, Vec<Route>>>,
-) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
+fn lock(routes: &RouteTable) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
     // Route updates are single inserts and removals: a poisoned lock is still consistent.
     routes.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -457,46 +447,5 @@ async fn ping(mut sink: PubSubSink, control: mpsc::WeakUnboundedSender<Control>,
             Ok(Err(_)) => return report_lost(&control, generation, "PING failed"),
             Err(_) => return report_lost(&control, generation, "PING unanswered"),
         }
-    }
-}
-
-/// While there is no pub/sub connection, tells every feed to resync at a pace that keeps
-/// the stream reads of the whole process bounded (see [`poll_interval`]). A feed whose
-/// reader has not yet taken its queued items is skipped: it is busy catching up, and at
-/// most one poll waits in any queue. Ends with the routes (when the backend is dropped).
-async fn poll_while_disconnected(
-    routes: Weak<Mutex<HashMap<String, Vec<Route>>>>,
-    connected: Arc<AtomicBool>,
-) {
-    let mut polling = false;
-    loop {
-        let Some(routes) = routes.upgrade() else {
-            return;
-        };
-        let channels = {
-            let mut routes = lock(&routes);
-            let down = !connected.load(Ordering::Relaxed) && !routes.is_empty();
-            if down {
-                for route in routes
-                    .values_mut()
-                    .flatten()
-                    .filter(|route| route.is_idle())
-                {
-                    route.resync();
-                }
-            }
-            if down != polling {
-                polling = down;
-                if down {
-                    tracing::info!(
-                        channels = routes.len(),
-                        "redis pub/sub down: reading the streams instead"
-                    );
-                }
-            }
-            routes.len()
-        };
-        drop(routes);
-        sleep(poll_interval(channels)).await;
     }
 }
