@@ -40,7 +40,11 @@ impl Stack {
     }
 
     async fn start_with(url: &str, plain_axum: bool) -> Self {
-        let backend = RedisBackend::connect_with(url, RedisOptions::default())
+        Self::start_with_options(url, plain_axum, RedisOptions::default()).await
+    }
+
+    async fn start_with_options(url: &str, plain_axum: bool, options: RedisOptions) -> Self {
+        let backend = RedisBackend::connect_with(url, options)
             .await
             .expect("the private Redis answers");
         let rt = Realtime::<TestEvent>::with_backend(backend.clone());
@@ -582,6 +586,71 @@ async fn a_resume_during_a_pubsub_outage_never_repeats_its_cursor() {
     }
     outage.end().await;
     assert!(stack.sse.open_streams() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_streams_stay_open_new_ones_get_503_and_then_every_stored_event_arrives()
+ {
+    let mut redis = PrivateRedis::start().await;
+    let options = RedisOptions::default().command_timeout(Duration::from_millis(500));
+    let stack = Stack::start_with_options(&redis.url(), false, options).await;
+    let reader = Reader::connect(stack.stream_url("room", None)).await;
+    let mut before = Vec::new();
+    for n in 0..5 {
+        before.push(
+            stack
+                .rt
+                .channel("room")
+                .emit(&TestEvent::Tick(n))
+                .await
+                .unwrap(),
+        );
+    }
+
+    redis.kill();
+    assert!(
+        stack
+            .rt
+            .channel("room")
+            .emit(&TestEvent::Tick(99))
+            .await
+            .is_err(),
+        "an emit to a dead Redis fails"
+    );
+    let refused = SseClient::connect(&stack.stream_url("other", None)).await;
+    assert_eq!(refused.status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        refused.rest().await.contains("storage unavailable"),
+        "a new stream is refused with a reason"
+    );
+    // Longer than a client waits for a frame: the open stream lives on its pings.
+    tokio::time::sleep(realtime_tests::sse::FRAME_PATIENCE + Duration::from_secs(1)).await;
+    assert!(!reader.task.is_finished(), "the open stream is still read");
+    redis.restart().await;
+
+    let mut after = Vec::new();
+    let deadline = Instant::now() + PATIENCE;
+    while after.len() < 20 {
+        assert!(
+            Instant::now() < deadline,
+            "emits work again after the restart"
+        );
+        match stack.rt.channel("room").emit(&TestEvent::Tick(100)).await {
+            Ok(id) => after.push(id),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let seen: Vec<Cursor> = reader
+        .until(*after.last().unwrap())
+        .await
+        .iter()
+        .map(|event| event.id)
+        .collect();
+    let expected: Vec<Cursor> = before.into_iter().chain(after).collect();
+    assert_eq!(
+        seen, expected,
+        "what was stored before and after, once, in order"
+    );
 }
 
 /// A small deterministic generator: tests must not depend on a seed they cannot see.
