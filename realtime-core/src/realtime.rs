@@ -269,7 +269,8 @@ pub struct Stats {
     /// Stored entries that were not delivered because their event name was unknown or
     /// their data did not match the schema (each is also logged with channel and id).
     pub rejected: u64,
-    /// Times a feed or a subscriber fell behind and caught up from history.
+    /// Times a feed or a subscriber fell behind and caught up from history (while the
+    /// Redis pub/sub connection is down, every poll of a channel's stream counts).
     pub catch_ups: u64,
     /// Channels with an open upstream feed (channels with at least one subscriber).
     pub live_channels: usize,

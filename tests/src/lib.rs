@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
 
+pub mod proxy;
 pub mod sse;
 
 /// The README's Rust examples, compiled and run as doctests (this crate depends on every
@@ -154,6 +155,11 @@ impl PrivateRedis {
         let mut server = Self { port, child: None };
         server.restart().await;
         server
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// The server's URL.

@@ -7,6 +7,9 @@
 //! e2e-server emit  --redis URL --prefix PFX --channel C --event E --data JSON
 //! ```
 //!
+//! `serve` also answers `GET /stats` with the handle's counters as JSON (`live_channels`,
+//! `listened_channels`, `open_streams`), for tests that watch the server from outside.
+//!
 //! `serve` prints `listening on http://127.0.0.1:P` once it accepts connections and shuts
 //! down gracefully on SIGTERM or SIGINT (open streams get a `reconnect` frame). It serves
 //! with `realtime_axum::serve` (the lean stream path), or with `axum::serve` given
@@ -169,12 +172,25 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     init_logs();
     let rt = realtime(&args).await?;
-    let sse = RealtimeSse::builder(rt)
+    let sse = RealtimeSse::builder(rt.clone())
         .keepalive(KEEPALIVE)
         .emit_route(EmitConfig::new())
         .build();
+    let stats = {
+        let sse = sse.clone();
+        let rt = rt.clone();
+        move || async move {
+            let stats = rt.stats();
+            axum::Json(serde_json::json!({
+                "live_channels": stats.live_channels,
+                "listened_channels": stats.listened_channels,
+                "open_streams": sse.open_streams(),
+            }))
+        }
+    };
     let app: Router = sse
         .router("/api/realtime")
+        .route("/stats", axum::routing::get(stats))
         .fallback(static_file)
         .with_state(root);
     let address = format!("127.0.0.1:{port}");

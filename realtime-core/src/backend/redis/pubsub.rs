@@ -1,13 +1,16 @@
 //! The one pub/sub connection of a Redis backend, shared by every channel and subscriber.
 //!
 //! A control task owns the connection: it SUBSCRIBEs a channel when its first feed opens
-//! and UNSUBSCRIBEs when its last feed closes, pings the connection, and when the
-//! connection is lost reconnects with back-off, resubscribes every channel and sends each
-//! feed a [`FeedItem::Resync`] so that readers catch up from the streams. A dispatcher task
-//! reads the connection's messages and routes them to the feeds of their channel.
+//! and UNSUBSCRIBEs when its last feed closes, and when the connection is lost reconnects
+//! with back-off, resubscribes every channel and sends each feed a [`FeedItem::Resync`] so
+//! that readers catch up from the streams. Per connection, a dispatcher task routes its
+//! messages to the feeds of their channel and a pinger task declares it lost when a PING
+//! goes unanswered. While there is no connection, a poller task sends every feed a
+//! `Resync` at a steady pace: readers then read their streams over the command connection,
+//! so delivery goes on, a little later, until pub/sub is back.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -15,16 +18,23 @@ use futures::StreamExt;
 use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::layout::parse_published;
 use crate::backend::{BackendError, Feed, FeedItem};
+use poll::poll_while_disconnected;
+
+mod poll;
 
 const BACKEND: &str = "redis";
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-const PING_EVERY: Duration = Duration::from_secs(15);
-
+/// A PING goes out this long after the previous reply...
+const PING_EVERY: Duration = Duration::from_secs(1);
+/// ...and a connection that has not answered a PING, SUBSCRIBE or UNSUBSCRIBE within this
+/// long is dropped: a connection that silently died is noticed within
+/// `PING_EVERY + REPLY_TIMEOUT` (3 s).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// A handle on the shared pub/sub connection; the control task stops when it is dropped.
 #[derive(Debug)]
 pub(super) struct PubSub {
@@ -38,7 +48,8 @@ enum Control {
     Listen {
         channel: String,
         route: Route,
-        reply: oneshot::Sender<Result<(), BackendError>>,
+        /// Answered once the route is in place (and subscribed, when connected).
+        reply: oneshot::Sender<()>,
     },
     Unlisten {
         channel: String,
@@ -46,6 +57,7 @@ enum Control {
     },
     Lost {
         generation: u64,
+        reason: &'static str,
     },
 }
 
@@ -75,11 +87,18 @@ impl Route {
     fn resync(&mut self) {
         self.lagged = self.sender.try_send(FeedItem::Resync).is_err();
     }
+
+    /// Whether the feed's reader has taken everything queued for it.
+    fn is_idle(&self) -> bool {
+        self.sender.capacity() == self.sender.max_capacity()
+    }
 }
 
-type Routes = Arc<Mutex<HashMap<String, Vec<Route>>>>;
+/// Each channel's routes.
+type RouteTable = Mutex<HashMap<String, Vec<Route>>>;
+type Routes = Arc<RouteTable>;
 
-fn lock(routes: &Routes) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
+fn lock(routes: &RouteTable) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
     // Route updates are single inserts and removals: a poisoned lock is still consistent.
     routes.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -92,10 +111,12 @@ impl PubSub {
     pub(super) fn start(client: redis::Client, connect_timeout: Duration, capacity: usize) -> Self {
         let (control, commands) = mpsc::unbounded_channel();
         let routes = Routes::default();
+        let connected = Arc::new(AtomicBool::new(false));
         let task = ControlTask {
             client,
             connect_timeout,
             routes: Arc::clone(&routes),
+            connected: Arc::clone(&connected),
             link: None,
             generation: 0,
             control: control.downgrade(),
@@ -103,6 +124,7 @@ impl PubSub {
             retry_at: None,
         };
         tokio::spawn(task.run(commands));
+        tokio::spawn(poll_while_disconnected(Arc::downgrade(&routes), connected));
         Self {
             control,
             next_id: AtomicU64::new(0),
@@ -117,7 +139,8 @@ impl PubSub {
         lock(&self.routes).len()
     }
 
-    /// Opens a feed of the pub/sub channel `channel`; live when this returns.
+    /// Opens a feed of the pub/sub channel `channel`; live when this returns: by pub/sub
+    /// when the connection is up, else by polling until it is back (then a `Resync`).
     pub(super) async fn listen(&self, channel: String) -> Result<Feed, BackendError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(self.capacity);
@@ -143,7 +166,7 @@ impl PubSub {
                 reply,
             })
             .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())??;
+        answer.await.map_err(|_| stopped())?;
         Ok(
             futures::stream::unfold((receiver, guard), |(mut receiver, guard)| async move {
                 let item = receiver.recv().await?;
@@ -170,16 +193,18 @@ impl Drop for FeedGuard {
     }
 }
 
-/// The live connection: its sink and the dispatcher reading it.
+/// The live connection: its sink and the tasks reading and pinging it.
 struct Link {
     sink: PubSubSink,
     dispatcher: AbortHandle,
+    pinger: AbortHandle,
     generation: u64,
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
         self.dispatcher.abort();
+        self.pinger.abort();
     }
 }
 
@@ -187,6 +212,8 @@ struct ControlTask {
     client: redis::Client,
     connect_timeout: Duration,
     routes: Routes,
+    /// Whether `link` is up; read by the poller.
+    connected: Arc<AtomicBool>,
     link: Option<Link>,
     generation: u64,
     control: mpsc::WeakUnboundedSender<Control>,
@@ -197,7 +224,6 @@ struct ControlTask {
 
 impl ControlTask {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Control>) {
-        let mut ping_at = Instant::now() + PING_EVERY;
         loop {
             let retry_at = self.retry_at;
             tokio::select! {
@@ -205,12 +231,8 @@ impl ControlTask {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
-                () = sleep_until(retry_at.unwrap_or(ping_at)), if retry_at.is_some() => {
+                () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
                     self.reconnect().await;
-                }
-                () = sleep_until(ping_at), if retry_at.is_none() => {
-                    ping_at = Instant::now() + PING_EVERY;
-                    self.ping().await;
                 }
             }
         }
@@ -224,55 +246,55 @@ impl ControlTask {
                 route,
                 reply,
             } => {
-                let result = self.listen(channel, route).await;
-                let _caller_gone_is_fine = reply.send(result);
+                self.listen(channel, route).await;
+                let _caller_gone_is_fine = reply.send(());
             }
             Control::Unlisten { channel, id } => self.unlisten(&channel, id).await,
-            Control::Lost { generation } => {
+            Control::Lost { generation, reason } => {
                 if self
                     .link
                     .as_ref()
                     .is_some_and(|link| link.generation == generation)
                 {
-                    tracing::warn!("redis pub/sub connection lost; reconnecting");
+                    tracing::warn!(reason, "redis pub/sub connection lost; reconnecting");
                     self.lose_link();
                 }
             }
         }
     }
 
-    async fn listen(&mut self, channel: String, route: Route) -> Result<(), BackendError> {
-        if self.link.is_none() {
-            // Connect now rather than after the back-off: a caller is waiting.
-            self.reconnect().await;
-        }
-        if self.link.is_none() {
-            return Err(BackendError::new(
-                BACKEND,
-                "the pub/sub connection to Redis is down (reconnecting in the background)",
-            ));
-        }
-        let id = route.id;
+    /// Adds a route. When connected, its channel is subscribed before this returns;
+    /// otherwise the poller serves it until the connection is back.
+    async fn listen(&mut self, channel: String, route: Route) {
         let first_of_channel = {
             let mut routes = lock(&self.routes);
             let list = routes.entry(channel.clone()).or_default();
             list.push(route);
             list.len() == 1
         };
-        let Some(link) = self.link.as_mut().filter(|_| first_of_channel) else {
-            return Ok(());
-        };
-        let failure = match timeout(self.connect_timeout, link.sink.subscribe(&channel)).await {
-            Ok(Ok(())) => {
-                tracing::debug!(channel, "redis SUBSCRIBE");
-                return Ok(());
+        if self.link.is_none() {
+            // Try now rather than after the back-off when an attempt is due anyway (e.g.
+            // the first feed of the process); connecting subscribes every routed channel.
+            if self.retry_at.is_none_or(|at| at <= Instant::now()) {
+                self.reconnect().await;
             }
-            Ok(Err(source)) => error(format!("SUBSCRIBE {channel} failed"), source),
-            Err(_) => BackendError::new(BACKEND, format!("SUBSCRIBE {channel} timed out")),
+            return;
+        }
+        let Some(link) = self.link.as_mut().filter(|_| first_of_channel) else {
+            return;
         };
-        self.remove_route(&channel, id);
-        self.lose_link();
-        Err(failure)
+        match timeout(REPLY_TIMEOUT, link.sink.subscribe(&channel)).await {
+            Ok(Ok(())) => tracing::debug!(channel, "redis SUBSCRIBE"),
+            // The route stays: it is polled until the connection is back and resubscribed.
+            Ok(Err(error)) => {
+                tracing::warn!(channel, %error, "redis SUBSCRIBE failed; reconnecting");
+                self.lose_link();
+            }
+            Err(_) => {
+                tracing::warn!(channel, "redis SUBSCRIBE unanswered; reconnecting");
+                self.lose_link();
+            }
+        }
     }
 
     /// Removes a route; returns whether its channel has no route left.
@@ -293,40 +315,35 @@ impl ControlTask {
         if !self.remove_route(channel, id) {
             return;
         }
-        if let Some(link) = &mut self.link {
-            match timeout(self.connect_timeout, link.sink.unsubscribe(channel)).await {
-                Ok(Ok(())) => tracing::debug!(channel, "redis UNSUBSCRIBE"),
-                // A lost connection is noticed by the dispatcher; nothing to undo here.
-                Ok(Err(error)) => tracing::debug!(channel, %error, "redis UNSUBSCRIBE failed"),
-                Err(_) => tracing::debug!(channel, "redis UNSUBSCRIBE timed out"),
+        let Some(link) = &mut self.link else { return };
+        match timeout(REPLY_TIMEOUT, link.sink.unsubscribe(channel)).await {
+            Ok(Ok(())) => tracing::debug!(channel, "redis UNSUBSCRIBE"),
+            // A lost connection is noticed by the dispatcher; nothing to undo here.
+            Ok(Err(error)) => tracing::debug!(channel, %error, "redis UNSUBSCRIBE failed"),
+            // A connection that does not answer is as good as dead; the new one will not
+            // have this channel.
+            Err(_) => {
+                tracing::warn!(channel, "redis UNSUBSCRIBE unanswered; reconnecting");
+                self.lose_link();
             }
         }
     }
 
     fn lose_link(&mut self) {
         self.link = None;
+        self.connected.store(false, Ordering::Relaxed);
         self.backoff = MIN_BACKOFF;
         self.retry_at = Some(Instant::now());
-    }
-
-    async fn ping(&mut self) {
-        let Some(link) = &mut self.link else { return };
-        let alive = matches!(
-            timeout(self.connect_timeout, link.sink.ping::<redis::Value>()).await,
-            Ok(Ok(_))
-        );
-        if !alive {
-            tracing::warn!("redis pub/sub connection does not answer PING; reconnecting");
-            self.lose_link();
-        }
     }
 
     /// Connects, resubscribes every channel, and tells every feed to resync.
     async fn reconnect(&mut self) {
         self.link = None;
+        self.connected.store(false, Ordering::Relaxed);
         match self.connect().await {
             Ok(link) => {
                 self.link = Some(link);
+                self.connected.store(true, Ordering::Relaxed);
                 self.retry_at = None;
                 self.backoff = MIN_BACKOFF;
                 let mut routes = lock(&self.routes);
@@ -370,11 +387,24 @@ impl ControlTask {
             self.generation,
         ))
         .abort_handle();
+        let pinger =
+            tokio::spawn(ping(sink.clone(), self.control.clone(), self.generation)).abort_handle();
         Ok(Link {
             sink,
             dispatcher,
+            pinger,
             generation: self.generation,
         })
+    }
+}
+
+fn report_lost(
+    control: &mpsc::WeakUnboundedSender<Control>,
+    generation: u64,
+    reason: &'static str,
+) {
+    if let Some(control) = control.upgrade() {
+        let _stopped_is_fine = control.send(Control::Lost { generation, reason });
     }
 }
 
@@ -404,7 +434,18 @@ async fn dispatch(
             }
         }
     }
-    if let Some(control) = control.upgrade() {
-        let _stopped_is_fine = control.send(Control::Lost { generation });
+    report_lost(&control, generation, "the connection closed");
+}
+
+/// PINGs the connection (a subscribed connection may) until one goes unanswered; a
+/// connection that silently died (a half-open socket, a hung proxy) ends here.
+async fn ping(mut sink: PubSubSink, control: mpsc::WeakUnboundedSender<Control>, generation: u64) {
+    loop {
+        sleep(PING_EVERY).await;
+        match timeout(REPLY_TIMEOUT, sink.ping::<redis::Value>()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return report_lost(&control, generation, "PING failed"),
+            Err(_) => return report_lost(&control, generation, "PING unanswered"),
+        }
     }
 }
