@@ -600,7 +600,56 @@ async fn at_max_connections_the_oldest_idle_connection_makes_room() {
         TcpStream::connect(server.addr).await.unwrap(),
     ];
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let answer = reqwest::get(server.url("/plain")).await.unwrap();
+    let answer = tokio::time::timeout(PATIENCE, reqwest::get(server.url("/plain")))
+        .await
+        .expect("served while the limit is held by idle connections")
+        .unwrap();
     assert_eq!(answer.text().await.unwrap(), "ok");
     assert!(read_until_closed(&mut oldest).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_streams_hold_every_descriptor_accept_backs_off_without_spinning_or_flooding_the_log()
+{
+    const DESCRIPTORS: u32 = 128;
+    let server = ChildServer::start(DESCRIPTORS, &[]).await;
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    // Open streams are busy, never shed: once they hold every descriptor, accept fails
+    // until one closes.
+    let mut streams = Vec::new();
+    for n in 0..DESCRIPTORS {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        socket
+            .write_all(stream_head(&format!("/api/realtime?channel=s{n}")).as_bytes())
+            .await
+            .unwrap();
+        streams.push(socket);
+    }
+    let cpu_before = server.cpu_time();
+    let start = Instant::now();
+    let waiting = tokio::spawn(SseClient::connect(
+        format!("{}/api/realtime?channel=late", server.url).leak(),
+    ));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let cpu = server.cpu_time().saturating_sub(cpu_before);
+    assert!(
+        !waiting.is_finished(),
+        "served with every descriptor taken?"
+    );
+    // Streams leave: the waiting client is accepted.
+    streams.drain(..20);
+    let mut late = waiting.await.unwrap();
+    assert_eq!(late.next_json().await["type"], "connected");
+    let wall = start.elapsed();
+    let log = server.stop().await;
+    let warnings = log.matches("accept failed").count();
+    println!("descriptors held by streams: {warnings} accept warnings, {cpu:?} CPU over 3 s");
+    assert!(
+        cpu < Duration::from_millis(750),
+        "the server used {cpu:?} of CPU in 3 s: it spins"
+    );
+    assert!(
+        (1..=wall.as_secs() as usize + 2).contains(&warnings),
+        "{warnings} accept warnings in {wall:?}:\n{log}"
+    );
 }

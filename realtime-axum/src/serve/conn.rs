@@ -9,12 +9,18 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
+use std::time::Duration;
 
 use futures::task::AtomicWaker;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::config::ServeConfig;
+
+/// A connection idle for less than this is never shed: a real client sends its head
+/// within milliseconds of connecting, so the newest connection is not closed just because
+/// every older one is busy.
+pub(crate) const SHED_MIN_IDLE: Duration = Duration::from_millis(250);
 
 /// Every open connection of one server.
 #[derive(Debug, Default)]
@@ -27,8 +33,9 @@ pub(crate) struct Connections {
 
 #[derive(Debug, Default)]
 struct IdleQueue {
-    /// Idle connections by the order they became idle: the first is the oldest.
-    by_age: BTreeMap<u64, Weak<Connection>>,
+    /// Idle connections by the order they became idle (with when): the first is the
+    /// oldest.
+    by_age: BTreeMap<u64, (Instant, Weak<Connection>)>,
     next: u64,
     /// Shutting down: a connection that becomes idle is closed at once.
     closing: bool,
@@ -39,10 +46,22 @@ impl Connections {
         self.open.load(Ordering::Acquire)
     }
 
-    /// Closes the connection idle for the longest: `false` when none is idle.
+    /// Closes the connection idle for the longest: `false` when none has been idle for
+    /// [`SHED_MIN_IDLE`].
     pub(crate) fn shed_oldest_idle(&self) -> bool {
-        let oldest = self.idle().by_age.pop_first();
-        match oldest.and_then(|(_, connection)| connection.upgrade()) {
+        let oldest = {
+            let mut queue = self.idle();
+            let old_enough = queue
+                .by_age
+                .first_key_value()
+                .is_some_and(|(_, (since, _))| since.elapsed() >= SHED_MIN_IDLE);
+            if old_enough {
+                queue.by_age.pop_first()
+            } else {
+                None
+            }
+        };
+        match oldest.and_then(|(_, (_, connection))| connection.upgrade()) {
             Some(connection) => {
                 tracing::debug!("closing the oldest idle connection to make room");
                 connection.shed();
@@ -59,7 +78,7 @@ impl Connections {
             queue.closing = true;
             std::mem::take(&mut queue.by_age)
         };
-        for connection in idle.into_values().filter_map(|weak| weak.upgrade()) {
+        for connection in idle.into_values().filter_map(|(_, weak)| weak.upgrade()) {
             connection.shed();
         }
     }
@@ -211,7 +230,9 @@ impl Connection {
             drop(queue);
             self.shed();
         } else {
-            queue.by_age.insert(place, Arc::downgrade(self));
+            queue
+                .by_age
+                .insert(place, (Instant::now(), Arc::downgrade(self)));
         }
     }
 
