@@ -21,15 +21,15 @@ use super::io::ConnIo;
 /// The most frames written in one `writev`.
 const MAX_BATCH: usize = 32;
 
-/// Answers one request: head, then the body chunk by chunk; then closes the connection.
-pub(super) async fn serve(
-    mut io: ConnIo,
-    head: LeanHead,
-    remote: SocketAddr,
-    mut router: Router,
-) -> std::io::Result<()> {
-    io.connection().request_started();
-    io.drop_read_timer();
+/// A routed request: the response head's bytes and the body to stream.
+pub(super) struct Routed {
+    head: String,
+    body: Body,
+}
+
+/// Runs the request through the router. Awaited boxed, so that the router's future (large)
+/// is freed before the stream starts: the connection task keeps only what streaming needs.
+pub(super) async fn route(head: LeanHead, remote: SocketAddr, mut router: Router) -> Routed {
     let mut request = Request::new(Body::empty());
     *request.method_mut() = Method::GET;
     *request.uri_mut() = head.uri;
@@ -64,9 +64,17 @@ pub(super) async fn serve(
         "connection: close\r\n"
     });
     response_head.push_str("transfer-encoding: chunked\r\n\r\n");
-    io.write_all(response_head.as_bytes()).await?;
-    drop(response_head);
-    drop(parts);
+    Routed {
+        head: response_head,
+        body,
+    }
+}
+
+/// Writes the response: head, then the body chunk by chunk; then closes the connection.
+pub(super) async fn stream(mut io: ConnIo, routed: Routed) -> std::io::Result<()> {
+    let Routed { head, body } = routed;
+    io.write_all(head.as_bytes()).await?;
+    drop(head);
 
     let mut chunks = body.into_data_stream();
     let mut batch: Vec<Bytes> = Vec::new();

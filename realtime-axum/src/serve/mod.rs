@@ -275,10 +275,17 @@ async fn connection(
     // Nagle stays on: a lone event still leaves at once (nothing is in flight), and under
     // load the kernel coalesces frames into fewer packets, which is most of the cost.
     match first_head(&mut io).await? {
-        FirstHead::Lean(head) => lean::serve(io, head, remote, router).await,
+        FirstHead::Lean(head) => {
+            io.connection().request_started();
+            io.drop_read_timer();
+            let routed = Box::pin(lean::route(head, remote, router)).await;
+            lean::stream(io, routed).await
+        }
         FirstHead::Hyper(read) => {
             io.unread(read.into());
-            hyper_path::serve(io, remote, router, stopping).await
+            // Boxed: hyper's connection state is large, and a task is as large as its
+            // largest branch; unboxed, every idle lean stream would carry its size.
+            Box::pin(hyper_path::serve(io, remote, router, stopping)).await
         }
         FirstHead::Closed => Ok(()),
     }
