@@ -56,4 +56,4 @@ pub use endpoint::{AllowOrigin, FirstReplay, RealtimeSse, RealtimeSseBuilder, Ss
 pub use error::{RETRY_AFTER_SECS, RequestError};
 pub use frame::{SseFrame, event_frame};
 pub use query::{ChannelRequest, parse_query};
-pub use serve::{Serve, serve};
+pub use serve::{Serve, ServeConfig, serve};

@@ -118,4 +118,78 @@ mod tests {
         );
         assert!(parse_query("channel=", 8).is_err());
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A channel name the endpoint accepts.
+        fn channel() -> impl Strategy<Value = String> {
+            "[a-zA-Z0-9_.:@/-]{1,24}"
+        }
+
+        fn position() -> impl Strategy<Value = Position> {
+            prop_oneof![
+                (any::<u64>(), any::<u64>())
+                    .prop_map(|(ms, seq)| Position::Cursor(Cursor::new(ms, seq))),
+                any::<u64>().prop_map(Position::Millis),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+            #[test]
+            fn any_query_is_read_without_panic_into_valid_distinct_channels(
+                query in "([a-z_]{0,12}(=[ -~]{0,20})?&?){0,8}|[ -~]{0,200}|\\PC{0,100}",
+                max in 1..8usize,
+            ) {
+                if let Ok(channels) = parse_query(&query, max) {
+                    prop_assert!(!channels.is_empty() && channels.len() <= max);
+                    for (at, channel) in channels.iter().enumerate() {
+                        prop_assert!(check_channel_name(&channel.name).is_ok());
+                        prop_assert!(channels[..at].iter().all(|other| other.name != channel.name));
+                    }
+                }
+            }
+
+            #[test]
+            fn channels_and_their_last_acks_round_trip(
+                requested in prop::collection::vec(channel(), 1..6),
+                acks in prop::collection::vec((any::<prop::sample::Index>(), position()), 0..8),
+                noise in prop::collection::vec(("[a-z_]{1,10}", "[ -~]{0,10}"), 0..4),
+            ) {
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                for name in &requested {
+                    query.append_pair("channel", name);
+                }
+                for (key, value) in &noise {
+                    if key != "channel" && !key.starts_with("last_ack_") {
+                        query.append_pair(key, value);
+                    }
+                }
+                let acks: Vec<(&String, Position)> = acks
+                    .iter()
+                    .map(|(at, position)| (&requested[at.index(requested.len())], *position))
+                    .collect();
+                for (name, position) in &acks {
+                    query.append_pair(&format!("last_ack_{name}"), &position.to_string());
+                }
+                let parsed = parse_query(&query.finish(), 8).unwrap();
+
+                let mut expected: Vec<ChannelRequest> = Vec::new();
+                for name in &requested {
+                    if expected.iter().all(|channel| channel.name != *name) {
+                        let last_ack = acks
+                            .iter()
+                            .rev()
+                            .find(|(acked, _)| *acked == name)
+                            .map(|(_, position)| *position);
+                        expected.push(ChannelRequest { name: name.clone(), last_ack });
+                    }
+                }
+                prop_assert_eq!(parsed, expected);
+            }
+        }
+    }
 }

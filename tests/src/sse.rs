@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use realtime_axum::RealtimeSse;
+use realtime_axum::{RealtimeSse, ServeConfig};
 use realtime_core::Events;
 
 /// An axum server on a free loopback port, stopped when dropped.
@@ -20,10 +20,15 @@ impl TestServer {
     /// Serves `router` on a free port with `realtime_axum::serve` (event streams take
     /// its lean path).
     pub async fn start(router: axum::Router) -> Self {
+        Self::start_with_config(router, ServeConfig::default()).await
+    }
+
+    /// Serves `router` on a free port with `realtime_axum::serve` and these bounds.
+    pub async fn start_with_config(router: axum::Router, config: ServeConfig) -> Self {
         let listener = Self::listener().await;
         let addr = listener.local_addr().expect("a bound address");
         let task = tokio::spawn(async move {
-            let _ = realtime_axum::serve(listener, router).await;
+            let _ = realtime_axum::serve(listener, router).config(config).await;
         });
         Self { addr, task }
     }
