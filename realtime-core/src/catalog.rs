@@ -3,7 +3,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -11,6 +11,7 @@ use crate::backend::RawEntry;
 use crate::error::{DecodeError, Error, SchemaViolation};
 use crate::events::{EventKind, Events};
 use crate::schema::EventSchema;
+use crate::util::lock;
 
 /// The validators of one event set, indexed by [`EventKind::index`].
 pub(crate) struct Catalog {
@@ -34,16 +35,12 @@ impl Catalog {
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(Cache::default);
         let key = TypeId::of::<E>();
-        if let Some(catalog) = cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
+        if let Some(catalog) = lock(cache).get(&key) {
             return Arc::clone(catalog);
         }
         // Compiled outside the lock: two racing threads may both compile, one result wins.
         let compiled = Arc::new(Self::compile::<E>());
-        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = lock(cache);
         Arc::clone(cache.entry(key).or_insert(compiled))
     }
 

@@ -7,8 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Weak};
 
 use futures::StreamExt;
 use tokio::sync::{OnceCell, broadcast};
@@ -19,6 +18,7 @@ use crate::catalog::Catalog;
 use crate::cursor::Cursor;
 use crate::envelope::{Delivery, Envelope};
 use crate::events::Events;
+use crate::util::{Backoff, lock};
 
 /// Entries read per request when catching up from history.
 pub(crate) const CATCH_UP_PAGE: usize = 1_000;
@@ -62,12 +62,6 @@ pub(crate) fn decode_or_report<E: Events>(
 }
 
 type TapMap<E> = Mutex<HashMap<Arc<str>, Weak<Tap<E>>>>;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here is a plain read or write: a panic cannot leave it half
-    // done, so a poisoned lock is still consistent.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The fan-out of one event set over one backend.
 pub(crate) struct Hub<E: Events> {
@@ -300,7 +294,7 @@ impl<E: Events> Pump<E> {
     /// is unreachable (the feed keeps buffering meanwhile).
     async fn catch_up(&self) {
         self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
-        let mut delay = Duration::from_millis(100);
+        let mut backoff = Backoff::READS;
         loop {
             match self
                 .backend
@@ -317,9 +311,9 @@ impl<E: Events> Pump<E> {
                     }
                 }
                 Err(error) => {
+                    let delay = backoff.next_delay();
                     tracing::warn!(channel = &*self.channel, %error, retry_in = ?delay, "catch-up from history failed");
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
         }

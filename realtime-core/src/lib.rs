@@ -2,8 +2,8 @@
 //!
 //! Declare the app's events once, as an enum; `#[derive(Events)]` turns it into a typed,
 //! validated event set. Emit to channels, read their history, and subscribe to them as
-//! `Stream`s, on the embedded in-memory backend or (later) Redis, with a wire format that
-//! the `@upstash/realtime` browser client understands.
+//! `Stream`s, on the embedded in-memory backend or on Redis (feature `redis`), with a wire
+//! format that the `@upstash/realtime` browser client understands.
 //!
 //! ```
 //! use futures::StreamExt;
@@ -59,6 +59,7 @@ pub mod idempotency;
 mod realtime;
 pub mod schema;
 pub mod subscription;
+mod util;
 
 #[doc(hidden)]
 #[path = "private.rs"]

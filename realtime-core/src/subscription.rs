@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
@@ -27,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventKind, Events, KindFilter};
 use crate::history::MAX_HISTORY_LIMIT;
 use crate::hub::{CATCH_UP_PAGE, Counters, Tap, decode_or_report};
+use crate::util::Backoff;
 
 /// Where a subscription starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,11 +361,11 @@ impl<E: Events> Follower<E> {
     /// Like [`read_page`](Self::read_page), retrying with back-off while the backend is
     /// unreachable: a subscription waits rather than skip entries.
     async fn catch_up(&mut self) {
-        let mut delay = Duration::from_millis(100);
+        let mut backoff = Backoff::READS;
         while let Err(error) = self.read_page().await {
+            let delay = backoff.next_delay();
             tracing::warn!(channel = &*self.channel, %error, retry_in = ?delay, "subscriber catch-up failed");
             tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(5));
         }
     }
 

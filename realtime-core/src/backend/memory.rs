@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::broadcast;
@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
 use crate::cursor::Cursor;
+use crate::util::{lock, now_ms};
 
 /// Settings of the embedded backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,14 +126,6 @@ impl ChannelLog {
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 const FORGET_MARGIN_MS: u64 = 60_000;
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
-}
-
 impl MemoryBackend {
     /// A backend with default options.
     pub fn new() -> Self {
@@ -163,13 +156,9 @@ impl MemoryBackend {
             .map_or(0, broadcast::Sender::receiver_count)
     }
 
-    /// Locks the logs. A panic while the lock was held cannot leave them inconsistent
-    /// (every update is a single push or pop), so a poisoned lock is used as it is.
+    /// Locks the logs (every update is a single push or pop: see [`lock`]).
     fn logs(&self) -> MutexGuard<'_, Logs> {
-        self.shared
-            .logs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.shared.logs)
     }
 
     fn append_now(&self, channel: &str, event: &str, data: &str) -> Cursor {

@@ -1,30 +1,38 @@
 -- The emit of the Redis backend: append, expire and publish in one atomic step, at most
--- once per idempotency key.
---
--- KEYS[1]  the channel's stream
--- KEYS[2]  (optional) the key remembering an idempotency key: holds the id it stored
--- ARGV     data, event, channel, pub/sub channel, the live message up to its id,
---          MAXLEN (0: none), trim operator (= or ~), EXPIRE seconds (0: none),
---          idempotency window in ms (with KEYS[2])
--- Returns  {id, 1} when the idempotency key was already used (nothing written),
---          {id, 0} otherwise.
-if KEYS[2] then
-  local seen = redis.call('GET', KEYS[2])
+-- once per idempotency key. Returns {id, 1} when the idempotency key was already used
+-- (nothing written), {id, 0} otherwise.
+local stream = KEYS[1]
+-- (optional) remembers an idempotency key: holds the id it stored
+local remembered = KEYS[2]
+
+local data = ARGV[1]
+local event = ARGV[2]
+local channel = ARGV[3]
+local pubsub_channel = ARGV[4]
+-- the live message up to its id: `{"data":..,"event":..,"channel":..,"id":"`
+local message_head = ARGV[5]
+local max_len = ARGV[6]          -- '0': no MAXLEN
+local trim = ARGV[7]             -- '=' or '~'
+local expire_secs = ARGV[8]      -- '0': no EXPIRE
+local window_ms = ARGV[9]        -- how long `remembered` lives
+
+if remembered then
+  local seen = redis.call('GET', remembered)
   if seen then
     return {seen, 1}
   end
 end
 local id
-if ARGV[6] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[7], ARGV[6], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
+if max_len ~= '0' then
+  id = redis.call('XADD', stream, 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
 else
-  id = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1], 'event', ARGV[2], 'channel', ARGV[3])
+  id = redis.call('XADD', stream, '*', 'data', data, 'event', event, 'channel', channel)
 end
-if ARGV[8] ~= '0' then
-  redis.call('EXPIRE', KEYS[1], ARGV[8])
+if expire_secs ~= '0' then
+  redis.call('EXPIRE', stream, expire_secs)
 end
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. id .. '"}')
-if KEYS[2] then
-  redis.call('SET', KEYS[2], id, 'PX', ARGV[9])
+redis.call('PUBLISH', pubsub_channel, message_head .. id .. '"}')
+if remembered then
+  redis.call('SET', remembered, id, 'PX', window_ms)
 end
 return {id, 0}

@@ -117,11 +117,8 @@ impl RedisOptions {
     }
 }
 
-/// Appends, expires and publishes in one atomic step, at most once per idempotency key.
-/// `KEYS[1]`: the stream; `KEYS[2]` (optional): the idempotency key. `ARGV`: data, event,
-/// channel, pub/sub channel, the live message up to its id, `MAXLEN` (0: none), trim
-/// operator, `EXPIRE` seconds (0: none), the idempotency window in ms. Returns
-/// `{id, replayed}`.
+/// Appends, expires and publishes in one atomic step, at most once per idempotency key;
+/// its keys and arguments are named at the top of the file.
 const EMIT_SCRIPT: &str = include_str!("emit.lua");
 
 /// The Redis backend. Cheap to clone; clones share the connections.

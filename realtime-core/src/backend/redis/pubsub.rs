@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -22,6 +22,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::layout::parse_published;
 use crate::backend::{BackendError, Feed, FeedItem};
+use crate::util::{Backoff, lock};
 use poll::poll_while_disconnected;
 
 mod poll;
@@ -98,11 +99,6 @@ impl Route {
 type RouteTable = Mutex<HashMap<String, Vec<Route>>>;
 type Routes = Arc<RouteTable>;
 
-fn lock(routes: &RouteTable) -> MutexGuard<'_, HashMap<String, Vec<Route>>> {
-    // Route updates are single inserts and removals: a poisoned lock is still consistent.
-    routes.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError {
     BackendError::with_source(BACKEND, message, source)
 }
@@ -120,7 +116,7 @@ impl PubSub {
             link: None,
             generation: 0,
             control: control.downgrade(),
-            backoff: MIN_BACKOFF,
+            backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
             retry_at: None,
         };
         tokio::spawn(task.run(commands));
@@ -217,7 +213,7 @@ struct ControlTask {
     link: Option<Link>,
     generation: u64,
     control: mpsc::WeakUnboundedSender<Control>,
-    backoff: Duration,
+    backoff: Backoff,
     /// When to try reconnecting; `None` while connected or idle.
     retry_at: Option<Instant>,
 }
@@ -332,7 +328,7 @@ impl ControlTask {
     fn lose_link(&mut self) {
         self.link = None;
         self.connected.store(false, Ordering::Relaxed);
-        self.backoff = MIN_BACKOFF;
+        self.backoff.reset();
         self.retry_at = Some(Instant::now());
     }
 
@@ -345,7 +341,7 @@ impl ControlTask {
                 self.link = Some(link);
                 self.connected.store(true, Ordering::Relaxed);
                 self.retry_at = None;
-                self.backoff = MIN_BACKOFF;
+                self.backoff.reset();
                 let mut routes = lock(&self.routes);
                 for route in routes.values_mut().flatten() {
                     route.resync();
@@ -353,9 +349,9 @@ impl ControlTask {
                 tracing::info!(channels = routes.len(), "redis pub/sub connected");
             }
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?self.backoff, "redis pub/sub connection failed");
-                self.retry_at = Some(Instant::now() + self.backoff);
-                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                let delay = self.backoff.next_delay();
+                tracing::warn!(%error, retry_in = ?delay, "redis pub/sub connection failed");
+                self.retry_at = Some(Instant::now() + delay);
             }
         }
     }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use tokio::time::sleep;
 
-use super::{RouteTable, lock};
+use super::RouteTable;
+use crate::util::lock;
 
 /// While there is no connection, every feed is told to resync at least this often...
 const POLL_EVERY: Duration = Duration::from_millis(250);
