@@ -634,10 +634,8 @@ async fn a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors(kin
         0,
         "no subscription for a stale reconnect"
     );
-    let config = realtime_axum::SseConfig {
-        refuse_stale_reconnects: false,
-        ..realtime_axum::SseConfig::default()
-    };
+    let mut config = realtime_axum::SseConfig::default();
+    config.refuse_stale_reconnects = false;
     let lenient = RealtimeSse::builder(rt).config(config).build();
     let server = TestServer::serve(&lenient).await;
     let url = server.url("/api/realtime?channel=room&last_ack_room=0");

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// A frame of the stream, as `@upstash/realtime`'s browser client reads it.
 #[derive(Clone, Debug, PartialEq)]
-pub enum SseFrame<'a> {
+pub(crate) enum SseFrame<'a> {
     /// The channel's subscription is live; sent before its replay. `cursor` is where
     /// the stream resumes, so the client can send it back on its next connect.
     Connected {
@@ -37,7 +37,7 @@ pub enum SseFrame<'a> {
 
 impl SseFrame<'_> {
     /// The JSON of the frame, keys in the reference's order.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let value = match self {
             SseFrame::Connected {
                 channel,
@@ -61,7 +61,7 @@ impl SseFrame<'_> {
     }
 
     /// The frame's bytes on the wire.
-    pub fn to_bytes(&self) -> Bytes {
+    pub(crate) fn to_bytes(&self) -> Bytes {
         Bytes::from(format!("data: {}\n\n", self.to_json()))
     }
 }
@@ -81,7 +81,7 @@ fn ordered(value: &Value) -> String {
 
 /// The wire bytes of a user event: `data: {"id":..,"data":..,"event":..,"channel":..}`,
 /// the reference's key order.
-pub fn event_frame<E: Events>(delivery: &Delivery<E>) -> Bytes {
+pub(crate) fn event_frame<E: Events>(delivery: &Delivery<E>) -> Bytes {
     delivery.frame(|delivery| {
         let envelope = delivery.envelope();
         let channel = Value::from(&*envelope.channel);

@@ -42,18 +42,17 @@
 //! catches up from history, and the client receives what it missed.
 
 mod auth;
-mod emit;
+mod config;
 mod endpoint;
 mod error;
 mod frame;
+mod handlers;
 mod query;
 mod serve;
 mod stream;
 
 pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
-pub use emit::{DEFAULT_EMIT_BODY_LIMIT, EmitConfig};
-pub use endpoint::{AllowOrigin, FirstReplay, RealtimeSse, RealtimeSseBuilder, SseConfig};
+pub use config::{AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, EmitConfig, FirstReplay, SseConfig};
+pub use endpoint::{RealtimeSse, RealtimeSseBuilder};
 pub use error::{RETRY_AFTER_SECS, RequestError};
-pub use frame::{SseFrame, event_frame};
-pub use query::{ChannelRequest, parse_query};
 pub use serve::{Serve, ServeConfig, serve};

@@ -7,11 +7,11 @@ use crate::error::RequestError;
 
 /// One requested channel and where its client left off.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelRequest {
+pub(crate) struct ChannelRequest {
     /// The channel name (decoded).
-    pub name: String,
+    pub(crate) name: String,
     /// The client's `last_ack_<channel>`: replay strictly after it. `None`: live only.
-    pub last_ack: Option<Position>,
+    pub(crate) last_ack: Option<Position>,
 }
 
 /// Reads the channels and cursors of an SSE request.
@@ -22,7 +22,10 @@ pub struct ChannelRequest {
 /// # Errors
 /// A [`RequestError`] (a 400) for a malformed channel name, too many channels or a
 /// malformed `last_ack_` value, saying which and what is expected.
-pub fn parse_query(query: &str, max_channels: usize) -> Result<Vec<ChannelRequest>, RequestError> {
+pub(crate) fn parse_query(
+    query: &str,
+    max_channels: usize,
+) -> Result<Vec<ChannelRequest>, RequestError> {
     let mut names: Vec<String> = Vec::new();
     let mut acks: Vec<(String, String)> = Vec::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {

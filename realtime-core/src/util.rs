@@ -24,6 +24,7 @@ pub(crate) fn now_ms() -> u64 {
 /// The waits of a retry loop: `first`, doubling up to `max`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Backoff {
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // read by `reset`
     first: Duration,
     max: Duration,
     next: Duration,
@@ -51,6 +52,7 @@ impl Backoff {
     }
 
     /// Starts again from the first wait (after a success).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // the pub/sub reconnect loop
     pub(crate) fn reset(&mut self) {
         self.next = self.first;
     }

@@ -1,4 +1,4 @@
-//! The optional typed emit route: `POST` `{ "channel"?: "...", "event": "...", "data": ... }`
+//! `POST`: the optional typed emit route: `POST` `{ "channel"?: "...", "event": "...", "data": ... }`
 //! with `Content-Type: application/json`, and optionally an `Idempotency-Key` header (1 to
 //! 255 visible ASCII characters): a retry with the same key within the window (5 minutes
 //! by default) answers the original id and stores nothing.
@@ -28,57 +28,8 @@ use realtime_core::{DEFAULT_CHANNEL, Events};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::Authorize;
 use crate::endpoint::{RealtimeSse, origin_refused};
 use crate::error::RequestError;
-
-/// The default body limit of the emit route.
-pub const DEFAULT_EMIT_BODY_LIMIT: usize = 64 * 1024;
-
-/// Settings of the emit route; enable it with
-/// [`RealtimeSseBuilder::emit_route`](crate::RealtimeSseBuilder::emit_route).
-pub struct EmitConfig {
-    body_limit: usize,
-    authorize: Option<Box<dyn Authorize>>,
-}
-
-impl std::fmt::Debug for EmitConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmitConfig")
-            .field("body_limit", &self.body_limit)
-            .field("authorize", &self.authorize.is_some())
-            .finish()
-    }
-}
-
-impl Default for EmitConfig {
-    fn default() -> Self {
-        Self {
-            body_limit: DEFAULT_EMIT_BODY_LIMIT,
-            authorize: None,
-        }
-    }
-}
-
-impl EmitConfig {
-    /// The route with a 64 KiB body limit and no authorization: anyone who can reach it
-    /// can emit valid events, so give it a hook unless the network is trusted.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Refuses bodies larger than `bytes` with 413.
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
-        self
-    }
-
-    /// Checks each emit (the hook sees the one channel written to) before anything else.
-    pub fn authorize(mut self, hook: impl Authorize) -> Self {
-        self.authorize = Some(Box::new(hook));
-        self
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,141 @@
+//! Configuration: the settings of the SSE endpoint and of the emit route, all with safe
+//! defaults.
+
+use std::time::Duration;
+
+use crate::auth::Authorize;
+
+/// Which origins may read the stream from a browser (CORS).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AllowOrigin {
+    /// `Access-Control-Allow-Origin: *`, as the reference sends. Browsers then refuse
+    /// credentialed (`withCredentials`) cross-origin streams.
+    #[default]
+    Any,
+    /// Only these origins (e.g. `https://app.example.com`); the request's origin is echoed
+    /// with `Access-Control-Allow-Credentials: true`, so cookies work cross-origin.
+    List(Vec<String>),
+}
+
+/// Settings of the SSE endpoint. The defaults are safe for a public endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseConfig {
+    /// The interval of `ping` frames. The browser client reconnects after 75 s without a
+    /// frame, so keep it well below; default 30 s.
+    pub keepalive: Duration,
+    /// End each stream with a `reconnect` frame after this long (2 s earlier, as the
+    /// reference does), for hosts that cut long responses; default: never.
+    pub max_duration: Option<Duration>,
+    /// The most channels one connection may ask for; default 32.
+    pub max_channels: usize,
+    /// The most streams open at once; past it new connections get 503; default 10,000.
+    pub max_streams: usize,
+    /// CORS origins; default `*`.
+    pub allow_origin: AllowOrigin,
+    /// Makes browsers reconnect with fresh cursors; default on.
+    ///
+    /// After a dropped connection, a browser's `EventSource` reconnects by itself to the
+    /// URL it first used, whose `last_ack_` cursors are stale: the replay would repeat
+    /// events the page already has. So each stream starts with an SSE `id:` block (no
+    /// data: the client sees no message), which the browser sends back as `Last-Event-ID`
+    /// on such a reconnect; that request gets 204, the `EventSource` closes, and the
+    /// `@upstash/realtime` client reconnects itself with the cursors it has seen.
+    pub refuse_stale_reconnects: bool,
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        Self {
+            keepalive: Duration::from_secs(30),
+            max_duration: None,
+            max_channels: 32,
+            max_streams: 10_000,
+            allow_origin: AllowOrigin::Any,
+            refuse_stale_reconnects: true,
+        }
+    }
+}
+
+/// What a client that has seen nothing on a channel yet is replayed before live events:
+/// it sent no `last_ack_<channel>`, or a bare millisecond time (the browser client sends
+/// `Date.now()` the first time it asks for a channel, so a page that was just opened, or
+/// reloaded, gets only what happens from then on). A client resuming after an event id
+/// always gets exactly what followed that id. Set per channel with
+/// [`RealtimeSseBuilder::first_replay`](crate::RealtimeSseBuilder::first_replay).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FirstReplay {
+    /// What the client asks for: the events stored after its time, or none without one.
+    /// The reference's behaviour, and the default.
+    #[default]
+    AsAsked,
+    /// The newest `n` stored events (at most 1,000; 0: what the client asks for), or
+    /// everything after the client's time when more than `n` came after it.
+    Newest(usize),
+    /// Every event the channel still stores (its history length and expiry bound it).
+    All,
+}
+
+/// A per-channel [`FirstReplay`] decision; any `Fn(&str) -> FirstReplay` is one.
+pub(crate) trait FirstReplayPolicy: Send + Sync + 'static {
+    fn replay(&self, channel: &str) -> FirstReplay;
+}
+
+impl<F> FirstReplayPolicy for F
+where
+    F: Fn(&str) -> FirstReplay + Send + Sync + 'static,
+{
+    fn replay(&self, channel: &str) -> FirstReplay {
+        self(channel)
+    }
+}
+
+/// The default body limit of the emit route.
+pub const DEFAULT_EMIT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Settings of the emit route; enable it with
+/// [`RealtimeSseBuilder::emit_route`](crate::RealtimeSseBuilder::emit_route).
+pub struct EmitConfig {
+    pub(crate) body_limit: usize,
+    pub(crate) authorize: Option<Box<dyn Authorize>>,
+}
+
+impl std::fmt::Debug for EmitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmitConfig")
+            .field("body_limit", &self.body_limit)
+            .field("authorize", &self.authorize.is_some())
+            .finish()
+    }
+}
+
+impl Default for EmitConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: DEFAULT_EMIT_BODY_LIMIT,
+            authorize: None,
+        }
+    }
+}
+
+impl EmitConfig {
+    /// The route with a 64 KiB body limit and no authorization: anyone who can reach it
+    /// can emit valid events, so give it a hook unless the network is trusted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Refuses bodies larger than `bytes` with 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Checks each emit (the hook sees the one channel written to) before anything else.
+    pub fn authorize(mut self, hook: impl Authorize) -> Self {
+        self.authorize = Some(Box::new(hook));
+        self
+    }
+}

@@ -1,0 +1,162 @@
+//! `GET`: the event stream of one browser connection: the query is parsed, the
+//! authorization hook runs, every channel is subscribed (replay as asked or as
+//! [`FirstReplay`] decides), and the body streams `connected` frames, events and pings.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{self, HeaderValue};
+use realtime_core::history::MAX_HISTORY_LIMIT;
+use realtime_core::{Events, Position, Realtime};
+
+use crate::config::{FirstReplay, FirstReplayPolicy};
+use crate::endpoint::RealtimeSse;
+use crate::error::RequestError;
+use crate::frame::SseFrame;
+use crate::query::{ChannelRequest, parse_query};
+use crate::stream::{ConnectionStream, OpenStream};
+
+/// `GET`: the event stream.
+pub(crate) async fn stream_handler<E: Events>(
+    State(sse): State<RealtimeSse<E>>,
+    request: Request,
+) -> Response {
+    let cors = sse.cors_headers(request.headers());
+    let mut response = match open_stream(&sse, request).await {
+        Ok(response) => response,
+        Err(response) => response,
+    };
+    response.headers_mut().extend(cors);
+    response
+}
+
+async fn open_stream<E: Events>(
+    sse: &RealtimeSse<E>,
+    request: Request,
+) -> Result<Response, Response> {
+    let shared = sse.shared();
+    let config = &shared.config;
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    if config.refuse_stale_reconnects && request.headers().contains_key(LAST_EVENT_ID) {
+        tracing::debug!(
+            "automatic reconnect with stale cursors: 204, the client reconnects with fresh ones"
+        );
+        return Err(StatusCode::NO_CONTENT.into_response());
+    }
+    let channels = parse_query(&query, config.max_channels).map_err(IntoResponse::into_response)?;
+    if shared.shutdown.is_cancelled() {
+        return Err(
+            RequestError::unavailable("the server is shutting down; retry shortly").into_response(),
+        );
+    }
+    let open = OpenStream::try_open(&shared.open, config.max_streams).ok_or_else(|| {
+        tracing::warn!(
+            max = config.max_streams,
+            "stream refused: too many open streams"
+        );
+        RequestError::unavailable(format!(
+            "too many open streams (at most {}); retry later",
+            config.max_streams
+        ))
+        .into_response()
+    })?;
+    let (parts, _body) = request.into_parts();
+    let names: Vec<String> = channels
+        .iter()
+        .map(|channel| channel.name.clone())
+        .collect();
+    sse.authorize(shared.authorize.as_deref(), parts, names)
+        .await?;
+
+    let subscriptions = channels
+        .iter()
+        .map(|channel| subscribe(&shared.realtime, channel, shared.first_replay.as_deref()));
+    let deliveries = futures::future::try_join_all(subscriptions)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "stream refused: storage failed");
+            RequestError::from(&error).into_response()
+        })?;
+    let mut prelude = VecDeque::with_capacity(channels.len() + 1);
+    if config.refuse_stale_reconnects {
+        prelude.push_back(Bytes::from(format!("id: {}\n\n", crate::frame::now_ms())));
+    }
+    prelude.extend(
+        channels
+            .iter()
+            .zip(&deliveries)
+            .map(|(channel, deliveries)| {
+                SseFrame::Connected {
+                    channel: &channel.name,
+                    cursor: deliveries.start(),
+                }
+                .to_bytes()
+            }),
+    );
+    let deadline = config.max_duration.map(|max| {
+        max.saturating_sub(Duration::from_secs(2))
+            .max(Duration::from_secs(1))
+    });
+    let body = ConnectionStream::new(
+        prelude,
+        deliveries,
+        config.keepalive,
+        deadline,
+        shared.shutdown.clone().cancelled_owned(),
+        open,
+    );
+    tracing::debug!(channels = ?channels.iter().map(|c| &c.name).collect::<Vec<_>>(), "stream opened");
+    Ok((sse_headers(), Body::from_stream(body)).into_response())
+}
+
+async fn subscribe<E: Events>(
+    realtime: &Realtime<E>,
+    request: &ChannelRequest,
+    first_replay: Option<&dyn FirstReplayPolicy>,
+) -> realtime_core::Result<realtime_core::Deliveries<E>> {
+    let subscription = realtime.channel(request.name.clone()).subscribe_all();
+    // A client without an event id for the channel has seen nothing on it yet.
+    let seen_nothing = !matches!(request.last_ack, Some(Position::Cursor(_)));
+    let replay = match first_replay {
+        Some(policy) if seen_nothing => policy.replay(&request.name),
+        _ => FirstReplay::AsAsked,
+    };
+    match (replay, request.last_ack) {
+        (FirstReplay::All, _) => subscription.since(Position::Millis(0)).deliveries().await,
+        (FirstReplay::Newest(0) | FirstReplay::AsAsked, None) => subscription.deliveries().await,
+        (FirstReplay::Newest(0) | FirstReplay::AsAsked, Some(position)) => {
+            subscription.since(position).deliveries().await
+        }
+        (FirstReplay::Newest(newest), asked) => {
+            let subscription = subscription.with_history(newest.min(MAX_HISTORY_LIMIT));
+            match asked {
+                // Nothing the client asked for is skipped when more than `newest` came after it.
+                Some(position) => subscription.since(position).deliveries().await,
+                None => subscription.deliveries().await,
+            }
+        }
+    }
+}
+
+const LAST_EVENT_ID: &str = "last-event-id";
+
+fn sse_headers() -> [(header::HeaderName, HeaderValue); 4] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::CONNECTION, HeaderValue::from_static("keep-alive")),
+        // nginx and similar proxies must not buffer the stream.
+        (
+            header::HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        ),
+    ]
+}
