@@ -4,7 +4,7 @@
 //! [`Delivery`]); system frames are small and built per connection.
 
 use bytes::Bytes;
-use realtime_core::{Cursor, Delivery, Events};
+use realtime_core::{Cursor, Delivery, Events, FrameFormat};
 use serde_json::Value;
 
 /// A frame of the stream, as `@upstash/realtime`'s browser client reads it.
@@ -80,9 +80,16 @@ fn ordered(value: &Value) -> String {
 }
 
 /// The wire bytes of a user event: `data: {"id":..,"data":..,"event":..,"channel":..}`,
-/// the reference's key order.
+/// the reference's key order (cached per delivery: see [`FrameFormat`]).
 pub(crate) fn event_frame<E: Events>(delivery: &Delivery<E>) -> Bytes {
-    delivery.frame(|delivery| {
+    delivery.frame::<UpstashSse>()
+}
+
+/// The SSE frame format of `@upstash/realtime` 1.1.0.
+struct UpstashSse;
+
+impl FrameFormat for UpstashSse {
+    fn encode<E: Events>(delivery: &Delivery<E>) -> Bytes {
         let envelope = delivery.envelope();
         let channel = Value::from(&*envelope.channel);
         Bytes::from(format!(
@@ -91,7 +98,7 @@ pub(crate) fn event_frame<E: Events>(delivery: &Delivery<E>) -> Bytes {
             delivery.data_json(),
             delivery.event_name(),
         ))
-    })
+    }
 }
 
 /// Milliseconds since the Unix epoch, as the reference's `Date.now()`.

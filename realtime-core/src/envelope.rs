@@ -1,5 +1,6 @@
 //! What subscribers and history readers receive.
 
+use std::any::TypeId;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -25,7 +26,55 @@ pub struct Envelope<E> {
 pub struct Delivery<E> {
     envelope: Envelope<E>,
     data_json: Box<str>,
-    frame: OnceLock<Bytes>,
+    /// The frame of the first format asked for, tagged with that format.
+    frame: OnceLock<(TypeId, Bytes)>,
+}
+
+/// A transport's wire encoding of a delivery, e.g. the SSE frame of `@upstash/realtime`.
+/// [`Delivery::frame`] caches it per delivery, so a message is encoded once per process;
+/// the cache is keyed by the format's type, so no transport can receive another's bytes.
+///
+/// ```
+/// use bytes::Bytes;
+/// use futures::StreamExt;
+/// use realtime_core::{Delivery, Events, FrameFormat, Realtime};
+///
+/// #[derive(Events, Clone, Debug, PartialEq)]
+/// enum AppEvent {
+///     #[event("notification.alert")]
+///     Alert(String),
+/// }
+///
+/// /// The data alone.
+/// struct Plain;
+/// impl FrameFormat for Plain {
+///     fn encode<E: Events>(delivery: &Delivery<E>) -> Bytes {
+///         Bytes::from(delivery.data_json().to_owned())
+///     }
+/// }
+///
+/// /// The event name, then the data.
+/// struct Named;
+/// impl FrameFormat for Named {
+///     fn encode<E: Events>(delivery: &Delivery<E>) -> Bytes {
+///         Bytes::from(format!("{} {}", delivery.event_name(), delivery.data_json()))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> realtime_core::Result<()> {
+/// let rt = Realtime::<AppEvent>::memory();
+/// let mut deliveries = rt.subscribe_all().deliveries().await?;
+/// rt.emit(&AppEvent::Alert("hi".into())).await?;
+/// let delivery = deliveries.next().await.expect("the alert");
+/// assert_eq!(delivery.frame::<Plain>(), r#""hi""#);
+/// assert_eq!(delivery.frame::<Named>(), r#"notification.alert "hi""#);
+/// assert_eq!(delivery.frame::<Plain>(), r#""hi""#); // each format its own bytes
+/// # Ok(()) }
+/// ```
+pub trait FrameFormat: 'static {
+    /// Encodes `delivery`.
+    fn encode<E: Events>(delivery: &Delivery<E>) -> Bytes;
 }
 
 impl<E: Events> Delivery<E> {
@@ -57,9 +106,17 @@ impl<E: Events> Delivery<E> {
         &self.data_json
     }
 
-    /// The transport frame of this message, built by `build` on first use and shared
-    /// afterwards, so a message is encoded once per process, not once per connection.
-    pub fn frame(&self, build: impl FnOnce(&Self) -> Bytes) -> Bytes {
-        self.frame.get_or_init(|| build(self)).clone()
+    /// This message in the wire format `F`: encoded on first use and shared afterwards,
+    /// so a message is encoded once per process, not once per connection. The first
+    /// format asked for is cached; another format is encoded on each call (a process
+    /// normally serves one).
+    pub fn frame<F: FrameFormat>(&self) -> Bytes {
+        let format = TypeId::of::<F>();
+        let (cached_format, bytes) = self.frame.get_or_init(|| (format, F::encode(self)));
+        if *cached_format == format {
+            bytes.clone()
+        } else {
+            F::encode(self)
+        }
     }
 }

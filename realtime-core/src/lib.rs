@@ -67,7 +67,7 @@ pub mod __private;
 
 pub use channel::{Channel, DEFAULT_CHANNEL};
 pub use cursor::{Cursor, CursorParseError, Position};
-pub use envelope::{Delivery, Envelope};
+pub use envelope::{Delivery, Envelope, FrameFormat};
 pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};
 pub use events::{EventKind, Events, KindFilter};
 pub use history::History;
