@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use realtime_axum::{
-    AllowOrigin, AuthRequest, EmitConfig, FirstReplay, RealtimeSse, allow_channels,
+    AllowOrigin, AuthRequest, ChannelRequest, EmitConfig, FirstReplay, RealtimeSse, allow_channels,
 };
 use realtime_core::{Cursor, History, Realtime};
 use realtime_tests::sse::{SseClient, TestServer, frame_json};
@@ -740,10 +740,13 @@ async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKi
         rt.channel("room").emit(&TestEvent::Tick(n)).await.unwrap();
     }
     let sse = RealtimeSse::builder(rt.clone())
-        .first_replay(|channel: &str| match channel {
-            "recent" => FirstReplay::Newest(2),
-            job if job.starts_with("job-") => FirstReplay::All,
-            _ => FirstReplay::AsAsked,
+        .first_replay(|request: &ChannelRequest, subscription| {
+            let replay = match request.name.as_str() {
+                "recent" => FirstReplay::Newest(2),
+                job if job.starts_with("job-") => FirstReplay::All,
+                _ => FirstReplay::AsAsked,
+            };
+            replay.apply(request, subscription)
         })
         .build();
     let server = TestServer::serve(&sse).await;

@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use realtime_core::history::MAX_HISTORY_LIMIT;
+use realtime_core::{Events, Position, SubscribeBuilder};
+
 use crate::auth::Authorize;
+use crate::query::ChannelRequest;
 
 /// Which origins may read the stream from a browser (CORS).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,12 +62,13 @@ impl Default for SseConfig {
     }
 }
 
-/// What a client that has seen nothing on a channel yet is replayed before live events:
-/// it sent no `last_ack_<channel>`, or a bare millisecond time (the browser client sends
-/// `Date.now()` the first time it asks for a channel, so a page that was just opened, or
-/// reloaded, gets only what happens from then on). A client resuming after an event id
-/// always gets exactly what followed that id. Set per channel with
-/// [`RealtimeSseBuilder::first_replay`](crate::RealtimeSseBuilder::first_replay).
+/// A ready-made answer for [`RealtimeSseBuilder::first_replay`]: what a client that has
+/// seen nothing on a channel yet is replayed before live events. It sent no
+/// `last_ack_<channel>`, or a bare millisecond time (the browser client sends `Date.now()`
+/// the first time it asks for a channel, so a page that was just opened, or reloaded, gets
+/// only what happens from then on).
+///
+/// [`RealtimeSseBuilder::first_replay`]: crate::RealtimeSseBuilder::first_replay
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FirstReplay {
@@ -78,19 +83,36 @@ pub enum FirstReplay {
     All,
 }
 
-/// A per-channel [`FirstReplay`] decision; any `Fn(&str) -> FirstReplay` is one.
-pub(crate) trait FirstReplayPolicy: Send + Sync + 'static {
-    fn replay(&self, channel: &str) -> FirstReplay;
-}
-
-impl<F> FirstReplayPolicy for F
-where
-    F: Fn(&str) -> FirstReplay + Send + Sync + 'static,
-{
-    fn replay(&self, channel: &str) -> FirstReplay {
-        self(channel)
+impl FirstReplay {
+    /// Sets where `subscription` starts for `request`.
+    pub fn apply<E: Events>(
+        self,
+        request: &ChannelRequest,
+        subscription: SubscribeBuilder<E>,
+    ) -> SubscribeBuilder<E> {
+        match (self, request.last_ack) {
+            (FirstReplay::All, _) => subscription.since(Position::Millis(0)),
+            (FirstReplay::Newest(0) | FirstReplay::AsAsked, None) => subscription,
+            (FirstReplay::Newest(0) | FirstReplay::AsAsked, Some(position)) => {
+                subscription.since(position)
+            }
+            (FirstReplay::Newest(newest), asked) => {
+                let subscription = subscription.with_history(newest.min(MAX_HISTORY_LIMIT));
+                match asked {
+                    // Nothing the client asked for is skipped when more than `newest`
+                    // came after it.
+                    Some(position) => subscription.since(position),
+                    None => subscription,
+                }
+            }
+        }
     }
 }
+
+/// Decides where a subscription of a client that has seen nothing on its channel starts:
+/// see [`RealtimeSseBuilder::first_replay`](crate::RealtimeSseBuilder::first_replay).
+pub(crate) type FirstReplayHook<E> =
+    Box<dyn Fn(&ChannelRequest, SubscribeBuilder<E>) -> SubscribeBuilder<E> + Send + Sync>;
 
 /// The default body limit of the emit route.
 pub const DEFAULT_EMIT_BODY_LIMIT: usize = 64 * 1024;

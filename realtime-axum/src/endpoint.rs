@@ -10,12 +10,13 @@ use std::time::Duration;
 use axum::response::Response;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
-use realtime_core::{Events, Realtime};
+use realtime_core::{Events, Realtime, SubscribeBuilder};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthRequest, Authorize};
-use crate::config::{AllowOrigin, EmitConfig, FirstReplay, FirstReplayPolicy, SseConfig};
+use crate::config::{AllowOrigin, EmitConfig, FirstReplayHook, SseConfig};
 use crate::error::RequestError;
+use crate::query::ChannelRequest;
 
 /// The realtime HTTP endpoint for one event set: `GET` streams events to browsers over
 /// Server-Sent Events, wire-compatible with `@upstash/realtime`'s client; `POST` (when
@@ -23,7 +24,7 @@ use crate::error::RequestError;
 ///
 /// ```
 /// use realtime_axum::{RealtimeSse, allow_channels};
-/// use realtime_core::{Events, Realtime};
+/// use realtime_core::{Events, Realtime, SubscribeBuilder};
 ///
 /// #[derive(Events, Clone, Debug, PartialEq)]
 /// enum AppEvent {
@@ -67,7 +68,7 @@ pub(crate) struct Shared<E: Events> {
     pub(crate) realtime: Realtime<E>,
     pub(crate) config: SseConfig,
     pub(crate) authorize: Option<Box<dyn Authorize>>,
-    pub(crate) first_replay: Option<Box<dyn FirstReplayPolicy>>,
+    pub(crate) first_replay: Option<FirstReplayHook<E>>,
     pub(crate) emit: Option<EmitConfig>,
     pub(crate) open: Arc<AtomicUsize>,
     pub(crate) shutdown: CancellationToken,
@@ -78,7 +79,7 @@ pub struct RealtimeSseBuilder<E: Events> {
     realtime: Realtime<E>,
     config: SseConfig,
     authorize: Option<Box<dyn Authorize>>,
-    first_replay: Option<Box<dyn FirstReplayPolicy>>,
+    first_replay: Option<FirstReplayHook<E>>,
     emit: Option<EmitConfig>,
 }
 
@@ -133,33 +134,59 @@ impl<E: Events> RealtimeSseBuilder<E> {
         self
     }
 
-    /// Decides, per channel, what a client that has seen nothing on it yet is sent before
-    /// live events; by default what it asks for (see [`FirstReplay`]).
+    /// Decides where the subscription of a client that has seen nothing on a channel yet
+    /// starts: the hook gets the parsed request of each such channel (no `last_ack_`, or
+    /// a bare millisecond time) and its subscription (`subscribe_all()`, live), and
+    /// returns the subscription to open, e.g. with [`with_history`], [`since`] or
+    /// [`with_history_of`] set. [`FirstReplay`] has ready-made answers. Without a hook the
+    /// client gets what it asks for. A client resuming after an event id always gets
+    /// exactly what followed that id: the hook is not asked.
     ///
     /// ```
-    /// use realtime_axum::{FirstReplay, RealtimeSse};
-    /// use realtime_core::{Events, Realtime};
+    /// use realtime_axum::{ChannelRequest, FirstReplay, RealtimeSse};
+    /// use realtime_core::{Events, Realtime, SubscribeBuilder};
     ///
     /// #[derive(Events, Clone, Debug, PartialEq)]
-    /// enum JobEvent {
+    /// enum AppEvent {
     ///     #[event("job.progress")]
     ///     Progress(u8),
+    ///     #[event("chat.message")]
+    ///     Message(String),
+    ///     #[event("chat.joined")]
+    ///     Joined(String),
     /// }
     ///
-    /// // A page opened (or reloaded) in the middle of a job gets the job's whole story;
-    /// // other channels stay as the client asks.
-    /// let sse = RealtimeSse::builder(Realtime::<JobEvent>::memory())
-    ///     .first_replay(|channel: &str| {
-    ///         if channel.starts_with("job-") { FirstReplay::All } else { FirstReplay::AsAsked }
+    /// let sse = RealtimeSse::builder(Realtime::<AppEvent>::memory())
+    ///     .first_replay(|request: &ChannelRequest, subscription: SubscribeBuilder<AppEvent>| {
+    ///         if request.name.starts_with("job-") {
+    ///             // A page opened (or reloaded) mid-job gets the job's whole story.
+    ///             FirstReplay::All.apply(request, subscription)
+    ///         } else if request.name.starts_with("room-") {
+    ///             // A room opens on its newest 50 messages, with the notices among them.
+    ///             let recent = subscription.with_history_of(50, [AppEventKind::Message]);
+    ///             match request.last_ack {
+    ///                 Some(position) => recent.since(position),
+    ///                 None => recent,
+    ///             }
+    ///         } else {
+    ///             subscription // live only
+    ///         }
     ///     })
     ///     .build();
     /// # let _ = sse;
     /// ```
+    ///
+    /// [`with_history`]: realtime_core::SubscribeBuilder::with_history
+    /// [`with_history_of`]: realtime_core::SubscribeBuilder::with_history_of
+    /// [`since`]: realtime_core::SubscribeBuilder::since
     pub fn first_replay(
         mut self,
-        policy: impl Fn(&str) -> FirstReplay + Send + Sync + 'static,
+        hook: impl Fn(&ChannelRequest, SubscribeBuilder<E>) -> SubscribeBuilder<E>
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
-        self.first_replay = Some(Box::new(policy));
+        self.first_replay = Some(Box::new(hook));
         self
     }
 

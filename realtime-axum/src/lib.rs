@@ -55,4 +55,5 @@ pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
 pub use config::{AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, EmitConfig, FirstReplay, SseConfig};
 pub use endpoint::{RealtimeSse, RealtimeSseBuilder};
 pub use error::{RETRY_AFTER_SECS, RequestError};
+pub use query::ChannelRequest;
 pub use serve::{Serve, ServeConfig, serve};

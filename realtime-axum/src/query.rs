@@ -7,11 +7,12 @@ use crate::error::RequestError;
 
 /// One requested channel and where its client left off.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ChannelRequest {
+#[non_exhaustive]
+pub struct ChannelRequest {
     /// The channel name (decoded).
-    pub(crate) name: String,
+    pub name: String,
     /// The client's `last_ack_<channel>`: replay strictly after it. `None`: live only.
-    pub(crate) last_ack: Option<Position>,
+    pub last_ack: Option<Position>,
 }
 
 /// Reads the channels and cursors of an SSE request.

@@ -28,6 +28,10 @@ use crate::history::MAX_HISTORY_LIMIT;
 use crate::hub::{CATCH_UP_PAGE, Counters, Tap, decode_or_report};
 use crate::util::Backoff;
 
+/// The most entries [`SubscribeBuilder::with_history_of`] looks back through for the
+/// events it counts.
+pub const MAX_HISTORY_LOOK_BACK: usize = 10 * CATCH_UP_PAGE;
+
 /// Where a subscription starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Start {
@@ -66,6 +70,8 @@ pub struct SubscribeBuilder<E: Events> {
     channel: Channel<E>,
     filter: KindFilter,
     start: Start,
+    /// The kinds that count toward the limit of `with_history` (`None`: every kind).
+    history_kinds: Option<KindFilter>,
 }
 
 impl<E: Events> SubscribeBuilder<E> {
@@ -74,7 +80,34 @@ impl<E: Events> SubscribeBuilder<E> {
             channel,
             filter,
             start: Start::Live,
+            history_kinds: None,
         }
+    }
+
+    /// Like [`with_history`](Self::with_history), counting only events of `kinds`: starts
+    /// just before the newest `limit` stored events of those kinds, and delivers from there
+    /// every event the subscription's own filter lets through (so other kinds in between
+    /// come too). A chat room joined with its newest 50 messages and the notices among
+    /// them:
+    ///
+    /// ```
+    /// # use realtime_core::{Events, Realtime};
+    /// # #[derive(Events, Clone, Debug, PartialEq)]
+    /// # enum ChatEvent { #[event("chat.message")] Message(String), #[event("chat.joined")] Joined(String) }
+    /// # async fn demo(rt: Realtime<ChatEvent>) -> realtime_core::Result<()> {
+    /// let room = rt.channel("room-1");
+    /// let joined = room.subscribe_all().with_history_of(50, [ChatEventKind::Message]).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// It looks back at most [`MAX_HISTORY_LOOK_BACK`] entries for them.
+    pub fn with_history_of(
+        mut self,
+        limit: usize,
+        kinds: impl IntoIterator<Item = E::Kind>,
+    ) -> Self {
+        self.history_kinds = Some(KindFilter::of(kinds));
+        self.with_history(limit)
     }
 
     /// Starts with the newest `limit` stored events (1 to
@@ -229,6 +262,7 @@ impl<E: Events> Follower<E> {
             channel,
             filter,
             start,
+            history_kinds,
         } = builder;
         channel.check_name()?;
         if let Start::Newest(limit) | Start::NewestOrSince(limit, _) = start {
@@ -257,9 +291,8 @@ impl<E: Events> Follower<E> {
         match start {
             Start::Live => follower.start = follower.last,
             Start::Newest(limit) => {
-                let entries = follower
-                    .backend
-                    .read(&follower.channel, ReadRange::newest(limit))
+                let (entries, _) = follower
+                    .newest_entries(limit, history_kinds.as_ref())
                     .await?;
                 follower.start_with(&entries);
             }
@@ -280,13 +313,12 @@ impl<E: Events> Follower<E> {
             }
             Start::Since(position) => follower.start_since(position).await?,
             Start::NewestOrSince(limit, position) => {
-                let entries = follower
-                    .backend
-                    .read(&follower.channel, ReadRange::newest(limit))
+                let (entries, whole_history) = follower
+                    .newest_entries(limit, history_kinds.as_ref())
                     .await?;
-                // Fewer than `limit`: everything stored. Otherwise the newest reach back
-                // to the position, or entries after it might lie before them.
-                let reach_back = entries.len() < limit
+                // Either they are everything stored, or they reach back to the position;
+                // otherwise entries after the position might lie before them.
+                let reach_back = whole_history
                     || entries
                         .first()
                         .is_some_and(|oldest| oldest.id <= position.as_start());
@@ -298,6 +330,65 @@ impl<E: Events> Follower<E> {
             }
         }
         Ok(follower)
+    }
+
+    /// The newest stored entries, back to the `limit`-th newest one of `counted` kinds
+    /// (every kind when `None`), looking back at most [`MAX_HISTORY_LOOK_BACK`] entries;
+    /// and whether they are the channel's whole history.
+    async fn newest_entries(
+        &self,
+        limit: usize,
+        counted: Option<&KindFilter>,
+    ) -> Result<(Vec<RawEntry>, bool)> {
+        let Some(counted) = counted else {
+            let entries = self
+                .backend
+                .read(&self.channel, ReadRange::newest(limit))
+                .await?;
+            let whole_history = entries.len() < limit;
+            return Ok((entries, whole_history));
+        };
+        // Pages from the newest backwards, newest page first.
+        let mut pages: Vec<Vec<RawEntry>> = Vec::new();
+        let (mut found, mut read) = (0, 0);
+        let mut before: Option<Cursor> = None;
+        let whole_history = loop {
+            let range = ReadRange {
+                start: std::ops::Bound::Unbounded,
+                end: before.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+                limit: CATCH_UP_PAGE,
+                newest_first: true,
+            };
+            let mut page = self.backend.read(&self.channel, range).await?;
+            let exhausted = page.len() < CATCH_UP_PAGE;
+            read += page.len();
+            before = page.first().map(|entry| entry.id);
+            // Cut the page at the `limit`-th counted entry, scanning from its newest end.
+            let mut keep_from = None;
+            for (index, entry) in page.iter().enumerate().rev() {
+                let counts = E::Kind::from_name(&entry.event)
+                    .is_some_and(|kind| counted.contains_index(kind.index()));
+                found += usize::from(counts);
+                if found == limit {
+                    keep_from = Some(index);
+                    break;
+                }
+            }
+            if let Some(index) = keep_from {
+                page.drain(..index);
+                pages.push(page);
+                break false;
+            }
+            pages.push(page);
+            if exhausted {
+                break true;
+            }
+            if read >= MAX_HISTORY_LOOK_BACK {
+                break false;
+            }
+        };
+        let entries = pages.into_iter().rev().flatten().collect();
+        Ok((entries, whole_history))
     }
 
     /// Starts with `entries`, the newest stored ones.

@@ -19,14 +19,13 @@ mod rooms;
 
 use std::path::PathBuf;
 
-use axum::extract::{Path, Query, Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
-use realtime_axum::{AuthRequest, RealtimeSse, RequestError, cookie};
-use realtime_core::{Error, History, Position, Realtime};
+use realtime_axum::{AuthRequest, ChannelRequest, RealtimeSse, RequestError, cookie};
+use realtime_core::{Error, History, Position, Realtime, SubscribeBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -70,6 +69,7 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
             let rooms = rooms.clone();
             async move { authorize_stream(&rooms, request).await }
         })
+        .first_replay(history_on_join)
         .build();
     let api = Router::new()
         .route("/api/name", post(set_name))
@@ -82,12 +82,9 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
         .route("/api/rooms/{room}/join", post(join))
         .route("/api/rooms/{room}/leave", post(leave))
         .with_state(chat.clone());
-    let stream = sse
-        .router("/api/realtime")
-        .layer(middleware::from_fn_with_state(chat, replay_last_messages));
     App {
         router: api
-            .merge(stream)
+            .merge(sse.router("/api/realtime"))
             .merge(example_support::frontend::routes("chat", web_dist)),
         sse,
     }
@@ -259,72 +256,23 @@ async fn room_info(
 }
 
 /// History on join, through the event stream itself. The browser client asks for a channel
-/// it has no cursor for with `last_ack_<channel>=<the millisecond its page connected>`;
-/// for a room, this moves that point back to just before the last 50 messages, so the
-/// stream replays them and then goes live: each event once, no gap, no second request.
-/// Typing notices are not replayed (`now` instead of the page's start).
-async fn replay_last_messages(
-    State(chat): State<Chat>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    // Only for someone who may read the rooms (the authorization hook decides the rest).
-    let (Some(query), Ok(name)) = (request.uri().query(), caller(request.headers())) else {
-        return next.run(request).await;
-    };
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let mut changed = false;
-    for (key, value) in &mut pairs {
-        let Ok(since) = value.parse::<u64>() else {
-            continue; // an id: the client is resuming; leave it alone
-        };
-        if let Some(room) = key.strip_prefix("last_ack_room-") {
-            if chat.rooms.readable(room, &name).await.is_err() {
-                continue;
-            }
-            if let Some(start) = replay_start(&chat, room, since).await {
-                *value = start;
-                changed = true;
-            }
-        } else if key.starts_with("last_ack_typing-") {
-            *value = now_ms().to_string();
-            changed = true;
-        }
+/// it has seen nothing on with `last_ack_<channel>=<the millisecond its page connected>`;
+/// a room's stream then starts just before its last 50 messages (or at that millisecond if
+/// it is earlier), replays them with the notices among them, and goes live: each event
+/// once, no gap, no second request. Typing notices are not replayed. (The authorization
+/// hook has already refused rooms the caller may not read.)
+fn history_on_join(
+    request: &ChannelRequest,
+    subscription: SubscribeBuilder<ChatEvent>,
+) -> SubscribeBuilder<ChatEvent> {
+    if !request.name.starts_with(&channel_of("")) {
+        return subscription; // typing notices: live only
     }
-    if changed {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&pairs)
-            .finish();
-        let path = request.uri().path().to_owned();
-        if let Ok(uri) = format!("{path}?{query}").parse() {
-            *request.uri_mut() = uri;
-        }
+    let recent = subscription.with_history_of(HISTORY_ON_JOIN, [ChatEventKind::Message]);
+    match request.last_ack {
+        Some(position) => recent.since(position),
+        None => recent,
     }
-    next.run(request).await
-}
-
-/// Where a room's replay starts: before its last 50 messages, or `since` if earlier.
-/// `None` (leave the request as it is) when the room cannot be read now.
-async fn replay_start(chat: &Chat, room: &str, since: u64) -> Option<String> {
-    let entries = chat
-        .realtime
-        .channel(channel_of(room))
-        .history(History::last(HISTORY_READ))
-        .await
-        .ok()?;
-    let skip = entries.len() - kept_from_end(&entries);
-    let start = match skip.checked_sub(1).and_then(|before| entries.get(before)) {
-        Some(before) => before.id,
-        None if entries.len() < HISTORY_READ => return Some("0".to_owned()),
-        None => entries.first()?.id,
-    };
-    Some(if since < start.ms() {
-        since.to_string()
-    } else {
-        start.to_string()
-    })
 }
 
 /// How many entries, from the end, hold the last 50 messages (notices among them).
@@ -338,13 +286,6 @@ fn kept_from_end(entries: &[realtime_core::Envelope<ChatEvent>]) -> usize {
         })
         .take_while(|messages| *messages <= HISTORY_ON_JOIN)
         .count()
-}
-
-fn now_ms() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis())
-        .unwrap_or_default()
 }
 
 /// The caller's name after checking they may read `room`.

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::routing::get;
-use realtime_axum::{FirstReplay, RealtimeSse};
+use realtime_axum::{ChannelRequest, FirstReplay, RealtimeSse};
 use realtime_core::Realtime;
 
 pub use events::{Done, JobEvent, JobEventKind, Outcome, Progress, Started};
@@ -50,11 +50,11 @@ pub fn app(realtime: Realtime<JobEvent>, web_dist: Option<PathBuf>) -> App {
     let jobs = Jobs::new(realtime.clone());
     let sse = RealtimeSse::builder(realtime)
         .authorize(routes::only_job_channels)
-        .first_replay(|channel: &str| {
-            if channel.starts_with("job-") {
-                FirstReplay::All
+        .first_replay(|request: &ChannelRequest, subscription| {
+            if request.name.starts_with("job-") {
+                FirstReplay::All.apply(request, subscription)
             } else {
-                FirstReplay::AsAsked
+                FirstReplay::AsAsked.apply(request, subscription)
             }
         })
         .build();

@@ -11,10 +11,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
-use realtime_core::history::MAX_HISTORY_LIMIT;
 use realtime_core::{Events, Position, Realtime};
 
-use crate::config::{FirstReplay, FirstReplayPolicy};
+use crate::config::{FirstReplay, FirstReplayHook};
 use crate::endpoint::RealtimeSse;
 use crate::error::RequestError;
 use crate::frame::SseFrame;
@@ -75,7 +74,7 @@ async fn open_stream<E: Events>(
 
     let subscriptions = channels
         .iter()
-        .map(|channel| subscribe(&shared.realtime, channel, shared.first_replay.as_deref()));
+        .map(|channel| subscribe(&shared.realtime, channel, shared.first_replay.as_ref()));
     let deliveries = futures::future::try_join_all(subscriptions)
         .await
         .map_err(|error| {
@@ -117,30 +116,16 @@ async fn open_stream<E: Events>(
 async fn subscribe<E: Events>(
     realtime: &Realtime<E>,
     request: &ChannelRequest,
-    first_replay: Option<&dyn FirstReplayPolicy>,
+    first_replay: Option<&FirstReplayHook<E>>,
 ) -> realtime_core::Result<realtime_core::Deliveries<E>> {
     let subscription = realtime.channel(request.name.clone()).subscribe_all();
     // A client without an event id for the channel has seen nothing on it yet.
     let seen_nothing = !matches!(request.last_ack, Some(Position::Cursor(_)));
-    let replay = match first_replay {
-        Some(policy) if seen_nothing => policy.replay(&request.name),
-        _ => FirstReplay::AsAsked,
+    let subscription = match first_replay {
+        Some(hook) if seen_nothing => hook(request, subscription),
+        _ => FirstReplay::AsAsked.apply(request, subscription),
     };
-    match (replay, request.last_ack) {
-        (FirstReplay::All, _) => subscription.since(Position::Millis(0)).deliveries().await,
-        (FirstReplay::Newest(0) | FirstReplay::AsAsked, None) => subscription.deliveries().await,
-        (FirstReplay::Newest(0) | FirstReplay::AsAsked, Some(position)) => {
-            subscription.since(position).deliveries().await
-        }
-        (FirstReplay::Newest(newest), asked) => {
-            let subscription = subscription.with_history(newest.min(MAX_HISTORY_LIMIT));
-            match asked {
-                // Nothing the client asked for is skipped when more than `newest` came after it.
-                Some(position) => subscription.since(position).deliveries().await,
-                None => subscription.deliveries().await,
-            }
-        }
-    }
+    subscription.deliveries().await
 }
 
 const LAST_EVENT_ID: &str = "last-event-id";
