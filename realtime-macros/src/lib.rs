@@ -1,12 +1,15 @@
 //! `#[derive(Events)]`: see `realtime-core` for the documentation.
 //!
 //! The pipeline is visible from the file names: `ast` parses the input into a small typed
-//! model (with `attr` for the attributes), `valid` checks every rule, and `expand` writes
-//! the generated code.
+//! model (with `attr` for the attributes, `errors` collecting what is wrong), `valid` checks
+//! every rule, and `expand` writes the generated code, or `fallback` a stub of it next to
+//! the errors.
 
 mod ast;
 mod attr;
+mod errors;
 mod expand;
+mod fallback;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -80,7 +83,5 @@ use syn::{DeriveInput, parse_macro_input};
 #[proc_macro_derive(Events, attributes(event, events, serde, schemars, validate, garde))]
 pub fn derive_events(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::derive(&input).into()
 }
