@@ -60,9 +60,10 @@ mod realtime;
 pub mod schema;
 pub mod subscription;
 
+mod private;
+
 #[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
+pub use private::exports as __private;
 
 pub use channel::{Channel, DEFAULT_CHANNEL};
 pub use cursor::{Cursor, CursorParseError, Position};
