@@ -1,5 +1,6 @@
 //! The generated code: the kind enum, the data mirrors and the `Events` impl.
 
+mod fallback;
 mod kind;
 mod mirror;
 
@@ -10,7 +11,6 @@ use syn::{DeriveInput, Ident};
 
 use crate::ast::{self, Form, Input, Variant};
 use crate::errors::Errors;
-use crate::fallback;
 use crate::valid;
 
 /// The generated code, or on an error the `compile_error!` with a stub of the generated

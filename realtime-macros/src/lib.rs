@@ -2,14 +2,13 @@
 //!
 //! The pipeline is visible from the file names: `ast` parses the input into a small typed
 //! model (with `attr` for the attributes, `errors` collecting what is wrong), `valid` checks
-//! every rule, and `expand` writes the generated code, or `fallback` a stub of it next to
-//! the errors.
+//! every rule, and `expand` writes the generated code (or, when the input is refused,
+//! `expand::fallback` writes the errors next to a stub of that code).
 
 mod ast;
 mod attr;
 mod errors;
 mod expand;
-mod fallback;
 mod valid;
 
 use proc_macro::TokenStream;

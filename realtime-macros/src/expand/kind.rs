@@ -33,6 +33,22 @@ pub(crate) fn offsets(input: &Input<'_>) -> (Vec<TokenStream>, TokenStream) {
     (out, total)
 }
 
+/// The derives of a kind enum: a small `Copy` value usable as a map key and in a set.
+pub(crate) fn derives() -> TokenStream {
+    quote! {
+        #[derive(
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::fmt::Debug,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::cmp::PartialOrd,
+            ::core::cmp::Ord,
+            ::core::hash::Hash,
+        )]
+    }
+}
+
 pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     let vis = input.vis;
     let enum_name = input.ident.unraw().to_string();
@@ -165,18 +181,10 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     };
 
     let enum_ident = input.ident;
+    let derives = derives();
     quote! {
         #[doc = #doc]
-        #[derive(
-            ::core::clone::Clone,
-            ::core::marker::Copy,
-            ::core::fmt::Debug,
-            ::core::cmp::PartialEq,
-            ::core::cmp::Eq,
-            ::core::cmp::PartialOrd,
-            ::core::cmp::Ord,
-            ::core::hash::Hash,
-        )]
+        #derives
         #vis enum #kind {
             #(#variants,)*
         }

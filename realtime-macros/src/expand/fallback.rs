@@ -9,6 +9,7 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{DeriveInput, parse_quote};
 
+use super::kind;
 use crate::ast::{self, Form, Input};
 
 pub(crate) fn expand(
@@ -31,6 +32,7 @@ pub(crate) fn expand(
 fn kind_enum(node: &DeriveInput, input: Option<&Input<'_>>) -> TokenStream {
     let vis = &node.vis;
     let kind = ast::kind_ident(&node.ident);
+    let derives = kind::derives();
     let variants = input
         .into_iter()
         .flat_map(|input| &input.variants)
@@ -46,16 +48,7 @@ fn kind_enum(node: &DeriveInput, input: Option<&Input<'_>>) -> TokenStream {
         });
     quote! {
         #[allow(dead_code)]
-        #[derive(
-            ::core::clone::Clone,
-            ::core::marker::Copy,
-            ::core::fmt::Debug,
-            ::core::cmp::PartialEq,
-            ::core::cmp::Eq,
-            ::core::cmp::PartialOrd,
-            ::core::cmp::Ord,
-            ::core::hash::Hash,
-        )]
+        #derives
         #vis enum #kind {
             #(#variants,)*
         }
@@ -144,6 +137,7 @@ fn events_impl(node: &DeriveInput) -> TokenStream {
             + 'static
     });
     let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let json = quote!(::realtime_core::__private::serde_json);
     quote! {
         #[automatically_derived]
         impl #impl_generics ::realtime_core::Events for #ident #ty_generics #where_clause {
@@ -157,19 +151,11 @@ fn events_impl(node: &DeriveInput) -> TokenStream {
                 ::core::unreachable!()
             }
 
-            fn to_data(
-                &self,
-            ) -> ::core::result::Result<
-                ::realtime_core::__private::serde_json::Value,
-                ::realtime_core::__private::serde_json::Error,
-            > {
+            fn to_data(&self) -> ::core::result::Result<#json::Value, #json::Error> {
                 ::core::unreachable!()
             }
 
-            fn from_data(
-                _: &::core::primitive::str,
-                _: ::realtime_core::__private::serde_json::Value,
-            ) -> ::core::result::Result<Self, ::realtime_core::DecodeError> {
+            fn from_data(_: &::core::primitive::str, _: #json::Value) -> ::core::result::Result<Self, ::realtime_core::DecodeError> {
                 ::core::unreachable!()
             }
 
