@@ -79,6 +79,12 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `impl realtime_core::Events for <Enum>`.
 ///
 /// The generated code needs no `serde` or `schemars` dependency in the user's crate.
+///
+/// # Errors
+///
+/// Every rule the input breaks is reported at once, each error spanned at the offending
+/// token and saying what to write instead. The kind enum and the impl are then still
+/// generated as stubs, so that code using them adds no errors of its own.
 #[proc_macro_derive(Events, attributes(event, events, serde, schemars, validate, garde))]
 pub fn derive_events(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
