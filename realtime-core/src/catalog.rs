@@ -94,7 +94,7 @@ impl Catalog {
     /// quotes (`123` for `"123"`): when the JSON reading fails, the text is tried as a string.
     pub(crate) fn decode<E: Events>(&self, entry: &RawEntry) -> Result<(E, String), Error> {
         let kind = E::Kind::from_name(&entry.event).ok_or_else(|| {
-            Error::UnknownEvent(crate::__private::unknown_event(&entry.event, E::NAMES))
+            Error::UnknownEvent(crate::private::names::unknown_event(&entry.event, E::NAMES))
         })?;
         let attempt = match serde_json::from_str::<Value>(&entry.data) {
             Ok(data) => self.decode_value::<E>(kind, data),

@@ -61,9 +61,10 @@ pub mod schema;
 pub mod subscription;
 mod util;
 
+mod private;
+
 #[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
+pub use private::exports as __private;
 
 pub use channel::{Channel, DEFAULT_CHANNEL};
 pub use cursor::{Cursor, CursorParseError, Position};

@@ -88,7 +88,7 @@ impl<E: Events> Core<E> {
     /// Turns untyped input into a typed event: known name, valid data, decodable.
     pub(crate) fn decode_input(&self, event: &str, data: Value) -> Result<E> {
         let kind = E::Kind::from_name(event)
-            .ok_or_else(|| crate::__private::unknown_event(event, E::NAMES))?;
+            .ok_or_else(|| crate::private::names::unknown_event(event, E::NAMES))?;
         self.catalog.validate(kind.index(), &data)?;
         Ok(E::from_data(kind.name(), data)?)
     }

@@ -2,11 +2,12 @@
 //! names.
 
 use proc_macro2::Span;
+use quote::format_ident;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Field, Fields, Ident, Visibility};
 
 use crate::attr::{self, EnumAttrs, RenameRule, VariantAttrs};
-use crate::valid::Errors;
+use crate::errors::Errors;
 
 /// An enum deriving `Events`.
 pub(crate) struct Input<'a> {
@@ -49,6 +50,11 @@ pub(crate) struct EventName {
     pub(crate) span: Span,
     /// Whether it was written with `#[event("...")]` (else derived from the ident).
     pub(crate) explicit: bool,
+}
+
+/// The ident of the kind enum: `AppEventKind` for `AppEvent`.
+pub(crate) fn kind_ident(ident: &Ident) -> Ident {
+    format_ident!("{}Kind", ident.unraw(), span = ident.span())
 }
 
 impl<'a> Input<'a> {

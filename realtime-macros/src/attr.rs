@@ -10,7 +10,7 @@ use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, Lit, LitStr, Meta, Token};
 
-use crate::valid::Errors;
+use crate::errors::Errors;
 
 /// `#[events(namespace = "...", rename_all = "...")]` on the enum.
 #[derive(Default)]

@@ -1,5 +1,6 @@
 //! The generated code: the kind enum, the data mirrors and the `Events` impl.
 
+mod fallback;
 mod kind;
 mod mirror;
 
@@ -8,17 +9,22 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{DeriveInput, Ident};
 
-use crate::ast::{Form, Input, Variant};
-use crate::valid::{self, Errors};
+use crate::ast::{self, Form, Input, Variant};
+use crate::errors::Errors;
+use crate::valid;
 
-pub(crate) fn derive(node: &DeriveInput) -> syn::Result<TokenStream> {
+/// The generated code, or on an error the `compile_error!` with a stub of the generated
+/// items, so that uses of them elsewhere do not add follow-on errors.
+pub(crate) fn derive(node: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let input = Input::from_syn(node, &mut errors);
     if let Some(input) = &input {
         valid::validate(input, &mut errors);
     }
-    errors.finish()?;
-    Ok(input.map(|input| expand(&input)).unwrap_or_default())
+    match errors.finish() {
+        Ok(()) => input.map(|input| expand(&input)).unwrap_or_default(),
+        Err(error) => fallback::expand(node, input.as_ref(), &error),
+    }
 }
 
 fn local(name: &str) -> Ident {
@@ -28,7 +34,7 @@ fn local(name: &str) -> Ident {
 fn expand(input: &Input<'_>) -> TokenStream {
     let ident = input.ident;
     let type_name = ident.unraw().to_string();
-    let kind = kind::kind_ident(input);
+    let kind = ast::kind_ident(input.ident);
     let kind_items = kind::expand(input);
     let (event, data, generator, out, value) = (
         local("__event"),

@@ -1,11 +1,13 @@
 //! `#[derive(Events)]`: see `realtime-core` for the documentation.
 //!
 //! The pipeline is visible from the file names: `ast` parses the input into a small typed
-//! model (with `attr` for the attributes), `valid` checks every rule, and `expand` writes
-//! the generated code.
+//! model (with `attr` for the attributes, `errors` collecting what is wrong), `valid` checks
+//! every rule, and `expand` writes the generated code (or, when the input is refused,
+//! `expand::fallback` writes the errors next to a stub of that code).
 
 mod ast;
 mod attr;
+mod errors;
 mod expand;
 mod valid;
 
@@ -77,10 +79,14 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `impl realtime_core::Events for <Enum>`.
 ///
 /// The generated code needs no `serde` or `schemars` dependency in the user's crate.
+///
+/// # Errors
+///
+/// Every rule the input breaks is reported at once, each error spanned at the offending
+/// token and saying what to write instead. The kind enum and the impl are then still
+/// generated as stubs, so that code using them adds no errors of its own.
 #[proc_macro_derive(Events, attributes(event, events, serde, schemars, validate, garde))]
 pub fn derive_events(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::derive(&input).into()
 }

@@ -6,23 +6,7 @@ use quote::ToTokens;
 
 use crate::ast::{Form, Input, Variant};
 use crate::attr;
-
-/// Errors collected while parsing and validating, combined into one.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
+use crate::errors::Errors;
 
 const NAME_RULE: &str =
     "one or more segments of letters, digits, `_` or `-` joined by `.`, e.g. \"chat.message\"";

@@ -1,16 +1,11 @@
 //! The kind enum (`AppEventKind`) and its impls.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use crate::ast::{Form, Input};
-
-/// The ident of the kind enum: `AppEventKind` for `AppEvent`.
-pub(crate) fn kind_ident(input: &Input<'_>) -> Ident {
-    format_ident!("{}Kind", input.ident.unraw(), span = input.ident.span())
-}
+use crate::ast::{self, Form, Input};
 
 /// `<Inner as ::realtime_core::Events>::Kind` for a flattened variant.
 pub(crate) fn inner_kind(ty: &syn::Type) -> TokenStream {
@@ -38,10 +33,26 @@ pub(crate) fn offsets(input: &Input<'_>) -> (Vec<TokenStream>, TokenStream) {
     (out, total)
 }
 
+/// The derives of a kind enum: a small `Copy` value usable as a map key and in a set.
+pub(crate) fn derives() -> TokenStream {
+    quote! {
+        #[derive(
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::fmt::Debug,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::cmp::PartialOrd,
+            ::core::cmp::Ord,
+            ::core::hash::Hash,
+        )]
+    }
+}
+
 pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     let vis = input.vis;
     let enum_name = input.ident.unraw().to_string();
-    let kind = kind_ident(input);
+    let kind = ast::kind_ident(input.ident);
     let local = |name: &str| Ident::new(name, Span::mixed_site());
     let (inner, name_param, all, f, serializer, deserializer) = (
         local("__inner"),
@@ -170,18 +181,10 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
     };
 
     let enum_ident = input.ident;
+    let derives = derives();
     quote! {
         #[doc = #doc]
-        #[derive(
-            ::core::clone::Clone,
-            ::core::marker::Copy,
-            ::core::fmt::Debug,
-            ::core::cmp::PartialEq,
-            ::core::cmp::Eq,
-            ::core::cmp::PartialOrd,
-            ::core::cmp::Ord,
-            ::core::hash::Hash,
-        )]
+        #derives
         #vis enum #kind {
             #(#variants,)*
         }

@@ -10,4 +10,8 @@ enum AppEvent {
     Left,
 }
 
-fn main() {}
+// The derive still generates the kind enum and the impl, so these uses add no errors.
+fn main() {
+    let _ = AppEventKind::ALL;
+    let _ = <AppEvent as Events>::NAMES;
+}

@@ -6,4 +6,8 @@ enum AppEvent<T> {
     Data(T),
 }
 
-fn main() {}
+// The derive still generates the kind enum and the impl, so these uses add no errors.
+fn main() {
+    let _ = AppEventKind::ALL;
+    let _ = <AppEvent<u8> as Events>::NAMES;
+}

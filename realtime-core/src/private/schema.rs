@@ -1,0 +1,25 @@
+//! The definition of each event in the schema: its name, description and data schema.
+
+use crate::schema::EventDefinition;
+
+/// The definition of an event whose data is `T`.
+pub fn definition_of<T: schemars::JsonSchema + ?Sized>(
+    generator: &mut schemars::SchemaGenerator,
+    name: &'static str,
+    description: Option<&'static str>,
+) -> EventDefinition {
+    EventDefinition {
+        name,
+        description: description.map(str::to_owned),
+        data: generator.subschema_for::<T>(),
+    }
+}
+
+/// The definition of an event without data (`null`).
+pub fn unit_definition(name: &'static str, description: Option<&'static str>) -> EventDefinition {
+    EventDefinition {
+        name,
+        description: description.map(str::to_owned),
+        data: schemars::json_schema!({ "type": "null" }),
+    }
+}

@@ -1,0 +1,151 @@
+//! The schema: definitions, descriptions, constraints, shared `$defs` and snapshots.
+
+use std::path::PathBuf;
+
+use realtime_core::Events;
+use serde_json::json;
+
+use crate::fixtures::{AppEvent, Outer, billing};
+
+fn snapshot(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.json"))
+}
+
+#[test]
+fn describe_lists_one_definition_per_name_in_order() {
+    let schema = AppEvent::schema();
+    let names: Vec<&str> = schema.events.iter().map(|event| event.name).collect();
+    assert_eq!(names, AppEvent::NAMES);
+    assert_eq!(schema.title, "AppEvent");
+}
+
+#[test]
+fn doc_comments_become_descriptions() {
+    let schema = AppEvent::schema();
+    let description = |name: &str| {
+        schema
+            .event(name)
+            .and_then(|event| event.description.clone())
+    };
+    assert_eq!(
+        description("notification.alert").as_deref(),
+        Some("A notification shown to every user.\n\nIt disappears after a while.")
+    );
+    assert_eq!(description("shop.order"), None);
+    assert_eq!(
+        description("billing.refunded").as_deref(),
+        Some("Money went back to the customer.")
+    );
+    // Field docs describe the properties of the data.
+    let joined = &schema.definitions["AppEventJoined"];
+    assert_eq!(joined["description"], "A user joined a room.");
+    assert_eq!(
+        joined["properties"]["displayName"]["description"],
+        "The name shown to others."
+    );
+}
+
+#[test]
+fn struct_like_data_is_a_ref_to_a_named_definition() {
+    let schema = AppEvent::schema();
+    let data = |name: &str| {
+        schema
+            .event(name)
+            .map(|event| event.data.as_value().clone())
+    };
+    assert_eq!(
+        data("user.joined"),
+        Some(json!({ "$ref": "#/$defs/AppEventJoined" }))
+    );
+    assert_eq!(
+        data("shop.paid"),
+        Some(json!({ "$ref": "#/$defs/AppEventPaid" }))
+    );
+    assert_eq!(
+        data("app.ping"),
+        Some(json!({ "$ref": "#/$defs/AppEventPing" }))
+    );
+    // A variant-level #[schemars(rename)] names the definition.
+    assert_eq!(
+        data("user.profile"),
+        Some(json!({ "$ref": "#/$defs/UserProfile" }))
+    );
+    assert_eq!(
+        data("billing.invoicePaid"),
+        Some(json!({ "$ref": "#/$defs/BillingEventInvoicePaid" }))
+    );
+    assert_eq!(data("system.reset"), Some(json!({ "type": "null" })));
+    for name in [
+        "AppEventJoined",
+        "AppEventPaid",
+        "AppEventTagged",
+        "AppEventPing",
+        "AppEventKeyword",
+        "UserProfile",
+        "BillingEventInvoicePaid",
+    ] {
+        assert!(schema.definitions.contains_key(name), "{name} missing");
+    }
+}
+
+#[test]
+fn schema_carries_the_field_constraints() {
+    let schema = AppEvent::schema();
+    let defs = &schema.definitions;
+    assert_eq!(
+        defs["AppEventJoined"]["properties"]["bio"]["maxLength"],
+        280
+    );
+    assert_eq!(
+        defs["AppEventTagged"]["properties"]["priority"]["maximum"],
+        5
+    );
+    assert_eq!(
+        defs["AppEventTagged"]["properties"]["tags"]["type"],
+        "string"
+    );
+    assert_eq!(defs["AppEventTagged"]["additionalProperties"], false);
+    assert_eq!(
+        defs["UserProfile"]["properties"]["email"]["format"],
+        "email"
+    );
+    assert_eq!(
+        defs["UserProfile"]["properties"]["handle"]["pattern"],
+        "^[a-z0-9_]+$"
+    );
+    assert_eq!(
+        defs["AppEventPaid"]["properties"]["reference"]["type"],
+        "string"
+    );
+    let required = &defs["AppEventJoined"]["required"];
+    assert_eq!(required, &json!(["id", "displayName", "bio"]));
+}
+
+#[test]
+fn a_type_shared_by_two_events_is_defined_once() {
+    let document = AppEvent::schema().document();
+    let text = document.to_string();
+    assert_eq!(text.matches("\"#/$defs/Money\"").count(), 3, "{text}");
+    let defs = document["$defs"].as_object().unwrap();
+    assert_eq!(
+        defs.keys().filter(|key| key.starts_with("Money")).count(),
+        1
+    );
+}
+
+#[test]
+fn app_event_schema_matches_snapshot() {
+    AppEvent::schema().assert_matches_file(snapshot("app_event"));
+}
+
+#[test]
+fn flattened_enum_schema_matches_snapshot() {
+    Outer::schema().assert_matches_file(snapshot("outer_flattened"));
+}
+
+#[test]
+fn billing_event_schema_matches_snapshot() {
+    billing::BillingEvent::schema().assert_matches_file(snapshot("billing_event"));
+}
