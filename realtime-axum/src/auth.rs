@@ -2,6 +2,7 @@
 //! allows it or answers with a response of its own (401, 403, ...). It runs before any
 //! storage work.
 
+use realtime_core::channel::ChannelName;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ pub struct AuthRequest {
     /// The request without its body.
     pub parts: Parts,
     /// The channels the request asks for, decoded and checked.
-    pub channels: Vec<String>,
+    pub channels: Vec<ChannelName>,
 }
 
 impl AuthRequest {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::response::Response;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
+use realtime_core::channel::ChannelName;
 use realtime_core::{Events, Realtime, SubscribeBuilder};
 use tokio_util::sync::CancellationToken;
 
@@ -250,7 +251,7 @@ impl<E: Events> RealtimeSse<E> {
         &self,
         hook: Option<&dyn Authorize>,
         parts: http::request::Parts,
-        channels: Vec<String>,
+        channels: Vec<ChannelName>,
     ) -> Result<(), Response> {
         match hook {
             None => Ok(()),

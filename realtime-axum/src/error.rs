@@ -102,9 +102,7 @@ impl From<&Error> for RequestError {
                 .with("path", path)
         };
         match error {
-            Error::UnknownEvent(unknown) | Error::Decode(DecodeError::UnknownEvent(unknown)) => {
-                unprocessable(&unknown.name, "")
-            }
+            Error::UnknownEvent(unknown) => unprocessable(&unknown.name, ""),
             Error::Invalid(violation) => {
                 unprocessable(violation.event, &violation.path).with("rule", violation.rule.clone())
             }

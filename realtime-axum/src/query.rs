@@ -1,6 +1,6 @@
 //! The query of an SSE request: `?channel=<c1>&channel=<c2>&last_ack_<c1>=<v1>...`.
 
-use realtime_core::channel::check_channel_name;
+use realtime_core::channel::ChannelName;
 use realtime_core::{DEFAULT_CHANNEL, Position};
 
 use crate::error::RequestError;
@@ -9,8 +9,8 @@ use crate::error::RequestError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChannelRequest {
-    /// The channel name (decoded).
-    pub name: String,
+    /// The channel name (decoded and checked).
+    pub name: ChannelName,
     /// The client's `last_ack_<channel>`: replay strictly after it. `None`: live only.
     pub last_ack: Option<Position>,
 }
@@ -49,12 +49,12 @@ pub(crate) fn parse_query(
     names
         .into_iter()
         .map(|name| {
-            check_channel_name(&name)
+            let name = ChannelName::new(&name)
                 .map_err(|error| RequestError::bad_request(error.to_string()))?;
             let last_ack = acks
                 .iter()
                 .rev()
-                .find(|(channel, _)| *channel == name)
+                .find(|(channel, _)| name == channel.as_str())
                 .map(|(_, value)| {
                     value.parse::<Position>().map_err(|error| {
                         RequestError::bad_request(format!("`last_ack_{name}`: {error}"))
@@ -69,6 +69,11 @@ pub(crate) fn parse_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use realtime_core::channel::check_channel_name;
+
+    fn channel(name: &str) -> ChannelName {
+        ChannelName::new(name).expect("a valid name")
+    }
     use realtime_core::Cursor;
 
     #[test]
@@ -76,7 +81,7 @@ mod tests {
         assert_eq!(
             parse_query("", 8).unwrap(),
             [ChannelRequest {
-                name: "default".into(),
+                name: channel("default"),
                 last_ack: None
             }]
         );
@@ -89,11 +94,11 @@ mod tests {
             parse_query(query, 8).unwrap(),
             [
                 ChannelRequest {
-                    name: "room:1".into(),
+                    name: channel("room:1"),
                     last_ack: Some(Position::Cursor(Cursor::new(5, 1)))
                 },
                 ChannelRequest {
-                    name: "b".into(),
+                    name: channel("b"),
                     last_ack: Some(Position::Millis(1700))
                 },
             ]
@@ -151,7 +156,7 @@ mod tests {
                 if let Ok(channels) = parse_query(&query, max) {
                     prop_assert!(!channels.is_empty() && channels.len() <= max);
                     for (at, channel) in channels.iter().enumerate() {
-                        prop_assert!(check_channel_name(&channel.name).is_ok());
+                        prop_assert!(check_channel_name(channel.name.as_str()).is_ok());
                         prop_assert!(channels[..at].iter().all(|other| other.name != channel.name));
                     }
                 }
@@ -189,7 +194,7 @@ mod tests {
                             .rev()
                             .find(|(acked, _)| *acked == name)
                             .map(|(_, position)| *position);
-                        expected.push(ChannelRequest { name: name.clone(), last_ack });
+                        expected.push(ChannelRequest { name: super::channel(name), last_ack });
                     }
                 }
                 prop_assert_eq!(parsed, expected);

@@ -2,6 +2,11 @@
 
 use std::sync::Arc;
 
+pub use crate::channel_name::{
+    ChannelName, DEFAULT_CHANNEL, IntoChannelName, InvalidChannelName, MAX_CHANNEL_NAME_LEN,
+    check_channel_name,
+};
+
 use serde_json::Value;
 
 use crate::cursor::Cursor;
@@ -11,100 +16,56 @@ use crate::events::{Events, KindFilter};
 use crate::history::History;
 use crate::hub::decode_or_report;
 use crate::idempotency::check_idempotency_key;
-use crate::realtime::Core;
+use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
-
-/// The channel that [`Realtime::emit`](crate::Realtime::emit) and
-/// [`Realtime::subscribe`](crate::Realtime::subscribe) use.
-pub const DEFAULT_CHANNEL: &str = "default";
-
-/// The longest channel name accepted, in bytes.
-pub const MAX_CHANNEL_NAME_LEN: usize = 128;
-
-/// A channel name that breaks the naming rules.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid channel name `{name}`: {reason}")]
-pub struct InvalidChannelName {
-    /// The name (cut to 64 characters).
-    pub name: String,
-    /// What rule it breaks and what is expected.
-    pub reason: &'static str,
-}
-
-/// Checks a channel name: 1 to [`MAX_CHANNEL_NAME_LEN`] bytes of ASCII letters, digits and
-/// `- _ . : @ /`. Names reach storage keys and URLs, so nothing else is accepted.
-///
-/// ```
-/// use realtime_core::channel::check_channel_name;
-///
-/// assert!(check_channel_name("user-123").is_ok());
-/// assert!(check_channel_name("team:42/general").is_ok());
-/// assert!(check_channel_name("room 1").is_err());
-/// assert!(check_channel_name("").is_err());
-/// ```
-///
-/// # Errors
-/// [`InvalidChannelName`] saying which rule the name breaks.
-pub fn check_channel_name(name: &str) -> Result<(), InvalidChannelName> {
-    let reason = if name.is_empty() {
-        Some("it is empty; expected 1 to 128 characters")
-    } else if name.len() > MAX_CHANNEL_NAME_LEN {
-        Some("it is longer than 128 bytes")
-    } else if !name.bytes().all(is_channel_byte) {
-        Some("expected only ASCII letters, digits and `-_.:@/`")
-    } else {
-        None
-    };
-    match reason {
-        None => Ok(()),
-        Some(reason) => Err(InvalidChannelName {
-            name: name.chars().take(64).collect(),
-            reason,
-        }),
-    }
-}
-
-fn is_channel_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b':' | b'@' | b'/')
-}
 
 /// A handle on one channel of a [`Realtime`](crate::Realtime): emit, read history,
 /// subscribe. Cheap to clone.
 ///
-/// The name is checked by every operation, which fails with
-/// [`Error::InvalidChannel`](crate::Error::InvalidChannel) for a bad one.
+/// Its name was checked once, when [`Realtime::channel`](crate::Realtime::channel) made
+/// it; with a bad one every operation fails with
+/// [`Error::InvalidChannel`](crate::Error::InvalidChannel).
 pub struct Channel<E: Events> {
-    pub(crate) core: Arc<Core<E>>,
-    pub(crate) name: Arc<str>,
+    core: Arc<Core<E>>,
+    name: Result<ChannelName, InvalidChannelName>,
 }
 
 impl<E: Events> Clone for Channel<E> {
     fn clone(&self) -> Self {
         Self {
             core: Arc::clone(&self.core),
-            name: Arc::clone(&self.name),
+            name: self.name.clone(),
         }
     }
 }
 
 impl<E: Events> std::fmt::Debug for Channel<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Channel").field("name", &self.name).finish()
+        f.debug_struct("Channel")
+            .field("name", &self.name())
+            .finish()
     }
 }
 
 impl<E: Events> Channel<E> {
-    /// The channel's name.
+    pub(crate) fn new(core: Arc<Core<E>>, name: impl IntoChannelName) -> Self {
+        Self {
+            core,
+            name: name.into_channel_name(),
+        }
+    }
+
+    /// The channel's name (cut to 64 characters when it is invalid).
     pub fn name(&self) -> &str {
-        &self.name
+        match &self.name {
+            Ok(name) => name,
+            Err(invalid) => &invalid.name,
+        }
     }
 
-    pub(crate) fn core(&self) -> &Core<E> {
-        &self.core
-    }
-
-    pub(crate) fn check_name(&self) -> Result<()> {
-        Ok(check_channel_name(&self.name)?)
+    /// The checked name, or why it is invalid.
+    fn checked(&self) -> Result<&ChannelName> {
+        self.name.as_ref().map_err(|invalid| invalid.clone().into())
     }
 
     /// Validates `event` against its schema, stores it and publishes it; returns its id.
@@ -114,9 +75,9 @@ impl<E: Events> Channel<E> {
     /// rule when the data breaks the schema (nothing is stored); a bad channel name; a
     /// backend failure.
     pub async fn emit(&self, event: &E) -> Result<Cursor> {
-        self.check_name()?;
+        let name = self.checked()?;
         let prepared = self.core.prepare(event)?;
-        self.core.append(&self.name, &prepared, None).await
+        self.core.append(name, &prepared, None).await
     }
 
     /// Like [`emit`](Self::emit), but at most once per `key` on this channel within the
@@ -144,10 +105,10 @@ impl<E: Events> Channel<E> {
     ///
     /// [`RealtimeBuilder::idempotency_window`]: crate::RealtimeBuilder::idempotency_window
     pub async fn emit_with_key(&self, event: &E, key: &str) -> Result<Cursor> {
-        self.check_name()?;
+        let name = self.checked()?;
         check_idempotency_key(key)?;
         let prepared = self.core.prepare(event)?;
-        self.core.append(&self.name, &prepared, Some(key)).await
+        self.core.append(name, &prepared, Some(key)).await
     }
 
     /// Emits untyped input: `event` must name one of the events and `data` must pass its
@@ -157,7 +118,7 @@ impl<E: Events> Channel<E> {
     /// [`Error::UnknownEvent`](crate::Error::UnknownEvent) listing the known names, or the
     /// errors of [`emit`](Self::emit).
     pub async fn emit_json(&self, event: &str, data: Value) -> Result<Cursor> {
-        self.check_name()?;
+        self.checked()?;
         let event = self.core.decode_input(event, data)?;
         self.emit(&event).await
     }
@@ -168,7 +129,7 @@ impl<E: Events> Channel<E> {
     /// # Errors
     /// As [`emit_json`](Self::emit_json) and [`emit_with_key`](Self::emit_with_key).
     pub async fn emit_json_with_key(&self, event: &str, data: Value, key: &str) -> Result<Cursor> {
-        self.check_name()?;
+        self.checked()?;
         check_idempotency_key(key)?;
         let event = self.core.decode_input(event, data)?;
         self.emit_with_key(&event, key).await
@@ -180,13 +141,18 @@ impl<E: Events> Channel<E> {
     /// # Errors
     /// A bad channel name or limit; a backend failure.
     pub async fn history(&self, query: History) -> Result<Vec<Envelope<E>>> {
-        self.check_name()?;
+        let name = self.checked()?;
         let range = query.to_range()?;
-        let entries = self.core.backend.read(&self.name, range).await?;
+        let entries = self.core.backend.read(name, range).await?;
         Ok(entries
             .iter()
             .filter_map(|entry| {
-                decode_or_report::<E>(&self.core.catalog, &self.core.counters, &self.name, entry)
+                decode_or_report::<E>(
+                    &self.core.catalog,
+                    &self.core.counters,
+                    name.shared(),
+                    entry,
+                )
             })
             .map(|delivery| delivery.envelope().clone())
             .collect())
@@ -196,11 +162,19 @@ impl<E: Events> Channel<E> {
     /// choosing where to start ([`with_history`](SubscribeBuilder::with_history),
     /// [`after`](SubscribeBuilder::after), [`since`](SubscribeBuilder::since)).
     pub fn subscribe(&self, kinds: impl IntoIterator<Item = E::Kind>) -> SubscribeBuilder<E> {
-        SubscribeBuilder::new(self.clone(), KindFilter::of(kinds))
+        SubscribeBuilder::new(
+            Arc::clone(&self.core),
+            self.name.clone(),
+            KindFilter::of(kinds),
+        )
     }
 
     /// Subscribes to every event of the channel.
     pub fn subscribe_all(&self) -> SubscribeBuilder<E> {
-        SubscribeBuilder::new(self.clone(), KindFilter::all::<E::Kind>())
+        SubscribeBuilder::new(
+            Arc::clone(&self.core),
+            self.name.clone(),
+            KindFilter::all::<E::Kind>(),
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! Errors of the typed API. Each message says what was wrong and what was expected.
 
 use crate::backend::BackendError;
-use crate::channel::InvalidChannelName;
+use crate::channel_name::InvalidChannelName;
 use crate::cursor::{Cursor, CursorParseError};
 use crate::idempotency::InvalidIdempotencyKey;
 
@@ -55,8 +55,9 @@ pub enum Error {
     #[error(transparent)]
     UnknownEvent(#[from] UnknownEvent),
     /// The data does not deserialize into the event's type (untyped input or storage).
+    /// An unknown event name is always [`Error::UnknownEvent`], never this.
     #[error(transparent)]
-    Decode(#[from] DecodeError),
+    Decode(DecodeError),
     /// The data breaks the event's JSON Schema; nothing was stored or published.
     #[error(transparent)]
     Invalid(#[from] SchemaViolation),
@@ -121,6 +122,17 @@ pub enum Error {
     /// whether a retry can help.
     #[error(transparent)]
     Backend(#[from] BackendError),
+}
+
+/// An unknown name becomes [`Error::UnknownEvent`] whichever layer found it, so callers
+/// match one shape.
+impl From<DecodeError> for Error {
+    fn from(error: DecodeError) -> Self {
+        match error {
+            DecodeError::UnknownEvent(unknown) => Error::UnknownEvent(unknown),
+            invalid @ DecodeError::InvalidData { .. } => Error::Decode(invalid),
+        }
+    }
 }
 
 /// `Result` with this crate's [`Error`].

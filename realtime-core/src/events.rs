@@ -7,6 +7,7 @@ use std::fmt::{Debug, Display};
 use std::hash::Hash;
 use std::str::FromStr;
 
+use schemars::generate::SchemaSettings;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -135,5 +136,36 @@ impl KindFilter {
     /// Whether no kind passes.
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|word| *word == 0)
+    }
+}
+
+/// The constructors of [`EventSchema`] live with the trait they read, so that the schema
+/// model (`schema.rs`) stays a leaf that knows nothing of event sets.
+impl EventSchema {
+    /// The schema of what `E` writes: the JSON its events serialize to, as consumers
+    /// (browsers, other services, generated types) receive it. An `Option` field that is
+    /// always written is required and nullable; one with `skip_serializing_if` is optional.
+    pub fn of<E: Events>() -> Self {
+        Self::with_settings::<E>(SchemaSettings::draft2020_12().for_serialize())
+    }
+
+    /// The schema of what `E` accepts: the JSON its events deserialize from. Validation of
+    /// input uses it, so that what serde would accept (a missing `Option` field, a field
+    /// with `#[serde(default)]`) is not refused.
+    pub fn accepted_by<E: Events>() -> Self {
+        Self::with_settings::<E>(SchemaSettings::draft2020_12().for_deserialize())
+    }
+
+    /// Builds the schema with one generator, so shared types appear once.
+    fn with_settings<E: Events>(settings: SchemaSettings) -> Self {
+        let mut generator = settings.into_generator();
+        let mut events = Vec::with_capacity(E::NAMES.len());
+        E::describe(&mut generator, &mut events);
+        let definitions = generator.take_definitions(true);
+        Self {
+            title: E::TYPE_NAME,
+            events,
+            definitions,
+        }
     }
 }

@@ -49,6 +49,7 @@
 pub mod backend;
 mod catalog;
 pub mod channel;
+mod channel_name;
 pub mod cursor;
 pub mod envelope;
 pub mod error;
@@ -58,6 +59,7 @@ mod hub;
 pub mod idempotency;
 mod realtime;
 pub mod schema;
+mod shared;
 pub mod subscription;
 mod util;
 
@@ -66,7 +68,7 @@ mod private;
 #[doc(hidden)]
 pub use private::exports as __private;
 
-pub use channel::{Channel, DEFAULT_CHANNEL};
+pub use channel::{Channel, ChannelName, DEFAULT_CHANNEL};
 pub use cursor::{Cursor, CursorParseError, Position};
 pub use envelope::{Delivery, Envelope, FrameFormat};
 pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};

@@ -7,16 +7,18 @@ use serde_json::Value;
 
 use std::time::Duration;
 
-use crate::backend::{Backend, FailureKind, MemoryBackend};
+use crate::backend::{Backend, MemoryBackend};
 use crate::catalog::Catalog;
-use crate::channel::{Channel, DEFAULT_CHANNEL, check_channel_name};
+use crate::channel::Channel;
+use crate::channel_name::{ChannelName, IntoChannelName};
 use crate::cursor::Cursor;
 use crate::envelope::Envelope;
-use crate::error::{Error, Result};
-use crate::events::{EventKind, Events};
+use crate::error::Result;
+use crate::events::Events;
 use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
+use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
 /// The number of messages a subscriber may fall behind the in-process fan-out before it
@@ -51,81 +53,6 @@ pub const DEFAULT_FANOUT_CAPACITY: usize = 1_024;
 /// ```
 pub struct Realtime<E: Events> {
     core: Arc<Core<E>>,
-}
-
-/// What every handle and channel of one `Realtime` share.
-pub(crate) struct Core<E: Events> {
-    pub(crate) backend: Arc<dyn Backend>,
-    pub(crate) catalog: Arc<Catalog>,
-    pub(crate) counters: Arc<Counters>,
-    pub(crate) hub: Hub<E>,
-    idempotency_window: Duration,
-}
-
-/// An event checked against its schema and encoded, ready to append.
-pub(crate) struct Prepared {
-    name: &'static str,
-    data: String,
-}
-
-impl<E: Events> Core<E> {
-    /// Serializes and validates an event; nothing is written when this fails.
-    pub(crate) fn prepare(&self, event: &E) -> Result<Prepared> {
-        let kind = event.kind();
-        let name = kind.name();
-        let data = event.to_data().map_err(|source| Error::Encode {
-            event: name,
-            source,
-        })?;
-        self.catalog.validate(kind.index(), &data)?;
-        let data = serde_json::to_string(&data).map_err(|source| Error::Encode {
-            event: name,
-            source,
-        })?;
-        Ok(Prepared { name, data })
-    }
-
-    /// Turns untyped input into a typed event: known name, valid data, decodable.
-    pub(crate) fn decode_input(&self, event: &str, data: Value) -> Result<E> {
-        let kind = E::Kind::from_name(event)
-            .ok_or_else(|| crate::private::names::unknown_event(event, E::NAMES))?;
-        self.catalog.validate(kind.index(), &data)?;
-        Ok(E::from_data(kind.name(), data)?)
-    }
-
-    /// Stores and publishes a prepared event, once per idempotency key when one is given.
-    pub(crate) async fn append(
-        &self,
-        channel: &str,
-        prepared: &Prepared,
-        key: Option<&str>,
-    ) -> Result<Cursor> {
-        let (name, data) = (prepared.name, prepared.data.as_str());
-        let appended = match key {
-            None => self.backend.append(channel, name, data).await,
-            Some(key) => {
-                let window = self.idempotency_window;
-                self.backend
-                    .append_once(channel, name, data, key, window)
-                    .await
-                    .map(|appended| {
-                        if appended.replayed {
-                            tracing::debug!(channel, event = name, id = %appended.id, key, "repeated idempotency key: the original id");
-                        }
-                        appended.id
-                    })
-            }
-        };
-        let id = appended.map_err(|error| match error.failure_kind() {
-            FailureKind::OutcomeUnknown => Error::OutcomeUnknown {
-                channel: channel.to_owned(),
-                source: error,
-            },
-            _ => Error::Backend(error),
-        })?;
-        tracing::debug!(channel, event = name, %id, "emitted");
-        Ok(id)
-    }
 }
 
 impl<E: Events> Clone for Realtime<E> {
@@ -180,16 +107,15 @@ impl<E: Events> Realtime<E> {
         }
     }
 
-    /// A handle on the channel called `name` (checked when it is used).
-    pub fn channel(&self, name: impl Into<String>) -> Channel<E> {
-        Channel {
-            core: Arc::clone(&self.core),
-            name: Arc::from(name.into()),
-        }
+    /// A handle on the channel called `name`: a [`ChannelName`] (checked already), or a
+    /// string, checked here once; with a bad name every operation of the handle fails
+    /// with [`Error::InvalidChannel`].
+    pub fn channel(&self, name: impl IntoChannelName) -> Channel<E> {
+        Channel::new(Arc::clone(&self.core), name)
     }
 
     fn default_channel(&self) -> Channel<E> {
-        self.channel(DEFAULT_CHANNEL)
+        self.channel(ChannelName::default_channel())
     }
 
     /// Emits to the `default` channel. See [`Channel::emit`].
@@ -219,13 +145,10 @@ impl<E: Events> Realtime<E> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let channels: Vec<String> = channels
+        let channels = channels
             .into_iter()
-            .map(|channel| channel.as_ref().to_owned())
-            .collect();
-        for channel in &channels {
-            check_channel_name(channel)?;
-        }
+            .map(ChannelName::new)
+            .collect::<Result<Vec<_>, _>>()?;
         let prepared = self.core.prepare(event)?;
         let appends = channels
             .iter()

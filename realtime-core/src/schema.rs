@@ -7,10 +7,7 @@
 
 use std::path::Path;
 
-use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
-
-use crate::events::Events;
 
 /// The version of the schema document format, stored in its `x-realtime` member.
 pub const SCHEMA_FORMAT_VERSION: u32 = 1;
@@ -41,33 +38,6 @@ pub struct EventSchema {
 }
 
 impl EventSchema {
-    /// The schema of what `E` writes: the JSON its events serialize to, as consumers
-    /// (browsers, other services, generated types) receive it. An `Option` field that is
-    /// always written is required and nullable; one with `skip_serializing_if` is optional.
-    pub fn of<E: Events>() -> Self {
-        Self::with_settings::<E>(SchemaSettings::draft2020_12().for_serialize())
-    }
-
-    /// The schema of what `E` accepts: the JSON its events deserialize from. Validation of
-    /// input uses it, so that what serde would accept (a missing `Option` field, a field
-    /// with `#[serde(default)]`) is not refused.
-    pub fn accepted_by<E: Events>() -> Self {
-        Self::with_settings::<E>(SchemaSettings::draft2020_12().for_deserialize())
-    }
-
-    /// Builds the schema with one generator, so shared types appear once.
-    fn with_settings<E: Events>(settings: SchemaSettings) -> Self {
-        let mut generator = settings.into_generator();
-        let mut events = Vec::with_capacity(E::NAMES.len());
-        E::describe(&mut generator, &mut events);
-        let definitions = generator.take_definitions(true);
-        Self {
-            title: E::TYPE_NAME,
-            events,
-            definitions,
-        }
-    }
-
     /// The definition of the event called `name`.
     pub fn event(&self, name: &str) -> Option<&EventDefinition> {
         self.events.iter().find(|event| event.name == name)

@@ -19,13 +19,14 @@ use tokio::sync::broadcast;
 
 use crate::backend::{Backend, RawEntry, ReadRange};
 use crate::catalog::Catalog;
-use crate::channel::Channel;
+use crate::channel_name::{ChannelName, InvalidChannelName};
 use crate::cursor::{Cursor, Position};
 use crate::envelope::{Delivery, Envelope};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, Events, KindFilter};
 use crate::history::MAX_HISTORY_LIMIT;
 use crate::hub::{CATCH_UP_PAGE, Counters, Tap, decode_or_report};
+use crate::shared::Core;
 use crate::util::Backoff;
 
 /// The most entries [`SubscribeBuilder::with_history_of`] looks back through for the
@@ -65,18 +66,33 @@ enum Start {
 /// # Ok(()) }
 /// ```
 #[must_use = "a subscription does nothing until it is awaited"]
-#[derive(Debug)]
 pub struct SubscribeBuilder<E: Events> {
-    channel: Channel<E>,
+    core: Arc<Core<E>>,
+    channel: Result<ChannelName, InvalidChannelName>,
     filter: KindFilter,
     start: Start,
     /// The kinds that count toward the limit of `with_history` (`None`: every kind).
     history_kinds: Option<KindFilter>,
 }
 
+impl<E: Events> std::fmt::Debug for SubscribeBuilder<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscribeBuilder")
+            .field("channel", &self.channel)
+            .field("filter", &self.filter)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<E: Events> SubscribeBuilder<E> {
-    pub(crate) fn new(channel: Channel<E>, filter: KindFilter) -> Self {
+    pub(crate) fn new(
+        core: Arc<Core<E>>,
+        channel: Result<ChannelName, InvalidChannelName>,
+        filter: KindFilter,
+    ) -> Self {
         Self {
+            core,
             channel,
             filter,
             start: Start::Live,
@@ -165,10 +181,9 @@ impl<E: Events> IntoFuture for SubscribeBuilder<E> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let channel = Arc::clone(&self.channel.name);
             let follower = Follower::start(self).await?;
             Ok(Subscription {
-                channel,
+                channel: Arc::clone(&follower.channel),
                 inner: follower
                     .into_stream()
                     .map(|delivery| delivery.envelope().clone())
@@ -259,12 +274,13 @@ struct Follower<E: Events> {
 impl<E: Events> Follower<E> {
     async fn start(builder: SubscribeBuilder<E>) -> Result<Self> {
         let SubscribeBuilder {
+            core,
             channel,
             filter,
             start,
             history_kinds,
         } = builder;
-        channel.check_name()?;
+        let channel = channel?;
         if let Start::Newest(limit) | Start::NewestOrSince(limit, _) = start {
             if limit == 0 || limit > MAX_HISTORY_LIMIT {
                 return Err(Error::InvalidLimit {
@@ -273,10 +289,9 @@ impl<E: Events> Follower<E> {
                 });
             }
         }
-        let core = channel.core();
-        let registration = core.hub.attach(&channel.name).await?;
+        let registration = core.hub.attach(&channel).await?;
         let mut follower = Follower {
-            channel: Arc::clone(&channel.name),
+            channel: Arc::clone(channel.shared()),
             backend: Arc::clone(&core.backend),
             catalog: Arc::clone(&core.catalog),
             counters: Arc::clone(&core.counters),

@@ -23,8 +23,8 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use http::{HeaderMap, StatusCode, header};
-use realtime_core::channel::check_channel_name;
-use realtime_core::{DEFAULT_CHANNEL, Events};
+use realtime_core::Events;
+use realtime_core::channel::ChannelName;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -77,9 +77,11 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
         ))
         .into_response()
     })?;
-    let channel = input.channel.unwrap_or_else(|| DEFAULT_CHANNEL.to_owned());
-    check_channel_name(&channel)
-        .map_err(|error| RequestError::bad_request(error.to_string()).into_response())?;
+    let channel = match input.channel {
+        Some(name) => ChannelName::new(name)
+            .map_err(|error| RequestError::bad_request(error.to_string()).into_response())?,
+        None => ChannelName::default_channel(),
+    };
     sse.authorize(config.authorize.as_deref(), parts, vec![channel.clone()])
         .await?;
     let channel = shared.realtime.channel(channel);

@@ -65,7 +65,7 @@ async fn open_stream<E: Events>(
         .into_response()
     })?;
     let (parts, _body) = request.into_parts();
-    let names: Vec<String> = channels
+    let names = channels
         .iter()
         .map(|channel| channel.name.clone())
         .collect();
