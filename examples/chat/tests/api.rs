@@ -121,10 +121,9 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-#[tokio::test]
-async fn history_is_the_last_fifty_in_order() {
-    let server = start().await;
-    let ada = sign_in(&server, "ada").await;
+/// Ada joins `random` and writes `m0` to `m59` there, each after a typing notice; her cookie.
+async fn sixty_messages_in_random(server: &TestClient) -> String {
+    let ada = sign_in(server, "ada").await;
     server
         .post(Some(&ada), "/api/rooms/random/join", json!({}))
         .await;
@@ -141,6 +140,13 @@ async fn history_is_the_last_fifty_in_order() {
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
+    ada
+}
+
+#[tokio::test]
+async fn history_is_the_last_fifty_in_order() {
+    let server = start().await;
+    let ada = sixty_messages_in_random(&server).await;
     let (_, history) = server.get(Some(&ada), "/api/rooms/random/history").await;
     let entries = history.as_array().cloned().unwrap_or_default();
     assert_eq!(entries.len(), 50);
@@ -344,22 +350,7 @@ async fn read_events(
 #[tokio::test]
 async fn joining_a_room_replays_its_last_fifty_messages_through_the_stream() {
     let server = start().await;
-    let ada = sign_in(&server, "ada").await;
-    server
-        .post(Some(&ada), "/api/rooms/random/join", json!({}))
-        .await;
-    for n in 0..60 {
-        server
-            .post(Some(&ada), "/api/rooms/random/typing", json!({}))
-            .await;
-        server
-            .post(
-                Some(&ada),
-                "/api/rooms/random/messages",
-                json!({ "text": format!("m{n}") }),
-            )
-            .await;
-    }
+    let ada = sixty_messages_in_random(&server).await;
     // What the browser client sends for a channel it has no cursor for: the millisecond
     // its page connected (here: now). The room replays its last 50 messages anyway; the
     // typing channel replays nothing.

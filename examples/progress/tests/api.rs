@@ -25,6 +25,7 @@ async fn start(realtime: Realtime<JobEvent>) -> TestClient {
 trait JobRoutes {
     async fn start_job(&self, body: Value) -> String;
     async fn state(&self, id: &str) -> (StatusCode, Value);
+    async fn cancel(&self, id: &str) -> (StatusCode, Value);
     /// Polls the job's state until `ready` holds.
     async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value;
 }
@@ -38,6 +39,16 @@ impl JobRoutes for TestClient {
 
     async fn state(&self, id: &str) -> (StatusCode, Value) {
         self.get(None, &format!("/api/jobs/{id}")).await
+    }
+
+    async fn cancel(&self, id: &str) -> (StatusCode, Value) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/api/jobs/{id}"),
+            None,
+            None,
+        )
+        .await
     }
 
     async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
@@ -231,14 +242,7 @@ async fn a_job_can_be_cancelled_and_its_state_says_so() {
     server
         .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
         .await;
-    let (status, _) = server
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/jobs/{id}"),
-            None,
-            None,
-        )
-        .await;
+    let (status, _) = server.cancel(&id).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(page.next_frame().await["type"], "connected");
     let (steps, done) = until_done(&mut page).await;
@@ -250,14 +254,7 @@ async fn a_job_can_be_cancelled_and_its_state_says_so() {
         .await;
     assert_eq!(state["outcome"], "cancelled");
 
-    let (status, reply) = server
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/jobs/{id}"),
-            None,
-            None,
-        )
-        .await;
+    let (status, reply) = server.cancel(&id).await;
     assert_eq!(status, StatusCode::CONFLICT, "an ended job: {reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("has ended"),
@@ -484,14 +481,7 @@ async fn any_server_over_the_same_redis_tells_where_a_job_is_streams_it_and_canc
     second
         .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
         .await;
-    let (status, reply) = second
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/jobs/{id}"),
-            None,
-            None,
-        )
-        .await;
+    let (status, reply) = second.cancel(&id).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
     let state = first.wait_for(&id, |state| state["state"] == "ended").await;
     assert_eq!(state["outcome"], "cancelled", "{state}");
@@ -523,14 +513,7 @@ async fn a_job_whose_server_stopped_is_reported_stalled() {
         .wait_for(id, |state| state["state"] == "stalled")
         .await;
     assert!(state["quietMs"].as_u64() > Some(1_030), "{state}");
-    let (status, reply) = server
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/jobs/{id}"),
-            None,
-            None,
-        )
-        .await;
+    let (status, reply) = server.cancel(&id).await;
     assert_eq!(status, StatusCode::CONFLICT, "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("stalled"),
