@@ -40,7 +40,7 @@ pub fn assert_typescript_fresh<E: Events>(manifest_dir: &str, schema: &str, type
 /// `the_generated_typescript_is_fresh`, for the event set `$events`, its committed schema
 /// and its generated TypeScript (paths relative to the calling crate's manifest).
 ///
-/// ```ignore
+/// ```text
 /// example_support::schema_freshness_tests!(chat::ChatEvent, "schema/chat-events.json", "web/src/events.ts");
 /// ```
 #[macro_export]
