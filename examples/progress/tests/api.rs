@@ -513,7 +513,7 @@ async fn a_job_whose_server_stopped_is_reported_stalled() {
         .wait_for(id, |state| state["state"] == "stalled")
         .await;
     assert!(state["quietMs"].as_u64() > Some(1_030), "{state}");
-    let (status, reply) = server.cancel(&id).await;
+    let (status, reply) = server.cancel(id).await;
     assert_eq!(status, StatusCode::CONFLICT, "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("stalled"),
