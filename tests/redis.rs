@@ -1,6 +1,6 @@
 //! What only the Redis backend does: the reference's byte formats, data written by others,
 //! several processes over one Redis, one pub/sub connection, and surviving a killed pub/sub
-//! connection and a Redis restart. The shared semantics are in `semantics.rs`.
+//! connection and a Redis restart. What every backend must do is the conformance suite (`conformance.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test panics
 

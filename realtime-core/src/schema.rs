@@ -145,7 +145,7 @@ impl EventSchema {
     }
 
     /// Compares the document with the committed file at `path`; with the environment
-    /// variable `REALTIME_BLESS=1` rewrites the file instead.
+    /// variable `REALTIME_BLESS=1` rewrites the file instead (see [`realtime_snapshot`]).
     ///
     /// Use it in a test so that a changed schema is a visible diff in review:
     ///
@@ -159,26 +159,7 @@ impl EventSchema {
     /// When the file is missing or differs (this is a test helper).
     #[track_caller]
     pub fn assert_matches_file(&self, path: impl AsRef<Path>) {
-        let path = path.as_ref();
-        let actual = self.to_pretty_json();
-        if std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1") {
-            if let Err(error) = std::fs::write(path, &actual) {
-                panic!("could not write {}: {error}", path.display());
-            }
-            return;
-        }
-        match std::fs::read_to_string(path) {
-            Ok(expected) if expected == actual => {}
-            Ok(_) => panic!(
-                "the schema of {} changed and {} is stale; review the change and rerun with REALTIME_BLESS=1 to rewrite it\n--- new schema ---\n{actual}",
-                self.title,
-                path.display()
-            ),
-            Err(error) => panic!(
-                "cannot read {}: {error}; run the test with REALTIME_BLESS=1 to create it",
-                path.display()
-            ),
-        }
+        realtime_snapshot::Snapshot::new(path.as_ref()).assert_matches(&self.to_pretty_json());
     }
 }
 

@@ -146,16 +146,7 @@ fn asyncapi_matches_snapshot() {
     let text =
         realtime_schema::asyncapi::generate_text(&corpus::Corpus::schema().document()).unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/corpus.asyncapi.json");
-    if std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1") {
-        realtime_schema::write_atomic(&path, &text).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is stale; rerun with REALTIME_BLESS=1",
-        path.display()
-    );
+    realtime_snapshot::Snapshot::new(path).assert_matches(&text);
 }
 
 #[test]

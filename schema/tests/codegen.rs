@@ -10,34 +10,11 @@ use std::process::Command;
 
 use realtime_core::Events;
 use realtime_schema::{Document, ts};
+use realtime_snapshot::Snapshot;
 use serde_json::json;
 
 fn dir(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-fn blessing() -> bool {
-    std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1")
-}
-
-/// Compares `actual` with the committed file, or rewrites it under `REALTIME_BLESS=1`.
-fn assert_snapshot(path: &Path, actual: &str) {
-    if blessing() {
-        realtime_schema::write_atomic(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
-        panic!(
-            "cannot read {}: {error}; rerun with REALTIME_BLESS=1 to create it",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "{} is stale; review the change and rerun with REALTIME_BLESS=1\n--- generated ---\n{actual}",
-            path.display()
-        );
-    }
 }
 
 fn corpus_document() -> Document {
@@ -87,7 +64,7 @@ fn generate_all() -> Vec<(PathBuf, ts::Generated)> {
 #[test]
 fn generated_typescript_matches_snapshots() {
     for (path, generated) in generate_all() {
-        assert_snapshot(&path, &generated.code);
+        Snapshot::new(&path).assert_matches(&generated.code);
     }
 }
 
@@ -186,7 +163,7 @@ fn tsc(project: &str) -> String {
 #[test]
 fn generated_typescript_compiles_strictly_and_validates_rust_samples() {
     for (path, generated) in generate_all() {
-        assert_snapshot(&path, &generated.code);
+        Snapshot::new(&path).assert_matches(&generated.code);
     }
     ensure_node_modules();
     // `strict`, `noEmit`: the generated modules and the type-level tests (each

@@ -20,16 +20,7 @@ fn generated_rust_matches_snapshot() {
     let document = corpus::Corpus::schema().document();
     let code = realtime_schema::rust::generate(&document).unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/generated/corpus.rs");
-    if std::env::var_os("REALTIME_BLESS").is_some_and(|value| value == "1") {
-        realtime_schema::write_atomic(&path, &code).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == code,
-        "{} is stale; rerun with REALTIME_BLESS=1 and review the diff",
-        path.display()
-    );
+    realtime_snapshot::Snapshot::new(path).assert_matches(&code);
 }
 
 #[test]

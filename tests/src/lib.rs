@@ -1,5 +1,5 @@
-//! Shared helpers of the integration tests: the test event set and the backends that the
-//! semantic suite runs against.
+//! Shared helpers of the integration tests: the backends that the conformance suite runs
+//! against, a private Redis for fault tests, and (from the suite) the test event set.
 
 #![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
 
@@ -16,42 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use realtime_core::Events;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use realtime_core::backend::{Backend, MemoryBackend, MemoryOptions};
 
-/// The event set the semantic suite emits.
-#[derive(Events, Clone, Debug, PartialEq)]
-pub enum TestEvent {
-    /// A chat message; its text must be 1 to 280 characters.
-    #[event("chat.message")]
-    Message {
-        /// Who wrote it.
-        author: String,
-        /// What they wrote.
-        #[schemars(length(min = 1, max = 280))]
-        text: String,
-    },
-    /// Someone is typing.
-    #[event("chat.typing")]
-    Typing(String),
-    /// A numbered tick, to check order.
-    #[event("counter.tick")]
-    Tick(u32),
-}
-
-/// Storage settings a case asks for; every backend maps them to its own options.
-#[derive(Clone, Debug, Default)]
-pub struct StorageOptions {
-    /// Entries kept per channel.
-    pub max_len: Option<usize>,
-    /// History dropped this long after the last emit.
-    pub expire_after: Option<Duration>,
-    /// Entries a backend feed may buffer before it must resync.
-    pub feed_capacity: Option<usize>,
-}
-
-/// The backends the semantic suite runs against.
+pub use realtime_core::backend::conformance::{
+    PATIENCE, StorageOptions, TestEvent, TestEventKind, assert_quiet, take,
+};
+/// The backends the conformance suite runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
     /// The embedded in-memory backend.
@@ -241,42 +212,4 @@ pub async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .unwrap_or_else(|error| panic!("Redis at {url}: {error}"))
-}
-
-/// How long a test waits for an event before failing instead of hanging.
-pub const PATIENCE: Duration = Duration::from_secs(15);
-
-/// Takes `count` envelopes as `(id, event)`, failing the test when they do not come.
-pub async fn take<E: Events>(
-    subscription: &mut realtime_core::Subscription<E>,
-    count: usize,
-) -> Vec<(realtime_core::Cursor, E)> {
-    use futures::StreamExt;
-    let mut received = Vec::with_capacity(count);
-    while received.len() < count {
-        match tokio::time::timeout(PATIENCE, subscription.next()).await {
-            Ok(Some(envelope)) => received.push((envelope.id, envelope.event)),
-            Ok(None) => panic!(
-                "subscription ended after {} of {count} events",
-                received.len()
-            ),
-            Err(_) => panic!(
-                "only {} of {count} events arrived within {PATIENCE:?}",
-                received.len()
-            ),
-        }
-    }
-    received
-}
-
-/// Asserts that nothing more arrives for a short while.
-pub async fn assert_quiet<E: Events + std::fmt::Debug>(
-    subscription: &mut realtime_core::Subscription<E>,
-) {
-    use futures::StreamExt;
-    if let Ok(Some(extra)) =
-        tokio::time::timeout(Duration::from_millis(300), subscription.next()).await
-    {
-        panic!("unexpected extra event {extra:?}");
-    }
 }

@@ -1,73 +1,19 @@
 //! The chat's routes over a real socket: the name cookie, private rooms (403), message
 //! validation (422, nothing stored), history, and the SSE stream carrying the messages.
 
-use std::time::Duration;
-
 use chat::ChatEvent;
-use futures::StreamExt;
+use example_support::testing::TestClient;
 use realtime_core::Realtime;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    client: Client,
+async fn start() -> TestClient {
+    TestClient::start(chat::app(Realtime::<ChatEvent>::memory(), None).router).await
 }
 
-async fn start() -> Server {
-    let app = chat::app(Realtime::<ChatEvent>::memory(), None);
-    Server {
-        base: example_support::server::serve_in_background(app.router).await,
-        client: Client::new(),
-    }
-}
-
-impl Server {
-    /// Chooses `name` and returns the cookie the server set.
-    async fn sign_in(&self, name: &str) -> String {
-        let response = self
-            .client
-            .post(format!("{}/api/name", self.base))
-            .json(&json!({ "name": name }))
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("POST /api/name: {error}"));
-        assert_eq!(response.status(), StatusCode::OK);
-        let set_cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_else(|| panic!("no Set-Cookie"))
-            .to_owned();
-        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
-        set_cookie.split(';').next().unwrap_or_default().to_owned()
-    }
-
-    async fn get(&self, cookie: Option<&str>, path: &str) -> (StatusCode, Value) {
-        let mut request = self.client.get(format!("{}{path}", self.base));
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("GET {path}: {error}"));
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, cookie: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", cookie)
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("POST {path}: {error}"));
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
+/// Chooses `name` and returns the cookie the server set.
+async fn sign_in(server: &TestClient, name: &str) -> String {
+    server.sign_in("/api/name", json!({ "name": name })).await
 }
 
 #[tokio::test]
@@ -85,14 +31,14 @@ async fn the_name_cookie_is_set_once_and_needed_everywhere() {
     let (status, _) = server.get(None, "/api/rooms").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let cookie = server.sign_in("ada").await;
+    let cookie = sign_in(&server, "ada").await;
     assert_eq!(cookie, "chat_name=ada");
     let (status, body) = server.get(Some(&cookie), "/api/me").await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "name": "ada" })));
 
     let response = server
-        .client
-        .post(format!("{}/api/name", server.base))
+        .http()
+        .post(server.url("/api/name"))
         .json(&json!({ "name": "no spaces; please" }))
         .send()
         .await
@@ -114,13 +60,15 @@ async fn the_name_cookie_is_set_once_and_needed_everywhere() {
 #[tokio::test]
 async fn messages_are_validated_and_nothing_refused_is_stored() {
     let server = start().await;
-    let ada = server.sign_in("ada").await;
+    let ada = sign_in(&server, "ada").await;
     let path = "/api/rooms/general/messages";
 
-    let (status, body) = server.post(&ada, path, json!({ "text": "hello" })).await;
+    let (status, body) = server
+        .post(Some(&ada), path, json!({ "text": "hello" }))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
-    let (status, body) = server.post(&ada, path, json!({ "text": "" })).await;
+    let (status, body) = server.post(Some(&ada), path, json!({ "text": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"], "the message is empty");
     assert_eq!(
@@ -129,7 +77,7 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
     );
 
     let long = "é".repeat(501);
-    let (status, body) = server.post(&ada, path, json!({ "text": long })).await;
+    let (status, body) = server.post(Some(&ada), path, json!({ "text": long })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["error"],
@@ -139,7 +87,7 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
 
     // 500 characters (1,000 bytes) is at the limit, and allowed.
     let (status, _) = server
-        .post(&ada, path, json!({ "text": "é".repeat(500) }))
+        .post(Some(&ada), path, json!({ "text": "é".repeat(500) }))
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
@@ -164,29 +112,41 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
     );
 
     let (status, body) = server
-        .post(&ada, "/api/rooms/nowhere/messages", json!({ "text": "x" }))
+        .post(
+            Some(&ada),
+            "/api/rooms/nowhere/messages",
+            json!({ "text": "x" }),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-#[tokio::test]
-async fn history_is_the_last_fifty_in_order() {
-    let server = start().await;
-    let ada = server.sign_in("ada").await;
-    server.post(&ada, "/api/rooms/random/join", json!({})).await;
+/// Ada joins `random` and writes `m0` to `m59` there, each after a typing notice; her cookie.
+async fn sixty_messages_in_random(server: &TestClient) -> String {
+    let ada = sign_in(server, "ada").await;
+    server
+        .post(Some(&ada), "/api/rooms/random/join", json!({}))
+        .await;
     for n in 0..60 {
         server
-            .post(&ada, "/api/rooms/random/typing", json!({}))
+            .post(Some(&ada), "/api/rooms/random/typing", json!({}))
             .await;
         let (status, _) = server
             .post(
-                &ada,
+                Some(&ada),
                 "/api/rooms/random/messages",
                 json!({ "text": format!("m{n}") }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
+    ada
+}
+
+#[tokio::test]
+async fn history_is_the_last_fifty_in_order() {
+    let server = start().await;
+    let ada = sixty_messages_in_random(&server).await;
     let (_, history) = server.get(Some(&ada), "/api/rooms/random/history").await;
     let entries = history.as_array().cloned().unwrap_or_default();
     assert_eq!(entries.len(), 50);
@@ -225,13 +185,13 @@ async fn history_is_the_last_fifty_in_order() {
 #[tokio::test]
 async fn private_rooms_refuse_names_not_invited() {
     let server = start().await;
-    let ada = server.sign_in("ada").await;
-    let bob = server.sign_in("bob").await;
-    let eve = server.sign_in("eve").await;
+    let ada = sign_in(&server, "ada").await;
+    let bob = sign_in(&server, "bob").await;
+    let eve = sign_in(&server, "eve").await;
 
     let (status, body) = server
         .post(
-            &ada,
+            Some(&ada),
             "/api/rooms",
             json!({ "room": "secret", "private": true, "members": ["bob"] }),
         )
@@ -239,17 +199,17 @@ async fn private_rooms_refuse_names_not_invited() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["members"], json!(["ada", "bob"]));
     let (status, _) = server
-        .post(&eve, "/api/rooms", json!({ "room": "secret" }))
+        .post(Some(&eve), "/api/rooms", json!({ "room": "secret" }))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) = server
-        .post(&eve, "/api/rooms", json!({ "room": "bad name!" }))
+        .post(Some(&eve), "/api/rooms", json!({ "room": "bad name!" }))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let (status, _) = server
         .post(
-            &bob,
+            Some(&bob),
             "/api/rooms/secret/messages",
             json!({ "text": "psst" }),
         )
@@ -277,7 +237,11 @@ async fn private_rooms_refuse_names_not_invited() {
         "`secret` is a private room: only invited names may read it, and `eve` is not invited"
     );
     let (status, _) = server
-        .post(&eve, "/api/rooms/secret/messages", json!({ "text": "hi" }))
+        .post(
+            Some(&eve),
+            "/api/rooms/secret/messages",
+            json!({ "text": "hi" }),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -306,41 +270,18 @@ async fn private_rooms_refuse_names_not_invited() {
     assert_eq!(history[0]["data"]["text"], "psst");
 }
 
-/// A chunk of the stream as text; the end of the stream or an error fails the test.
-fn text(chunk: Option<reqwest::Result<impl AsRef<[u8]>>>) -> String {
-    match chunk {
-        Some(Ok(bytes)) => String::from_utf8_lossy(bytes.as_ref()).into_owned(),
-        Some(Err(error)) => panic!("the stream failed: {error}"),
-        None => panic!("the stream ended"),
-    }
-}
-
 #[tokio::test]
 async fn the_event_stream_carries_messages_typing_and_notices() {
     let server = start().await;
-    let ada = server.sign_in("ada").await;
-    let bob = server.sign_in("bob").await;
+    let ada = sign_in(&server, "ada").await;
+    let bob = sign_in(&server, "bob").await;
 
-    let response = server
-        .client
-        .get(format!(
-            "{}/api/realtime?channel=room-general&channel=typing-general",
-            server.base
-        ))
-        .header("cookie", &bob)
-        .send()
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.bytes_stream();
-    let mut seen = String::new();
+    let mut stream = server
+        .stream(Some(&bob), "channel=room-general&channel=typing-general")
+        .await;
+    assert_eq!(stream.status(), StatusCode::OK);
     // Wait until both subscriptions are live.
-    while seen.matches("connected").count() < 2 {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .unwrap_or_else(|_| panic!("no connected frame: {seen}"));
-        seen.push_str(&text(chunk));
-    }
+    stream.wait_for("connected", 2).await;
 
     for (path, body) in [
         ("join", json!({})),
@@ -350,23 +291,14 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
         ("leave", json!({})),
     ] {
         server
-            .post(&ada, &format!("/api/rooms/general/{path}"), body)
+            .post(Some(&ada), &format!("/api/rooms/general/{path}"), body)
             .await;
     }
 
-    let mut frames: Vec<Value> = Vec::new();
-    while !frames.iter().any(|frame| frame["event"] == "room.left") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .unwrap_or_else(|_| panic!("the stream stopped: {frames:?}"));
-        seen.push_str(&text(chunk));
-        frames = seen
-            .split("\n\n")
-            .filter_map(|frame| frame.strip_prefix("data: "))
-            .filter_map(|json| serde_json::from_str(json).ok())
-            .filter(|frame: &Value| frame.get("event").is_some_and(|event| event != "ping"))
-            .collect();
-    }
+    let frames = stream
+        .events_until(|frames| frames.iter().any(|frame| frame["event"] == "room.left"))
+        .await;
+    let seen = stream.seen();
     let events = |channel: &str| -> Vec<(String, Value)> {
         frames
             .iter()
@@ -403,57 +335,22 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
     );
 }
 
-/// Reads SSE frames until `done` holds for the user events seen, or fails after 5 s.
+/// Reads SSE frames until `done` holds for the user events seen.
 async fn read_events(
-    server: &Server,
+    server: &TestClient,
     cookie: &str,
     query: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let response = server
-        .client
-        .get(format!("{}/api/realtime?{query}", server.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.bytes_stream();
-    let mut seen = String::new();
-    loop {
-        let events: Vec<Value> = seen
-            .split("\n\n")
-            .filter_map(|frame| frame.strip_prefix("data: "))
-            .filter_map(|json| serde_json::from_str::<Value>(json).ok())
-            .filter(|frame| frame.get("event").is_some())
-            .collect();
-        if done(&events) {
-            return events;
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .unwrap_or_else(|_| panic!("waited 5 s; so far: {seen}"));
-        seen.push_str(&text(chunk));
-    }
+    let mut stream = server.stream(Some(cookie), query).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    stream.events_until(done).await
 }
 
 #[tokio::test]
 async fn joining_a_room_replays_its_last_fifty_messages_through_the_stream() {
     let server = start().await;
-    let ada = server.sign_in("ada").await;
-    server.post(&ada, "/api/rooms/random/join", json!({})).await;
-    for n in 0..60 {
-        server
-            .post(&ada, "/api/rooms/random/typing", json!({}))
-            .await;
-        server
-            .post(
-                &ada,
-                "/api/rooms/random/messages",
-                json!({ "text": format!("m{n}") }),
-            )
-            .await;
-    }
+    let ada = sixty_messages_in_random(&server).await;
     // What the browser client sends for a channel it has no cursor for: the millisecond
     // its page connected (here: now). The room replays its last 50 messages anyway; the
     // typing channel replays nothing.
@@ -496,13 +393,13 @@ async fn joining_a_room_replays_its_last_fifty_messages_through_the_stream() {
 #[tokio::test]
 async fn rooms_and_invitations_are_bounded() {
     let server = start().await;
-    let ada = server.sign_in("ada").await;
+    let ada = sign_in(&server, "ada").await;
     let crowd: Vec<String> = (0..chat::MAX_MEMBERS)
         .map(|n| format!("guest{n}"))
         .collect();
     let (status, body) = server
         .post(
-            &ada,
+            Some(&ada),
             "/api/rooms",
             json!({ "room": "crowded", "private": true, "members": crowd }),
         )
@@ -518,12 +415,12 @@ async fn rooms_and_invitations_are_bounded() {
 
     for n in 0..chat::MAX_ROOMS {
         let (status, body) = server
-            .post(&ada, "/api/rooms", json!({ "room": format!("r{n}") }))
+            .post(Some(&ada), "/api/rooms", json!({ "room": format!("r{n}") }))
             .await;
         assert_eq!(status, StatusCode::CREATED, "room {n}: {body}");
     }
     let (status, body) = server
-        .post(&ada, "/api/rooms", json!({ "room": "one-more" }))
+        .post(Some(&ada), "/api/rooms", json!({ "room": "one-more" }))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(

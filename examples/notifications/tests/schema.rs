@@ -2,32 +2,8 @@
 //! file fails here. After an intended change: `REALTIME_BLESS=1 cargo test -p notifications --test schema`
 //! and review the diff (or `realtime-schema ts schema/notification-events.json -o web/src/events.ts --hook`).
 
-use notifications::NotificationEvent;
-use realtime_core::Events;
-use realtime_schema::check::{Generator, assert_generated_file};
-use realtime_schema::ts;
-
-const SCHEMA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/schema/notification-events.json"
+example_support::schema_freshness_tests!(
+    notifications::NotificationEvent,
+    "schema/notification-events.json",
+    "web/src/events.ts"
 );
-const TS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web/src/events.ts");
-
-#[test]
-fn the_committed_schema_is_fresh() {
-    NotificationEvent::schema().assert_matches_file(SCHEMA);
-}
-
-#[test]
-fn the_generated_typescript_is_fresh() {
-    let hook = Generator::Ts(ts::Options {
-        hook: true,
-        ..ts::Options::default()
-    });
-    assert_generated_file(
-        "schema/notification-events.json",
-        &NotificationEvent::schema().document(),
-        TS,
-        &hook,
-    );
-}

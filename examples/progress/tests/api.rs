@@ -10,56 +10,47 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::StreamExt;
+use example_support::testing::{EventStream, TestClient};
 use progress::{JobEvent, JobSpec, Jobs, Outcome, StartError};
 use realtime_core::Realtime;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    client: Client,
+async fn start(realtime: Realtime<JobEvent>) -> TestClient {
+    TestClient::start(progress::app(realtime, None).router).await
 }
 
-async fn start(realtime: Realtime<JobEvent>) -> Server {
-    let app = progress::app(realtime, None);
-    Server {
-        base: example_support::server::serve_in_background(app.router).await,
-        client: Client::new(),
-    }
+/// The job routes, as a test calls them.
+trait JobRoutes {
+    async fn start_job(&self, body: Value) -> String;
+    async fn state(&self, id: &str) -> (StatusCode, Value);
+    async fn cancel(&self, id: &str) -> (StatusCode, Value);
+    /// Polls the job's state until `ready` holds.
+    async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value;
 }
 
-impl Server {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
+impl JobRoutes for TestClient {
     async fn start_job(&self, body: Value) -> String {
-        let (status, job) = self
-            .call(reqwest::Method::POST, "/api/jobs", Some(body))
-            .await;
+        let (status, job) = self.post(None, "/api/jobs", body).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{job}");
         job["id"].as_str().unwrap().to_owned()
     }
 
     async fn state(&self, id: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::GET, &format!("/api/jobs/{id}"), None)
-            .await
+        self.get(None, &format!("/api/jobs/{id}")).await
     }
 
-    /// Polls the job's state until `ready` holds.
+    async fn cancel(&self, id: &str) -> (StatusCode, Value) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/api/jobs/{id}"),
+            None,
+            None,
+        )
+        .await
+    }
+
     async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -71,68 +62,21 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
-
-    async fn stream(&self, query: &str) -> Frames {
-        let response = self
-            .client
-            .get(format!("{}/api/realtime?{query}", self.base))
-            .header("accept", "text/event-stream")
-            .send()
-            .await
-            .unwrap();
-        Frames {
-            status: response.status(),
-            body: response.bytes_stream().boxed(),
-            buffer: String::new(),
-        }
-    }
 }
 
-/// The data frames of an event stream.
-struct Frames {
-    status: StatusCode,
-    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    buffer: String,
-}
-
-impl Frames {
-    /// The next `data:` frame's JSON, skipping pings and the `id:` block.
-    async fn next(&mut self) -> Value {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let frame: String = self.buffer.drain(..end + 2).collect();
-                let Some(data) = frame.strip_prefix("data: ") else {
-                    continue;
-                };
-                let json: Value = serde_json::from_str(data.trim_end()).unwrap();
-                if json["type"] != "ping" {
-                    return json;
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
-                .await
-                .unwrap_or_else(|_| panic!("no frame; so far: {:?}", self.buffer))
-                .expect("the stream ended")
-                .unwrap();
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Event frames until `job.done`: (id, step) of each `job.progress`, and the done data.
-    async fn until_done(&mut self) -> (Vec<(String, u64)>, Value) {
-        let mut steps = Vec::new();
-        loop {
-            let frame = self.next().await;
-            match frame["event"].as_str() {
-                Some("job.progress") => steps.push((
-                    frame["id"].as_str().unwrap().to_owned(),
-                    frame["data"]["step"].as_u64().unwrap(),
-                )),
-                Some("job.started" | "job.cancelRequested") => {}
-                Some("job.done") => return (steps, frame["data"].clone()),
-                _ => panic!("unexpected frame {frame}"),
-            }
+/// Event frames until `job.done`: (id, step) of each `job.progress`, and the done data.
+async fn until_done(page: &mut EventStream) -> (Vec<(String, u64)>, Value) {
+    let mut steps = Vec::new();
+    loop {
+        let frame = page.next_frame().await;
+        match frame["event"].as_str() {
+            Some("job.progress") => steps.push((
+                frame["id"].as_str().unwrap().to_owned(),
+                frame["data"]["step"].as_u64().unwrap(),
+            )),
+            Some("job.started" | "job.cancelRequested") => {}
+            Some("job.done") => return (steps, frame["data"].clone()),
+            _ => panic!("unexpected frame {frame}"),
         }
     }
 }
@@ -157,17 +101,20 @@ async fn a_page_opened_mid_job_gets_the_whole_job_then_the_rest_live() {
 
     // What the browser client sends for a channel it has seen nothing on: `Date.now()`.
     let mut page = server
-        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .stream(
+            None,
+            &format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()),
+        )
         .await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.next().await["type"], "connected");
-    let started = page.next().await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.next_frame().await["type"], "connected");
+    let started = page.next_frame().await;
     assert_eq!(started["event"], "job.started", "{started}");
     assert_eq!(
         started["data"],
         json!({ "title": "Thumbnails", "steps": 8, "stepMillis": 60 })
     );
-    let (steps, done) = page.until_done().await;
+    let (steps, done) = until_done(&mut page).await;
     assert_eq!(
         steps.iter().map(|(_, step)| *step).collect::<Vec<_>>(),
         (1..=8).collect::<Vec<_>>(),
@@ -185,13 +132,13 @@ async fn a_page_opened_mid_job_gets_the_whole_job_then_the_rest_live() {
 
     // A client resuming after step 5's id gets exactly steps 6 to 8 and the end.
     let mut resumed = server
-        .stream(&format!(
-            "channel=job-{id}&last_ack_job-{id}={}",
-            steps[4].0
-        ))
+        .stream(
+            None,
+            &format!("channel=job-{id}&last_ack_job-{id}={}", steps[4].0),
+        )
         .await;
-    assert_eq!(resumed.next().await["type"], "connected");
-    let (rest, _) = resumed.until_done().await;
+    assert_eq!(resumed.next_frame().await["type"], "connected");
+    let (rest, _) = until_done(&mut resumed).await;
     assert_eq!(rest, steps[5..]);
 
     let state = server
@@ -219,7 +166,7 @@ async fn bad_jobs_are_refused_with_what_is_expected_and_start_nothing() {
         (json!([1, 2]), "invalid job"),
     ] {
         let (status, reply) = server
-            .call(reqwest::Method::POST, "/api/jobs", Some(body.clone()))
+            .call(reqwest::Method::POST, "/api/jobs", None, Some(body.clone()))
             .await;
         assert_eq!(
             status,
@@ -235,8 +182,8 @@ async fn bad_jobs_are_refused_with_what_is_expected_and_start_nothing() {
         ("text/plain", "{\"steps\": 0}", "`steps` is 0"),
     ] {
         let response = server
-            .client
-            .post(format!("{}/api/jobs", server.base))
+            .http()
+            .post(server.url("/api/jobs"))
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -251,13 +198,15 @@ async fn bad_jobs_are_refused_with_what_is_expected_and_start_nothing() {
         let error = reply["error"].as_str().unwrap_or_default();
         assert!(error.contains(expected), "{body} -> {error}");
     }
-    let (_, list) = server.call(reqwest::Method::GET, "/api/jobs", None).await;
+    let (_, list) = server
+        .call(reqwest::Method::GET, "/api/jobs", None, None)
+        .await;
     assert_eq!(list, json!({ "jobs": [] }), "nothing started");
 
     // No body at all is the default job.
     let response = server
-        .client
-        .post(format!("{}/api/jobs", server.base))
+        .http()
+        .post(server.url("/api/jobs"))
         .send()
         .await
         .unwrap();
@@ -285,17 +234,18 @@ async fn a_job_can_be_cancelled_and_its_state_says_so() {
         .start_job(json!({ "steps": 50, "stepMillis": 40 }))
         .await;
     let mut page = server
-        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .stream(
+            None,
+            &format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()),
+        )
         .await;
     server
         .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
         .await;
-    let (status, _) = server
-        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
-        .await;
+    let (status, _) = server.cancel(&id).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(page.next().await["type"], "connected");
-    let (steps, done) = page.until_done().await;
+    assert_eq!(page.next_frame().await["type"], "connected");
+    let (steps, done) = until_done(&mut page).await;
     assert_eq!(done["outcome"], "cancelled", "{done}");
     assert_eq!(done["stepsDone"].as_u64(), Some(steps.len() as u64));
     assert!(steps.len() < 50);
@@ -304,9 +254,7 @@ async fn a_job_can_be_cancelled_and_its_state_says_so() {
         .await;
     assert_eq!(state["outcome"], "cancelled");
 
-    let (status, reply) = server
-        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
-        .await;
+    let (status, reply) = server.cancel(&id).await;
     assert_eq!(status, StatusCode::CONFLICT, "an ended job: {reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("has ended"),
@@ -331,8 +279,8 @@ async fn only_job_channels_are_served() {
         "channel=job-UPPER",
         "channel=job-1&channel=room-1",
     ] {
-        let stream = server.stream(query).await;
-        assert_eq!(stream.status, StatusCode::FORBIDDEN, "?{query}");
+        let stream = server.stream(None, query).await;
+        assert_eq!(stream.status(), StatusCode::FORBIDDEN, "?{query}");
     }
 }
 
@@ -373,7 +321,7 @@ async fn past_the_running_limit_jobs_get_429() {
             .await;
     }
     let (status, reply) = server
-        .call(reqwest::Method::POST, "/api/jobs", Some(json!({})))
+        .call(reqwest::Method::POST, "/api/jobs", None, Some(json!({})))
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{reply}");
     assert!(
@@ -513,10 +461,13 @@ async fn any_server_over_the_same_redis_tells_where_a_job_is_streams_it_and_canc
         .await;
     assert!(state["step"].as_u64() >= Some(1), "{state}");
     let mut page = second
-        .stream(&format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()))
+        .stream(
+            None,
+            &format!("channel=job-{id}&last_ack_job-{id}={}", now_ms()),
+        )
         .await;
-    assert_eq!(page.next().await["type"], "connected");
-    let (steps, done) = page.until_done().await;
+    assert_eq!(page.next_frame().await["type"], "connected");
+    let (steps, done) = until_done(&mut page).await;
     assert_eq!(
         steps.iter().map(|(_, step)| *step).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
@@ -530,9 +481,7 @@ async fn any_server_over_the_same_redis_tells_where_a_job_is_streams_it_and_canc
     second
         .wait_for(&id, |state| state["step"].as_u64() >= Some(2))
         .await;
-    let (status, reply) = second
-        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
-        .await;
+    let (status, reply) = second.cancel(&id).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
     let state = first.wait_for(&id, |state| state["state"] == "ended").await;
     assert_eq!(state["outcome"], "cancelled", "{state}");
@@ -564,9 +513,7 @@ async fn a_job_whose_server_stopped_is_reported_stalled() {
         .wait_for(id, |state| state["state"] == "stalled")
         .await;
     assert!(state["quietMs"].as_u64() > Some(1_030), "{state}");
-    let (status, reply) = server
-        .call(reqwest::Method::DELETE, &format!("/api/jobs/{id}"), None)
-        .await;
+    let (status, reply) = server.cancel(id).await;
     assert_eq!(status, StatusCode::CONFLICT, "{reply}");
     assert!(
         reply["error"].as_str().unwrap().contains("stalled"),

@@ -15,6 +15,8 @@ use futures::stream::BoxStream;
 
 use crate::cursor::Cursor;
 
+#[cfg(feature = "testing")]
+pub mod conformance;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
