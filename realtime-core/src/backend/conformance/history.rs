@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::support::{handle, realtime, tick, ticks};
+use super::support::{handle, message, realtime, tick, ticks};
 use super::{BackendFactory, StorageOptions, assert_quiet, take};
+use super::{TestEvent, TestEventKind};
 use crate::{Cursor, Error, History};
 
 pub async fn history_honours_inclusive_bounds_and_limits(factory: &dyn BackendFactory) {
@@ -255,4 +256,96 @@ pub async fn with_history_then_live_has_no_gap_and_no_duplicate_under_load(
         (total - 10..=total).collect::<Vec<_>>()
     );
     assert_quiet(&mut recent).await;
+}
+
+pub async fn with_history_of_counts_only_the_given_kinds_and_keeps_what_came_between(
+    factory: &dyn BackendFactory,
+) {
+    let rt = handle(factory).await;
+    let room = rt.channel("history-of");
+    // Five messages, each followed by two ticks (a room's notices between its messages).
+    let mut message_ids = Vec::new();
+    for n in 0..5u32 {
+        message_ids.push(room.emit(&message(&format!("m{n}"))).await.unwrap());
+        room.emit(&tick(2 * n)).await.unwrap();
+        room.emit(&tick(2 * n + 1)).await.unwrap();
+    }
+    let names = |received: &[(Cursor, TestEvent)]| -> Vec<String> {
+        received
+            .iter()
+            .map(|(_, event)| match event {
+                TestEvent::Message { text, .. } => text.clone(),
+                TestEvent::Tick(n) => format!("t{n}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    // The newest two messages, the ticks between and after them, then live.
+    let mut subscription = room
+        .subscribe_all()
+        .with_history_of(2, [TestEventKind::Message])
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&take(&mut subscription, 6).await),
+        ["m3", "t6", "t7", "m4", "t8", "t9"]
+    );
+    assert_quiet(&mut subscription).await;
+    room.emit(&tick(99)).await.unwrap();
+    assert_eq!(ticks(&take(&mut subscription, 1).await), [99]);
+
+    // The subscription's own filter still applies: ticks only, from before m3.
+    let mut only_ticks = room
+        .subscribe([TestEventKind::Tick])
+        .with_history_of(2, [TestEventKind::Message])
+        .await
+        .unwrap();
+    assert_eq!(ticks(&take(&mut only_ticks, 5).await), [6, 7, 8, 9, 99]);
+    assert_quiet(&mut only_ticks).await;
+
+    // More asked for than stored: the whole history.
+    let mut everything = room
+        .subscribe_all()
+        .with_history_of(50, [TestEventKind::Message])
+        .await
+        .unwrap();
+    assert_eq!(take(&mut everything, 16).await.len(), 16);
+    assert_quiet(&mut everything).await;
+
+    // With `since` older than the newest two messages: everything after the position.
+    let mut since = room
+        .subscribe_all()
+        .with_history_of(2, [TestEventKind::Message])
+        .since(message_ids[1])
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&take(&mut since, 12).await),
+        [
+            "t2", "t3", "m2", "t4", "t5", "m3", "t6", "t7", "m4", "t8", "t9", "t99"
+        ]
+    );
+    assert_quiet(&mut since).await;
+    assert!(matches!(
+        room.subscribe_all()
+            .with_history_of(0, [TestEventKind::Message])
+            .await,
+        Err(Error::InvalidLimit { .. })
+    ));
+
+    // The counted kind lies more than a page back: found across pages.
+    let sparse = rt.channel("history-of-sparse");
+    sparse.emit(&message("the one")).await.unwrap();
+    for n in 0..1_050 {
+        sparse.emit(&tick(n)).await.unwrap();
+    }
+    let mut found = sparse
+        .subscribe_all()
+        .with_history_of(1, [TestEventKind::Message])
+        .await
+        .unwrap();
+    let received = take(&mut found, 1_051).await;
+    assert_eq!(names(&received[..1]), ["the one"]);
+    assert_eq!(ticks(&received[1..]).len(), 1_050);
+    assert_quiet(&mut found).await;
 }

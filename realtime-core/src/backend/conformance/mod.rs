@@ -71,6 +71,7 @@ pub use history::{
     history_honours_inclusive_bounds_and_limits, history_limits_out_of_range_are_refused,
     since_a_bare_millisecond_replays_what_came_later,
     with_history_and_since_together_start_at_the_earlier_of_the_two,
+    with_history_of_counts_only_the_given_kinds_and_keeps_what_came_between,
     with_history_then_live_has_no_gap_and_no_duplicate_under_load,
 };
 pub use lifecycle::{
@@ -135,6 +136,7 @@ macro_rules! backend_conformance {
             since_a_bare_millisecond_replays_what_came_later,
             with_history_and_since_together_start_at_the_earlier_of_the_two,
             with_history_then_live_has_no_gap_and_no_duplicate_under_load,
+            with_history_of_counts_only_the_given_kinds_and_keeps_what_came_between,
             concurrent_emitters_are_all_delivered_once_in_id_order,
             many_subscribers_each_receive_every_event,
             dropping_the_last_subscription_closes_the_channel_feed,
