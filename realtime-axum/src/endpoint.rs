@@ -139,7 +139,7 @@ impl<E: Events> RealtimeSseBuilder<E> {
     /// starts: the hook gets the parsed request of each such channel (no `last_ack_`, or
     /// a bare millisecond time) and its subscription (`subscribe_all()`, live), and
     /// returns the subscription to open, e.g. with [`with_history`], [`since`] or
-    /// [`with_history_of`] set. [`FirstReplay`] has ready-made answers. Without a hook the
+    /// [`with_history_of`] set. [`FirstReplay`](crate::FirstReplay) has ready-made answers. Without a hook the
     /// client gets what it asks for. A client resuming after an event id always gets
     /// exactly what followed that id: the hook is not asked.
     ///

@@ -109,7 +109,7 @@ impl<E: Events> Realtime<E> {
 
     /// A handle on the channel called `name`: a [`ChannelName`] (checked already), or a
     /// string, checked here once; with a bad name every operation of the handle fails
-    /// with [`Error::InvalidChannel`].
+    /// with [`Error::InvalidChannel`](crate::Error::InvalidChannel).
     pub fn channel(&self, name: impl IntoChannelName) -> Channel<E> {
         Channel::new(Arc::clone(&self.core), name)
     }

@@ -49,7 +49,7 @@ enum Start {
     NewestOrSince(usize, Position),
 }
 
-/// A subscription being set up; `.await` it. Made by [`Channel::subscribe`].
+/// A subscription being set up; `.await` it. Made by [`Channel::subscribe`](crate::Channel::subscribe).
 ///
 /// ```
 /// # use realtime_core::{Events, Realtime};
