@@ -29,11 +29,32 @@ pub enum BackendKind {
     Memory,
     /// Redis at [`redis_url`], each store under its own key prefix.
     Redis,
+    /// The Redis Cluster at [`redis_cluster_url`], each store under its own key prefix.
+    RedisCluster,
 }
 
 /// The Redis the tests use: `REDIS_URL`, by default the local one.
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// The Redis Cluster the tests use: `REDIS_CLUSTER_URL`, by default the local one that
+/// `scripts/cluster start` brings up.
+pub fn redis_cluster_url() -> String {
+    std::env::var("REDIS_CLUSTER_URL").unwrap_or_else(|_| {
+        "redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103".to_owned()
+    })
+}
+
+/// Connects a Redis Cluster backend under a fresh prefix.
+pub async fn redis_cluster_backend(options: RedisOptions) -> RedisBackend {
+    let options = options.key_prefix(unique_prefix());
+    let url = redis_cluster_url();
+    RedisBackend::connect_url(&url, options)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("the Redis Cluster at {url} is needed for this test (scripts/cluster start): {error}")
+        })
 }
 
 /// A key prefix no other test (or test run) uses.
@@ -70,7 +91,7 @@ impl BackendKind {
                     feed_capacity: options.feed_capacity.unwrap_or(defaults.feed_capacity),
                 }))
             }
-            BackendKind::Redis => {
+            BackendKind::Redis | BackendKind::RedisCluster => {
                 let defaults = RedisOptions::default();
                 let options = RedisOptions {
                     max_len: options.max_len,
@@ -78,7 +99,11 @@ impl BackendKind {
                     feed_capacity: options.feed_capacity.unwrap_or(defaults.feed_capacity),
                     ..defaults
                 };
-                Arc::new(redis_backend(options).await)
+                if self == BackendKind::Redis {
+                    Arc::new(redis_backend(options).await)
+                } else {
+                    Arc::new(redis_cluster_backend(options).await)
+                }
             }
         }
     }

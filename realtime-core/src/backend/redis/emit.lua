@@ -15,6 +15,7 @@ local max_len = ARGV[6]          -- '0': no MAXLEN
 local trim = ARGV[7]             -- '=' or '~'
 local expire_secs = ARGV[8]      -- '0': no EXPIRE
 local window_ms = ARGV[9]        -- how long `remembered` lives
+local publish = ARGV[10]         -- 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub)
 
 if remembered then
   local seen = redis.call('GET', remembered)
@@ -31,7 +32,7 @@ end
 if expire_secs ~= '0' then
   redis.call('EXPIRE', stream, expire_secs)
 end
-redis.call('PUBLISH', pubsub_channel, message_head .. id .. '"}')
+redis.call(publish, pubsub_channel, message_head .. id .. '"}')
 if remembered then
   redis.call('SET', remembered, id, 'PX', window_ms)
 end

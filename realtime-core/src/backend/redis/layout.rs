@@ -81,6 +81,27 @@ impl KeyLayout {
         format!("{}#idem:{key}", self.stream_key(channel))
     }
 
+    /// The stream key of `channel` on a Redis Cluster. Prefixed: the single-node key in a
+    /// hash tag (`{realtime:room-42}`), so that the stream, its pub/sub channel and its
+    /// idempotency keys hash to one slot and the emit stays one script call on one master.
+    /// Reference: the channel name itself, as the reference writes it (a channel name has
+    /// no braces, so it is its own slot).
+    pub fn cluster_stream_key(&self, channel: &str) -> String {
+        match self {
+            KeyLayout::Prefixed(_) => format!("{{{}}}", self.stream_key(channel)),
+            KeyLayout::Reference => channel.to_owned(),
+        }
+    }
+
+    /// [`idempotency_key`](Self::idempotency_key) on a Redis Cluster: in the slot of the
+    /// channel's stream.
+    pub fn cluster_idempotency_key(&self, channel: &str, key: &str) -> String {
+        match self {
+            KeyLayout::Prefixed(_) => format!("{}#idem:{key}", self.cluster_stream_key(channel)),
+            KeyLayout::Reference => format!("{{{channel}}}#idem:{key}"),
+        }
+    }
+
     /// The pub/sub channel of `channel`.
     pub fn pubsub_channel(&self, channel: &str) -> String {
         self.stream_key(channel)
@@ -178,6 +199,26 @@ mod tests {
         assert_eq!(
             outer.idempotency_key("b:c", "k-1"),
             "app:b%3Ac#idem:k-1".to_owned()
+        );
+    }
+
+    #[test]
+    fn on_a_cluster_a_channels_keys_share_one_slot() {
+        use crate::backend::redis::cluster::key_slot;
+        let layout = KeyLayout::default();
+        let stream = layout.cluster_stream_key("team:42");
+        assert_eq!(stream, "{realtime:team%3A42}");
+        let idempotency = layout.cluster_idempotency_key("team:42", "k-1");
+        assert_eq!(idempotency, "{realtime:team%3A42}#idem:k-1");
+        assert_eq!(
+            key_slot(stream.as_bytes()),
+            key_slot(idempotency.as_bytes())
+        );
+        let reference = KeyLayout::Reference;
+        assert_eq!(reference.cluster_stream_key("room-1"), "room-1");
+        assert_eq!(
+            key_slot(b"room-1"),
+            key_slot(reference.cluster_idempotency_key("room-1", "k").as_bytes())
         );
     }
 

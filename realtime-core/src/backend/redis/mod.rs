@@ -1,15 +1,19 @@
-//! The Redis backend: history in Redis Streams, live delivery over pub/sub.
+//! The Redis backend: history in Redis Streams, live delivery over pub/sub, on one Redis
+//! or on a Redis Cluster.
 //!
-//! - Commands go over one multiplexed, auto-reconnecting connection; concurrent emits
-//!   pipeline on it.
+//! - Commands go over one multiplexed, auto-reconnecting connection (on a cluster, one per
+//!   master, each command to the master of its channel's slot); concurrent emits pipeline
+//!   on it.
 //! - An emit is one round trip and atomic: a Lua script appends to the stream (`XADD`,
-//!   trimmed to `MAXLEN` when configured), refreshes its `EXPIRE`, and `PUBLISH`es the
+//!   trimmed to `MAXLEN` when configured), refreshes its `EXPIRE`, and publishes the
 //!   entry with its id, so publish order is stream order and a live message always
-//!   carries its id.
-//! - Live delivery uses ONE pub/sub connection for the whole process, whatever the number
-//!   of channels and subscribers. It is pinged every second and replaced when a reply takes
-//!   over 2 s; while it is down, every feed reads its stream at a steady pace (every
-//!   250 ms, at most 1,000 streams per second), and when it is back every feed catches up
+//!   carries its id. With [`Durability::Replicated`], a `WAIT` follows on the same
+//!   connection and the emit succeeds only once replicas have the entry.
+//! - Live delivery uses ONE pub/sub connection for the whole process (on a cluster, one
+//!   per master, with sharded pub/sub: `SSUBSCRIBE` / `SPUBLISH`), whatever the number of
+//!   channels and subscribers. It is pinged every second and replaced when a reply takes
+//!   over 2 s; while it is down, its channels' feeds read their streams at a steady pace
+//!   (every 250 ms, at most 1,000 streams per second), and when it is back they catch up
 //!   from the streams (see [`FeedItem::Resync`](crate::backend::FeedItem::Resync)).
 //!
 //! ```no_run
@@ -17,9 +21,16 @@
 //! # async fn demo() -> Result<(), realtime_core::backend::BackendError> {
 //! let options = RedisOptions::default().max_len(10_000).key_layout(KeyLayout::Reference);
 //! let backend = RedisBackend::connect_with("redis://127.0.0.1:6379", options).await?;
+//! // A cluster: any of its masters as seeds, the rest is discovered.
+//! let seeds = ["redis://127.0.0.1:7101", "redis://127.0.0.1:7102"];
+//! let cluster = RedisBackend::connect_cluster(&seeds, RedisOptions::default()).await?;
+//! // Either, from one URL (`redis://...` or `redis+cluster://host:port,host:port`).
+//! let backend = RedisBackend::connect_url("redis+cluster://127.0.0.1:7101", RedisOptions::default()).await?;
 //! # Ok(()) }
 //! ```
 
+mod cluster;
+mod commands;
 mod layout;
 mod pubsub;
 
@@ -27,15 +38,39 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
 use super::{Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, RawEntry, ReadRange};
 use crate::cursor::Cursor;
+use cluster::ClusterCommands;
+use commands::{Commands, Outcome, command_failure};
 use pubsub::PubSub;
 
 const BACKEND: &str = "redis";
+
+/// When an emit counts as done.
+///
+/// Redis replicates asynchronously: a master acknowledges a write before any replica has
+/// it, so if the master dies before replicating, a failover loses the newest acknowledged
+/// emits. [`Replicated`](Durability::Replicated) closes that window at the price of a wait
+/// for the replicas on every emit (figures in `docs/benchmarks.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Done when the master has the entry (Redis's default).
+    #[default]
+    Master,
+    /// Done when at least `replicas` replicas also have it (`WAIT`), within `timeout`.
+    /// Otherwise the emit fails with [`FailureKind::OutcomeUnknown`]: it is stored and
+    /// was delivered live, but a failover may lose it; retry with an idempotency key.
+    Replicated {
+        /// How many replicas must have the entry.
+        replicas: u32,
+        /// How long to wait for them.
+        timeout: Duration,
+    },
+}
 
 /// How `MAXLEN` trims a stream on append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -65,6 +100,8 @@ pub struct RedisOptions {
     /// Live messages a feed may buffer before it must catch up from the stream;
     /// default 1,024.
     pub feed_capacity: usize,
+    /// When an emit counts as done; default: when the master has it.
+    pub durability: Durability,
 }
 
 impl Default for RedisOptions {
@@ -76,6 +113,7 @@ impl Default for RedisOptions {
             expire_after: None,
             command_timeout: Duration::from_secs(5),
             feed_capacity: 1_024,
+            durability: Durability::Master,
         }
     }
 }
@@ -110,6 +148,12 @@ impl RedisOptions {
         self
     }
 
+    /// Sets when an emit counts as done.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// Sets the limit on one command and on connecting.
     pub fn command_timeout(mut self, timeout: Duration) -> Self {
         self.command_timeout = timeout;
@@ -128,7 +172,9 @@ pub struct RedisBackend {
 }
 
 struct Shared {
-    commands: ConnectionManager,
+    commands: Commands,
+    /// Whether `commands` go to a cluster: keys are hash-tagged, live messages sharded.
+    cluster: bool,
     pubsub: PubSub,
     options: RedisOptions,
     emit: redis::Script,
@@ -149,79 +195,35 @@ fn failure(message: impl Into<String>, source: redis::RedisError) -> BackendErro
     BackendError::with_source(BACKEND, message, source)
 }
 
-/// What a failed command tells about its effect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    /// Redis answered with an error: the command ran and failed, or was refused.
-    Answered,
-    /// The command never reached Redis (it could not connect).
-    NotSent,
-    /// The connection was lost with the command in flight: it may or may not have run.
-    /// A fresh connection may work at once.
-    LostInFlight,
-    /// No answer in time: it may or may not have run. Redis is stalled or cut off, so
-    /// repeating it at once would only wait again.
-    TimedOut,
+/// The command connections' settings: replies and connecting bounded by
+/// `command_timeout`, two reconnection attempts per command.
+fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(options.command_timeout))
+        .set_response_timeout(Some(options.command_timeout))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1))
 }
 
-impl Outcome {
-    fn of(error: &redis::RedisError) -> Self {
-        if is_answer(error) {
-            Outcome::Answered
-        } else if error.is_timeout() {
-            Outcome::TimedOut
-        } else if error.is_connection_refusal() {
-            Outcome::NotSent
-        } else {
-            Outcome::LostInFlight
-        }
-    }
-
-    /// Whether a command that failed this way is sent once more on a fresh connection:
-    /// when it never reached Redis, or when it may have run but running it twice changes
-    /// nothing (a read, or an emit with an idempotency key).
-    fn repeat(self, repeatable: bool) -> bool {
-        match self {
-            Outcome::NotSent => true,
-            Outcome::LostInFlight => repeatable,
-            Outcome::Answered | Outcome::TimedOut => false,
-        }
-    }
-
-    /// What the failure means for the caller of a write (`changes`) or a read.
-    fn failure_kind(self, changes: bool) -> FailureKind {
-        match self {
-            Outcome::LostInFlight | Outcome::TimedOut if changes => FailureKind::OutcomeUnknown,
-            _ => FailureKind::Unavailable,
-        }
-    }
+/// `url`'s settings with RESP3: a command connection then learns of a dropped connection
+/// at once (a disconnect push) and reconnects before the next command, instead of failing
+/// that command with "broken pipe".
+fn resp3(url: &str) -> Result<redis::ConnectionInfo, BackendError> {
+    let client = redis::Client::open(url)
+        .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+    let info = client.get_connection_info().clone();
+    let settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(redis::ProtocolVersion::RESP3);
+    Ok(info.set_redis_settings(settings))
 }
 
-/// Whether Redis itself answered with an error (rather than the connection failing).
-fn is_answer(error: &redis::RedisError) -> bool {
-    matches!(
-        error.kind(),
-        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
-    ) || error.code().is_some()
-}
-
-/// A failed command, in words that say what it means for the caller: a key of another
-/// type is a lasting refusal (without Redis's internals); a timeout or a connection lost
-/// in flight leaves a write's outcome unknown; the rest is a passing unavailability.
-fn command_failure(
-    message: String,
-    channel: &str,
-    source: redis::RedisError,
-    kind: FailureKind,
-) -> BackendError {
-    if source.code() == Some("WRONGTYPE") {
-        let message = format!(
-            "{message}: the key of channel `{channel}` holds data that is not an event \
-             stream (written by something else); this will not succeed on retry"
-        );
-        return BackendError::with_source(BACKEND, message, source).kind(FailureKind::Refused);
-    }
-    failure(message, source).kind(kind)
+fn check_options(options: &RedisOptions) -> Result<(), BackendError> {
+    options
+        .key_layout
+        .check()
+        .map_err(|message| BackendError::new(BACKEND, message).kind(FailureKind::Refused))
 }
 
 impl RedisBackend {
@@ -233,45 +235,93 @@ impl RedisBackend {
         Self::connect_with(url, RedisOptions::default()).await
     }
 
-    /// Connects with `options`.
+    /// Connects to one Redis with `options`.
     ///
     /// # Errors
     /// When the URL is malformed or Redis cannot be reached.
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Self, BackendError> {
-        options
-            .key_layout
-            .check()
-            .map_err(|message| BackendError::new(BACKEND, message).kind(FailureKind::Refused))?;
+        check_options(&options)?;
         let client = redis::Client::open(url)
             .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
-        // RESP3 on the command connection: the manager then learns of a dropped connection
-        // at once (a disconnect push) and reconnects before the next command, instead of
-        // failing that command with "broken pipe".
-        let info = client.get_connection_info().clone();
-        let resp3 = info
-            .redis_settings()
-            .clone()
-            .set_protocol(redis::ProtocolVersion::RESP3);
-        let commands_client = redis::Client::open(info.set_redis_settings(resp3))
+        let commands_client = redis::Client::open(resp3(url)?)
             .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.command_timeout))
-            .set_response_timeout(Some(options.command_timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
         let commands = commands_client
-            .get_connection_manager_with_config(config)
+            .get_connection_manager_with_config(manager_config(&options))
             .await
             .map_err(|source| failure(format!("cannot connect to Redis at `{url}`"), source))?;
         let pubsub = PubSub::start(client, options.command_timeout, options.feed_capacity);
-        Ok(Self {
+        Ok(Self::assemble(
+            Commands::Single(commands),
+            false,
+            pubsub,
+            options,
+        ))
+    }
+
+    /// Connects to a Redis Cluster with `options`. `seeds` are `redis://` URLs of some of
+    /// its nodes (one that answers is enough; credentials are taken from the first); the
+    /// others are discovered with `CLUSTER SLOTS`.
+    ///
+    /// Keys are hash-tagged ([`KeyLayout::cluster_stream_key`]) and live messages use
+    /// sharded pub/sub (Redis 7).
+    ///
+    /// # Errors
+    /// When a URL is malformed or no seed answers.
+    pub async fn connect_cluster(
+        seeds: &[impl AsRef<str>],
+        options: RedisOptions,
+    ) -> Result<Self, BackendError> {
+        check_options(&options)?;
+        let infos = seeds
+            .iter()
+            .map(|url| resp3(url.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cluster = ClusterCommands::connect(&infos, manager_config(&options))
+            .await
+            .map_err(|message| {
+                BackendError::new(
+                    BACKEND,
+                    format!("cannot connect to the Redis Cluster: {message}"),
+                )
+            })?;
+        let pubsub = PubSub::start_sharded(
+            cluster.clone(),
+            options.command_timeout,
+            options.feed_capacity,
+        );
+        Ok(Self::assemble(
+            Commands::Cluster(cluster),
+            true,
+            pubsub,
+            options,
+        ))
+    }
+
+    /// Connects to one Redis (`redis://...`) or to a cluster
+    /// (`redis+cluster://[user:password@]host:port[,host:port...]`), with `options`.
+    ///
+    /// # Errors
+    /// When the URL is malformed or Redis cannot be reached.
+    pub async fn connect_url(url: &str, options: RedisOptions) -> Result<Self, BackendError> {
+        match cluster::seed_urls(url) {
+            None => Self::connect_with(url, options).await,
+            Some(Ok(seeds)) => Self::connect_cluster(&seeds, options).await,
+            Some(Err(message)) => {
+                Err(BackendError::new(BACKEND, message).kind(FailureKind::Refused))
+            }
+        }
+    }
+
+    fn assemble(commands: Commands, cluster: bool, pubsub: PubSub, options: RedisOptions) -> Self {
+        Self {
             shared: Arc::new(Shared {
                 commands,
+                cluster,
                 pubsub,
                 options,
                 emit: redis::Script::new(EMIT_SCRIPT),
             }),
-        })
+        }
     }
 
     /// The options in force.
@@ -279,14 +329,97 @@ impl RedisBackend {
         &self.shared.options
     }
 
-    /// The stream key of `channel` under this backend's layout.
-    pub fn stream_key(&self, channel: &str) -> String {
-        self.shared.options.key_layout.stream_key(channel)
+    /// Whether this backend talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.shared.cluster
     }
 
-    /// The pub/sub channel of `channel` under this backend's layout.
+    /// The stream key of `channel` under this backend's layout.
+    pub fn stream_key(&self, channel: &str) -> String {
+        let layout = &self.shared.options.key_layout;
+        if self.shared.cluster {
+            layout.cluster_stream_key(channel)
+        } else {
+            layout.stream_key(channel)
+        }
+    }
+
+    /// The pub/sub channel of `channel` under this backend's layout (on a cluster, a
+    /// shard channel: `SPUBLISH` / `SSUBSCRIBE`).
     pub fn pubsub_channel(&self, channel: &str) -> String {
-        self.shared.options.key_layout.pubsub_channel(channel)
+        self.stream_key(channel)
+    }
+
+    fn idempotency_key(&self, channel: &str, key: &str) -> String {
+        let layout = &self.shared.options.key_layout;
+        if self.shared.cluster {
+            layout.cluster_idempotency_key(channel, key)
+        } else {
+            layout.idempotency_key(channel, key)
+        }
+    }
+
+    /// The emit script's call, as `EVALSHA` (or `EVAL` with its text after `NOSCRIPT`),
+    /// followed by `WAIT` when emits must reach replicas.
+    fn emit_pipeline(
+        &self,
+        eval: bool,
+        channel: &str,
+        event: &str,
+        data: &str,
+        once: Option<(&str, Duration)>,
+    ) -> redis::Pipeline {
+        let options = &self.shared.options;
+        let max_len = options.max_len.map_or(0, |n| n.max(1));
+        let trim = match options.trim {
+            Trim::Exact => "=",
+            Trim::Approximate => "~",
+        };
+        let expire = options
+            .expire_after
+            .map_or(0, |after| after.as_secs().max(1));
+        let window_ms = once.map_or(0, |(_, window)| {
+            u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        let mut command = if eval {
+            let mut command = redis::cmd("EVAL");
+            command.arg(EMIT_SCRIPT);
+            command
+        } else {
+            let mut command = redis::cmd("EVALSHA");
+            command.arg(self.shared.emit.get_hash());
+            command
+        };
+        command
+            .arg(if once.is_some() { 2 } else { 1 })
+            .arg(self.stream_key(channel));
+        if let Some((key, _)) = once {
+            command.arg(self.idempotency_key(channel, key));
+        }
+        command
+            .arg(data)
+            .arg(event)
+            .arg(channel)
+            .arg(self.pubsub_channel(channel))
+            .arg(layout::published_prefix(channel, event, data))
+            .arg(max_len)
+            .arg(trim)
+            .arg(expire)
+            .arg(window_ms)
+            .arg(if self.shared.cluster {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            });
+        let mut pipeline = redis::pipe();
+        pipeline.ignore_errors().add_command(command);
+        if let Durability::Replicated { replicas, timeout } = options.durability {
+            let timeout_ms = u64::try_from(timeout.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1);
+            pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
+        }
+        pipeline
     }
 
     /// Runs the emit script; with `once`, at most once per idempotency key.
@@ -297,39 +430,22 @@ impl RedisBackend {
         data: &str,
         once: Option<(&str, Duration)>,
     ) -> Result<Appended, BackendError> {
-        let options = &self.shared.options;
-        let layout = &options.key_layout;
-        let max_len = options.max_len.map_or(0, |n| n.max(1));
-        let trim = match options.trim {
-            Trim::Exact => "=",
-            Trim::Approximate => "~",
-        };
-        let expire = options
-            .expire_after
-            .map_or(0, |after| after.as_secs().max(1));
-        let mut invocation = self.shared.emit.key(layout.stream_key(channel));
-        if let Some((key, _)) = once {
-            invocation.key(layout.idempotency_key(channel, key));
-        }
-        let window_ms = once.map_or(0, |(_, window)| {
-            u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
-        });
-        invocation
-            .arg(data)
-            .arg(event)
-            .arg(channel)
-            .arg(layout.pubsub_channel(channel))
-            .arg(layout::published_prefix(channel, event, data))
-            .arg(max_len)
-            .arg(trim)
-            .arg(expire)
-            .arg(window_ms);
+        let key = self.stream_key(channel);
+        let failed = || format!("emit to channel `{channel}` failed");
+        let mut eval = false;
         // See `Outcome::repeat`: at most one more attempt, only when it cannot duplicate.
         let mut retried = false;
-        let (id, replayed): (String, i64) = loop {
-            let mut connection = self.shared.commands.clone();
-            match invocation.invoke_async(&mut connection).await {
-                Ok(reply) => break reply,
+        let replies = loop {
+            let pipeline = self.emit_pipeline(eval, channel, event, data, once);
+            match self.shared.commands.send(&key, &pipeline).await {
+                // Not cached on this server (yet): nothing ran, send the script itself.
+                Ok(replies)
+                    if !eval
+                        && matches!(replies.first(), Some(Err(error)) if error.code() == Some("NOSCRIPT")) =>
+                {
+                    eval = true;
+                }
+                Ok(replies) => break replies,
                 Err(source) => {
                     let outcome = Outcome::of(&source);
                     if !retried && outcome.repeat(once.is_some()) {
@@ -338,7 +454,7 @@ impl RedisBackend {
                         continue;
                     }
                     return Err(command_failure(
-                        format!("emit to channel `{channel}` failed"),
+                        failed(),
                         channel,
                         source,
                         outcome.failure_kind(true),
@@ -346,9 +462,52 @@ impl RedisBackend {
                 }
             }
         };
-        let id = id.parse().map_err(|_| {
+        let mut replies = replies.into_iter();
+        let reply = match replies.next() {
+            Some(Ok(reply)) => reply,
+            Some(Err(source)) => {
+                return Err(command_failure(
+                    failed(),
+                    channel,
+                    source,
+                    Outcome::Answered.failure_kind(true),
+                ));
+            }
+            None => {
+                return Err(BackendError::new(
+                    BACKEND,
+                    format!("{}: no reply", failed()),
+                ));
+            }
+        };
+        let (id, replayed): (String, i64) = redis::from_redis_value(reply).map_err(|error| {
+            BackendError::new(BACKEND, format!("{}: unexpected reply: {error}", failed()))
+        })?;
+        let id: Cursor = id.parse().map_err(|_| {
             BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`"))
         })?;
+        if let Durability::Replicated { replicas, timeout } = self.shared.options.durability {
+            let acknowledged = match replies.next() {
+                Some(Ok(redis::Value::Int(count))) => count,
+                _ => -1,
+            };
+            if acknowledged < i64::from(replicas) {
+                let reached = if acknowledged < 0 {
+                    "an unknown number".to_owned()
+                } else {
+                    acknowledged.to_string()
+                };
+                return Err(BackendError::new(
+                    BACKEND,
+                    format!(
+                        "emit to channel `{channel}` is stored as {id} on the master but reached \
+                         {reached} of {replicas} replicas within {timeout:?}: a failover may lose \
+                         it; retry with the same idempotency key to wait again"
+                    ),
+                )
+                .kind(FailureKind::OutcomeUnknown));
+            }
+        }
         Ok(Appended {
             id,
             replayed: replayed != 0,
@@ -360,24 +519,27 @@ impl RedisBackend {
         channel: &str,
         range: ReadRange,
     ) -> Result<Vec<RawEntry>, BackendError> {
+        let key = self.stream_key(channel);
         let start = bound_arg(range.start, "-");
         let end = bound_arg(range.end, "+");
         let mut command = if range.newest_first {
             let mut command = redis::cmd("XREVRANGE");
-            command.arg(self.stream_key(channel)).arg(end).arg(start);
+            command.arg(&key).arg(end).arg(start);
             command
         } else {
             let mut command = redis::cmd("XRANGE");
-            command.arg(self.stream_key(channel)).arg(start).arg(end);
+            command.arg(&key).arg(start).arg(end);
             command
         };
         command.arg("COUNT").arg(range.limit.max(1));
+        let mut pipeline = redis::pipe();
+        pipeline.ignore_errors().add_command(command);
+        let failed = || format!("reading channel `{channel}` failed");
         // Reads change nothing: one lost with its connection is sent once more.
         let mut retried = false;
-        let reply: redis::Value = loop {
-            let mut connection = self.shared.commands.clone();
-            match command.query_async(&mut connection).await {
-                Ok(reply) => break reply,
+        let reply = loop {
+            match self.shared.commands.send(&key, &pipeline).await {
+                Ok(replies) => break replies.into_iter().next(),
                 Err(source) => {
                     let outcome = Outcome::of(&source);
                     if !retried && outcome.repeat(true) {
@@ -385,12 +547,29 @@ impl RedisBackend {
                         continue;
                     }
                     return Err(command_failure(
-                        format!("reading channel `{channel}` failed"),
+                        failed(),
                         channel,
                         source,
                         outcome.failure_kind(false),
                     ));
                 }
+            }
+        };
+        let reply = match reply {
+            Some(Ok(reply)) => reply,
+            Some(Err(source)) => {
+                return Err(command_failure(
+                    failed(),
+                    channel,
+                    source,
+                    Outcome::Answered.failure_kind(false),
+                ));
+            }
+            None => {
+                return Err(BackendError::new(
+                    BACKEND,
+                    format!("{}: no reply", failed()),
+                ));
             }
         };
         let lenient = self.shared.options.key_layout.is_lenient();

@@ -1,9 +1,8 @@
-//! Delivery while the pub/sub connection is down: every feed is told to resync at a
-//! steady pace, so that its reader reads the channel's stream over the command
+//! Delivery while a channel's pub/sub connection is down: its feeds are told to resync at
+//! a steady pace, so that their readers read the channel's stream over the command
 //! connection (never a blocking command there: it would stall every emit).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use tokio::time::sleep;
@@ -11,10 +10,10 @@ use tokio::time::sleep;
 use super::RouteTable;
 use crate::util::lock;
 
-/// While there is no connection, every feed is told to resync at least this often...
+/// While a channel is not live, its feeds are told to resync at least this often...
 const POLL_EVERY: Duration = Duration::from_millis(250);
 /// ...but the process reads at most this many streams per second in all: with more
-/// channels the interval grows (1,000 channels: 1 s; 10,000: 10 s).
+/// channels down the interval grows (1,000 channels: 1 s; 10,000: 10 s).
 const POLL_READS_PER_SECOND: u64 = 1_000;
 
 /// How long the poller waits between two rounds over `channels` channels.
@@ -24,41 +23,39 @@ fn poll_interval(channels: usize) -> Duration {
     spread.max(POLL_EVERY)
 }
 
-/// While there is no pub/sub connection, tells every feed to resync at a pace that keeps
-/// the stream reads of the whole process bounded (see [`poll_interval`]). A feed whose
-/// reader has not yet taken its queued items is skipped: it is busy catching up, and at
-/// most one poll waits in any queue. Ends with the routes (when the backend is dropped).
-pub(super) async fn poll_while_disconnected(routes: Weak<RouteTable>, connected: Arc<AtomicBool>) {
-    let mut polling = false;
+/// Tells every feed of a channel that no connection delivers (not live) to resync, at a
+/// pace that keeps the stream reads of the whole process bounded (see [`poll_interval`]).
+/// A feed whose reader has not yet taken its queued items is skipped: it is busy catching
+/// up, and at most one poll waits in any queue. Ends with the routes (when the backend is
+/// dropped).
+pub(super) async fn poll_channels_not_live(routes: Weak<RouteTable>) {
+    let mut polled = 0;
     loop {
         let Some(routes) = routes.upgrade() else {
             return;
         };
-        let channels = {
+        let not_live = {
             let mut routes = lock(&routes);
-            let down = !connected.load(Ordering::Relaxed) && !routes.is_empty();
-            if down {
-                for route in routes
-                    .values_mut()
-                    .flatten()
-                    .filter(|route| route.is_idle())
-                {
+            let mut not_live = 0;
+            for entry in routes.values_mut().filter(|entry| !entry.live) {
+                not_live += 1;
+                for route in entry.routes.iter_mut().filter(|route| route.is_idle()) {
                     route.resync();
                 }
             }
-            if down != polling {
-                polling = down;
-                if down {
-                    tracing::info!(
-                        channels = routes.len(),
-                        "redis pub/sub down: reading the streams instead"
-                    );
-                }
-            }
-            routes.len()
+            not_live
         };
         drop(routes);
-        sleep(poll_interval(channels)).await;
+        if not_live != polled {
+            if polled == 0 {
+                tracing::info!(
+                    channels = not_live,
+                    "redis pub/sub down for some channels: reading their streams instead"
+                );
+            }
+            polled = not_live;
+        }
+        sleep(poll_interval(not_live)).await;
     }
 }
 

@@ -1,0 +1,441 @@
+//! Sharded pub/sub on a Redis Cluster: each channel is `SSUBSCRIBE`d on the master that
+//! owns its slot, over one connection per master (RESP3, so that subscriptions and PINGs
+//! share it), whatever the number of channels and feeds.
+//!
+//! A channel leaves its connection when the connection is lost (the master died, was
+//! paused, or the network cut) or when the master unsubscribes it by itself (its slot
+//! moved to another master: Redis 7 sends `sunsubscribe`). Either way the channel is
+//! polled from its stream until the control task has read the slot map again and
+//! subscribed it on the slot's owner, and then its feeds resync, as on a single Redis.
+//!
+//! A master's connection is kept while the master is known; a master that could not be
+//! reached is not tried again before its back-off has passed, so one dead node delays no
+//! other node's channels.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, PushInfo, PushKind, Value};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+use tokio::time::{Instant, sleep, sleep_until, timeout};
+
+use super::{
+    Channels, Control, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Routes, add_route, remove_route,
+    report, report_lost,
+};
+use crate::backend::redis::cluster::{ClusterCommands, NodeAddr, key_slot};
+use crate::backend::redis::layout::{Incoming, parse_published};
+use crate::util::{Backoff, lock};
+
+/// Resubscribing channels whose connection was lost is retried after at most this long:
+/// short, because a failover or a slot move usually completes within a few seconds.
+const MAX_RETRY: Duration = Duration::from_secs(1);
+
+/// Runs the control task until every handle is dropped.
+pub(super) async fn run(
+    cluster: ClusterCommands,
+    connect_timeout: Duration,
+    routes: Routes,
+    channels: Channels,
+) {
+    let Channels { commands, control } = channels;
+    let task = ControlTask {
+        cluster,
+        connect_timeout: connect_timeout.min(REPLY_TIMEOUT),
+        routes,
+        control,
+        links: HashMap::new(),
+        placement: HashMap::new(),
+        down_until: HashMap::new(),
+        next_generation: 0,
+        backoff: Backoff::new(MIN_BACKOFF, MAX_RETRY),
+        retry_at: None,
+    };
+    task.run(commands).await;
+}
+
+/// The connection to one master, with its dispatcher and pinger tasks.
+struct ShardLink {
+    connection: MultiplexedConnection,
+    generation: u64,
+    dispatcher: AbortHandle,
+    pinger: AbortHandle,
+    /// Our own `SUNSUBSCRIBE`s whose `sunsubscribe` push has not come back yet, per
+    /// channel; any other `sunsubscribe` comes from the server.
+    unsubscribing: HashMap<String, u32>,
+}
+
+impl Drop for ShardLink {
+    fn drop(&mut self) {
+        self.dispatcher.abort();
+        self.pinger.abort();
+    }
+}
+
+struct ControlTask {
+    cluster: ClusterCommands,
+    connect_timeout: Duration,
+    routes: Routes,
+    control: mpsc::WeakUnboundedSender<Control>,
+    links: HashMap<NodeAddr, ShardLink>,
+    /// Where each live channel is subscribed. A routed channel missing here is polled
+    /// until [`ControlTask::retry`] places it.
+    placement: HashMap<String, NodeAddr>,
+    /// Masters that could not be reached, and when to try them again.
+    down_until: HashMap<NodeAddr, Instant>,
+    next_generation: u64,
+    backoff: Backoff,
+    /// When to place the channels that are not placed; `None` when all are.
+    retry_at: Option<Instant>,
+}
+
+/// Why a channel could not be subscribed now.
+enum Unplaced {
+    /// Its master is not known or not reachable: try again later.
+    Later,
+    /// The connection failed: it is dropped, with its channels.
+    LinkFailed(NodeAddr, &'static str),
+}
+
+impl ControlTask {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Control>) {
+        loop {
+            let retry_at = self.retry_at;
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+                    self.retry().await;
+                }
+            }
+        }
+        tracing::debug!("redis sharded pub/sub task stopped");
+    }
+
+    async fn handle(&mut self, command: Control) {
+        match command {
+            Control::Listen {
+                channel,
+                route,
+                reply,
+            } => {
+                if add_route(&self.routes, &channel, route) {
+                    self.place_or_schedule(channel).await;
+                }
+                let _caller_gone_is_fine = reply.send(());
+            }
+            Control::Unlisten { channel, id } => self.unlisten(&channel, id).await,
+            Control::Lost { generation, reason } => {
+                if let Some(addr) = self.addr_of(generation) {
+                    tracing::warn!(%addr, reason, "redis pub/sub connection to a master lost");
+                    self.lose_link(&addr);
+                }
+            }
+            Control::Dropped {
+                generation,
+                channel,
+            } => self.dropped(generation, channel),
+        }
+    }
+
+    fn addr_of(&self, generation: u64) -> Option<NodeAddr> {
+        self.links
+            .iter()
+            .find(|(_, link)| link.generation == generation)
+            .map(|(addr, _)| Arc::clone(addr))
+    }
+
+    /// A `sunsubscribe` arrived: ours, or the server's (the slot moved away). The
+    /// server's drops the whole connection: a push the client did not ask for may have
+    /// been taken as the answer to a command in flight, so nothing on it is trusted.
+    fn dropped(&mut self, generation: u64, channel: String) {
+        let Some(addr) = self.addr_of(generation) else {
+            return;
+        };
+        if let Some(link) = self.links.get_mut(&addr)
+            && let Some(count) = link.unsubscribing.get_mut(&channel)
+        {
+            *count -= 1;
+            if *count == 0 {
+                link.unsubscribing.remove(&channel);
+            }
+            return;
+        }
+        tracing::info!(%addr, channel, "redis cluster unsubscribed a channel (its slot moved)");
+        self.lose_link(&addr);
+    }
+
+    async fn unlisten(&mut self, channel: &str, id: u64) {
+        if !remove_route(&self.routes, channel, id) {
+            return;
+        }
+        let Some(addr) = self.placement.remove(channel) else {
+            return;
+        };
+        let Some(link) = self.links.get_mut(&addr) else {
+            return;
+        };
+        *link.unsubscribing.entry(channel.to_owned()).or_default() += 1;
+        let mut command = redis::cmd("SUNSUBSCRIBE");
+        command.arg(channel);
+        let mut connection = link.connection.clone();
+        match timeout(REPLY_TIMEOUT, command.query_async::<Value>(&mut connection)).await {
+            Ok(Ok(_)) => tracing::debug!(channel, %addr, "redis SUNSUBSCRIBE"),
+            Ok(Err(error)) => tracing::debug!(channel, %error, "redis SUNSUBSCRIBE failed"),
+            Err(_) => {
+                tracing::warn!(channel, %addr, "redis SUNSUBSCRIBE unanswered; reconnecting");
+                self.lose_link(&addr);
+            }
+        }
+    }
+
+    /// Drops the connection to `addr`: its channels are polled until placed again.
+    fn lose_link(&mut self, addr: &NodeAddr) {
+        self.links.remove(addr);
+        let mut routes = lock(&self.routes);
+        self.placement.retain(|channel, placed| {
+            if placed != addr {
+                return true;
+            }
+            if let Some(entry) = routes.get_mut(channel) {
+                entry.live = false;
+            }
+            false
+        });
+        drop(routes);
+        self.backoff.reset();
+        self.retry_at = Some(Instant::now() + MIN_BACKOFF);
+    }
+
+    /// Subscribes a channel on its master, or leaves it to be polled and placed later.
+    async fn place_or_schedule(&mut self, channel: String) {
+        match self.place(&channel).await {
+            Ok(()) => {}
+            Err(Unplaced::Later) => self.schedule_retry(),
+            Err(Unplaced::LinkFailed(addr, reason)) => {
+                tracing::warn!(%addr, channel, reason, "redis SSUBSCRIBE failed; reconnecting");
+                self.lose_link(&addr);
+            }
+        }
+    }
+
+    fn schedule_retry(&mut self) {
+        if self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + self.backoff.next_delay());
+        }
+    }
+
+    /// Places every routed channel that is not placed, after reading the slot map again;
+    /// their feeds resync, having been polled meanwhile.
+    async fn retry(&mut self) {
+        self.retry_at = None;
+        if let Err(error) = self.cluster.refresh().await {
+            tracing::warn!(%error, "redis cluster: cannot read the slot map");
+        }
+        let unplaced: Vec<String> = lock(&self.routes)
+            .keys()
+            .filter(|channel| !self.placement.contains_key(*channel))
+            .cloned()
+            .collect();
+        let mut left = 0;
+        for channel in unplaced {
+            match self.place(&channel).await {
+                Ok(()) => {
+                    if let Some(entry) = lock(&self.routes).get_mut(&channel) {
+                        entry.resume();
+                    }
+                }
+                Err(Unplaced::Later) => left += 1,
+                Err(Unplaced::LinkFailed(addr, reason)) => {
+                    tracing::warn!(%addr, channel, reason, "redis SSUBSCRIBE failed");
+                    self.lose_link(&addr);
+                    left += 1;
+                }
+            }
+        }
+        if left == 0 {
+            self.backoff.reset();
+            tracing::info!("redis sharded pub/sub: every channel is subscribed");
+        } else {
+            self.retry_at = None;
+            self.schedule_retry();
+        }
+    }
+
+    /// Subscribes `channel` on the master of its slot; marks it live when done.
+    async fn place(&mut self, channel: &str) -> Result<(), Unplaced> {
+        let slot = key_slot(channel.as_bytes());
+        let Some(addr) = self.cluster.master_of(slot) else {
+            return Err(Unplaced::Later);
+        };
+        let connection = self.link(&addr).await?;
+        let mut command = redis::cmd("SSUBSCRIBE");
+        command.arg(channel);
+        let mut connection = connection;
+        match timeout(REPLY_TIMEOUT, command.query_async::<Value>(&mut connection)).await {
+            Ok(Ok(_)) => {
+                tracing::debug!(channel, %addr, "redis SSUBSCRIBE");
+                self.placement.insert(channel.to_owned(), addr);
+                if let Some(entry) = lock(&self.routes).get_mut(channel) {
+                    entry.live = true;
+                }
+                Ok(())
+            }
+            // The slot moved: read the map again before the next try.
+            Ok(Err(error)) if error.code() == Some("MOVED") => {
+                tracing::debug!(channel, %addr, "redis SSUBSCRIBE: MOVED");
+                let cluster = self.cluster.clone();
+                tokio::spawn(async move { cluster.refresh().await });
+                Err(Unplaced::Later)
+            }
+            Ok(Err(_)) => Err(Unplaced::LinkFailed(addr, "an error answer")),
+            Err(_) => Err(Unplaced::LinkFailed(addr, "no answer")),
+        }
+    }
+
+    /// The connection to `addr`, opened (with its tasks) if there is none.
+    async fn link(&mut self, addr: &NodeAddr) -> Result<MultiplexedConnection, Unplaced> {
+        if let Some(link) = self.links.get(addr) {
+            return Ok(link.connection.clone());
+        }
+        if self
+            .down_until
+            .get(addr)
+            .is_some_and(|until| *until > Instant::now())
+        {
+            return Err(Unplaced::Later);
+        }
+        match self.connect(addr).await {
+            Ok(link) => {
+                self.down_until.remove(addr);
+                let connection = link.connection.clone();
+                self.links.insert(Arc::clone(addr), link);
+                tracing::info!(%addr, "redis pub/sub connected to a master");
+                Ok(connection)
+            }
+            Err(error) => {
+                let wait = self.backoff.next_delay().max(MAX_RETRY / 2);
+                tracing::warn!(%addr, %error, retry_in = ?wait, "redis pub/sub cannot reach a master");
+                self.down_until
+                    .insert(Arc::clone(addr), Instant::now() + wait);
+                Err(Unplaced::Later)
+            }
+        }
+    }
+
+    async fn connect(&mut self, addr: &NodeAddr) -> Result<ShardLink, String> {
+        let info = self.cluster.node_info(addr)?.clone();
+        let resp3 = info
+            .redis_settings()
+            .clone()
+            .set_protocol(redis::ProtocolVersion::RESP3);
+        let client = redis::Client::open(info.set_redis_settings(resp3))
+            .map_err(|error| error.to_string())?;
+        let (pushes, incoming) = mpsc::unbounded_channel();
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(REPLY_TIMEOUT))
+            .set_push_sender(pushes);
+        let connection = timeout(
+            self.connect_timeout,
+            client.get_multiplexed_async_connection_with_config(&config),
+        )
+        .await
+        .map_err(|_| format!("no connection within {:?}", self.connect_timeout))?
+        .map_err(|error| error.to_string())?;
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        let dispatcher = tokio::spawn(dispatch(
+            incoming,
+            Arc::clone(&self.routes),
+            self.control.clone(),
+            generation,
+        ))
+        .abort_handle();
+        let pinger =
+            tokio::spawn(ping(connection.clone(), self.control.clone(), generation)).abort_handle();
+        Ok(ShardLink {
+            connection,
+            generation,
+            dispatcher,
+            pinger,
+            unsubscribing: HashMap::new(),
+        })
+    }
+}
+
+fn text(value: &Value) -> Option<&[u8]> {
+    match value {
+        Value::BulkString(bytes) => Some(bytes),
+        Value::SimpleString(text) => Some(text.as_bytes()),
+        _ => None,
+    }
+}
+
+/// Routes a master's pushes: messages to the feeds of their channel, `sunsubscribe`s and
+/// the end of the connection to the control task.
+async fn dispatch(
+    mut incoming: mpsc::UnboundedReceiver<PushInfo>,
+    routes: Routes,
+    control: mpsc::WeakUnboundedSender<Control>,
+    generation: u64,
+) {
+    while let Some(push) = incoming.recv().await {
+        let mut data = push.data.iter();
+        let channel = data
+            .next()
+            .and_then(text)
+            .map(|name| String::from_utf8_lossy(name).into_owned());
+        match (push.kind, channel) {
+            (PushKind::SMessage, Some(channel)) => {
+                let payload = data.next().and_then(text).unwrap_or_default();
+                let incoming = parse_published(payload);
+                if let Incoming::Malformed(reason) = &incoming {
+                    tracing::warn!(
+                        channel,
+                        reason,
+                        "unreadable pub/sub message; feeds will resync from the stream"
+                    );
+                }
+                let Some(item) = incoming.into_feed_item() else {
+                    continue;
+                };
+                if let Some(entry) = lock(&routes).get_mut(&channel) {
+                    entry.deliver(&item);
+                }
+            }
+            (PushKind::SUnsubscribe, Some(channel)) => report(
+                &control,
+                Control::Dropped {
+                    generation,
+                    channel,
+                },
+            ),
+            (PushKind::Disconnection, _) => break,
+            _ => {}
+        }
+    }
+    report_lost(&control, generation, "the connection closed");
+}
+
+/// PINGs the connection until one goes unanswered.
+async fn ping(
+    mut connection: MultiplexedConnection,
+    control: mpsc::WeakUnboundedSender<Control>,
+    generation: u64,
+) {
+    loop {
+        sleep(PING_EVERY).await;
+        let command = redis::cmd("PING");
+        match timeout(REPLY_TIMEOUT, command.query_async::<Value>(&mut connection)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return report_lost(&control, generation, "PING failed"),
+            Err(_) => return report_lost(&control, generation, "PING unanswered"),
+        }
+    }
+}
