@@ -80,7 +80,8 @@ impl<E: Events> Realtime<E> {
         Self::builder(MemoryBackend::new()).build()
     }
 
-    /// A handle on Redis at `url` (e.g. `redis://127.0.0.1:6379`) with default
+    /// A handle on Redis at `url` (e.g. `redis://127.0.0.1:6379`, or a cluster:
+    /// `redis+cluster://host:port,host:port`) with default
     /// [`RedisOptions`](crate::backend::redis::RedisOptions): streams and pub/sub channels
     /// under the `realtime:` key prefix.
     ///
@@ -88,7 +89,34 @@ impl<E: Events> Realtime<E> {
     /// When the URL is malformed or Redis cannot be reached.
     #[cfg(feature = "redis")]
     pub async fn redis(url: &str) -> Result<Self> {
-        let backend = crate::backend::redis::RedisBackend::connect(url).await?;
+        let options = crate::backend::redis::RedisOptions::default();
+        let backend = crate::backend::redis::RedisBackend::connect_url(url, options).await?;
+        Ok(Self::with_backend(backend))
+    }
+
+    /// A handle on a Redis Cluster, found from `seeds` (`redis://` URLs of some of its
+    /// nodes), with default [`RedisOptions`](crate::backend::redis::RedisOptions); see
+    /// [`RedisBackend::connect_cluster`](crate::backend::redis::RedisBackend::connect_cluster).
+    ///
+    /// ```no_run
+    /// # #[derive(realtime_core::Events, Clone, Debug)]
+    /// # enum AppEvent { #[event("chat.message")] Message { text: String } }
+    /// # async fn demo() -> realtime_core::Result<()> {
+    /// use realtime_core::Realtime;
+    /// let realtime = Realtime::<AppEvent>::redis_cluster(&[
+    ///     "redis://10.0.0.1:6379",
+    ///     "redis://10.0.0.2:6379",
+    /// ])
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// When a URL is malformed or no seed answers.
+    #[cfg(feature = "redis")]
+    pub async fn redis_cluster(seeds: &[&str]) -> Result<Self> {
+        let options = crate::backend::redis::RedisOptions::default();
+        let backend = crate::backend::redis::RedisBackend::connect_cluster(seeds, options).await?;
         Ok(Self::with_backend(backend))
     }
 

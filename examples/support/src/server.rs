@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `--port N`, `--port=N`, `PORT` | 3000 | the port (0: any free one) |
 //! | `HOST` | `127.0.0.1` | the address to listen on (`0.0.0.0` in a container) |
-//! | `REDIS_URL` | unset | events in Redis instead of the embedded backend |
+//! | `REDIS_URL` | unset | events in Redis instead of the embedded backend; `redis+cluster://host:port,host:port` for a Redis Cluster |
 //! | `REDIS_PREFIX` | `realtime:` | the key prefix in Redis, to keep apps (or test runs) apart |
 //! | `RUST_LOG` | `info` | the log filter |
 
@@ -98,7 +98,7 @@ async fn redis<E: Events>(
     if let Ok(prefix) = std::env::var("REDIS_PREFIX") {
         options = options.key_prefix(prefix);
     }
-    let backend = RedisBackend::connect_with(url, options).await?;
+    let backend = RedisBackend::connect_url(url, options).await?;
     println!("{app}: events in Redis at {url}");
     Ok(Realtime::with_backend(backend))
 }

@@ -8,9 +8,11 @@
 //! polled from its stream until the control task has read the slot map again and
 //! subscribed it on the slot's owner, and then its feeds resync, as on a single Redis.
 //!
-//! A master's connection is kept while the master is known; a master that could not be
-//! reached is not tried again before its back-off has passed, so one dead node delays no
-//! other node's channels.
+//! A master's connection is kept while the master is known. Connecting runs in a task of
+//! its own, never in the control task, and a master that could not be reached is not
+//! tried again before its back-off has passed: one dead or frozen node delays no other
+//! node's channels. A feed that opens while its master's connection is being made is
+//! answered when the attempt ends (at most the connect timeout, 2 s).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, PushInfo, PushKind, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 
@@ -42,7 +44,12 @@ pub(super) async fn run(
     channels: Channels,
 ) {
     let Channels { commands, control } = channels;
+    let (connected, attempts) = mpsc::unbounded_channel();
     let task = ControlTask {
+        connected,
+        connecting: HashMap::new(),
+        lost_early: Vec::new(),
+        last_attempt_seen: 0,
         cluster,
         connect_timeout: connect_timeout.min(REPLY_TIMEOUT),
         routes,
@@ -54,7 +61,13 @@ pub(super) async fn run(
         backoff: Backoff::new(MIN_BACKOFF, MAX_RETRY),
         retry_at: None,
     };
-    task.run(commands).await;
+    task.run(commands, attempts).await;
+}
+
+/// The end of a connection attempt to a master.
+struct Attempt {
+    addr: NodeAddr,
+    link: Result<ShardLink, String>,
 }
 
 /// The connection to one master, with its dispatcher and pinger tasks.
@@ -76,6 +89,14 @@ impl Drop for ShardLink {
 }
 
 struct ControlTask {
+    /// Where connecting tasks report (at most one per master at a time).
+    connected: mpsc::UnboundedSender<Attempt>,
+    /// Masters being connected to, with the feeds waiting for the attempt to end.
+    connecting: HashMap<NodeAddr, Vec<oneshot::Sender<()>>>,
+    /// Generations lost before their attempt was reported (at most one per attempt in
+    /// flight), and the newest generation reported.
+    lost_early: Vec<u64>,
+    last_attempt_seen: u64,
     cluster: ClusterCommands,
     connect_timeout: Duration,
     routes: Routes,
@@ -101,7 +122,11 @@ enum Unplaced {
 }
 
 impl ControlTask {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Control>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Control>,
+        mut attempts: mpsc::UnboundedReceiver<Attempt>,
+    ) {
         loop {
             let retry_at = self.retry_at;
             tokio::select! {
@@ -109,6 +134,7 @@ impl ControlTask {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
+                Some(attempt) = attempts.recv() => self.attempt_ended(attempt).await,
                 () = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
                     self.retry().await;
                 }
@@ -125,7 +151,12 @@ impl ControlTask {
                 reply,
             } => {
                 if add_route(&self.routes, &channel, route) {
-                    self.place_or_schedule(channel).await;
+                    self.place_or_schedule(&channel).await;
+                    // Its master is being connected to: answer when that ends.
+                    if let Some(waiting) = self.connecting_for(&channel) {
+                        waiting.push(reply);
+                        return;
+                    }
                 }
                 let _caller_gone_is_fine = reply.send(());
             }
@@ -134,6 +165,9 @@ impl ControlTask {
                 if let Some(addr) = self.addr_of(generation) {
                     tracing::warn!(%addr, reason, "redis pub/sub connection to a master lost");
                     self.lose_link(&addr);
+                } else if generation > self.last_attempt_seen {
+                    // Lost before its attempt was reported: not to be used.
+                    self.lost_early.push(generation);
                 }
             }
             Control::Dropped {
@@ -212,9 +246,52 @@ impl ControlTask {
         self.retry_at = Some(Instant::now() + MIN_BACKOFF);
     }
 
+    /// The feeds waiting for a connection to `channel`'s master, if one is being made.
+    fn connecting_for(&mut self, channel: &str) -> Option<&mut Vec<oneshot::Sender<()>>> {
+        let addr = self.cluster.master_of(key_slot(channel.as_bytes()))?;
+        self.connecting.get_mut(&addr)
+    }
+
+    /// A connection attempt ended: on success its master's channels are placed; either
+    /// way the feeds that waited for it are answered.
+    async fn attempt_ended(&mut self, attempt: Attempt) {
+        let waiting = self.connecting.remove(&attempt.addr).unwrap_or_default();
+        let link = attempt.link.and_then(|link| {
+            self.last_attempt_seen = self.last_attempt_seen.max(link.generation);
+            match self
+                .lost_early
+                .iter()
+                .position(|lost| *lost == link.generation)
+            {
+                Some(index) => {
+                    self.lost_early.swap_remove(index);
+                    Err("the connection closed at once".to_owned())
+                }
+                None => Ok(link),
+            }
+        });
+        match link {
+            Ok(link) => {
+                tracing::info!(addr = %attempt.addr, "redis pub/sub connected to a master");
+                self.down_until.remove(&attempt.addr);
+                self.links.insert(attempt.addr, link);
+                self.retry().await;
+            }
+            Err(error) => {
+                let wait = self.backoff.next_delay().max(MAX_RETRY / 2);
+                tracing::warn!(addr = %attempt.addr, %error, retry_in = ?wait, "redis pub/sub cannot reach a master");
+                self.down_until.insert(attempt.addr, Instant::now() + wait);
+                self.schedule_retry();
+            }
+        }
+        for reply in waiting {
+            let _caller_gone_is_fine = reply.send(());
+        }
+    }
+
     /// Subscribes a channel on its master, or leaves it to be polled and placed later.
-    async fn place_or_schedule(&mut self, channel: String) {
-        match self.place(&channel).await {
+    async fn place_or_schedule(&mut self, channel: &str) {
+        match self.place(channel).await {
             Ok(()) => {}
             Err(Unplaced::Later) => self.schedule_retry(),
             Err(Unplaced::LinkFailed(addr, reason)) => {
@@ -260,9 +337,8 @@ impl ControlTask {
         }
         if left == 0 {
             self.backoff.reset();
-            tracing::info!("redis sharded pub/sub: every channel is subscribed");
-        } else {
-            self.retry_at = None;
+        } else if self.retry_at.is_none() && self.connecting.is_empty() {
+            // (A connection being made places its channels when it is up.)
             self.schedule_retry();
         }
     }
@@ -298,75 +374,74 @@ impl ControlTask {
         }
     }
 
-    /// The connection to `addr`, opened (with its tasks) if there is none.
+    /// The connection to `addr`; if there is none, a task starts connecting (unless one
+    /// is already, or the master is in its back-off) and the channel must wait.
     async fn link(&mut self, addr: &NodeAddr) -> Result<MultiplexedConnection, Unplaced> {
         if let Some(link) = self.links.get(addr) {
             return Ok(link.connection.clone());
         }
-        if self
+        let down = self
             .down_until
             .get(addr)
-            .is_some_and(|until| *until > Instant::now())
-        {
-            return Err(Unplaced::Later);
+            .is_some_and(|until| *until > Instant::now());
+        if !down && !self.connecting.contains_key(addr) {
+            self.connecting.insert(Arc::clone(addr), Vec::new());
+            self.next_generation += 1;
+            let connect = connect(
+                self.cluster.node_info(addr),
+                self.connect_timeout,
+                Arc::clone(&self.routes),
+                self.control.clone(),
+                self.next_generation,
+            );
+            let report = self.connected.clone();
+            let addr = Arc::clone(addr);
+            tokio::spawn(async move {
+                let link = connect.await;
+                let _stopped_is_fine = report.send(Attempt { addr, link });
+            });
         }
-        match self.connect(addr).await {
-            Ok(link) => {
-                self.down_until.remove(addr);
-                let connection = link.connection.clone();
-                self.links.insert(Arc::clone(addr), link);
-                tracing::info!(%addr, "redis pub/sub connected to a master");
-                Ok(connection)
-            }
-            Err(error) => {
-                let wait = self.backoff.next_delay().max(MAX_RETRY / 2);
-                tracing::warn!(%addr, %error, retry_in = ?wait, "redis pub/sub cannot reach a master");
-                self.down_until
-                    .insert(Arc::clone(addr), Instant::now() + wait);
-                Err(Unplaced::Later)
-            }
-        }
+        Err(Unplaced::Later)
     }
+}
 
-    async fn connect(&mut self, addr: &NodeAddr) -> Result<ShardLink, String> {
-        let info = self.cluster.node_info(addr)?.clone();
-        let resp3 = info
-            .redis_settings()
-            .clone()
-            .set_protocol(redis::ProtocolVersion::RESP3);
-        let client = redis::Client::open(info.set_redis_settings(resp3))
-            .map_err(|error| error.to_string())?;
-        let (pushes, incoming) = mpsc::unbounded_channel();
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(REPLY_TIMEOUT))
-            .set_push_sender(pushes);
-        let connection = timeout(
-            self.connect_timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
-        .map_err(|_| format!("no connection within {:?}", self.connect_timeout))?
-        .map_err(|error| error.to_string())?;
-        self.next_generation += 1;
-        let generation = self.next_generation;
-        let dispatcher = tokio::spawn(dispatch(
-            incoming,
-            Arc::clone(&self.routes),
-            self.control.clone(),
-            generation,
-        ))
-        .abort_handle();
-        let pinger =
-            tokio::spawn(ping(connection.clone(), self.control.clone(), generation)).abort_handle();
-        Ok(ShardLink {
-            connection,
-            generation,
-            dispatcher,
-            pinger,
-            unsubscribing: HashMap::new(),
-        })
-    }
+/// Opens a RESP3 connection to a master and starts its dispatcher and pinger.
+async fn connect(
+    info: Result<redis::ConnectionInfo, String>,
+    connect_timeout: Duration,
+    routes: Routes,
+    control: mpsc::WeakUnboundedSender<Control>,
+    generation: u64,
+) -> Result<ShardLink, String> {
+    let info = info?;
+    let resp3 = info
+        .redis_settings()
+        .clone()
+        .set_protocol(redis::ProtocolVersion::RESP3);
+    let client =
+        redis::Client::open(info.set_redis_settings(resp3)).map_err(|error| error.to_string())?;
+    let (pushes, incoming) = mpsc::unbounded_channel();
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(REPLY_TIMEOUT))
+        .set_push_sender(pushes);
+    let connection = timeout(
+        connect_timeout,
+        client.get_multiplexed_async_connection_with_config(&config),
+    )
+    .await
+    .map_err(|_| format!("no connection within {connect_timeout:?}"))?
+    .map_err(|error| error.to_string())?;
+    let dispatcher =
+        tokio::spawn(dispatch(incoming, routes, control.clone(), generation)).abort_handle();
+    let pinger = tokio::spawn(ping(connection.clone(), control, generation)).abort_handle();
+    Ok(ShardLink {
+        connection,
+        generation,
+        dispatcher,
+        pinger,
+        unsubscribing: HashMap::new(),
+    })
 }
 
 fn text(value: &Value) -> Option<&[u8]> {
