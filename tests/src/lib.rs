@@ -1,8 +1,10 @@
 //! Shared helpers of the integration tests: the backends that the conformance suite runs
-//! against, a private Redis for fault tests, and (from the suite) the test event set.
+//! against, a private Redis and a private Redis Cluster for fault tests ([`cluster`]), and
+//! (from the suite) the test event set.
 
 #![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
 
+pub mod cluster;
 pub mod proxy;
 pub mod sse;
 
