@@ -229,6 +229,7 @@ impl Node {
 ///
 /// Nodes run with `--cluster-node-timeout 1000` (a dead master is failed over in about
 /// 2 to 3 s), `--cluster-replica-validity-factor 0` (a replica may always take over),
+/// `--cluster-require-full-coverage no` (a failing shard stops only its own slots),
 /// `--repl-diskless-sync-delay 0` (replicas sync at once) and `--enable-debug-command
 /// local` (`DEBUG SLEEP`). Ports are taken from 10000..22000, so that the node and its bus
 /// port (+10000) are both below the kernel's ephemeral range (32768 and up), and both are
@@ -296,6 +297,8 @@ impl PrivateCluster {
                 ])
                 .args(["--cluster-node-timeout", &NODE_TIMEOUT_MS.to_string()])
                 .args(["--cluster-replica-validity-factor", "0"])
+                // A shard without a master stops only its own slots, not every shard.
+                .args(["--cluster-require-full-coverage", "no"])
                 .args(["--repl-diskless-sync-delay", "0"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
                 .args(["--enable-debug-command", "local"])

@@ -26,11 +26,13 @@ use crate::util::lock;
 pub(crate) use slot::key_slot;
 use topology::SlotMap;
 
-/// Redirects (`MOVED`, `ASK`) and refusals that ran nothing (`TRYAGAIN`, `CLUSTERDOWN`,
-/// `MASTERDOWN`) followed for one command before its last answer is returned as it is.
+/// Redirects (`MOVED`, `ASK`), refusals that ran nothing (`TRYAGAIN`, `CLUSTERDOWN`,
+/// `MASTERDOWN`) and refused connections followed for one command before its last answer
+/// (or error) is returned as it is.
 const MAX_REDIRECTS: u32 = 5;
-/// The wait before repeating a command refused with `TRYAGAIN` / `CLUSTERDOWN`, times the
-/// attempt: 100, 200, ... 500 ms (1.5 s in all, about a failover's duration).
+/// The wait before repeating a command refused with `TRYAGAIN` / `CLUSTERDOWN` or whose
+/// master refused the connection, times the attempt: 100, 200, ... 500 ms (1.5 s in all,
+/// about a failover's duration).
 const REFUSED_WAIT: Duration = Duration::from_millis(100);
 /// The slot map is read at most this often; callers in between use the map as it is.
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_millis(250);
@@ -243,15 +245,25 @@ impl ClusterCommands {
                     }
                 },
             };
+            attempt += 1;
             let replies = match self.send_to(&addr, pipeline, asking).await {
                 Ok(replies) => replies,
+                // Nothing was sent: the master may be gone (failover). Read the map again
+                // and send it where the map then says, while the redirects allow.
+                Err(error) if error.is_connection_refusal() && attempt <= MAX_REDIRECTS => {
+                    tracing::debug!(slot, %addr, %error, "redis cluster: master unreachable");
+                    if let Err(why) = self.refresh().await {
+                        tracing::debug!(%why, "redis cluster: reading the slot map failed");
+                    }
+                    sleep(REFUSED_WAIT * attempt).await;
+                    continue;
+                }
                 Err(error) => {
                     // The node may be gone (failover): the next command uses a fresh map.
                     self.refresh_soon();
                     return Err(error);
                 }
             };
-            attempt += 1;
             let redirect = replies.first().and_then(redirect_of);
             match redirect {
                 Some(_) if attempt > MAX_REDIRECTS => return Ok(replies),

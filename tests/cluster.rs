@@ -1,0 +1,546 @@
+//! The Redis backend on a real Redis Cluster, under faults: a master killed (failover, in
+//! both durability modes), a slot moved to another master (resharding), a master frozen
+//! for 10 s (SIGSTOP), each while events stream to subscribers on channels of every shard.
+//! Plus the shape of the traffic: sharded pub/sub only, one pub/sub connection per master
+//! per process, channels spread over every master.
+//!
+//! Each fault test runs two backends, as two server processes would: one holds every
+//! subscription, the other emits. Every subscriber counts what it lost (stored entries it
+//! never received), what it got twice and what came out of order; every emit the emitter
+//! saw acknowledged is checked against the streams afterwards. Each test prints its
+//! figures (`--nocapture` shows them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use realtime_core::backend::redis::{Durability, RedisBackend, RedisOptions};
+use realtime_core::backend::{Backend, FailureKind, ReadRange};
+use realtime_core::{Cursor, Error, Realtime};
+use realtime_tests::cluster::PrivateCluster;
+use realtime_tests::{TestEvent, redis_cluster_url, unique_prefix};
+
+/// Each channel gets an emit this often (12 channels: 600 emits/s in all).
+const EMIT_EVERY: Duration = Duration::from_millis(20);
+/// Channels per master, and subscribers per channel: 12 channels, 60 subscribers.
+const CHANNELS_PER_MASTER: usize = 4;
+const SUBSCRIBERS_PER_CHANNEL: usize = 5;
+/// How long a subscriber may take to catch up once emits stop.
+const CATCH_UP: Duration = Duration::from_secs(30);
+
+async fn backend(url: &str, prefix: &str, durability: Durability) -> RedisBackend {
+    let options = RedisOptions::default()
+        .key_prefix(prefix)
+        .expire_after(Duration::from_secs(600))
+        .durability(durability);
+    RedisBackend::connect_url(url, options)
+        .await
+        .unwrap_or_else(|error| panic!("the Redis Cluster at {url}: {error}"))
+}
+
+/// Channel names whose slots are owned by each master in turn, `per_master` per master,
+/// with the port of the master owning each.
+async fn channels_on_every_master(
+    cluster: &PrivateCluster,
+    backend: &RedisBackend,
+    per_master: usize,
+) -> Vec<(String, u16)> {
+    let masters = cluster.masters().await;
+    let mut taken: HashMap<u16, usize> = HashMap::new();
+    let mut channels = Vec::new();
+    for index in 0.. {
+        if channels.len() == masters.len() * per_master {
+            break;
+        }
+        let name = format!("room-{index}");
+        let slot = cluster.key_slot(&backend.stream_key(&name)).await;
+        let master = cluster.master_of_slot(slot).await;
+        let count = taken.entry(master).or_default();
+        if *count < per_master {
+            *count += 1;
+            channels.push((name, master));
+        }
+    }
+    channels
+}
+
+/// One received tick: its id, its number, and when it arrived.
+type Received = (Cursor, u32, Instant);
+
+/// An emit the emitter saw acknowledged (or not), with when it was sent.
+#[derive(Debug, Clone)]
+struct Emitted {
+    n: u32,
+    sent: Instant,
+    outcome: Result<Cursor, FailureKind>,
+}
+
+/// Subscribers on one backend and paced emitters on another, over `channels`.
+struct Traffic {
+    channels: Vec<String>,
+    received: Vec<(String, Arc<Mutex<Vec<Received>>>)>,
+    emitted: HashMap<String, Arc<Mutex<Vec<Emitted>>>>,
+    stop_emitting: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    emitters: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Traffic {
+    async fn start(
+        subscriber: &Realtime<TestEvent>,
+        emitter: &Realtime<TestEvent>,
+        channels: &[String],
+    ) -> Self {
+        let mut received = Vec::new();
+        let mut tasks = Vec::new();
+        for channel in channels {
+            for _ in 0..SUBSCRIBERS_PER_CHANNEL {
+                let mut subscription = subscriber
+                    .channel(channel.as_str())
+                    .subscribe_all()
+                    .await
+                    .expect("subscribing works while the cluster is healthy");
+                let log = Arc::new(Mutex::new(Vec::new()));
+                received.push((channel.clone(), Arc::clone(&log)));
+                tasks.push(tokio::spawn(async move {
+                    while let Some(envelope) = subscription.next().await {
+                        if let TestEvent::Tick(n) = envelope.event {
+                            log.lock().unwrap().push((envelope.id, n, Instant::now()));
+                        }
+                    }
+                }));
+            }
+        }
+        let stop_emitting = Arc::new(AtomicBool::new(false));
+        let mut emitted = HashMap::new();
+        let mut emitters = Vec::new();
+        for channel in channels {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            emitted.insert(channel.clone(), Arc::clone(&log));
+            let handle = emitter.channel(channel.as_str());
+            let stop = Arc::clone(&stop_emitting);
+            emitters.push(tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(EMIT_EVERY);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    ticks.tick().await;
+                    let sent = Instant::now();
+                    let outcome = match handle.emit(&TestEvent::Tick(n)).await {
+                        Ok(id) => Ok(id),
+                        Err(Error::Backend(error)) => Err(error.failure_kind()),
+                        Err(Error::OutcomeUnknown { source, .. }) => Err(source.failure_kind()),
+                        Err(other) => panic!("emit {n}: {other}"),
+                    };
+                    log.lock().unwrap().push(Emitted { n, sent, outcome });
+                    n += 1;
+                }
+            }));
+        }
+        Self {
+            channels: channels.to_vec(),
+            received,
+            emitted,
+            stop_emitting,
+            tasks,
+            emitters,
+        }
+    }
+
+    /// Stops the emitters, waits until every subscriber has every stored entry (or
+    /// [`CATCH_UP`] passed), and counts.
+    async fn finish(self, store: &RedisBackend) -> Report {
+        self.stop_emitting.store(true, Ordering::Relaxed);
+        for emitter in self.emitters {
+            emitter.await.unwrap();
+        }
+        let mut stored: HashMap<String, Vec<Cursor>> = HashMap::new();
+        for channel in &self.channels {
+            let entries = store
+                .read(channel, ReadRange::after(None, 1_000_000))
+                .await
+                .expect("the streams are readable after the fault");
+            stored.insert(
+                channel.clone(),
+                entries.iter().map(|entry| entry.id).collect(),
+            );
+        }
+        let deadline = Instant::now() + CATCH_UP;
+        loop {
+            let complete = self.received.iter().all(|(channel, log)| {
+                let got: HashSet<Cursor> = log.lock().unwrap().iter().map(|r| r.0).collect();
+                stored[channel].iter().all(|id| got.contains(id))
+            });
+            if complete || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+        let mut report = Report::default();
+        for (channel, log) in &self.received {
+            let log = log.lock().unwrap();
+            let stored_ids: HashSet<Cursor> = stored[channel].iter().copied().collect();
+            let mut seen = HashSet::new();
+            let mut last: Option<Cursor> = None;
+            for (id, _, _) in log.iter() {
+                if !seen.insert(*id) {
+                    report.duplicated += 1;
+                }
+                if last.is_some_and(|last| *id <= last) {
+                    report.out_of_order += 1;
+                }
+                last = Some(*id);
+                if !stored_ids.contains(id) {
+                    report.received_not_stored += 1;
+                }
+            }
+            report.lost += stored_ids.difference(&seen).count();
+            report.delivered += log.len();
+        }
+        for (channel, log) in &self.emitted {
+            let stored_ids: HashSet<Cursor> = stored[channel].iter().copied().collect();
+            for emitted in log.lock().unwrap().iter() {
+                match emitted.outcome {
+                    Ok(id) if stored_ids.contains(&id) => report.acknowledged += 1,
+                    Ok(id) => {
+                        report.acknowledged += 1;
+                        report
+                            .acknowledged_lost
+                            .push(format!("{channel} tick {} ({id})", emitted.n));
+                    }
+                    Err(kind) => *report.failed.entry(format!("{kind:?}")).or_default() += 1,
+                }
+            }
+        }
+        report.emitted = self.emitted;
+        report.received = self.received;
+        report
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    acknowledged: usize,
+    /// Emits that failed, by kind (none of them was acknowledged).
+    failed: HashMap<String, usize>,
+    /// Acknowledged emits missing from the stream after the fault.
+    acknowledged_lost: Vec<String>,
+    delivered: usize,
+    /// Over all subscribers: stored entries never received, entries received twice or out
+    /// of order, and entries received that the stream no longer holds.
+    lost: usize,
+    duplicated: usize,
+    out_of_order: usize,
+    received_not_stored: usize,
+    emitted: HashMap<String, Arc<Mutex<Vec<Emitted>>>>,
+    received: Vec<(String, Arc<Mutex<Vec<Received>>>)>,
+}
+
+impl Report {
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: {} emits acknowledged, failed {:?}, {} deliveries; per subscriber in all: \
+             {} lost, {} duplicated, {} out of order, {} received but not stored; acknowledged \
+             emits lost: {} {:?}",
+            self.acknowledged,
+            self.failed,
+            self.delivered,
+            self.lost,
+            self.duplicated,
+            self.out_of_order,
+            self.received_not_stored,
+            self.acknowledged_lost.len(),
+            self.acknowledged_lost,
+        );
+    }
+
+    fn assert_exactly_once_in_order(&self) {
+        assert_eq!(self.duplicated, 0, "no event may arrive twice");
+        assert_eq!(self.out_of_order, 0, "events must arrive in id order");
+        assert_eq!(
+            self.lost, 0,
+            "every stored event must reach every subscriber"
+        );
+        assert!(self.acknowledged > 0 && self.delivered > 0);
+    }
+
+    /// Emit-to-receive latencies of ticks sent in `window` on `channels`.
+    fn latencies(&self, channels: &[String], window: (Instant, Instant)) -> Vec<Duration> {
+        let mut latencies = Vec::new();
+        for (channel, log) in &self.received {
+            if !channels.contains(channel) {
+                continue;
+            }
+            let sent: HashMap<u32, Instant> = self.emitted[channel]
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|emitted| emitted.sent >= window.0 && emitted.sent <= window.1)
+                .map(|emitted| (emitted.n, emitted.sent))
+                .collect();
+            for (_, n, at) in log.lock().unwrap().iter() {
+                if let Some(sent) = sent.get(n) {
+                    latencies.push(at.saturating_duration_since(*sent));
+                }
+            }
+        }
+        latencies.sort();
+        latencies
+    }
+}
+
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[(sorted.len() - 1) * percent / 100]
+}
+
+/// A private cluster, a subscriber backend and an emitter backend over it, and channels
+/// on every master.
+struct Setup {
+    cluster: PrivateCluster,
+    subscriber: Realtime<TestEvent>,
+    emitter: Realtime<TestEvent>,
+    store: RedisBackend,
+    channels: Vec<(String, u16)>,
+}
+
+async fn setup(durability: Durability) -> Setup {
+    let cluster = PrivateCluster::start().await;
+    let prefix = unique_prefix();
+    let store = backend(&cluster.url(), &prefix, Durability::Master).await;
+    let subscriber =
+        Realtime::with_backend(backend(&cluster.url(), &prefix, Durability::Master).await);
+    let emitter = Realtime::with_backend(backend(&cluster.url(), &prefix, durability).await);
+    let channels = channels_on_every_master(&cluster, &store, CHANNELS_PER_MASTER).await;
+    Setup {
+        cluster,
+        subscriber,
+        emitter,
+        store,
+        channels,
+    }
+}
+
+fn names(channels: &[(String, u16)]) -> Vec<String> {
+    channels.iter().map(|(name, _)| name.clone()).collect()
+}
+
+async fn failover_under_load(durability: Durability) -> Report {
+    let mut setup = setup(durability).await;
+    let traffic = Traffic::start(&setup.subscriber, &setup.emitter, &names(&setup.channels)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (victim_channel, _) = &setup.channels[0];
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(victim_channel))
+        .await;
+    let started = Instant::now();
+    let (old, new) = setup.cluster.kill_master_and_wait_for_failover(slot).await;
+    println!(
+        "master {old} killed; replica {new} took over in {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    traffic.finish(&setup.store).await
+}
+
+/// The master of one shard is killed (SIGKILL) while 60 subscribers on 12 channels, 4 per
+/// shard, receive 600 emits/s. Its replica takes over; every subscriber gets every stored
+/// event exactly once, in order. Replication is asynchronous, so acknowledged emits the
+/// master had not replicated may be lost with it: they are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_master_fails_over_without_duplicates_or_reordering() {
+    let report = failover_under_load(Durability::Master).await;
+    report.print("failover, default durability");
+    report.assert_exactly_once_in_order();
+}
+
+/// As above with `Durability::Replicated`: an acknowledged emit is on a replica, so none
+/// is lost by the failover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_replicated_durability_a_failover_loses_no_acknowledged_emit() {
+    let report = failover_under_load(Durability::Replicated {
+        replicas: 1,
+        timeout: Duration::from_secs(1),
+    })
+    .await;
+    report.print("failover, replicated durability");
+    report.assert_exactly_once_in_order();
+    assert!(
+        report.acknowledged_lost.is_empty(),
+        "acknowledged emits lost: {:?}",
+        report.acknowledged_lost
+    );
+}
+
+/// A slot holding live channels moves to another master while events stream: keys move
+/// first (emits are sent on with ASK meanwhile), then the slot is handed over, and the old
+/// master unsubscribes the slot's channels. Nothing is lost, duplicated or reordered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_moved_under_load_loses_nothing() {
+    let setup = setup(Durability::Master).await;
+    let traffic = Traffic::start(&setup.subscriber, &setup.emitter, &names(&setup.channels)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (moving, from) = &setup.channels[0];
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(moving))
+        .await;
+    let to = setup
+        .cluster
+        .masters()
+        .await
+        .into_iter()
+        .find(|port| port != from)
+        .unwrap();
+    let migration = setup.cluster.begin_migration(slot, to).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let moved = migration.move_keys().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    migration.finish().await;
+    println!("slot {slot} ({moving}, {moved} keys) moved from {from} to {to}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(setup.cluster.master_of_slot(slot).await, to);
+    let report = traffic.finish(&setup.store).await;
+    report.print("resharding");
+    report.assert_exactly_once_in_order();
+    assert!(report.acknowledged_lost.is_empty());
+    assert!(
+        report.failed.is_empty(),
+        "no emit may fail: {:?}",
+        report.failed
+    );
+}
+
+/// One master frozen for 10 s (SIGSTOP; its replica takes over meanwhile): the other
+/// shards' channels keep their latency, and afterwards every subscriber of every channel
+/// has every stored event exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_master_does_not_slow_the_other_shards() {
+    let setup = setup(Durability::Master).await;
+    let all = names(&setup.channels);
+    let traffic = Traffic::start(&setup.subscriber, &setup.emitter, &all).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let frozen = setup.channels[0].1;
+    let others: Vec<String> = setup
+        .channels
+        .iter()
+        .filter(|(_, master)| *master != frozen)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let before = Instant::now();
+    setup.cluster.pause(frozen);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    setup.cluster.resume(frozen);
+    let after = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let report = traffic.finish(&setup.store).await;
+    report.print("one master frozen for 10 s");
+    let calm = report.latencies(&others, (before - Duration::from_secs(2), before));
+    let during = report.latencies(&others, (before, after));
+    println!(
+        "other shards' latency before: p50 {:?} p99 {:?}; while frozen: p50 {:?} p99 {:?} max {:?} ({} deliveries)",
+        percentile(&calm, 50),
+        percentile(&calm, 99),
+        percentile(&during, 50),
+        percentile(&during, 99),
+        during.last().copied().unwrap_or_default(),
+        during.len()
+    );
+    assert!(during.len() > 1_000, "the other shards kept flowing");
+    // A stalled shard would show seconds (the 5 s command timeout, the 2-3 s dead-peer
+    // detection); normal latency on this machine is a few milliseconds.
+    assert!(
+        percentile(&during, 99) < Duration::from_millis(500),
+        "the other shards' p99 rose while one master was frozen"
+    );
+    report.assert_exactly_once_in_order();
+}
+
+/// Channels spread over every master; a subscriber process holds one pub/sub connection
+/// per master whatever its number of channels and feeds; emits use `SPUBLISH`, never the
+/// cluster-wide `PUBLISH`; two processes (backends) see each other's events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_delivery_is_sharded_with_one_connection_per_master() {
+    let setup = setup(Durability::Master).await;
+    let all = names(&setup.channels);
+    let masters: HashSet<u16> = setup.channels.iter().map(|(_, master)| *master).collect();
+    assert_eq!(masters.len(), 3, "channels on all three masters");
+    let traffic = Traffic::start(&setup.subscriber, &setup.emitter, &all).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for master in &masters {
+        let mut connection = setup.cluster.connection(*master).await;
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let shard_subscribers: Vec<&str> = clients
+            .lines()
+            .filter(|line| {
+                line.split(' ')
+                    .any(|field| field.starts_with("ssub=") && field != "ssub=0")
+            })
+            .collect();
+        assert_eq!(
+            shard_subscribers.len(),
+            1,
+            "master {master}: one pub/sub connection for {} subscribers: {shard_subscribers:?}",
+            CHANNELS_PER_MASTER * SUBSCRIBERS_PER_CHANNEL
+        );
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("SHARDCHANNELS")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(
+            channels.len(),
+            CHANNELS_PER_MASTER,
+            "master {master}: {channels:?}"
+        );
+        let stats: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            !stats.contains("cmdstat_publish:"),
+            "master {master} ran a global PUBLISH:\n{stats}"
+        );
+        assert!(
+            stats.contains("cmdstat_spublish:"),
+            "master {master}:\n{stats}"
+        );
+    }
+    let report = traffic.finish(&setup.store).await;
+    report.print("healthy cluster");
+    report.assert_exactly_once_in_order();
+    assert!(report.failed.is_empty());
+}
+
+/// The shared cluster (`scripts/cluster start`) serves the backend too: a quick check that
+/// `REDIS_CLUSTER_URL` works end to end, as the examples use it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_cluster_serves_emits_and_subscriptions() {
+    let prefix = unique_prefix();
+    let rt = Realtime::<TestEvent>::with_backend(
+        backend(&redis_cluster_url(), &prefix, Durability::Master).await,
+    );
+    let room = rt.channel("room-1");
+    let mut subscription = room.subscribe_all().await.unwrap();
+    let id = room.emit(&TestEvent::Tick(7)).await.unwrap();
+    let envelope = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((envelope.id, envelope.event), (id, TestEvent::Tick(7)));
+}
