@@ -32,6 +32,10 @@ const SUBSCRIBERS_PER_CHANNEL: usize = 5;
 /// How long a subscriber may take to catch up once emits stop.
 const CATCH_UP: Duration = Duration::from_secs(30);
 
+/// One private cluster at a time: six nodes and 600 emits/s fill this machine's two cores,
+/// and the latency checks must not measure another test's load.
+static ONE_CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn backend(url: &str, prefix: &str, durability: Durability) -> RedisBackend {
     let options = RedisOptions::default()
         .key_prefix(prefix)
@@ -311,9 +315,12 @@ struct Setup {
     emitter: Realtime<TestEvent>,
     store: RedisBackend,
     channels: Vec<(String, u16)>,
+    /// Last, so that it is released after the cluster is gone.
+    _one_cluster: tokio::sync::MutexGuard<'static, ()>,
 }
 
 async fn setup(durability: Durability) -> Setup {
+    let one_cluster = ONE_CLUSTER.lock().await;
     let cluster = PrivateCluster::start().await;
     let prefix = unique_prefix();
     let store = backend(&cluster.url(), &prefix, Durability::Master).await;
@@ -327,6 +334,7 @@ async fn setup(durability: Durability) -> Setup {
         emitter,
         store,
         channels,
+        _one_cluster: one_cluster,
     }
 }
 

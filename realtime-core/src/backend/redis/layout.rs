@@ -30,6 +30,10 @@ pub enum KeyLayout {
     /// `@upstash/realtime` does: choose it to share a database with a server of the
     /// reference implementation. Any key of the database becomes readable as a channel
     /// unless the app's authorization forbids it.
+    ///
+    /// On a Redis Cluster the streams are still at the channel names (each its own slot),
+    /// but live messages go over sharded pub/sub (`SPUBLISH`), which a reference server
+    /// (global `SUBSCRIBE`) does not hear: the two share history, not live delivery.
     Reference,
 }
 
