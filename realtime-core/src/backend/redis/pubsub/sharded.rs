@@ -35,6 +35,10 @@ use crate::util::{Backoff, lock};
 /// Resubscribing channels whose connection was lost is retried after at most this long:
 /// short, because a failover or a slot move usually completes within a few seconds.
 const MAX_RETRY: Duration = Duration::from_secs(1);
+/// `SSUBSCRIBE`s in flight at once on one master's connection when many channels are
+/// (re)subscribed together: a master's channels after a failover come back in a few round
+/// trips, not one round trip each.
+const SUBSCRIBES_IN_FLIGHT: usize = 256;
 
 /// Runs the control task until every handle is dropped.
 pub(super) async fn run(
@@ -308,32 +312,26 @@ impl ControlTask {
     }
 
     /// Places every routed channel that is not placed, after reading the slot map again;
-    /// their feeds resync, having been polled meanwhile.
+    /// their feeds resync, having been polled meanwhile. A master's channels are
+    /// subscribed together (pipelined on its connection).
     async fn retry(&mut self) {
         self.retry_at = None;
         if let Err(error) = self.cluster.refresh().await {
             tracing::warn!(%error, "redis cluster: cannot read the slot map");
         }
-        let unplaced: Vec<String> = lock(&self.routes)
-            .keys()
-            .filter(|channel| !self.placement.contains_key(*channel))
-            .cloned()
-            .collect();
+        let mut by_master: HashMap<NodeAddr, Vec<String>> = HashMap::new();
         let mut left = 0;
-        for channel in unplaced {
-            match self.place(&channel).await {
-                Ok(()) => {
-                    if let Some(entry) = lock(&self.routes).get_mut(&channel) {
-                        entry.resume();
-                    }
-                }
-                Err(Unplaced::Later) => left += 1,
-                Err(Unplaced::LinkFailed(addr, reason)) => {
-                    tracing::warn!(%addr, channel, reason, "redis SSUBSCRIBE failed");
-                    self.lose_link(&addr);
-                    left += 1;
-                }
+        for channel in lock(&self.routes).keys() {
+            if self.placement.contains_key(channel) {
+                continue;
             }
+            match self.cluster.master_of(key_slot(channel.as_bytes())) {
+                Some(addr) => by_master.entry(addr).or_default().push(channel.clone()),
+                None => left += 1,
+            }
+        }
+        for (addr, channels) in by_master {
+            left += self.place_on(&addr, &channels, true).await;
         }
         if left == 0 {
             self.backoff.reset();
@@ -350,28 +348,77 @@ impl ControlTask {
             return Err(Unplaced::Later);
         };
         let connection = self.link(&addr).await?;
-        let mut command = redis::cmd("SSUBSCRIBE");
-        command.arg(channel);
-        let mut connection = connection;
-        match timeout(REPLY_TIMEOUT, command.query_async::<Value>(&mut connection)).await {
-            Ok(Ok(_)) => {
-                tracing::debug!(channel, %addr, "redis SSUBSCRIBE");
-                self.placement.insert(channel.to_owned(), addr);
-                if let Some(entry) = lock(&self.routes).get_mut(channel) {
-                    entry.live = true;
-                }
+        match ssubscribe(connection, channel.to_owned()).await {
+            Subscribed::Yes => {
+                self.mark_placed(channel, &addr, false);
                 Ok(())
             }
-            // The slot moved: read the map again before the next try.
-            Ok(Err(error)) if error.code() == Some("MOVED") => {
-                tracing::debug!(channel, %addr, "redis SSUBSCRIBE: MOVED");
-                let cluster = self.cluster.clone();
-                tokio::spawn(async move { cluster.refresh().await });
+            Subscribed::Moved => {
+                self.refresh_soon();
                 Err(Unplaced::Later)
             }
-            Ok(Err(_)) => Err(Unplaced::LinkFailed(addr, "an error answer")),
-            Err(_) => Err(Unplaced::LinkFailed(addr, "no answer")),
+            Subscribed::Failed(reason) => Err(Unplaced::LinkFailed(addr, reason)),
         }
+    }
+
+    /// Subscribes `channels`, all of `addr`'s slots, on its connection, at most
+    /// [`SUBSCRIBES_IN_FLIGHT`] at a time; `resync` their feeds once subscribed. Returns
+    /// how many are left unplaced.
+    async fn place_on(&mut self, addr: &NodeAddr, channels: &[String], resync: bool) -> usize {
+        let Ok(connection) = self.link(addr).await else {
+            return channels.len();
+        };
+        let mut left = 0;
+        let mut failed = None;
+        for batch in channels.chunks(SUBSCRIBES_IN_FLIGHT) {
+            let answers = futures::future::join_all(
+                batch
+                    .iter()
+                    .map(|channel| ssubscribe(connection.clone(), channel.clone())),
+            )
+            .await;
+            for (channel, answer) in batch.iter().zip(answers) {
+                match answer {
+                    Subscribed::Yes => self.mark_placed(channel, addr, resync),
+                    Subscribed::Moved => {
+                        self.refresh_soon();
+                        left += 1;
+                    }
+                    Subscribed::Failed(reason) => {
+                        failed = Some(reason);
+                        left += 1;
+                    }
+                }
+            }
+            if failed.is_some() {
+                break;
+            }
+        }
+        if let Some(reason) = failed {
+            tracing::warn!(%addr, reason, "redis SSUBSCRIBE failed; reconnecting");
+            self.lose_link(addr);
+            // Everything of this master is unplaced again.
+            return channels.len();
+        }
+        left
+    }
+
+    fn mark_placed(&mut self, channel: &str, addr: &NodeAddr, resync: bool) {
+        tracing::debug!(channel, %addr, "redis SSUBSCRIBE");
+        self.placement.insert(channel.to_owned(), Arc::clone(addr));
+        if let Some(entry) = lock(&self.routes).get_mut(channel) {
+            if resync {
+                entry.resume();
+            } else {
+                entry.live = true;
+            }
+        }
+    }
+
+    /// Reads the slot map again in the background (a `MOVED` answer: the map is stale).
+    fn refresh_soon(&self) {
+        let cluster = self.cluster.clone();
+        tokio::spawn(async move { cluster.refresh().await });
     }
 
     /// The connection to `addr`; if there is none, a task starts connecting (unless one
@@ -442,6 +489,29 @@ async fn connect(
         pinger,
         unsubscribing: HashMap::new(),
     })
+}
+
+/// The answer to one `SSUBSCRIBE`.
+enum Subscribed {
+    Yes,
+    /// The master does not own the channel's slot (any more).
+    Moved,
+    /// An error answer or none within [`REPLY_TIMEOUT`]: the connection is not trusted.
+    Failed(&'static str),
+}
+
+async fn ssubscribe(mut connection: MultiplexedConnection, channel: String) -> Subscribed {
+    let mut command = redis::cmd("SSUBSCRIBE");
+    command.arg(&channel);
+    match timeout(REPLY_TIMEOUT, command.query_async::<Value>(&mut connection)).await {
+        Ok(Ok(_)) => Subscribed::Yes,
+        Ok(Err(error)) if error.code() == Some("MOVED") => {
+            tracing::debug!(channel, "redis SSUBSCRIBE: MOVED");
+            Subscribed::Moved
+        }
+        Ok(Err(_)) => Subscribed::Failed("an error answer"),
+        Err(_) => Subscribed::Failed("no answer"),
+    }
 }
 
 fn text(value: &Value) -> Option<&[u8]> {
