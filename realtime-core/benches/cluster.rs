@@ -160,7 +160,10 @@ async fn run(plan: Plan, single_url: &str, cluster_url: &str) -> Result<(), BoxE
 
     let single_target = Target::new("single Redis", single, &names, &single_placement, vec![]);
     let cluster_target = Target::new(
-        format!("cluster, {} masters", masters.len()),
+        match masters.len() {
+            1 => "cluster, 1 master".to_owned(),
+            count => format!("cluster, {count} masters"),
+        },
         cluster,
         &names,
         &cluster_placement,

@@ -107,8 +107,8 @@ struct NodeLine {
     slots: Vec<(u16, u16)>,
 }
 
-/// The healthy masters and replicas of a `CLUSTER NODES` reply.
-fn parse_nodes(text: &str) -> Vec<NodeLine> {
+/// The healthy masters and replicas of a `CLUSTER NODES` reply from a node at `seed_host`.
+fn parse_nodes(text: &str, seed_host: &str) -> Vec<NodeLine> {
     let mut nodes = Vec::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -125,7 +125,13 @@ fn parse_nodes(text: &str) -> Vec<NodeLine> {
             continue;
         }
         // `host:port@cport[,hostname]`
-        let addr = addr.split(['@', ',']).next().unwrap_or_default().to_owned();
+        let addr = addr.split(['@', ',']).next().unwrap_or_default();
+        // A node that has never met another one reports no host: the seed's.
+        let addr = if addr.starts_with(':') {
+            format!("{seed_host}{addr}")
+        } else {
+            addr.to_owned()
+        };
         let slots = fields
             .iter()
             .skip(8)
@@ -173,7 +179,8 @@ pub(crate) async fn discover(single_url: &str, cluster_url: &str) -> Result<Serv
             .query_async::<String>(&mut connection)
             .await
         {
-            nodes = Some(parse_nodes(&text));
+            let host = seed.rsplit_once(':').map_or("", |(host, _)| host);
+            nodes = Some(parse_nodes(&text, host));
             break;
         }
     }
