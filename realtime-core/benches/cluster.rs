@@ -1,8 +1,8 @@
 //! Redis Cluster benchmark of `realtime-core`: one Redis against a cluster, in the same run.
 //!
 //! ```sh
-//! cargo bench -p realtime-core --features redis --bench cluster             # full, ~2 min
-//! cargo bench -p realtime-core --features redis --bench cluster -- --quick  # ~20 s
+//! cargo bench -p realtime-core --features redis --bench cluster             # full, ~75 s
+//! cargo bench -p realtime-core --features redis --bench cluster -- --quick  # ~15 s
 //! BENCH_QUICK=1 cargo bench -p realtime-core --features redis --bench cluster
 //! ```
 //!
