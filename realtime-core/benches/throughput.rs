@@ -32,34 +32,23 @@
 //!    and its send time; every subscriber checks for missing and duplicate sequence numbers
 //!    and records the emit-to-receive latency.
 
-use std::error::Error;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use realtime_core::Realtime;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use serde::Serialize;
 use tokio::sync::Barrier;
 use tokio::time::MissedTickBehavior;
 
-type BoxError = Box<dyn Error + Send + Sync>;
-
-/// The events of the benchmark.
-#[derive(realtime_core::Events, Clone, Debug, PartialEq)]
-enum BenchEvent {
-    /// The payload of the emit benchmark: a short string and a number.
-    #[event("bench.tick")]
-    Tick { text: String, n: u64 },
-    /// A fan-out probe: its sequence number and when it was sent (ns after the run's base).
-    #[event("bench.stamp")]
-    Stamp { seq: u64, sent_ns: u64 },
-    /// The end of a fan-out run: `total` probes were sent.
-    #[event("bench.done")]
-    Done { total: u64 },
-}
+use common::{
+    BenchEvent, BoxError, COMMAND_TIMEOUT, KEY_LIFETIME, TICK_TEXT, connection_config, machine_cpu,
+    millis, nanos_since, percentile, process_cpu, server_cpu, spent, thousands, unique_prefix,
+};
 
 /// The baseline's data: the same JSON as `BenchEvent::Tick`'s.
 #[derive(Serialize)]
@@ -68,16 +57,11 @@ struct TickData {
     n: u64,
 }
 
-const TICK_TEXT: &str = "hello world";
 const EMIT_CHANNEL: &str = "emit";
 const FANOUT_CHANNEL: &str = "fanout";
 const EMITTER_LEVELS: [usize; 3] = [1, 16, 256];
 const SUBSCRIBERS: usize = 1_000;
 const FANOUT_RATE: u64 = 1_000;
-/// The streams expire this long after their last emit, should the cleanup not run.
-const KEY_LIFETIME: Duration = Duration::from_secs(600);
-/// As the Redis backend configures its command connection.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long and how often each measurement runs.
 #[derive(Clone, Copy, Debug)]
@@ -92,8 +76,7 @@ struct Plan {
 
 impl Plan {
     fn from_env() -> Self {
-        let quick = std::env::args().any(|arg| arg == "--quick")
-            || std::env::var("BENCH_QUICK").is_ok_and(|value| !matches!(&*value, "" | "0"));
+        let quick = common::quick_run();
         if quick {
             Plan {
                 quick,
@@ -155,19 +138,6 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
         return Err("fan-out lost, duplicated or stalled deliveries (see the table)".into());
     }
     Ok(())
-}
-
-fn unique_prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    format!("bench:{}:{nanos}:", std::process::id())
-}
-
-fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(COMMAND_TIMEOUT))
-        .set_response_timeout(Some(COMMAND_TIMEOUT))
 }
 
 async fn redis_backend(url: &str, prefix: &str) -> Result<RedisBackend, BoxError> {
@@ -280,54 +250,6 @@ impl EmitRun {
     }
 }
 
-/// `after - before`, when both were readable.
-fn spent(before: Option<Duration>, after: Option<Duration>) -> Option<Duration> {
-    Some(after?.saturating_sub(before?))
-}
-
-/// The CPU time the machine has been busy, all cores, from `/proc/stat` (Linux).
-fn machine_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .map(|field| field.parse().unwrap_or(0))
-        .collect();
-    // user nice system idle iowait irq softirq steal: everything but idle and iowait.
-    let busy = ticks.iter().take(8).sum::<u64>() - ticks.get(3)? - ticks.get(4)?;
-    Some(Duration::from_millis(busy * 10))
-}
-
-/// The CPU time this process has used, from `/proc/self/stat` (Linux; 100 ticks a second).
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The fields after the `(comm)`: state is the first, utime and stime the 12th and 13th.
-    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// The CPU time the Redis server has used (`used_cpu_sys` + `used_cpu_user`).
-async fn server_cpu(connection: &mut ConnectionManager) -> Option<Duration> {
-    let info: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(connection)
-        .await
-        .ok()?;
-    let seconds = info
-        .lines()
-        .filter_map(|line| {
-            let value = line
-                .strip_prefix("used_cpu_sys:")
-                .or_else(|| line.strip_prefix("used_cpu_user:"))?;
-            value.trim().parse::<f64>().ok()
-        })
-        .sum::<f64>();
-    Some(Duration::from_secs_f64(seconds))
-}
-
 /// Runs `emitters` tasks that emit back to back for `duration`; every emit started before
 /// the deadline is awaited and counted.
 async fn emit_run(
@@ -399,13 +321,7 @@ struct EmitRow {
 }
 
 fn median(runs: &[EmitRun]) -> f64 {
-    let mut rates: Vec<f64> = runs.iter().map(EmitRun::per_second).collect();
-    rates.sort_by(f64::total_cmp);
-    match rates.len() {
-        0 => 0.0,
-        len if len % 2 == 1 => rates[len / 2],
-        len => (rates[len / 2 - 1] + rates[len / 2]) / 2.0,
-    }
+    common::median(runs.iter().map(EmitRun::per_second).collect())
 }
 
 fn best(runs: &[EmitRun]) -> f64 {
@@ -552,17 +468,6 @@ fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
 // 2. In-process fan-out
 // ---------------------------------------------------------------------------------------
 
-/// What one subscriber saw.
-#[derive(Debug, Default)]
-struct Received {
-    latencies_ns: Vec<u64>,
-    missing: u64,
-    duplicates: u64,
-    /// The subscriber saw nothing for a while and gave up before `Done`.
-    stalled: bool,
-    last_receive_ns: u64,
-}
-
 /// One fan-out run.
 #[derive(Debug)]
 struct FanOutRow {
@@ -581,10 +486,6 @@ struct FanOutRow {
     max: Duration,
 }
 
-fn nanos_since(base: Instant) -> u64 {
-    u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
 async fn fan_out(
     backend: &'static str,
     realtime: Realtime<BenchEvent>,
@@ -593,47 +494,10 @@ async fn fan_out(
     let channel = realtime.channel(FANOUT_CHANNEL);
     let total = FANOUT_RATE * plan.fanout_run.as_millis() as u64 / 1_000;
     let base = Instant::now();
-    // Longer than any pause of a healthy run; a subscriber silent this long has stalled.
-    let idle_limit = Duration::from_secs(10);
-
     let mut subscribers = Vec::with_capacity(SUBSCRIBERS);
     for _ in 0..SUBSCRIBERS {
-        let mut subscription = channel.subscribe_all().await?;
-        subscribers.push(tokio::spawn(async move {
-            let mut received = Received {
-                latencies_ns: Vec::with_capacity(total as usize),
-                ..Received::default()
-            };
-            let mut next_seq = 0_u64;
-            loop {
-                match tokio::time::timeout(idle_limit, subscription.next()).await {
-                    Ok(Some(envelope)) => match envelope.event {
-                        BenchEvent::Stamp { seq, sent_ns } => {
-                            let now = nanos_since(base);
-                            received.latencies_ns.push(now.saturating_sub(sent_ns));
-                            received.last_receive_ns = now;
-                            if seq < next_seq {
-                                received.duplicates += 1;
-                            } else {
-                                received.missing += seq - next_seq;
-                                next_seq = seq + 1;
-                            }
-                        }
-                        BenchEvent::Done { total } => {
-                            received.missing += total.saturating_sub(next_seq);
-                            break;
-                        }
-                        BenchEvent::Tick { .. } => {}
-                    },
-                    Ok(None) | Err(_) => {
-                        received.stalled = true;
-                        received.missing += total.saturating_sub(next_seq);
-                        break;
-                    }
-                }
-            }
-            received
-        }));
+        let subscription = channel.subscribe_all().await?;
+        subscribers.push(tokio::spawn(common::receive(subscription, total, base)));
     }
 
     let emitter = tokio::spawn({
@@ -667,10 +531,6 @@ async fn fan_out(
         last_ns = last_ns.max(received.last_receive_ns);
     }
     latencies.sort_unstable();
-    let percentile = |p: usize| {
-        let index = (latencies.len() * p / 100).min(latencies.len().saturating_sub(1));
-        Duration::from_nanos(latencies.get(index).copied().unwrap_or(0))
-    };
     let deliveries = latencies.len() as u64;
     let row = FanOutRow {
         backend,
@@ -684,8 +544,8 @@ async fn fan_out(
         duplicates,
         stalled,
         catch_ups: realtime.stats().catch_ups,
-        p50: percentile(50),
-        p99: percentile(99),
+        p50: percentile(&latencies, 50),
+        p99: percentile(&latencies, 99),
         max: Duration::from_nanos(latencies.last().copied().unwrap_or(0)),
     };
     println!(
@@ -722,21 +582,4 @@ fn print_fanout_table(plan: Plan, rows: &[FanOutRow]) {
             millis(row.max),
         );
     }
-}
-
-fn millis(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1_000.0)
-}
-
-/// `1234567.8` as `1,234,568`.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
