@@ -1,8 +1,8 @@
 //! Throughput and fan-out benchmark of `realtime-core`.
 //!
 //! ```sh
-//! cargo bench -p realtime-core --features redis --bench throughput            # full, ~1.5 min
-//! cargo bench -p realtime-core --features redis --bench throughput -- --quick # ~15 s
+//! cargo bench -p realtime-core --features redis --bench throughput            # full, ~5 min
+//! cargo bench -p realtime-core --features redis --bench throughput -- --quick # ~40 s
 //! BENCH_QUICK=1 cargo bench -p realtime-core --features redis --bench throughput
 //! ```
 //!
@@ -12,19 +12,26 @@
 //!
 //! What it measures, on a multi-thread tokio runtime:
 //!
-//! 1. **Emit throughput** on Redis with 1, 16 and 256 concurrent emitters (tokio tasks
-//!    sharing one `Realtime` and emitting a small struct-like event to one channel, each
-//!    awaiting its emit before the next). Baseline, in the same process and with the same
-//!    concurrency: hand-written `XADD <key> * data <json> event <name> channel <c>` +
-//!    `PUBLISH <chan> <json>` as one `redis::pipe()` per event over one shared
-//!    `ConnectionManager` (configured as the backend's); it publishes the same JSON
-//!    message as ours minus the id, which a pipeline cannot know. Runs alternate
-//!    baseline, ours, baseline, ours, ... because the machine is shared and noisy; the
-//!    table reports the median run of each, the ratio ours / baseline, and the CPU time
-//!    each emit cost this process and the Redis server (`/proc/self/stat` and
-//!    `INFO cpu`), which is steadier than throughput on a busy machine and shows where the
-//!    time goes. Each run also prints how many cores other processes kept busy meanwhile
-//!    (`/proc/stat`), so a run disturbed by a neighbour can be told apart.
+//! 1. **Emit throughput** on Redis with 1, 16, 256 and 1,024 concurrent emitters (tokio
+//!    tasks sharing one backend and emitting a small struct-like event, each awaiting its
+//!    emit before the next), to one channel and spread round-robin over 1,000 channels.
+//!    Three sides, in the same process and at the same concurrency:
+//!    - **naive pipeline**: hand-written `XADD <key> * data <json> event <name> channel <c>`
+//!      and `PUBLISH <chan> <json>` as one `redis::pipe()` per event over one shared
+//!      `ConnectionManager` (configured as the backend's); it publishes the same JSON
+//!      message as ours minus the id, which a pipeline cannot know;
+//!    - **per-emit script**: this crate with `RedisOptions::group_commit(false)`, one
+//!      script call per emit;
+//!    - **group commit**: this crate as configured by default, concurrent emits sharing
+//!      script calls.
+//!
+//!    Runs alternate between the sides because the machine is shared and noisy; the table
+//!    reports the median run of each, the ratios to the naive pipeline, the CPU time each
+//!    emit cost this process and the Redis server (`/proc/self/stat` and `INFO cpu`),
+//!    which is steadier than throughput on a busy machine, and with one emitter the
+//!    latency of each emit (p50, p99). Each run also prints how many cores other processes
+//!    kept busy meanwhile (`/proc/stat`), so a run disturbed by a neighbour can be told
+//!    apart.
 //! 2. **In-process fan-out**: 1,000 subscribers (`subscribe_all`) on one channel of one
 //!    `Realtime`, on the memory backend and on Redis, with one emitter paced at 1,000
 //!    events/s by `tokio::time::interval` (`MissedTickBehavior::Burst`: a late tick is
@@ -59,7 +66,9 @@ struct TickData {
 
 const EMIT_CHANNEL: &str = "emit";
 const FANOUT_CHANNEL: &str = "fanout";
-const EMITTER_LEVELS: [usize; 3] = [1, 16, 256];
+const EMITTER_LEVELS: [usize; 4] = [1, 16, 256, 1_024];
+/// Emits go to one channel, or round-robin over 1,000.
+const CHANNEL_SPREADS: [usize; 2] = [1, 1_000];
 const SUBSCRIBERS: usize = 1_000;
 const FANOUT_RATE: u64 = 1_000;
 
@@ -141,18 +150,33 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
 }
 
 async fn redis_backend(url: &str, prefix: &str) -> Result<RedisBackend, BoxError> {
+    redis_backend_with(url, prefix, true).await
+}
+
+async fn redis_backend_with(
+    url: &str,
+    prefix: &str,
+    group_commit: bool,
+) -> Result<RedisBackend, BoxError> {
     let options = RedisOptions::default()
         .key_prefix(prefix)
         .expire_after(KEY_LIFETIME)
-        .command_timeout(COMMAND_TIMEOUT);
+        .command_timeout(COMMAND_TIMEOUT)
+        .group_commit(group_commit);
     Ok(RedisBackend::connect_with(url, options).await?)
 }
 
 async fn unlink(connection: &mut ConnectionManager, key: &str) -> Result<(), BoxError> {
-    redis::cmd("UNLINK")
-        .arg(key)
-        .query_async::<()>(connection)
-        .await?;
+    unlink_all(connection, std::slice::from_ref(&key.to_owned())).await
+}
+
+async fn unlink_all(connection: &mut ConnectionManager, keys: &[String]) -> Result<(), BoxError> {
+    for chunk in keys.chunks(500) {
+        redis::cmd("UNLINK")
+            .arg(chunk)
+            .query_async::<()>(connection)
+            .await?;
+    }
     Ok(())
 }
 
@@ -160,39 +184,47 @@ async fn unlink(connection: &mut ConnectionManager, key: &str) -> Result<(), Box
 // 1. Emit throughput
 // ---------------------------------------------------------------------------------------
 
-/// Who emits: this crate, or hand-written commands.
+/// Who emits: this crate (one script call per emit, or group commit), or hand-written
+/// commands.
 enum Emitter {
-    Ours(realtime_core::Channel<BenchEvent>),
+    Ours {
+        label: &'static str,
+        channels: Vec<realtime_core::Channel<BenchEvent>>,
+    },
     Baseline {
         connection: ConnectionManager,
-        key: String,
+        /// (stream key, channel name) per channel.
+        keys: Vec<(String, String)>,
     },
 }
 
 impl Emitter {
     fn label(&self) -> &'static str {
         match self {
-            Emitter::Ours(_) => "ours",
-            Emitter::Baseline { .. } => "baseline",
+            Emitter::Ours { label, .. } => label,
+            Emitter::Baseline { .. } => "naive pipeline",
         }
     }
 
-    async fn emit(&self, n: u64) -> Result<(), BoxError> {
+    /// Emit `n` of task `task`: to channel `(task + n) % channels`.
+    async fn emit(&self, task: usize, n: u64) -> Result<(), BoxError> {
         match self {
-            Emitter::Ours(channel) => {
+            Emitter::Ours { channels, .. } => {
+                let channel = &channels[(task + n as usize) % channels.len()];
                 let event = BenchEvent::Tick {
                     text: TICK_TEXT.to_owned(),
                     n,
                 };
                 channel.emit(&event).await?;
             }
-            Emitter::Baseline { connection, key } => {
+            Emitter::Baseline { connection, keys } => {
+                let (key, name) = &keys[(task + n as usize) % keys.len()];
                 let data = serde_json::to_string(&TickData {
                     text: TICK_TEXT.to_owned(),
                     n,
                 })?;
                 let message =
-                    format!(r#"{{"data":{data},"event":"bench.tick","channel":"{EMIT_CHANNEL}"}}"#);
+                    format!(r#"{{"data":{data},"event":"bench.tick","channel":"{name}"}}"#);
                 let mut connection = connection.clone();
                 redis::pipe()
                     .cmd("XADD")
@@ -203,7 +235,7 @@ impl Emitter {
                     .arg("event")
                     .arg("bench.tick")
                     .arg("channel")
-                    .arg(EMIT_CHANNEL)
+                    .arg(name)
                     .ignore()
                     .cmd("PUBLISH")
                     .arg(key)
@@ -218,7 +250,7 @@ impl Emitter {
 }
 
 /// One timed run of `emitters` concurrent tasks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct EmitRun {
     emits: u64,
     errors: u64,
@@ -229,6 +261,8 @@ struct EmitRun {
     server_cpu: Option<Duration>,
     /// CPU time the whole machine was busy during the run, when readable.
     machine_cpu: Option<Duration>,
+    /// With one emitter: each emit's latency, sorted.
+    latencies: Vec<Duration>,
 }
 
 impl EmitRun {
@@ -260,6 +294,7 @@ async fn emit_run(
 ) -> Result<EmitRun, BoxError> {
     let stop = Arc::new(AtomicBool::new(false));
     let start_line = Arc::new(Barrier::new(emitters + 1));
+    let timed = emitters == 1;
     let mut tasks = Vec::with_capacity(emitters);
     for task in 0..emitters {
         let (target, stop, start_line) = (
@@ -271,16 +306,21 @@ async fn emit_run(
             start_line.wait().await;
             let (mut emits, mut errors) = (0_u64, 0_u64);
             let mut first_error = None;
+            let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                match target.emit((task as u64) << 32 | emits).await {
+                let started = timed.then(Instant::now);
+                match target.emit(task, (task as u64) << 32 | emits).await {
                     Ok(()) => emits += 1,
                     Err(error) => {
                         errors += 1;
                         first_error.get_or_insert(error.to_string());
                     }
                 }
+                if let Some(started) = started {
+                    latencies.push(started.elapsed());
+                }
             }
-            (emits, errors, first_error)
+            (emits, errors, first_error, latencies)
         }));
     }
     let (client_before, server_before) = (process_cpu(), server_cpu(admin).await);
@@ -296,11 +336,13 @@ async fn emit_run(
         client_cpu: None,
         server_cpu: None,
         machine_cpu: None,
+        latencies: Vec::new(),
     };
     for task in tasks {
-        let (emits, errors, first_error) = task.await?;
+        let (emits, errors, first_error, latencies) = task.await?;
         run.emits += emits;
         run.errors += errors;
+        run.latencies.extend(latencies);
         if let Some(error) = first_error {
             eprintln!("  {} emit failed: {error}", target.label());
         }
@@ -309,23 +351,21 @@ async fn emit_run(
     run.machine_cpu = spent(machine_before, machine_cpu());
     run.client_cpu = spent(client_before, process_cpu());
     run.server_cpu = spent(server_before, server_cpu(admin).await);
+    run.latencies.sort();
     Ok(run)
 }
 
-/// The runs of both sides at one concurrency level.
+/// The runs of the three sides at one concurrency level and channel spread.
 #[derive(Debug)]
 struct EmitRow {
+    channels: usize,
     emitters: usize,
-    baseline: Vec<EmitRun>,
-    ours: Vec<EmitRun>,
+    /// Naive pipeline, per-emit script, group commit.
+    sides: [Vec<EmitRun>; 3],
 }
 
 fn median(runs: &[EmitRun]) -> f64 {
     common::median(runs.iter().map(EmitRun::per_second).collect())
-}
-
-fn best(runs: &[EmitRun]) -> f64 {
-    runs.iter().map(EmitRun::per_second).fold(0.0, f64::max)
 }
 
 /// The median CPU cost per emit over `runs`: (this process, Redis), in microseconds.
@@ -343,7 +383,25 @@ fn median_cpu(runs: &[EmitRun]) -> Option<(f64, f64)> {
 fn cpu_cell(cost: Option<(f64, f64)>) -> String {
     cost.map_or_else(
         || "n/a".to_owned(),
-        |(client, server)| format!("{client:.1} + {server:.1} µs CPU"),
+        |(client, server)| format!("{client:.1} + {server:.1}"),
+    )
+}
+
+/// The latency of single emits over `runs` (one emitter), as "p50 / p99".
+fn latency_cell(runs: &[EmitRun]) -> String {
+    let mut all: Vec<u64> = runs
+        .iter()
+        .flat_map(|run| run.latencies.iter())
+        .map(|latency| u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX))
+        .collect();
+    if all.is_empty() {
+        return "-".to_owned();
+    }
+    all.sort_unstable();
+    format!(
+        "{} / {}",
+        millis(percentile(&all, 50)),
+        millis(percentile(&all, 99))
     )
 }
 
@@ -354,95 +412,125 @@ async fn emit_benchmark(
     client: &redis::Client,
     admin: &mut ConnectionManager,
 ) -> Result<Vec<EmitRow>, BoxError> {
-    let backend = redis_backend(url, prefix).await?;
-    let ours_key = backend.stream_key(EMIT_CHANNEL);
-    let realtime = Realtime::<BenchEvent>::with_backend(backend);
-    let ours = Arc::new(Emitter::Ours(realtime.channel(EMIT_CHANNEL)));
-    let baseline_key = format!("{prefix}baseline:{EMIT_CHANNEL}");
-    let baseline = Arc::new(Emitter::Baseline {
-        connection: client
-            .get_connection_manager_with_config(connection_config())
-            .await?,
-        key: baseline_key.clone(),
-    });
-
     println!(
-        "\nemit: {} s per run, {} run(s) of each side per level, alternating baseline/ours",
+        "\nemit: {} s per run, {} run(s) of each side per level, alternating naive pipeline / \
+         per-emit script / group commit",
         plan.emit_run.as_secs_f64(),
         plan.emit_rounds
     );
     let mut rows = Vec::new();
-    for emitters in EMITTER_LEVELS {
-        // Warm up both sides (connections, the script cache, the allocator).
-        for target in [&baseline, &ours] {
-            emit_run(target, emitters, plan.emit_warmup, admin).await?;
-        }
-        let mut row = EmitRow {
-            emitters,
-            baseline: Vec::new(),
-            ours: Vec::new(),
+    for spread in CHANNEL_SPREADS {
+        let names: Vec<String> = if spread == 1 {
+            vec![EMIT_CHANNEL.to_owned()]
+        } else {
+            (0..spread)
+                .map(|index| format!("{EMIT_CHANNEL}-{index}"))
+                .collect()
         };
-        for _ in 0..plan.emit_rounds {
-            for target in [&baseline, &ours] {
-                let run = emit_run(target, emitters, plan.emit_run, admin).await?;
-                println!(
-                    "  {emitters:>3} emitters  {:<8} {:>9.0} emits/s  ({} emits in {:.2} s; {}; \
-                     other processes: {} cores{})",
-                    target.label(),
-                    run.per_second(),
-                    run.emits,
-                    run.elapsed.as_secs_f64(),
-                    cpu_cell(run.cpu_per_emit()),
-                    run.other_load()
-                        .map_or_else(|| "n/a".to_owned(), |cores| format!("{cores:.2}")),
-                    if run.errors > 0 {
-                        format!(", {} ERRORS", run.errors)
-                    } else {
-                        String::new()
-                    },
-                );
-                match &**target {
-                    Emitter::Ours(_) => row.ours.push(run),
-                    Emitter::Baseline { .. } => row.baseline.push(run),
-                }
-                // Keep Redis' memory flat between runs.
-                unlink(admin, &ours_key).await?;
-                unlink(admin, &baseline_key).await?;
-            }
+        let per_emit = redis_backend_with(url, &format!("{prefix}per-emit:"), false).await?;
+        let grouped = redis_backend_with(url, &format!("{prefix}grouped:"), true).await?;
+        let mut keys: Vec<String> = Vec::new();
+        let mut sides = Vec::new();
+        let baseline_keys: Vec<(String, String)> = names
+            .iter()
+            .map(|name| (format!("{prefix}baseline:{name}"), name.clone()))
+            .collect();
+        keys.extend(baseline_keys.iter().map(|(key, _)| key.clone()));
+        sides.push(Arc::new(Emitter::Baseline {
+            connection: client
+                .get_connection_manager_with_config(connection_config())
+                .await?,
+            keys: baseline_keys,
+        }));
+        for (label, backend) in [("per-emit script", per_emit), ("group commit", grouped)] {
+            keys.extend(names.iter().map(|name| backend.stream_key(name)));
+            let realtime = Realtime::<BenchEvent>::with_backend(backend);
+            sides.push(Arc::new(Emitter::Ours {
+                label,
+                channels: names
+                    .iter()
+                    .map(|name| realtime.channel(name.as_str()))
+                    .collect(),
+            }));
         }
-        rows.push(row);
+        for emitters in EMITTER_LEVELS {
+            // Warm up every side (connections, the script cache, the allocator).
+            for target in &sides {
+                emit_run(target, emitters, plan.emit_warmup, admin).await?;
+            }
+            let mut row = EmitRow {
+                channels: spread,
+                emitters,
+                sides: [Vec::new(), Vec::new(), Vec::new()],
+            };
+            for _ in 0..plan.emit_rounds {
+                for (side, target) in sides.iter().enumerate() {
+                    let run = emit_run(target, emitters, plan.emit_run, admin).await?;
+                    println!(
+                        "  {spread:>4} channels {emitters:>5} emitters  {:<16} {:>9.0} emits/s  \
+                         ({} emits in {:.2} s; CPU per emit {} µs; other processes: {} cores{})",
+                        target.label(),
+                        run.per_second(),
+                        run.emits,
+                        run.elapsed.as_secs_f64(),
+                        cpu_cell(run.cpu_per_emit()),
+                        run.other_load()
+                            .map_or_else(|| "n/a".to_owned(), |cores| format!("{cores:.2}")),
+                        if run.errors > 0 {
+                            format!(", {} ERRORS", run.errors)
+                        } else {
+                            String::new()
+                        },
+                    );
+                    row.sides[side].push(run);
+                    // Keep Redis' memory flat between runs.
+                    unlink_all(admin, &keys).await?;
+                }
+            }
+            rows.push(row);
+        }
     }
     Ok(rows)
 }
 
 fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
     println!(
-        "\nEmit throughput, Redis, one channel ({} s runs; median of {} alternating runs each)",
+        "\nEmit throughput, Redis ({} s runs; median of {} alternating runs each; CPU per emit \
+         in µs: bench process + Redis)",
         plan.emit_run.as_secs_f64(),
         plan.emit_rounds
     );
     println!(
-        "| emitters | baseline emits/s | ours emits/s | ours / baseline (median) | ours / baseline (best) \
-         | CPU per emit, baseline (bench process + Redis) | CPU per emit, ours (bench process + Redis) |"
+        "| channels | emitters | naive pipeline emits/s | per-emit script | group commit \
+         | group / naive | CPU naive | CPU per-emit script | CPU group commit \
+         | latency, one emitter (p50 / p99): naive, per-emit, group |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for row in rows {
-        let (baseline, ours) = (median(&row.baseline), median(&row.ours));
-        let errors: u64 = row
-            .baseline
-            .iter()
-            .chain(&row.ours)
-            .map(|run| run.errors)
-            .sum();
+        let [naive, per_emit, grouped] = &row.sides;
+        let errors: u64 = row.sides.iter().flatten().map(|run| run.errors).sum();
         println!(
-            "| {} | {} | {} | {:.0}% | {:.0}% | {} | {} |{}",
-            row.emitters,
-            thousands(baseline),
-            thousands(ours),
-            100.0 * ours / baseline,
-            100.0 * best(&row.ours) / best(&row.baseline),
-            cpu_cell(median_cpu(&row.baseline)),
-            cpu_cell(median_cpu(&row.ours)),
+            "| {} | {} | {} | {} ({:.0}%) | {} | {:.0}% | {} | {} | {} | {}{}",
+            row.channels,
+            thousands(row.emitters as f64),
+            thousands(median(naive)),
+            thousands(median(per_emit)),
+            100.0 * median(per_emit) / median(naive),
+            thousands(median(grouped)),
+            100.0 * median(grouped) / median(naive),
+            cpu_cell(median_cpu(naive)),
+            cpu_cell(median_cpu(per_emit)),
+            cpu_cell(median_cpu(grouped)),
+            if row.emitters == 1 {
+                format!(
+                    "{}; {}; {} |",
+                    latency_cell(naive),
+                    latency_cell(per_emit),
+                    latency_cell(grouped)
+                )
+            } else {
+                "- |".to_owned()
+            },
             if errors > 0 {
                 format!(" {errors} errors")
             } else {
@@ -452,7 +540,7 @@ fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
     }
     let others: Vec<f64> = rows
         .iter()
-        .flat_map(|row| row.baseline.iter().chain(&row.ours))
+        .flat_map(|row| row.sides.iter().flatten())
         .filter_map(EmitRun::other_load)
         .collect();
     if !others.is_empty() {

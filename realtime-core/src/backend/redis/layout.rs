@@ -118,13 +118,12 @@ impl KeyLayout {
     }
 }
 
-/// The first part of the live message of an entry; the script appends the id and `"}`.
-///
-/// `data` is JSON text and is embedded as it is.
-pub(crate) fn published_prefix(channel: &str, event: &str, data: &str) -> String {
+/// The part of an entry's live message between its data and its id: the script writes
+/// `{"data":` + data + this + id + `"}`, so the data is sent to Redis once.
+pub(crate) fn message_tail(channel: &str, event: &str) -> String {
     let event = serde_json::Value::from(event).to_string();
     let channel = serde_json::Value::from(channel).to_string();
-    format!(r#"{{"data":{data},"event":{event},"channel":{channel},"id":""#)
+    format!(r#","event":{event},"channel":{channel},"id":""#)
 }
 
 /// A live message as read from pub/sub. System frames (`{"type":"ping",...}`) carry a
@@ -157,6 +156,28 @@ impl Incoming {
             Incoming::System => None,
             Incoming::Malformed(_) => Some(FeedItem::Resync),
         }
+    }
+}
+
+/// Reads a pub/sub payload: one live message, or (from group commit, in the prefixed
+/// layout) a JSON array of the live messages one script call published to the channel,
+/// in stream order.
+pub(crate) fn parse_published_all(payload: &[u8]) -> Vec<Incoming> {
+    let starts_array = payload
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| *byte == b'[');
+    if !starts_array {
+        return vec![parse_published(payload)];
+    }
+    match serde_json::from_slice::<Vec<&RawValue>>(payload) {
+        Ok(messages) => messages
+            .into_iter()
+            .map(|message| parse_published(message.get().as_bytes()))
+            .collect(),
+        Err(error) => vec![Incoming::Malformed(format!(
+            "not a JSON array of messages: {error}"
+        ))],
     }
 }
 
@@ -236,8 +257,9 @@ mod tests {
 
     #[test]
     fn published_messages_match_the_reference_bytes() {
-        let prefix = published_prefix("room-1", "chat.message", r#"{"text":"hi / \"you\""}"#);
-        let message = format!("{prefix}1732712345678-0\"}}");
+        let data = r#"{"text":"hi / \"you\""}"#;
+        let tail = message_tail("room-1", "chat.message");
+        let message = format!("{{\"data\":{data}{tail}1732712345678-0\"}}");
         assert_eq!(
             message,
             r#"{"data":{"text":"hi / \"you\""},"event":"chat.message","channel":"room-1","id":"1732712345678-0"}"#
@@ -248,6 +270,27 @@ mod tests {
         assert_eq!(entry.id, Cursor::new(1_732_712_345_678, 0));
         assert_eq!(&*entry.event, "chat.message");
         assert_eq!(&*entry.data, r#"{"text":"hi / \"you\""}"#);
+    }
+
+    #[test]
+    fn a_batch_of_messages_is_read_in_order() {
+        let one = r#"{"data":1,"event":"a.b","channel":"c","id":"1-0"}"#;
+        let two = r#"{"data":{"k":2},"event":"a.b","channel":"c","id":"1-1"}"#;
+        let batch = format!("[{one},{two}]");
+        let read = parse_published_all(batch.as_bytes());
+        let ids: Vec<Cursor> = read
+            .iter()
+            .map(|incoming| match incoming {
+                Incoming::Entry(entry) => entry.id,
+                other => panic!("expected entries, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, [Cursor::new(1, 0), Cursor::new(1, 1)]);
+        assert_eq!(parse_published_all(one.as_bytes()).len(), 1);
+        assert!(matches!(
+            parse_published_all(b"[1, oops").as_slice(),
+            [Incoming::Malformed(_)]
+        ));
     }
 
     #[test]

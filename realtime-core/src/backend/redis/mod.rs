@@ -31,6 +31,7 @@
 
 mod cluster;
 mod commands;
+mod emit;
 mod layout;
 mod pubsub;
 
@@ -93,7 +94,8 @@ pub struct RedisOptions {
     /// How `max_len` trims.
     pub trim: Trim,
     /// A channel's stream expires this long after its last emit (`EXPIRE`, whole
-    /// seconds, at least 1); default: never.
+    /// seconds, at least 1), at most 1 s later (a process refreshes a channel's TTL at
+    /// most once per second); default: never.
     pub expire_after: Option<Duration>,
     /// The limit on one command's reply and on connecting; default 5 s.
     pub command_timeout: Duration,
@@ -102,6 +104,9 @@ pub struct RedisOptions {
     pub feed_capacity: usize,
     /// When an emit counts as done; default: when the master has it.
     pub durability: Durability,
+    /// Whether concurrent emits share script calls (group commit); default: yes. Off,
+    /// every emit is its own script call (for comparison in benchmarks).
+    pub group_commit: bool,
 }
 
 impl Default for RedisOptions {
@@ -114,6 +119,7 @@ impl Default for RedisOptions {
             command_timeout: Duration::from_secs(5),
             feed_capacity: 1_024,
             durability: Durability::Master,
+            group_commit: true,
         }
     }
 }
@@ -148,6 +154,12 @@ impl RedisOptions {
         self
     }
 
+    /// Sets whether concurrent emits share script calls (group commit).
+    pub fn group_commit(mut self, on: bool) -> Self {
+        self.group_commit = on;
+        self
+    }
+
     /// Sets when an emit counts as done.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
@@ -178,6 +190,7 @@ struct Shared {
     pubsub: PubSub,
     options: RedisOptions,
     emit: redis::Script,
+    group: emit::GroupCommit,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -320,6 +333,7 @@ impl RedisBackend {
                 pubsub,
                 options,
                 emit: redis::Script::new(EMIT_SCRIPT),
+                group: emit::GroupCommit::default(),
             }),
         }
     }
@@ -357,161 +371,6 @@ impl RedisBackend {
         } else {
             layout.idempotency_key(channel, key)
         }
-    }
-
-    /// The emit script's call, as `EVALSHA` (or `EVAL` with its text after `NOSCRIPT`),
-    /// followed by `WAIT` when emits must reach replicas.
-    fn emit_pipeline(
-        &self,
-        eval: bool,
-        channel: &str,
-        event: &str,
-        data: &str,
-        once: Option<(&str, Duration)>,
-    ) -> redis::Pipeline {
-        let options = &self.shared.options;
-        let max_len = options.max_len.map_or(0, |n| n.max(1));
-        let trim = match options.trim {
-            Trim::Exact => "=",
-            Trim::Approximate => "~",
-        };
-        let expire = options
-            .expire_after
-            .map_or(0, |after| after.as_secs().max(1));
-        let window_ms = once.map_or(0, |(_, window)| {
-            u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
-        });
-        let mut command = if eval {
-            let mut command = redis::cmd("EVAL");
-            command.arg(EMIT_SCRIPT);
-            command
-        } else {
-            let mut command = redis::cmd("EVALSHA");
-            command.arg(self.shared.emit.get_hash());
-            command
-        };
-        command
-            .arg(if once.is_some() { 2 } else { 1 })
-            .arg(self.stream_key(channel));
-        if let Some((key, _)) = once {
-            command.arg(self.idempotency_key(channel, key));
-        }
-        command
-            .arg(data)
-            .arg(event)
-            .arg(channel)
-            .arg(self.pubsub_channel(channel))
-            .arg(layout::published_prefix(channel, event, data))
-            .arg(max_len)
-            .arg(trim)
-            .arg(expire)
-            .arg(window_ms)
-            .arg(if self.shared.cluster {
-                "SPUBLISH"
-            } else {
-                "PUBLISH"
-            });
-        let mut pipeline = redis::pipe();
-        pipeline.ignore_errors().add_command(command);
-        if let Durability::Replicated { replicas, timeout } = options.durability {
-            let timeout_ms = u64::try_from(timeout.as_millis())
-                .unwrap_or(u64::MAX)
-                .max(1);
-            pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
-        }
-        pipeline
-    }
-
-    /// Runs the emit script; with `once`, at most once per idempotency key.
-    async fn append_entry(
-        &self,
-        channel: &str,
-        event: &str,
-        data: &str,
-        once: Option<(&str, Duration)>,
-    ) -> Result<Appended, BackendError> {
-        let key = self.stream_key(channel);
-        let failed = || format!("emit to channel `{channel}` failed");
-        let mut eval = false;
-        // See `Outcome::repeat`: at most one more attempt, only when it cannot duplicate.
-        let mut retried = false;
-        let replies = loop {
-            let pipeline = self.emit_pipeline(eval, channel, event, data, once);
-            match self.shared.commands.send(&key, &pipeline).await {
-                // Not cached on this server (yet): nothing ran, send the script itself.
-                Ok(replies)
-                    if !eval
-                        && matches!(replies.first(), Some(Err(error)) if error.code() == Some("NOSCRIPT")) =>
-                {
-                    eval = true;
-                }
-                Ok(replies) => break replies,
-                Err(source) => {
-                    let outcome = Outcome::of(&source);
-                    if !retried && outcome.repeat(once.is_some()) {
-                        retried = true;
-                        tracing::debug!(channel, error = %source, "emit sent once more on a fresh connection");
-                        continue;
-                    }
-                    return Err(command_failure(
-                        failed(),
-                        channel,
-                        source,
-                        outcome.failure_kind(true),
-                    ));
-                }
-            }
-        };
-        let mut replies = replies.into_iter();
-        let reply = match replies.next() {
-            Some(Ok(reply)) => reply,
-            Some(Err(source)) => {
-                return Err(command_failure(
-                    failed(),
-                    channel,
-                    source,
-                    Outcome::Answered.failure_kind(true),
-                ));
-            }
-            None => {
-                return Err(BackendError::new(
-                    BACKEND,
-                    format!("{}: no reply", failed()),
-                ));
-            }
-        };
-        let (id, replayed): (String, i64) = redis::from_redis_value(reply).map_err(|error| {
-            BackendError::new(BACKEND, format!("{}: unexpected reply: {error}", failed()))
-        })?;
-        let id: Cursor = id.parse().map_err(|_| {
-            BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`"))
-        })?;
-        if let Durability::Replicated { replicas, timeout } = self.shared.options.durability {
-            let acknowledged = match replies.next() {
-                Some(Ok(redis::Value::Int(count))) => count,
-                _ => -1,
-            };
-            if acknowledged < i64::from(replicas) {
-                let reached = if acknowledged < 0 {
-                    "an unknown number".to_owned()
-                } else {
-                    acknowledged.to_string()
-                };
-                return Err(BackendError::new(
-                    BACKEND,
-                    format!(
-                        "emit to channel `{channel}` is stored as {id} on the master but reached \
-                         {reached} of {replicas} replicas within {timeout:?}: a failover may lose \
-                         it; retry with the same idempotency key to wait again"
-                    ),
-                )
-                .kind(FailureKind::OutcomeUnknown));
-            }
-        }
-        Ok(Appended {
-            id,
-            replayed: replayed != 0,
-        })
     }
 
     async fn read_entries(
@@ -659,7 +518,14 @@ impl Backend for RedisBackend {
         data: &'a str,
     ) -> BoxFuture<'a, Result<Cursor, BackendError>> {
         Box::pin(async move {
-            let appended = self.append_entry(channel, event, data, None).await?;
+            let appended = self
+                .append_entry(emit::Entry {
+                    channel: channel.into(),
+                    event: event.into(),
+                    data: data.into(),
+                    once: None,
+                })
+                .await?;
             Ok(appended.id)
         })
     }
@@ -672,7 +538,12 @@ impl Backend for RedisBackend {
         key: &'a str,
         window: Duration,
     ) -> BoxFuture<'a, Result<Appended, BackendError>> {
-        Box::pin(self.append_entry(channel, event, data, Some((key, window))))
+        Box::pin(self.append_entry(emit::Entry {
+            channel: channel.into(),
+            event: event.into(),
+            data: data.into(),
+            once: Some((key.into(), window)),
+        }))
     }
 
     fn read<'a>(

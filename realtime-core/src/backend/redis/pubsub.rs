@@ -23,6 +23,7 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::cluster::ClusterCommands;
+use super::layout::{Incoming, parse_published_all};
 use crate::backend::{BackendError, Feed, FeedItem};
 use crate::util::lock;
 use poll::poll_channels_not_live;
@@ -155,6 +156,28 @@ fn remove_route(routes: &RouteTable, channel: &str, id: u64) -> bool {
         routes.remove(channel);
     }
     now_empty
+}
+
+/// Delivers a pub/sub payload (one live message or a batch of them) to the feeds of
+/// `channel`. Something unreadable makes them resync from the stream.
+fn route_payload(routes: &RouteTable, channel: &str, payload: &[u8]) {
+    let messages = parse_published_all(payload);
+    let mut routes = lock(routes);
+    let Some(entry) = routes.get_mut(channel) else {
+        return;
+    };
+    for incoming in messages {
+        if let Incoming::Malformed(reason) = &incoming {
+            tracing::warn!(
+                channel,
+                reason,
+                "unreadable pub/sub message; feeds will resync from the stream"
+            );
+        }
+        if let Some(item) = incoming.into_feed_item() {
+            entry.deliver(&item);
+        }
+    }
 }
 
 fn report(control: &mpsc::WeakUnboundedSender<Control>, message: Control) {

@@ -26,10 +26,9 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::{
     Channels, Control, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Routes, add_route, remove_route,
-    report, report_lost,
+    report, report_lost, route_payload,
 };
 use crate::backend::redis::cluster::{ClusterCommands, NodeAddr, key_slot};
-use crate::backend::redis::layout::{Incoming, parse_published};
 use crate::util::{Backoff, lock};
 
 /// Resubscribing channels whose connection was lost is retried after at most this long:
@@ -539,20 +538,7 @@ async fn dispatch(
         match (push.kind, channel) {
             (PushKind::SMessage, Some(channel)) => {
                 let payload = data.next().and_then(text).unwrap_or_default();
-                let incoming = parse_published(payload);
-                if let Incoming::Malformed(reason) = &incoming {
-                    tracing::warn!(
-                        channel,
-                        reason,
-                        "unreadable pub/sub message; feeds will resync from the stream"
-                    );
-                }
-                let Some(item) = incoming.into_feed_item() else {
-                    continue;
-                };
-                if let Some(entry) = lock(&routes).get_mut(&channel) {
-                    entry.deliver(&item);
-                }
+                route_payload(&routes, &channel, payload);
             }
             (PushKind::SUnsubscribe, Some(channel)) => report(
                 &control,

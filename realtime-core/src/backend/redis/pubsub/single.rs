@@ -12,10 +12,9 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::{
     BACKEND, Channels, Control, MAX_BACKOFF, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Route, Routes,
-    add_route, remove_route, report_lost,
+    add_route, remove_route, report_lost, route_payload,
 };
 use crate::backend::BackendError;
-use crate::backend::redis::layout::{Incoming, parse_published};
 use crate::util::{Backoff, lock};
 
 fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError {
@@ -257,21 +256,11 @@ async fn dispatch(
     generation: u64,
 ) {
     while let Some(message) = stream.next().await {
-        let channel = message.get_channel_name();
-        let incoming = parse_published(message.get_payload_bytes());
-        if let Incoming::Malformed(reason) = &incoming {
-            tracing::warn!(
-                channel,
-                reason,
-                "unreadable pub/sub message; feeds will resync from the stream"
-            );
-        }
-        let Some(item) = incoming.into_feed_item() else {
-            continue;
-        };
-        if let Some(entry) = lock(&routes).get_mut(channel) {
-            entry.deliver(&item);
-        }
+        route_payload(
+            &routes,
+            message.get_channel_name(),
+            message.get_payload_bytes(),
+        );
     }
     report_lost(&control, generation, "the connection closed");
 }

@@ -1,0 +1,470 @@
+//! Emits: one script call appends and publishes a batch of entries (`emit.lua`), and
+//! concurrent emits share that call (group commit).
+//!
+//! Each lane (the whole Redis, or on a cluster one hash slot, since one script call may
+//! only touch one slot there) has at most one batch in flight. An emit that finds its lane
+//! idle is sent at once, alone: a lone emitter waits one round trip, as without batching.
+//! Emits that arrive while a batch is in flight wait for it to end and then go together in
+//! the next call (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
+//! succeeds or fails on its own, with its own error, and entries of one batch are stored
+//! and published in the order they arrived, so publish order is stream order.
+//!
+//! With [`Durability::Replicated`] the batch's `WAIT` covers every entry of it: one wait
+//! for the replicas per batch, not per emit.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::Value;
+use tokio::sync::oneshot;
+
+use super::commands::Outcome;
+use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim, layout};
+use crate::backend::{Appended, BackendError, FailureKind};
+use crate::cursor::Cursor;
+use crate::util::lock;
+
+/// The most entries in one script call; more waiting emits go in the next call.
+pub(super) const MAX_BATCH: usize = 256;
+/// A channel's TTL is refreshed by a process at most this often (the TTL set is the
+/// `expire_after` plus this, so a stream still lives at least `expire_after` after its
+/// last emit).
+pub(super) const TTL_REFRESH_EVERY: Duration = Duration::from_secs(1);
+/// Channels whose TTL refresh a process remembers before it forgets the stale ones.
+const TTL_MEMORY: usize = 10_000;
+/// Arguments per entry in `emit.lua`.
+const FIELDS_PER_ENTRY: usize = 5;
+
+/// One emit: what to append, and its idempotency key with its window.
+#[derive(Clone, Debug)]
+pub(super) struct Entry<'a> {
+    pub(super) channel: Cow<'a, str>,
+    pub(super) event: Cow<'a, str>,
+    pub(super) data: Cow<'a, str>,
+    pub(super) once: Option<(Cow<'a, str>, Duration)>,
+}
+
+impl Entry<'_> {
+    fn into_owned(self) -> Entry<'static> {
+        Entry {
+            channel: Cow::Owned(self.channel.into_owned()),
+            event: Cow::Owned(self.event.into_owned()),
+            data: Cow::Owned(self.data.into_owned()),
+            once: self
+                .once
+                .map(|(key, window)| (Cow::Owned(key.into_owned()), window)),
+        }
+    }
+}
+
+type Reply = Result<Appended, BackendError>;
+
+/// An emit waiting for the lane's batch in flight to end.
+struct Waiting {
+    entry: Entry<'static>,
+    reply: oneshot::Sender<Reply>,
+}
+
+#[derive(Default)]
+struct Lane {
+    /// A batch is in flight: new emits wait in `waiting`.
+    busy: bool,
+    waiting: Vec<Waiting>,
+}
+
+/// The group-commit state of a backend: its lanes, and when it last refreshed each
+/// channel's TTL.
+#[derive(Default)]
+pub(super) struct GroupCommit {
+    lanes: Mutex<HashMap<u16, Lane>>,
+    ttl_refreshed: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+fn stopped() -> BackendError {
+    BackendError::new(
+        BACKEND,
+        "the emit's batch was abandoned (the backend is shutting down)",
+    )
+    .kind(FailureKind::OutcomeUnknown)
+}
+
+impl RedisBackend {
+    /// Appends one entry: alone if its lane is idle, else in the lane's next batch.
+    pub(super) async fn append_entry(&self, entry: Entry<'_>) -> Reply {
+        if !self.shared.options.group_commit {
+            return self.send_batch(&[&entry]).await.remove(0);
+        }
+        let lane = self.lane_of(&entry.channel);
+        // `Ok(entry)`: the lane was idle and is now ours; `Err(answer)`: the entry waits.
+        let turn = {
+            let mut lanes = lock(&self.shared.group.lanes);
+            let state = lanes.entry(lane).or_default();
+            if state.busy {
+                let (reply, answer) = oneshot::channel();
+                state.waiting.push(Waiting {
+                    entry: entry.into_owned(),
+                    reply,
+                });
+                Err(answer)
+            } else {
+                state.busy = true;
+                Ok(entry)
+            }
+        };
+        let entry = match turn {
+            Ok(entry) => entry,
+            Err(answer) => return answer.await.unwrap_or_else(|_| Err(stopped())),
+        };
+        let reply = self.send_batch(&[&entry]).await.remove(0);
+        self.next_batch(lane);
+        reply
+    }
+
+    /// The lane of a channel: the whole Redis, or on a cluster its hash slot.
+    fn lane_of(&self, channel: &str) -> u16 {
+        if self.shared.cluster {
+            super::cluster::key_slot(self.stream_key(channel).as_bytes())
+        } else {
+            0
+        }
+    }
+
+    /// The lane's batch ended: sends what waited meanwhile (from a task of its own, so
+    /// that the caller returns at once), or marks the lane idle.
+    fn next_batch(&self, lane: u16) {
+        let Some(batch) = self.take_waiting(lane) else {
+            return;
+        };
+        let backend = self.clone();
+        tokio::spawn(async move {
+            let mut batch = batch;
+            loop {
+                let (entries, waiters): (Vec<Entry<'static>>, Vec<oneshot::Sender<Reply>>) = batch
+                    .into_iter()
+                    .map(|waiting| (waiting.entry, waiting.reply))
+                    .unzip();
+                let entries: Vec<&Entry<'static>> = entries.iter().collect();
+                let replies = backend.send_batch(&entries).await;
+                for (waiter, reply) in waiters.into_iter().zip(replies) {
+                    let _caller_gone_is_fine = waiter.send(reply);
+                }
+                match backend.take_waiting(lane) {
+                    Some(next) => batch = next,
+                    None => return,
+                }
+            }
+        });
+    }
+
+    /// Takes up to [`MAX_BATCH`] waiting emits of the lane, or marks it idle (and forgets
+    /// it) when none wait.
+    fn take_waiting(&self, lane: u16) -> Option<Vec<Waiting>> {
+        let mut lanes = lock(&self.shared.group.lanes);
+        let state = lanes.get_mut(&lane)?;
+        if state.waiting.is_empty() {
+            lanes.remove(&lane);
+            return None;
+        }
+        let rest = state.waiting.split_off(state.waiting.len().min(MAX_BATCH));
+        Some(std::mem::replace(&mut state.waiting, rest))
+    }
+
+    /// Whether this process should refresh `channel`'s TTL with this emit (at most once
+    /// per [`TTL_REFRESH_EVERY`]); the script also sets it when the emit creates the stream.
+    fn refresh_ttl(&self, channel: &str) -> bool {
+        if self.shared.options.expire_after.is_none() {
+            return false;
+        }
+        let now = Instant::now();
+        let mut refreshed = lock(&self.shared.group.ttl_refreshed);
+        if let Some(at) = refreshed.get_mut(channel) {
+            if now.duration_since(*at) < TTL_REFRESH_EVERY {
+                return false;
+            }
+            *at = now;
+            return true;
+        }
+        if refreshed.len() >= TTL_MEMORY {
+            refreshed.retain(|_, at| now.duration_since(*at) < TTL_REFRESH_EVERY);
+        }
+        refreshed.insert(channel.to_owned(), now);
+        true
+    }
+
+    /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
+    /// `NOSCRIPT`), then `WAIT` when emits must reach replicas.
+    fn batch_pipeline(
+        &self,
+        eval: bool,
+        entries: &[&Entry<'_>],
+        refresh: &[bool],
+    ) -> redis::Pipeline {
+        let options = &self.shared.options;
+        let max_len = options.max_len.map_or(0, |n| n.max(1));
+        let trim = match options.trim {
+            Trim::Exact => "=",
+            Trim::Approximate => "~",
+        };
+        // Refreshed at most once per second, so one second longer: the stream still lives
+        // `expire_after` after its last emit.
+        let expire = options.expire_after.map_or(0, |after| {
+            after.as_secs().max(1) + TTL_REFRESH_EVERY.as_secs()
+        });
+        let mut command = if eval {
+            let mut command = redis::cmd("EVAL");
+            command.arg(super::EMIT_SCRIPT);
+            command
+        } else {
+            let mut command = redis::cmd("EVALSHA");
+            command.arg(self.shared.emit.get_hash());
+            command
+        };
+        let keys = entries.len() + entries.iter().filter(|entry| entry.once.is_some()).count();
+        command.arg(keys);
+        for entry in entries.iter() {
+            command.arg(self.stream_key(&entry.channel));
+            if let Some((key, _)) = &entry.once {
+                command.arg(self.idempotency_key(&entry.channel, key));
+            }
+        }
+        command
+            .arg(if self.shared.cluster {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            })
+            .arg(max_len)
+            .arg(trim)
+            .arg(expire)
+            // Our servers read a batch of live messages; a reference server does not.
+            .arg(if matches!(options.key_layout, KeyLayout::Reference) {
+                "0"
+            } else {
+                "1"
+            });
+        for (entry, refresh) in entries.iter().zip(refresh) {
+            let options = match (&entry.once, *refresh) {
+                (None, false) => Cow::Borrowed("-"),
+                (None, true) => Cow::Borrowed("r"),
+                (Some((_, window)), refresh) => {
+                    let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+                    Cow::Owned(format!("k{}{window_ms}", if refresh { "r" } else { "" }))
+                }
+            };
+            // The script writes the names into the live message itself unless JSON must
+            // escape them (never for names this crate accepts).
+            let tail = if json_safe(&entry.event) && json_safe(&entry.channel) {
+                Cow::Borrowed("")
+            } else {
+                Cow::Owned(layout::message_tail(&entry.channel, &entry.event))
+            };
+            command
+                .arg(entry.data.as_ref())
+                .arg(entry.event.as_ref())
+                .arg(entry.channel.as_ref())
+                .arg(tail.as_ref())
+                .arg(options.as_ref());
+        }
+        debug_assert_eq!(
+            FIELDS_PER_ENTRY, 5,
+            "the fields above, as emit.lua reads them"
+        );
+        let mut pipeline = redis::pipe();
+        pipeline.ignore_errors().add_command(command);
+        if let Durability::Replicated { replicas, timeout } = options.durability {
+            let timeout_ms = u64::try_from(timeout.as_millis())
+                .unwrap_or(u64::MAX)
+                .max(1);
+            pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
+        }
+        pipeline
+    }
+
+    /// Sends one batch (all of one lane); one reply per entry, in order.
+    async fn send_batch(&self, entries: &[&Entry<'_>]) -> Vec<Reply> {
+        let refresh: Vec<bool> = entries
+            .iter()
+            .map(|entry| self.refresh_ttl(&entry.channel))
+            .collect();
+        let key = self.stream_key(&entries[0].channel);
+        // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
+        let mut pending: Vec<usize> = (0..entries.len()).collect();
+        let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
+        let mut eval = false;
+        let mut retried = false;
+        while !pending.is_empty() {
+            let batch: Vec<&Entry<'_>> = pending.iter().map(|&i| entries[i]).collect();
+            let flags: Vec<bool> = pending.iter().map(|&i| refresh[i]).collect();
+            let pipeline = self.batch_pipeline(eval, &batch, &flags);
+            match self.shared.commands.send(&key, &pipeline).await {
+                // Not cached on this server (yet): nothing ran, send the script itself.
+                Ok(answers)
+                    if !eval
+                        && matches!(answers.first(), Some(Err(error)) if error.code() == Some("NOSCRIPT")) =>
+                {
+                    eval = true;
+                }
+                Ok(answers) => {
+                    let results = self.read_batch_replies(&batch, answers);
+                    for (&i, result) in pending.iter().zip(results) {
+                        replies[i] = Some(result);
+                    }
+                    pending.clear();
+                }
+                Err(source) => {
+                    let outcome = Outcome::of(&source);
+                    let (again, fail): (Vec<usize>, Vec<usize>) = pending
+                        .iter()
+                        .partition(|&&i| !retried && outcome.repeat(entries[i].once.is_some()));
+                    for i in fail {
+                        let channel = &entries[i].channel;
+                        replies[i] = Some(Err(BackendError::new(
+                            BACKEND,
+                            format!("emit to channel `{channel}` failed: {source}"),
+                        )
+                        .kind(outcome.failure_kind(true))));
+                    }
+                    if !again.is_empty() {
+                        tracing::debug!(entries = again.len(), error = %source, "emits sent once more on a fresh connection");
+                    }
+                    retried = true;
+                    pending = again;
+                }
+            }
+        }
+        replies
+            .into_iter()
+            .map(|reply| reply.unwrap_or_else(|| Err(stopped())))
+            .collect()
+    }
+
+    /// Reads the replies of a batch's pipeline: the script's array (one item per entry),
+    /// then `WAIT`'s count.
+    fn read_batch_replies(
+        &self,
+        entries: &[&Entry<'_>],
+        answers: Vec<redis::RedisResult<Value>>,
+    ) -> Vec<Reply> {
+        let mut answers = answers.into_iter();
+        let script = answers.next();
+        let replicated = answers.next();
+        let items = match script {
+            Some(Ok(Value::Array(items))) if items.len() == entries.len() => items,
+            // The whole call was refused (e.g. out of memory, busy, the cluster down):
+            // nothing of it ran.
+            Some(Err(source)) => {
+                return entries
+                    .iter()
+                    .map(|entry| {
+                        Err(BackendError::new(
+                            BACKEND,
+                            format!("emit to channel `{}` failed: {source}", entry.channel),
+                        )
+                        .kind(Outcome::Answered.failure_kind(true)))
+                    })
+                    .collect();
+            }
+            other => {
+                let message = format!("the emit script answered {other:?}");
+                return entries
+                    .iter()
+                    .map(|_| Err(BackendError::new(BACKEND, message.clone())))
+                    .collect();
+            }
+        };
+        entries
+            .iter()
+            .zip(items)
+            .map(|(entry, item)| {
+                let appended = read_entry_reply(&entry.channel, item)?;
+                self.check_replicated(&entry.channel, appended, replicated.as_ref())
+            })
+            .collect()
+    }
+
+    /// With [`Durability::Replicated`]: the entry is acknowledged only when `WAIT` counted
+    /// enough replicas.
+    fn check_replicated(
+        &self,
+        channel: &str,
+        appended: Appended,
+        replicated: Option<&redis::RedisResult<Value>>,
+    ) -> Reply {
+        let Durability::Replicated { replicas, timeout } = self.shared.options.durability else {
+            return Ok(appended);
+        };
+        let acknowledged = match replicated {
+            Some(Ok(Value::Int(count))) => *count,
+            _ => -1,
+        };
+        if acknowledged >= i64::from(replicas) {
+            return Ok(appended);
+        }
+        let reached = if acknowledged < 0 {
+            "an unknown number".to_owned()
+        } else {
+            acknowledged.to_string()
+        };
+        Err(BackendError::new(
+            BACKEND,
+            format!(
+                "emit to channel `{channel}` is stored as {} on the master but reached {reached} \
+                 of {replicas} replicas within {timeout:?}: a failover may lose it; retry with \
+                 the same idempotency key to wait again",
+                appended.id
+            ),
+        )
+        .kind(FailureKind::OutcomeUnknown))
+    }
+}
+
+/// Whether `name` can be written between JSON quotes as it is.
+fn json_safe(name: &str) -> bool {
+    name.bytes()
+        .all(|byte| (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\')
+}
+
+/// One entry's item of the script's reply: `<id>` stored, `=<id>` replayed, `!<error>`.
+fn read_entry_reply(channel: &str, item: Value) -> Reply {
+    let failed = || format!("emit to channel `{channel}` failed");
+    let text = match item {
+        Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Value::SimpleString(text) => text,
+        other => {
+            return Err(BackendError::new(
+                BACKEND,
+                format!("{}: unexpected reply {other:?}", failed()),
+            ));
+        }
+    };
+    if let Some(error) = text.strip_prefix('!') {
+        if error.starts_with("WRONGTYPE") {
+            return Err(BackendError::new(
+                BACKEND,
+                format!(
+                    "{}: the key of channel `{channel}` holds data that is not an event stream \
+                     (written by something else); this will not succeed on retry",
+                    failed()
+                ),
+            )
+            .kind(FailureKind::Refused));
+        }
+        return Err(BackendError::new(BACKEND, format!("{}: {error}", failed())));
+    }
+    let (id, replayed) = match text.strip_prefix('=') {
+        Some(id) => (id, true),
+        None => (text.as_str(), false),
+    };
+    let id: Cursor = id
+        .parse()
+        .map_err(|_| BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`")))?;
+    Ok(Appended { id, replayed })
+}
