@@ -855,6 +855,13 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("ipv6", "::1]/x[", false),
         ("id", "00000000-0000-0000-0000-000000000001", true),
         ("id", "6f1c2f4e8a1b4c3d9e2f0a1b2c3d4e5f", false),
+        ("ipv6", "1:2:3:4:5:6:7::", true),
+        ("ipv6", "::1.2.3.4", true),
+        ("ipv6", "1.2.3.4::", false),
+        ("ipv6", "1::2:3:4:5:6:7:8", false),
+        ("uri", "http://u@[::1]/", true),
+        ("uri", "http://[v1.x]/", true),
+        ("email", "\"\"@example.com", true),
     ]
 }
 
