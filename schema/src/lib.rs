@@ -18,7 +18,9 @@ pub mod model;
 mod output;
 pub mod rust;
 pub mod ts;
+pub mod warning;
 
 pub use error::{Error, Result};
 pub use model::{Document, Event, Kind, Schema};
 pub use output::write_atomic;
+pub use warning::Warning;

@@ -118,19 +118,21 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
                 bigint,
             };
             let generated = ts::generate(&document, &options)?;
-            for warning in &generated.warnings {
-                eprintln!("warning: {warning}");
-            }
+            warn(&generated.warnings);
             write_atomic(&output, &generated.code)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rust { schema, output } => {
-            let code = realtime_schema::rust::generate(&read_json(&schema)?)?;
+            let value = read_json(&schema)?;
+            warn(&Document::from_value(&value)?.warnings);
+            let code = realtime_schema::rust::generate(&value)?;
             write_atomic(&output, &code)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Asyncapi { schema, output } => {
-            let text = realtime_schema::asyncapi::generate_text(&read_json(&schema)?)?;
+            let value = read_json(&schema)?;
+            warn(&Document::from_value(&value)?.warnings);
+            let text = realtime_schema::asyncapi::generate_text(&value)?;
             match output {
                 Some(output) => write_atomic(&output, &text)?,
                 None => print!("{text}"),
@@ -157,7 +159,11 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             })
         }
         Command::Diff { old, new, mode } => {
-            let report = diff::diff(&Document::read(&old)?, &Document::read(&new)?);
+            let (old, new) = (Document::read(&old)?, Document::read(&new)?);
+            // A keyword read as if absent is not compared either.
+            warn(&old.warnings);
+            warn(&new.warnings);
+            let report = diff::diff(&old, &new);
             let mode = mode.into();
             print!("{}", report.to_markdown(mode));
             Ok(if report.is_breaking(mode) {
@@ -166,6 +172,12 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+    }
+}
+
+fn warn(warnings: &[realtime_schema::Warning]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
 }
 

@@ -104,31 +104,77 @@ fn a_json_file_that_is_not_a_schema_document_is_refused() {
     );
 }
 
-#[test]
-fn an_unsupported_keyword_is_refused_with_its_pointer() {
-    let document = minimal(json!({
+/// A document with an unknown keyword, an unchecked string format and the constructs that
+/// used to refuse the whole file (integer-keyed map, `not`, chrono and `ip` formats).
+fn document_with_keywords_read_as_wider() -> Value {
+    minimal(json!({
         "type": "object",
-        "properties": { "tags": { "type": "array", "contains": { "type": "string" } } }
-    }));
-    assert_ts_fails(
-        "unsupported-keyword",
-        &document.to_string(),
-        &[
-            "unsupported",
-            "/oneOf/0/properties/data/properties/tags/contains",
-            "`contains`",
-        ],
-    );
+        "properties": {
+            "tags": { "type": "array", "contains": { "type": "string" } },
+            "host": { "type": "string", "format": "hostname" },
+            "by_id": { "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": { "type": "string" } } },
+            "step": { "type": "integer", "format": "int32", "not": { "const": 0 } },
+            "at": { "type": "string", "format": "partial-time" },
+            "local": { "type": "string", "format": "partial-date-time" },
+            "ip": { "type": "string", "format": "ip" }
+        },
+        "required": ["tags", "host", "by_id", "step", "at", "local", "ip"]
+    }))
 }
 
 #[test]
-fn an_unsupported_string_format_is_refused_rather_than_ignored() {
-    let document = minimal(json!({ "type": "string", "format": "hostname" }));
-    assert_ts_fails(
-        "unsupported-format",
-        &document.to_string(),
-        &["/oneOf/0/properties/data/format", "hostname"],
+fn every_command_reads_an_unknown_keyword_as_a_wider_type_with_a_warning() {
+    let scratch = Scratch::new("wider");
+    let schema = scratch.file(
+        "schema.json",
+        &document_with_keywords_read_as_wider().to_string(),
     );
+    let out = scratch.0.join("out");
+    for command in ["ts", "rust", "asyncapi"] {
+        let output = cli(&[Path::new(command), &schema, Path::new("-o"), &out]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{command}: {message}");
+        assert!(
+            message.contains(
+                "warning: /oneOf/0/properties/data/properties/tags/contains: the keyword `contains` is not supported; read as if absent (a wider type) (event `chat.message`)"
+            ),
+            "{command}: {message}"
+        );
+    }
+    let output = cli(&[Path::new("diff"), &schema, &schema]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{message}");
+    assert!(message.contains("/tags/contains"), "{message}");
+}
+
+#[test]
+fn an_unchecked_string_format_is_a_plain_string_with_a_warning() {
+    let scratch = Scratch::new("format");
+    let schema = scratch.file(
+        "schema.json",
+        &document_with_keywords_read_as_wider().to_string(),
+    );
+    let out = scratch.0.join("events.ts");
+    let output = cli(&[Path::new("ts"), &schema, Path::new("-o"), &out]);
+    let message = stderr(&output);
+    assert!(output.status.success(), "{message}");
+    assert!(
+        message.contains(
+            "warning: /oneOf/0/properties/data/properties/host/format: the string format `hostname` is not checked here"
+        ),
+        "{message}"
+    );
+    let code = std::fs::read_to_string(&out).unwrap();
+    for expected in [
+        "host: z.string(),",
+        "by_id: z.record(z.string().regex(new RegExp(\"^\\\\d+$\", \"u\")), z.string()),",
+        "step: z.int().gte(-2147483648).lte(2147483647).refine((value) => value !== 0",
+        "at: z.iso.time(),",
+        "local: z.iso.datetime({ local: true })",
+        "ip: z.stringFormat(\"ip\", isIpFormat),",
+    ] {
+        assert!(code.contains(expected), "`{expected}` not in:\n{code}");
+    }
 }
 
 #[test]
@@ -204,4 +250,47 @@ fn a_pattern_that_is_not_an_ecmascript_regex_is_refused_at_generation() {
             "not an ECMAScript regular expression",
         ],
     );
+}
+
+#[test]
+fn rust_reports_a_typify_panic_with_the_event_and_pointer_and_prints_no_backtrace() {
+    let scratch = Scratch::new("typify-panic");
+    let mut document = minimal(json!({ "$ref": "#/$defs/Mixed" }));
+    // typify panics on an enum of values of several types.
+    document["$defs"] = json!({ "Mixed": { "enum": [1, "a", null] } });
+    let schema = scratch.file("schema.json", &document.to_string());
+    let out = scratch.file("events.rs", "// the previous version\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_realtime-schema"))
+        .args([Path::new("rust"), &schema, Path::new("-o"), &out])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.starts_with(
+            "error: unsupported schema at /$defs/Mixed: typify cannot generate the type `Mixed` that event `chat.message` uses: typify panicked: "
+        ),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(!message.contains("stack backtrace"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "// the previous version\n"
+    );
+}
+
+#[test]
+fn rust_generates_a_char_event() {
+    let scratch = Scratch::new("char");
+    let schema = scratch.file(
+        "schema.json",
+        &minimal(json!({ "type": "string", "minLength": 1, "maxLength": 1 })).to_string(),
+    );
+    let out = scratch.0.join("events.rs");
+    let output = cli(&[Path::new("rust"), &schema, Path::new("-o"), &out]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let code = std::fs::read_to_string(&out).unwrap();
+    assert!(code.contains("ChatMessage(char),"), "{code}");
 }

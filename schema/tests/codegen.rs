@@ -82,10 +82,15 @@ fn sixty_four_bit_integers_are_reported_with_their_pointer() {
         [
             "/$defs/CorpusSample/properties/delta",
             "/$defs/CorpusSample/properties/total",
+            "/$defs/CorpusSizes/properties/len",
+            "/$defs/CorpusSizes/properties/offset",
             "/$defs/Scalar/anyOf/1",
         ]
     );
     assert!(generated.warnings[1].message.contains("--bigint"));
+    // Each names the events whose data holds it.
+    assert_eq!(generated.warnings[0].events, ["metrics.sample"]);
+    assert_eq!(generated.warnings[4].events, ["scalar.seen"]);
     // Bounded or 32-bit integers are exact in JavaScript: no warning for them.
     assert!(!pointers.iter().any(|pointer| pointer.contains("count")));
 }
@@ -160,6 +165,51 @@ fn tsc(project: &str) -> String {
     )
 }
 
+/// The samples for the run-time check, each checked against the server first: the valid
+/// ones are what Rust sends, the invalid ones are refused by the server, and each format
+/// probe is accepted or refused as its table says.
+fn samples_checked_against_the_server() -> serde_json::Value {
+    let valid: Vec<_> = corpus::samples()
+        .iter()
+        .map(|event| {
+            let data = event.to_data().unwrap();
+            if let Err(error) = corpus::server_accepts(event.name(), &data) {
+                panic!("the server refuses the sample {data} it produced: {error}");
+            }
+            json!({ "event": event.name(), "data": data })
+        })
+        .collect();
+    let invalid: Vec<_> = corpus::invalid_samples()
+        .into_iter()
+        .map(|(event, data, reason)| {
+            assert!(
+                corpus::server_accepts(event, &data).is_err(),
+                "the server accepts the invalid sample ({reason}) {data}"
+            );
+            json!({ "event": event, "data": data, "reason": reason })
+        })
+        .collect();
+    let probes: Vec<_> = corpus::format_probes()
+        .into_iter()
+        .map(|(field, text, accepted)| {
+            let data = json!({ field: text });
+            let verdict = corpus::server_accepts("format.probe", &data);
+            assert_eq!(
+                verdict.is_ok(),
+                accepted,
+                "the server's verdict on {data} is not the table's: {verdict:?}"
+            );
+            json!({ "event": "format.probe", "data": data, "accepted": accepted })
+        })
+        .collect();
+    json!({ "valid": valid, "invalid": invalid, "probes": probes })
+}
+
+#[test]
+fn the_samples_are_what_the_server_accepts_and_refuses() {
+    samples_checked_against_the_server();
+}
+
 #[test]
 fn generated_typescript_compiles_strictly_and_validates_rust_samples() {
     for (path, generated) in generate_all() {
@@ -169,27 +219,22 @@ fn generated_typescript_compiles_strictly_and_validates_rust_samples() {
     // `strict`, `noEmit`: the generated modules and the type-level tests (each
     // `@ts-expect-error` must meet an error).
     tsc("tsconfig.json");
-    // Emit the run-time check and run it on the data Rust produced.
+    // Emit the run-time check and run it, on each zod module, on the data Rust produced.
     tsc("tsconfig.run.json");
-    let valid: Vec<_> = corpus::samples()
-        .iter()
-        .map(|event| json!({ "event": event.name(), "data": event.to_data().unwrap() }))
-        .collect();
-    let invalid: Vec<_> = corpus::invalid_samples()
-        .into_iter()
-        .map(|(event, data, reason)| json!({ "event": event, "data": data, "reason": reason }))
-        .collect();
     let samples = npm_dir().join("build/samples.json");
     std::fs::write(
         &samples,
-        serde_json::to_string_pretty(&json!({ "valid": valid, "invalid": invalid })).unwrap(),
+        serde_json::to_string_pretty(&samples_checked_against_the_server()).unwrap(),
     )
     .unwrap();
-    let report = run(
-        Command::new("node")
-            .arg(npm_dir().join("build/runtime.test.js"))
-            .arg(&samples),
-        "node build/runtime.test.js",
-    );
-    assert!(report.contains(", 0 failures"), "{report}");
+    for module in ["corpus.js", "corpus.bigint.js"] {
+        let report = run(
+            Command::new("node")
+                .arg(npm_dir().join("build/runtime.test.js"))
+                .arg(&samples)
+                .arg(module),
+            &format!("node build/runtime.test.js on {module}"),
+        );
+        assert!(report.contains(", 0 failures"), "{module}: {report}");
+    }
 }

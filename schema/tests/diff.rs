@@ -507,3 +507,105 @@ fn the_markdown_report_has_a_verdict_and_a_table_per_event() {
 ";
     assert_eq!(markdown, expected);
 }
+
+#[test]
+fn documenting_the_variants_of_a_string_enum_is_no_change_and_values_still_count() {
+    let plain = json!({ "type": "string", "enum": ["low", "high"] });
+    let documented = json!({ "oneOf": [
+        { "type": "string", "const": "low", "description": "Can wait." },
+        { "type": "string", "const": "high", "description": "Now." }
+    ] });
+    assert!(changes(plain.clone(), documented.clone()).is_empty());
+    assert!(changes(documented.clone(), plain).is_empty());
+    let mut more = documented.clone();
+    more["oneOf"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "type": "string", "const": "urgent", "description": "Wake someone." }));
+    assert_one(
+        &changes(documented, more),
+        ChangeKind::EnumValueAdded(json!("urgent")),
+        "",
+        Breaking,
+        Safe,
+    );
+}
+
+#[test]
+fn a_renamed_struct_in_an_untagged_enum_is_no_change_unless_its_shape_changed() {
+    let data = |name: &str| json!({ "anyOf": [{ "$ref": format!("#/$defs/{name}") }, { "type": "string" }] });
+    let id = json!({ "type": "object", "properties": { "id": text() }, "required": ["id"] });
+    let renamed = diff(
+        &document(&[("e.x", data("ById"))], json!({ "ById": id.clone() })),
+        &document(&[("e.x", data("TargetId"))], json!({ "TargetId": id })),
+    );
+    assert!(renamed.changes.is_empty(), "{:#?}", renamed.changes);
+    let reshaped = diff(
+        &document(
+            &[("e.x", data("ById"))],
+            json!({ "ById": { "type": "object", "properties": { "id": text() }, "required": ["id"] } }),
+        ),
+        &document(
+            &[("e.x", data("TargetId"))],
+            json!({ "TargetId": { "type": "object", "properties": { "key": text() }, "required": ["key"] } }),
+        ),
+    );
+    let kinds: Vec<&ChangeKind> = reshaped.changes.iter().map(|change| &change.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &ChangeKind::VariantAdded("TargetId".into()),
+            &ChangeKind::VariantRemoved("ById".into())
+        ]
+    );
+}
+
+#[test]
+fn a_struct_variant_added_to_a_string_enum_is_one_added_variant() {
+    let old = json!({ "type": "string", "enum": ["empty"] });
+    let mut circle = object(json!({ "circle": { "type": "number" } }), &["circle"]);
+    circle["additionalProperties"] = json!(false);
+    let new = json!({ "oneOf": [{ "type": "string", "enum": ["empty"] }, circle] });
+    assert_one(
+        &changes(old, new),
+        ChangeKind::VariantAdded("{circle}".into()),
+        "<{circle}>",
+        Breaking,
+        Safe,
+    );
+}
+
+#[test]
+fn a_number_becoming_non_zero_tightens_and_an_integer_map_key_pattern_is_compared() {
+    let nonzero = changes(
+        json!({ "type": "integer", "format": "int32" }),
+        json!({ "type": "integer", "format": "int32", "not": { "const": 0 } }),
+    );
+    assert_one(
+        &nonzero,
+        ChangeKind::ConstraintTightened {
+            constraint: "not".into(),
+            from: "none".into(),
+            to: "0".into(),
+        },
+        "",
+        Safe,
+        Breaking,
+    );
+    let map = |value: Value| json!({ "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": value } });
+    let changed = changes(map(text()), map(json!({ "type": "integer" })));
+    assert_eq!(changed.len(), 1, "{changed:#?}");
+    assert_eq!(changed[0].path, "./^\\d+$/");
+    assert!(matches!(changed[0].kind, ChangeKind::TypeChanged { .. }));
+    let signed = changes(
+        map(text()),
+        json!({ "type": "object", "additionalProperties": false, "patternProperties": { "^-?\\d+$": text() } }),
+    );
+    let constraints: Vec<(Impact, Impact)> = signed
+        .iter()
+        .map(|change| (change.consumers, change.history))
+        .collect();
+    // The added pattern admits more keys (breaking for old clients); patterns are not
+    // compared for inclusion, so the removed one is reported as refusing keys history has.
+    assert_eq!(constraints, [(Breaking, Safe), (Safe, Breaking)]);
+}

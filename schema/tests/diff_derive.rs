@@ -2,6 +2,8 @@
 //! version 2 of an event set, its Markdown report and the exit code under each mode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod corpus;
+
 use std::process::Command;
 
 use realtime_core::Events;
@@ -106,4 +108,142 @@ fn a_second_version_of_a_derived_event_set_is_classified_change_by_change() {
 fn the_exit_code_follows_the_mode() {
     assert_eq!(run("forward").0, Some(1));
     assert_eq!(run("backward").0, Some(1));
+}
+
+/// Version 2 changes only what the wire does not carry: doc comments on the variants of
+/// a string enum and on fields, and the Rust name of a struct inside an untagged enum.
+mod wire_identical {
+    use super::*;
+
+    pub(crate) mod v1 {
+        use super::*;
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub(crate) enum Level {
+            Low,
+            High,
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        pub(crate) struct ById {
+            pub(crate) id: String,
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(untagged)]
+        pub(crate) enum Target {
+            Id(ById),
+            Path { path: String },
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        pub(crate) enum Shape {
+            Empty,
+            Dot,
+            Circle { radius: f64 },
+        }
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("alert.raised")]
+            Raised {
+                level: Level,
+                target: Target,
+                shape: Shape,
+            },
+        }
+    }
+
+    pub(crate) mod v2 {
+        use super::*;
+
+        /// How urgent an alert is.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub(crate) enum Level {
+            /// Can wait.
+            Low,
+            /// Now.
+            High,
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        pub(crate) struct TargetId {
+            /// The target's id.
+            pub(crate) id: String,
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(untagged)]
+        pub(crate) enum Target {
+            Id(TargetId),
+            Path { path: String },
+        }
+
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+        pub(crate) enum Shape {
+            /// Nothing drawn.
+            Empty,
+            Dot,
+            Circle {
+                radius: f64,
+            },
+        }
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            /// An alert was raised.
+            #[event("alert.raised")]
+            Raised {
+                /// How urgent.
+                level: Level,
+                target: Target,
+                shape: Shape,
+            },
+        }
+    }
+}
+
+#[test]
+fn doc_comments_and_rust_names_that_leave_the_wire_unchanged_are_no_change() {
+    let old =
+        realtime_schema::Document::from_value(&wire_identical::v1::AppEvent::schema().document())
+            .unwrap();
+    let new =
+        realtime_schema::Document::from_value(&wire_identical::v2::AppEvent::schema().document())
+            .unwrap();
+    let report = realtime_schema::diff::diff(&old, &new);
+    assert!(report.changes.is_empty(), "{:#?}", report.changes);
+}
+
+#[test]
+fn diff_reads_every_shape_the_derive_writes() {
+    // The corpus holds every shape the generators cover (integer-keyed maps, `not`,
+    // chrono and `std::net` formats, ...): the CI gate must never refuse it.
+    let directory = std::env::temp_dir().join(format!(
+        "realtime-schema-diff-corpus-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&directory).unwrap();
+    let schema = directory.join("corpus.json");
+    corpus::Corpus::schema().write_to(&schema).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_realtime-schema"))
+        .arg("diff")
+        .arg(&schema)
+        .arg(&schema)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&directory);
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("No changes to the events of `Corpus`"),
+        "{report}"
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -109,24 +109,12 @@ fn unsupported_constructs_are_named_by_pointer() {
     let cases = [
         (json!(false), "/oneOf/0/properties/data"),
         (
-            json!({ "not": { "type": "string" } }),
-            "/oneOf/0/properties/data/not",
-        ),
-        (
             json!({ "$ref": "https://example.com/schema.json" }),
             "/oneOf/0/properties/data/$ref",
         ),
         (
-            json!({ "type": "object", "patternProperties": {} }),
-            "/oneOf/0/properties/data/patternProperties",
-        ),
-        (
             json!({ "type": "array", "prefixItems": [{ "type": "string" }, { "type": "string" }], "minItems": 1 }),
             "/oneOf/0/properties/data/minItems",
-        ),
-        (
-            json!({ "type": "object", "properties": { "a~b/c": { "if": {} } } }),
-            "/oneOf/0/properties/data/properties/a~0b~1c/if",
         ),
     ];
     for (data, expected) in cases {
@@ -160,4 +148,86 @@ fn documents_of_another_shape_or_version_are_refused() {
         error.to_string().starts_with("events.json: not JSON"),
         "{error}"
     );
+}
+
+#[test]
+fn unknown_keywords_are_read_as_absent_with_a_warning_naming_pointer_and_events() {
+    let parsed = Document::from_value(&document(
+        json!({ "$ref": "#/$defs/Shared" }),
+        json!({ "Shared": {
+            "type": "object",
+            "properties": {
+                "a~b/c": { "type": "string", "if": {} },
+                "tags": { "type": "array", "contains": { "type": "string" } },
+                "odd": { "not": { "type": "string" } },
+                "text": { "type": "string", "not": { "const": "" } }
+            },
+            "required": ["a~b/c"]
+        } }),
+    ))
+    .unwrap();
+    let warnings: Vec<(&str, &[String])> = parsed
+        .warnings
+        .iter()
+        .map(|warning| (warning.pointer.as_str(), warning.events.as_slice()))
+        .collect();
+    let event = ["chat.message".to_owned()];
+    assert_eq!(
+        warnings,
+        [
+            ("/$defs/Shared/properties/a~0b~1c/if", &event[..]),
+            ("/$defs/Shared/properties/odd/not", &event[..]),
+            ("/$defs/Shared/properties/tags/contains", &event[..]),
+            ("/$defs/Shared/properties/text/not", &event[..]),
+        ]
+    );
+    assert!(
+        parsed.warnings[0].to_string().ends_with(
+            "the keyword `if` is not supported; read as if absent (a wider type) (event `chat.message`)"
+        ),
+        "{}",
+        parsed.warnings[0]
+    );
+    // What is left is the wider type.
+    let Kind::Object(rules) = &parsed.definition("Shared").unwrap().kind else {
+        panic!("not an object");
+    };
+    assert!(matches!(rules.properties[1].schema.kind, Kind::Any));
+    assert!(matches!(rules.properties[3].schema.kind, Kind::String(_)));
+}
+
+#[test]
+fn integer_keyed_maps_and_excluded_numbers_are_read() {
+    let parsed = Document::from_value(&document(
+        json!({
+            "type": "object",
+            "properties": {
+                "by_id": { "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": { "type": "string" } } },
+                "step": { "type": ["integer", "null"], "format": "int32", "not": { "const": 0 } }
+            },
+            "required": ["by_id", "step"]
+        }),
+        json!({}),
+    ))
+    .unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let Kind::Object(rules) = &parsed.events[0].data.kind else {
+        panic!("not an object");
+    };
+    let Kind::Object(map) = &rules.properties[0].schema.kind else {
+        panic!("not a map");
+    };
+    assert_eq!(map.patterns[0].pattern, "^\\d+$");
+    assert_eq!(
+        map.patterns[0].schema.pointer,
+        "/oneOf/0/properties/data/properties/by_id/patternProperties/^\\d+$"
+    );
+    assert_eq!(map.additional, Additional::Forbidden);
+    let Kind::Nullable(step) = &rules.properties[1].schema.kind else {
+        panic!("not nullable");
+    };
+    let Kind::Integer(step) = &step.kind else {
+        panic!("not an integer");
+    };
+    assert_eq!(step.excluded, [serde_json::Number::from(0)]);
 }

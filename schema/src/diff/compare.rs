@@ -124,6 +124,12 @@ impl<'a> Differ<'a> {
             }
         }
         let pointer = new.pointer.as_str();
+        // A string enum is an `enum`, or a `oneOf` of `const`s once its variants have doc
+        // comments: the same values on the wire.
+        if let (Some(old_values), Some(new_values)) = (literals(old), literals(new)) {
+            self.values(&old_values, &new_values, path, pointer);
+            return;
+        }
         match (&old.kind, &new.kind) {
             (Kind::Nullable(old), Kind::Nullable(new)) => self.compare(old, new, path),
             (Kind::Nullable(old), _) if !matches!(new.kind, Kind::Any) => {
@@ -210,14 +216,11 @@ impl<'a> Differ<'a> {
                 }
             }
             (Kind::Object(old), Kind::Object(new)) => self.objects(old, new, path, pointer),
-            (Kind::Enum(_) | Kind::Const(_), Kind::Enum(_) | Kind::Const(_)) => {
-                self.values(&values(&old.kind), &values(&new.kind), path, pointer);
-            }
-            (Kind::Enum(_) | Kind::Const(_), Kind::String(_)) if all_strings(&old.kind) => {
+            (_, Kind::String(_)) if literals(old).is_some_and(|values| all_strings(&values)) => {
                 let from = type_name(&old.kind);
                 self.loosened(path, pointer, "enum", from, "any string".to_owned());
             }
-            (Kind::String(_), Kind::Enum(_) | Kind::Const(_)) if all_strings(&new.kind) => {
+            (Kind::String(_), _) if literals(new).is_some_and(|values| all_strings(&values)) => {
                 let to = type_name(&new.kind);
                 self.tightened(path, pointer, "enum", "any string".to_owned(), to);
             }
@@ -240,7 +243,14 @@ impl<'a> Differ<'a> {
                 );
             }
             (Kind::Union { variants: old, .. }, Kind::Union { variants: new, .. }) => {
-                self.unions(old, new, path);
+                self.unions(old, new, path, pointer);
+            }
+            // One variant became several, or several one: compared as unions.
+            (Kind::Union { variants, .. }, _) if !matches!(new.kind, Kind::AllOf(_)) => {
+                self.unions(variants, std::slice::from_ref(new), path, pointer);
+            }
+            (_, Kind::Union { variants, .. }) if !matches!(old.kind, Kind::AllOf(_)) => {
+                self.unions(std::slice::from_ref(old), variants, path, pointer);
             }
             (Kind::AllOf(old), Kind::AllOf(new)) if old.len() == new.len() => {
                 for (old, new) in old.iter().zip(new) {
@@ -318,6 +328,20 @@ impl<'a> Differ<'a> {
         };
         self.float_bound(path, pointer, "minimum", lower(old), lower(new), true);
         self.float_bound(path, pointer, "maximum", upper(old), upper(new), false);
+        for value in new
+            .excluded
+            .iter()
+            .filter(|value| !old.excluded.contains(value))
+        {
+            self.tightened(path, pointer, "not", "none".to_owned(), value.to_string());
+        }
+        for value in old
+            .excluded
+            .iter()
+            .filter(|value| !new.excluded.contains(value))
+        {
+            self.loosened(path, pointer, "not", value.to_string(), "none".to_owned());
+        }
         let multiple = |rules: &NumberRules| rules.multiple_of.as_ref().map(ToString::to_string);
         if multiple(old) != multiple(new) {
             let show = |value: Option<String>| value.unwrap_or_else(|| "none".to_owned());
@@ -473,6 +497,50 @@ impl<'a> Differ<'a> {
                 );
             }
         }
+        // A pattern lets more keys in when other keys are refused, and constrains the keys
+        // it matches when they are allowed.
+        let refused = |rules: &ObjectRules| rules.additional == Additional::Forbidden;
+        for pattern in &new.patterns {
+            match old
+                .patterns
+                .iter()
+                .find(|old| old.pattern == pattern.pattern)
+            {
+                Some(before) => self.compare(
+                    &before.schema,
+                    &pattern.schema,
+                    &format!("{path}./{}/", pattern.pattern),
+                ),
+                None => {
+                    let shown = format!("`{}`", pattern.pattern);
+                    if refused(new) {
+                        self.loosened(path, pointer, "patternProperties", "none".to_owned(), shown);
+                    } else {
+                        self.tightened(
+                            path,
+                            pointer,
+                            "patternProperties",
+                            "none".to_owned(),
+                            shown,
+                        );
+                    }
+                }
+            }
+        }
+        for before in &old.patterns {
+            if !new
+                .patterns
+                .iter()
+                .any(|pattern| pattern.pattern == before.pattern)
+            {
+                let shown = format!("`{}`", before.pattern);
+                if refused(old) {
+                    self.tightened(path, pointer, "patternProperties", shown, "none".to_owned());
+                } else {
+                    self.loosened(path, pointer, "patternProperties", shown, "none".to_owned());
+                }
+            }
+        }
         let show = |additional: &Additional| match additional {
             Additional::Unspecified => "unspecified",
             Additional::Allowed => "true",
@@ -500,13 +568,39 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn unions(&mut self, old: &'a [Schema], new: &'a [Schema], path: &str) {
+    /// The variants of two unions: unit variants (values) compared value by value, the
+    /// others paired by their key (tag, single key, definition name), then with a variant
+    /// that accepts exactly the same JSON (a renamed struct in an untagged enum).
+    fn unions(&mut self, old: &'a [Schema], new: &'a [Schema], path: &str, pointer: &str) {
+        let (old_values, old): (Vec<Value>, Vec<&'a Schema>) = split_literals(old);
+        let (new_values, new): (Vec<Value>, Vec<&'a Schema>) = split_literals(new);
+        self.values(&old_values, &new_values, path, pointer);
         let old_keys: Vec<String> = old.iter().map(|v| variant_key(self.old, v)).collect();
         let new_keys: Vec<String> = new.iter().map(|v| variant_key(self.new, v)).collect();
-        for (variant, key) in new.iter().zip(&new_keys) {
+        let mut old_paired = vec![false; old.len()];
+        let mut new_paired: Vec<Option<usize>> = vec![None; new.len()];
+        for (index, key) in new_keys.iter().enumerate() {
+            if let Some(before) = (0..old.len()).find(|&at| !old_paired[at] && old_keys[at] == *key)
+            {
+                old_paired[before] = true;
+                new_paired[index] = Some(before);
+            }
+        }
+        for index in 0..new.len() {
+            if new_paired[index].is_none() {
+                if let Some(before) = (0..old.len())
+                    .find(|&at| !old_paired[at] && self.same_wire(old[at], new[index]))
+                {
+                    old_paired[before] = true;
+                    new_paired[index] = Some(before);
+                }
+            }
+        }
+        for (index, variant) in new.iter().enumerate() {
+            let key = &new_keys[index];
             let variant_path = format!("{path}<{key}>");
-            match old_keys.iter().position(|old_key| old_key == key) {
-                Some(index) => self.compare(&old[index], variant, &variant_path),
+            match new_paired[index] {
+                Some(before) => self.compare(old[before], variant, &variant_path),
                 None => self.push(
                     &variant_path,
                     &variant.pointer,
@@ -516,8 +610,9 @@ impl<'a> Differ<'a> {
                 ),
             }
         }
-        for (variant, key) in old.iter().zip(&old_keys) {
-            if !new_keys.contains(key) {
+        for (index, variant) in old.iter().enumerate() {
+            if !old_paired[index] {
+                let key = &old_keys[index];
                 self.push(
                     &format!("{path}<{key}>"),
                     &variant.pointer,
@@ -527,6 +622,19 @@ impl<'a> Differ<'a> {
                 );
             }
         }
+    }
+
+    /// Whether `old` and `new` accept the same JSON: their comparison finds no change.
+    fn same_wire(&self, old: &'a Schema, new: &'a Schema) -> bool {
+        let mut trial = Differ {
+            old: self.old,
+            new: self.new,
+            event: self.event.clone(),
+            visited: BTreeSet::new(),
+            changes: Vec::new(),
+        };
+        trial.compare(old, new, "");
+        trial.changes.is_empty()
     }
 }
 
@@ -572,16 +680,52 @@ fn variant_key(document: &Document, schema: &Schema) -> String {
     }
 }
 
-fn values(kind: &Kind) -> Vec<Value> {
+/// The values a schema allows when it allows only listed values: an `enum`, a `const`, or
+/// a union of those (a string enum with documented variants).
+fn literals(schema: &Schema) -> Option<Vec<Value>> {
+    literal_values(&schema.kind)
+}
+
+fn literal_values(kind: &Kind) -> Option<Vec<Value>> {
     match kind {
-        Kind::Enum(values) => values.clone(),
-        Kind::Const(value) => vec![value.clone()],
-        _ => Vec::new(),
+        Kind::Enum(values) => Some(values.clone()),
+        Kind::Const(value) => Some(vec![value.clone()]),
+        Kind::Union { variants, .. } => {
+            let mut all = Vec::new();
+            for variant in variants {
+                for value in literals(variant)? {
+                    if !all.contains(&value) {
+                        all.push(value);
+                    }
+                }
+            }
+            Some(all)
+        }
+        _ => None,
     }
 }
 
-fn all_strings(kind: &Kind) -> bool {
-    values(kind).iter().all(Value::is_string)
+/// The values of the variants that are listed values, and the other variants.
+fn split_literals(variants: &[Schema]) -> (Vec<Value>, Vec<&Schema>) {
+    let mut values: Vec<Value> = Vec::new();
+    let mut others = Vec::new();
+    for variant in variants {
+        match literals(variant) {
+            Some(listed) => {
+                for value in listed {
+                    if !values.contains(&value) {
+                        values.push(value);
+                    }
+                }
+            }
+            None => others.push(variant),
+        }
+    }
+    (values, others)
+}
+
+fn all_strings(values: &[Value]) -> bool {
+    values.iter().all(Value::is_string)
 }
 
 fn type_change(from: &Kind, to: &Kind) -> ChangeKind {
@@ -613,6 +757,9 @@ fn kind_name(kind: &Kind) -> String {
 }
 
 fn type_name(kind: &Kind) -> String {
+    if let (Kind::Union { .. }, Some(values)) = (kind, literal_values(kind)) {
+        return type_name(&Kind::Enum(values));
+    }
     match kind {
         Kind::Enum(values) => values
             .iter()

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use serde_json::{Number, Value};
 
 use crate::error::{Error, Result};
+use crate::warning::Warning;
 
 mod parse;
+
+pub(crate) use parse::is_known_keyword;
 
 /// The document format versions this crate reads (`x-realtime.version`).
 pub const SUPPORTED_VERSION: u64 = 1;
@@ -23,6 +26,8 @@ pub struct Document {
     pub events: Vec<Event>,
     /// The shared definitions (`$defs`), by name.
     pub definitions: BTreeMap<String, Schema>,
+    /// Keywords read as a wider type (each ignored), with their pointer and events.
+    pub warnings: Vec<Warning>,
 }
 
 /// One event: its name, description and the schema of its data.
@@ -121,6 +126,8 @@ pub struct NumberRules {
     pub multiple_of: Option<Number>,
     /// `format` (schemars writes `int32`, `uint64`, `double`, ...).
     pub format: Option<String>,
+    /// Values refused by `not: {const: ...}` or `not: {enum: [...]}` (`NonZeroI32`).
+    pub excluded: Vec<Number>,
 }
 
 /// Array constraints.
@@ -141,8 +148,20 @@ pub struct ArrayRules {
 pub struct ObjectRules {
     /// The declared properties, in the document's order.
     pub properties: Vec<Property>,
+    /// `patternProperties`: properties whose name matches a pattern (schemars writes
+    /// `^\d+$` for the keys of a `BTreeMap<u32, T>`), in the document's order.
+    pub patterns: Vec<PatternProperty>,
     /// What other properties may be present.
     pub additional: Additional,
+}
+
+/// One entry of `patternProperties`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternProperty {
+    /// The pattern (ECMA-262) a property name must match.
+    pub pattern: String,
+    /// The schema of the properties whose name matches.
+    pub schema: Schema,
 }
 
 /// One declared property of an object.
@@ -250,6 +269,7 @@ impl Document {
             .and_then(Value::as_str)
             .unwrap_or("Events")
             .to_owned();
+        let mut warnings = Vec::new();
         let mut definitions = BTreeMap::new();
         if let Some(defs) = root.get("$defs") {
             let defs = defs
@@ -257,7 +277,10 @@ impl Document {
                 .ok_or_else(|| Error::not_document("/$defs", "expected an object"))?;
             for (name, schema) in defs {
                 let pointer = format!("/$defs/{}", escape(name));
-                definitions.insert(name.clone(), Schema::parse(schema, &pointer)?);
+                definitions.insert(
+                    name.clone(),
+                    Schema::parse(schema, &pointer, &mut warnings)?,
+                );
             }
         }
         let entries = root
@@ -267,7 +290,7 @@ impl Document {
         let mut events: Vec<Event> = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             let pointer = format!("/oneOf/{index}");
-            let event = parse_event(entry, &pointer)?;
+            let event = parse_event(entry, &pointer, &mut warnings)?;
             if events.iter().any(|other| other.name == event.name) {
                 return Err(Error::not_document(
                     &format!("{pointer}/properties/event/const"),
@@ -276,14 +299,66 @@ impl Document {
             }
             events.push(event);
         }
-        let document = Self {
+        let mut document = Self {
             title,
             version,
             events,
             definitions,
+            warnings: Vec::new(),
         };
         document.check_refs()?;
+        document.attribute(&mut warnings);
+        document.warnings = warnings;
         Ok(document)
+    }
+
+    /// The names of the events whose data contains the schema at `pointer`: the event of
+    /// an `/oneOf/<i>` pointer, or every event that refers, directly or through other
+    /// definitions, to the definition of a `/$defs/<name>` pointer.
+    pub fn events_at(&self, pointer: &str) -> Vec<String> {
+        let mut segments = pointer.split('/').skip(1);
+        match (segments.next(), segments.next()) {
+            (Some("oneOf"), Some(index)) => index
+                .parse::<usize>()
+                .ok()
+                .and_then(|index| self.events.get(index))
+                .map(|event| vec![event.name.clone()])
+                .unwrap_or_default(),
+            (Some("$defs"), Some(name)) => {
+                let name = unescape(name);
+                self.events
+                    .iter()
+                    .filter(|event| self.reaches(&event.data, &name))
+                    .map(|event| event.name.clone())
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Fills in the events of each warning.
+    pub fn attribute(&self, warnings: &mut [Warning]) {
+        for warning in warnings {
+            warning.events = self.events_at(&warning.pointer);
+        }
+    }
+
+    /// Whether `schema` refers to the definition `name`, directly or through others.
+    fn reaches(&self, schema: &Schema, name: &str) -> bool {
+        let mut seen: Vec<String> = Vec::new();
+        let mut pending = schema.refs();
+        while let Some(next) = pending.pop() {
+            if next == name {
+                return true;
+            }
+            if !seen.contains(&next) {
+                if let Some(definition) = self.definition(&next) {
+                    pending.extend(definition.refs());
+                }
+                seen.push(next);
+            }
+        }
+        false
     }
 
     /// The definition called `name`.
@@ -318,7 +393,7 @@ impl Document {
     }
 }
 
-fn parse_event(entry: &Value, pointer: &str) -> Result<Event> {
+fn parse_event(entry: &Value, pointer: &str, warnings: &mut Vec<Warning>) -> Result<Event> {
     let entry = entry
         .as_object()
         .ok_or_else(|| Error::not_document(pointer, "expected an event entry object"))?;
@@ -353,7 +428,7 @@ fn parse_event(entry: &Value, pointer: &str) -> Result<Event> {
             .get("description")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        data: Schema::parse(data, &format!("{pointer}/properties/data"))?,
+        data: Schema::parse(data, &format!("{pointer}/properties/data"), warnings)?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! TypeScript generation: zod 4 schemas in the nested namespace shape that
 //! `@upstash/realtime` accepts, or plain types with `types_only`.
 
+mod formats;
 mod types;
 mod zod;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{Document, Schema};
+pub use crate::warning::Warning;
 
 /// How to generate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,45 +42,39 @@ impl Options {
     }
 }
 
-/// Something the generated code cannot express exactly, reported but not fatal.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning {
-    /// Where in the document.
-    pub pointer: String,
-    /// What, and what to do about it.
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.pointer, self.message)
-    }
-}
-
 /// The generated module and the warnings met on the way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generated {
     /// The TypeScript source.
     pub code: String,
-    /// Lossy spots, e.g. 64-bit integers beyond the range JavaScript numbers hold exactly.
+    /// Lossy spots: keywords read as a wider type, string formats not checked, 64-bit
+    /// integers beyond the range JavaScript numbers hold exactly.
     pub warnings: Vec<Warning>,
 }
 
 /// Generates the TypeScript module for `document`.
 ///
+/// A construct zod cannot check exactly is generated as a wider check and reported in
+/// [`Generated::warnings`] with its pointer and events, as are the document's own warnings.
+///
 /// # Errors
-/// [`Error::Unsupported`] with the JSON pointer of a construct TypeScript/zod cannot
-/// express here (never a silent `any`).
+/// [`Error::Unsupported`] with the JSON pointer of a construct that has no wider reading
+/// (a definition name that is not a TypeScript name, a pattern that is not an ECMAScript
+/// regular expression).
 pub fn generate(document: &Document, options: &Options) -> Result<Generated> {
     let mut generator = Generator {
         document,
         options,
         warnings: Vec::new(),
         lazy: BTreeSet::new(),
+        helpers: BTreeSet::new(),
     };
     let code = generator.module()?;
-    let mut warnings = generator.warnings;
-    warnings.dedup();
+    let mut warnings = document.warnings.clone();
+    warnings.append(&mut generator.warnings);
+    document.attribute(&mut warnings);
+    let mut seen = BTreeSet::new();
+    warnings.retain(|warning| seen.insert((warning.pointer.clone(), warning.message.clone())));
     Ok(Generated { code, warnings })
 }
 
@@ -155,6 +151,17 @@ const RESERVED: &[&str] = &[
     "Set",
     "JSON",
     "RegExp",
+    "BigInt",
+    // The format checks (`formats.rs`).
+    "isEmailFormat",
+    "isUriFormat",
+    "isDateTimeFormat",
+    "isTimeFormat",
+    "isDateFormat",
+    "isHostnameFormat",
+    "isIpFormat",
+    "isIpv4Format",
+    "isIpv6Format",
 ];
 
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
@@ -166,6 +173,8 @@ struct Generator<'a> {
     /// Definitions that must be referred to through `z.lazy` (the recursive group being
     /// emitted).
     lazy: BTreeSet<String>,
+    /// The format checks the zod schemas call, written once before them.
+    helpers: BTreeSet<formats::Helper>,
 }
 
 /// A node of the namespace tree: an event (by index) or a namespace of named children.
@@ -227,11 +236,14 @@ impl Generator<'_> {
         Ok(())
     }
 
-    fn zod_module(&mut self, out: &mut String) -> Result<()> {
-        out.push_str("\nimport { z } from \"zod\";\n");
+    fn zod_module(&mut self, module: &mut String) -> Result<()> {
+        module.push_str("\nimport { z } from \"zod\";\n");
         if self.options.hook {
-            out.push_str("import { createRealtime } from \"@upstash/realtime/client\";\n");
+            module.push_str("import { createRealtime } from \"@upstash/realtime/client\";\n");
         }
+        // The schemas first, then the format checks they call are written above them.
+        let mut body = String::new();
+        let out = &mut body;
         for group in self.definition_groups() {
             let recursive = group.len() > 1
                 || group.iter().any(|name| {
@@ -274,6 +286,8 @@ impl Generator<'_> {
         if self.options.hook {
             out.push_str("\n/** `useRealtime`, typed with these events. */\nexport const { useRealtime } = createRealtime<RealtimeEvents>();\n");
         }
+        module.push_str(&formats::code(&self.helpers));
+        module.push_str(&body);
         Ok(())
     }
 

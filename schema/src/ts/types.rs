@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::zod::{is_safe, zod_string};
+use super::zod::{check_pattern, is_safe};
 use super::{Generator, Warning, jsdoc, key};
 use crate::error::{Error, Result};
 use crate::model::{Additional, Kind, ObjectRules, Schema};
@@ -16,7 +16,9 @@ impl Generator<'_> {
             Kind::Null => "null".to_owned(),
             Kind::Boolean => "boolean".to_owned(),
             Kind::String(rules) => {
-                zod_string(rules, &schema.pointer)?;
+                if let Some(pattern) = &rules.pattern {
+                    check_pattern(pattern, &format!("{}/pattern", schema.pointer))?;
+                }
                 "string".to_owned()
             }
             Kind::Integer(rules) => {
@@ -25,13 +27,13 @@ impl Generator<'_> {
                     "bigint".to_owned()
                 } else {
                     if self.options.types_only && !is_safe(&rules) {
-                        self.warnings.push(Warning {
-                            pointer: schema.pointer.clone(),
-                            message: format!(
+                        self.warnings.push(Warning::new(
+                            &schema.pointer,
+                            format!(
                                 "{} may exceed Number.MAX_SAFE_INTEGER (2^53 - 1); typed `number`, larger values lose precision in JavaScript",
                                 rules.format.as_deref().unwrap_or("integer")
                             ),
-                        });
+                        ));
                     }
                     "number".to_owned()
                 }
@@ -93,6 +95,32 @@ impl Generator<'_> {
     }
 
     fn ts_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
+        if !rules.patterns.is_empty() {
+            // Keys matching a pattern: an index signature of their one value type (an
+            // integer-keyed map), or of `unknown` when the patterns differ.
+            let mut values = Vec::new();
+            for pattern in &rules.patterns {
+                let value = self.ts(&pattern.schema, depth)?;
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            let wider = ObjectRules {
+                properties: rules.properties.clone(),
+                patterns: Vec::new(),
+                additional: match (
+                    values.as_slice(),
+                    rules.properties.is_empty(),
+                    &rules.additional,
+                ) {
+                    ([_], true, Additional::Forbidden) => {
+                        Additional::Schema(Box::new(rules.patterns[0].schema.clone()))
+                    }
+                    _ => Additional::Allowed,
+                },
+            };
+            return self.ts_object(&wider, depth);
+        }
         let pad = "  ".repeat(depth + 1);
         if rules.properties.is_empty() {
             return Ok(match &rules.additional {

@@ -4,21 +4,25 @@ use std::fmt::Write as _;
 
 use serde_json::{Number, Value};
 
-use super::{Generator, MAX_SAFE_INTEGER, Warning, jsdoc, json_string, key};
+use super::{Generator, MAX_SAFE_INTEGER, Warning, formats, jsdoc, json_string, key};
 use crate::error::{Error, Result};
-use crate::model::{Additional, ArrayRules, Kind, NumberRules, ObjectRules, Schema, StringRules};
+use crate::model::{
+    Additional, ArrayRules, Kind, NumberRules, ObjectRules, Property, Schema, StringRules,
+};
 
 impl Generator<'_> {
     pub(super) fn zod(&mut self, schema: &Schema, depth: usize) -> Result<String> {
         Ok(match &schema.kind {
-            Kind::Any => "z.unknown()".to_owned(),
+            // Any JSON value, but present: `z.unknown()` would let a required key be absent.
+            Kind::Any => "z.json()".to_owned(),
             Kind::Null => "z.null()".to_owned(),
             Kind::Boolean => "z.boolean()".to_owned(),
-            Kind::String(rules) => zod_string(rules, &schema.pointer)?,
+            Kind::String(rules) => self.zod_string(rules, &schema.pointer)?,
             Kind::Integer(rules) => self.zod_integer(rules, &schema.pointer)?,
             Kind::Number(rules) => {
                 let mut code = "z.number()".to_owned();
-                push_bounds(&mut code, rules, false);
+                push_bounds(&mut code, rules);
+                push_excluded(&mut code, rules);
                 code
             }
             Kind::Array(rules) => self.zod_array(rules, depth)?,
@@ -36,7 +40,7 @@ impl Generator<'_> {
                     None => format!("z.tuple([{}])", items.join(", ")),
                 }
             }
-            Kind::Object(rules) => self.zod_object(rules, depth)?,
+            Kind::Object(rules) => self.zod_object(rules, &schema.pointer, depth)?,
             Kind::Enum(values) => {
                 if values.iter().all(Value::is_string) {
                     let values: Vec<String> = values.iter().map(Value::to_string).collect();
@@ -64,8 +68,8 @@ impl Generator<'_> {
             Kind::Union { variants, .. } => {
                 let pad = "  ".repeat(depth + 1);
                 let mut code = "z.union([\n".to_owned();
-                for variant in variants {
-                    let _ = writeln!(code, "{pad}{},", self.zod(variant, depth + 1)?);
+                for variant in adjacent_units_refuse_content(variants) {
+                    let _ = writeln!(code, "{pad}{},", self.zod(&variant, depth + 1)?);
                 }
                 let _ = write!(code, "{}])", "  ".repeat(depth));
                 code
@@ -88,32 +92,125 @@ impl Generator<'_> {
         let rules = rules.effective();
         if is_safe(&rules) {
             let mut code = "z.int()".to_owned();
-            push_bounds(&mut code, &rules, false);
+            push_bounds(&mut code, &rules);
+            push_excluded(&mut code, &rules);
             return Ok(code);
         }
         let format = rules.format.as_deref().unwrap_or("integer");
-        if self.options.bigint {
-            self.warnings.push(Warning {
-                pointer: pointer.to_owned(),
-                message: format!(
-                    "{format} is typed `bigint` (z.coerce.bigint()); JSON.parse has already rounded values beyond 2^53 before zod sees them, so send such values as strings if exactness matters"
-                ),
-            });
-            let mut code = "z.coerce.bigint()".to_owned();
-            push_bounds(&mut code, &rules, true);
-            Ok(code)
-        } else {
-            self.warnings.push(Warning {
-                pointer: pointer.to_owned(),
-                message: format!(
+        self.warnings.push(Warning::new(
+            pointer,
+            if self.options.bigint {
+                format!(
+                    "{format} is typed `bigint` (a JSON number, converted with BigInt); JSON.parse has already rounded values beyond 2^53 before zod sees them (carry the value as a string in Rust if exactness matters)"
+                )
+            } else {
+                format!(
                     "{format} may exceed Number.MAX_SAFE_INTEGER (2^53 - 1); typed `number`, larger values lose precision in JavaScript (pass --bigint for `bigint`, or carry the value as a string)"
-                ),
-            });
-            let mut code = "z.number()".to_owned();
-            push_bounds(&mut code, &rules, false);
-            code.push_str(".refine(Number.isInteger, { message: \"expected an integer\" })");
-            Ok(code)
+                )
+            },
+        ));
+        // The wire holds a JSON number either way: a digit string is refused, as serde
+        // refuses it.
+        let mut code = "z.number()".to_owned();
+        push_bounds(&mut code, &rules);
+        code.push_str(".refine(Number.isInteger, { message: \"expected an integer\" })");
+        push_excluded(&mut code, &rules);
+        if self.options.bigint {
+            code.push_str(".transform((value) => BigInt(value))");
         }
+        Ok(code)
+    }
+
+    fn zod_string(&mut self, rules: &StringRules, pointer: &str) -> Result<String> {
+        let mut code = match rules.format.as_deref() {
+            None => "z.string()".to_owned(),
+            Some(format) => match formats::zod(format) {
+                Some((code, helper)) => {
+                    self.helpers.extend(helper);
+                    code.to_owned()
+                }
+                None => {
+                    self.warnings.push(Warning::new(
+                        &format!("{pointer}/format"),
+                        format!(
+                            "the string format `{format}` is not checked here; typed as any string (a wider type)"
+                        ),
+                    ));
+                    "z.string()".to_owned()
+                }
+            },
+        };
+        // JSON Schema (and the Rust validator) count characters (code points); zod's
+        // `.min`/`.max` count UTF-16 units, which would refuse 200 emoji under `maxLength: 280`.
+        let plural = |count: u64| if count == 1 { "" } else { "s" };
+        if let Some(min) = rules.min_length {
+            let _ = write!(
+                code,
+                ".refine((text) => [...text].length >= {min}, {{ message: \"at least {min} character{}\" }})",
+                plural(min)
+            );
+        }
+        if let Some(max) = rules.max_length {
+            let _ = write!(
+                code,
+                ".refine((text) => [...text].length <= {max}, {{ message: \"at most {max} character{}\" }})",
+                plural(max)
+            );
+        }
+        if let Some(pattern) = &rules.pattern {
+            check_pattern(pattern, &format!("{pointer}/pattern"))?;
+            let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
+        }
+        Ok(code)
+    }
+
+    /// `patternProperties`. With no declared properties and no other keys allowed (what
+    /// schemars writes for an integer-keyed map), a `z.record` whose key schema checks the
+    /// pattern; otherwise the patterns are not checked (a wider type, with a warning).
+    fn zod_pattern_record(
+        &mut self,
+        rules: &ObjectRules,
+        pointer: &str,
+        depth: usize,
+    ) -> Result<String> {
+        let mut keys = Vec::new();
+        let mut values = Vec::new();
+        for pattern in &rules.patterns {
+            let at = format!(
+                "{pointer}/patternProperties/{}",
+                crate::model::escape(&pattern.pattern)
+            );
+            check_pattern(&pattern.pattern, &at)?;
+            keys.push(format!(
+                "z.string().regex(new RegExp({}, \"u\"))",
+                json_string(&pattern.pattern)
+            ));
+            let value = self.zod(&pattern.schema, depth)?;
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        if let ([value], true, Additional::Forbidden) = (
+            values.as_slice(),
+            rules.properties.is_empty(),
+            &rules.additional,
+        ) {
+            let key = match keys.as_slice() {
+                [key] => key.clone(),
+                keys => format!("z.union([{}])", keys.join(", ")),
+            };
+            return Ok(format!("z.record({key}, {value})"));
+        }
+        self.warnings.push(Warning::new(
+            &format!("{pointer}/patternProperties"),
+            "`patternProperties` beside other properties is not checked here; properties matching a pattern are read as any JSON (a wider type)",
+        ));
+        let wider = ObjectRules {
+            properties: rules.properties.clone(),
+            patterns: Vec::new(),
+            additional: Additional::Allowed,
+        };
+        self.zod_object(&wider, pointer, depth)
     }
 
     fn zod_array(&mut self, rules: &ArrayRules, depth: usize) -> Result<String> {
@@ -130,7 +227,10 @@ impl Generator<'_> {
         Ok(code)
     }
 
-    fn zod_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
+    fn zod_object(&mut self, rules: &ObjectRules, pointer: &str, depth: usize) -> Result<String> {
+        if !rules.patterns.is_empty() {
+            return self.zod_pattern_record(rules, pointer, depth);
+        }
         if rules.properties.is_empty() {
             if let Additional::Schema(values) = &rules.additional {
                 return Ok(format!(
@@ -166,56 +266,17 @@ impl Generator<'_> {
     }
 }
 
-pub(super) fn zod_string(rules: &StringRules, pointer: &str) -> Result<String> {
-    let mut code = match rules.format.as_deref() {
-        None => "z.string()",
-        Some("email") => "z.email()",
-        Some("uuid") => "z.uuid()",
-        Some("date-time") => "z.iso.datetime({ offset: true })",
-        Some("date") => "z.iso.date()",
-        Some("time") => "z.iso.time()",
-        Some("uri") => "z.url()",
-        Some("ipv4") => "z.ipv4()",
-        Some("ipv6") => "z.ipv6()",
-        Some(other) => {
-            return Err(Error::unsupported(
-                &format!("{pointer}/format"),
-                format!(
-                    "the string format `{other}`; supported: email, uuid, date-time, date, time, uri, ipv4, ipv6"
-                ),
-            ));
-        }
-    }
-    .to_owned();
-    // JSON Schema (and the Rust validator) count characters (code points); zod's
-    // `.min`/`.max` count UTF-16 units, which would refuse 200 emoji under `maxLength: 280`.
-    let plural = |count: u64| if count == 1 { "" } else { "s" };
-    if let Some(min) = rules.min_length {
-        let _ = write!(
-            code,
-            ".refine((text) => [...text].length >= {min}, {{ message: \"at least {min} character{}\" }})",
-            plural(min)
-        );
-    }
-    if let Some(max) = rules.max_length {
-        let _ = write!(
-            code,
-            ".refine((text) => [...text].length <= {max}, {{ message: \"at most {max} character{}\" }})",
-            plural(max)
-        );
-    }
-    if let Some(pattern) = &rules.pattern {
-        // Refuse here what would throw in the browser: the pattern must be an ECMAScript
-        // regular expression with the `u` flag, as JSON Schema specifies.
-        if let Err(error) = regress::Regex::with_flags(pattern, "u") {
-            return Err(Error::unsupported(
-                &format!("{pointer}/pattern"),
+/// Refuses here what would throw in the browser: a pattern must be an ECMAScript regular
+/// expression with the `u` flag, as JSON Schema specifies.
+pub(super) fn check_pattern(pattern: &str, pointer: &str) -> Result<()> {
+    regress::Regex::with_flags(pattern, "u")
+        .map(drop)
+        .map_err(|error| {
+            Error::unsupported(
+                pointer,
                 format!("the pattern `{pattern}` is not an ECMAScript regular expression: {error}"),
-            ));
-        }
-        let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
-    }
-    Ok(code)
+            )
+        })
 }
 
 /// Whether every integer the rules allow is exactly representable as a JS number.
@@ -230,20 +291,8 @@ pub(super) fn is_safe(rules: &NumberRules) -> bool {
         && (within(&rules.maximum) || within(&rules.exclusive_maximum))
 }
 
-fn push_bounds(code: &mut String, rules: &NumberRules, bigint: bool) {
-    let literal = |number: &Number| {
-        if bigint {
-            let integer = number
-                .as_i64()
-                .map(i128::from)
-                .or_else(|| number.as_u64().map(i128::from))
-                .or_else(|| number.as_f64().map(|value| value.trunc() as i128))
-                .unwrap_or(0);
-            format!("{integer}n")
-        } else {
-            number.to_string()
-        }
-    };
+fn push_bounds(code: &mut String, rules: &NumberRules) {
+    let literal = |number: &Number| number.to_string();
     for (bound, method) in [
         (&rules.minimum, "gte"),
         (&rules.exclusive_minimum, "gt"),
@@ -266,4 +315,95 @@ fn zod_literal(value: &Value, pointer: &str) -> Result<String> {
             "an array or object as an enum value or const",
         )),
     }
+}
+
+/// `not: {const: 0}` (`NonZeroI32`): the values refused.
+fn push_excluded(code: &mut String, rules: &NumberRules) {
+    match rules.excluded.as_slice() {
+        [] => {}
+        [only] => {
+            let _ = write!(
+                code,
+                ".refine((value) => value !== {only}, {{ message: \"must not be {only}\" }})"
+            );
+        }
+        values => {
+            let list: Vec<String> = values.iter().map(Number::to_string).collect();
+            let _ = write!(
+                code,
+                ".refine((value) => ![{}].includes(value), {{ message: \"must not be one of {}\" }})",
+                list.join(", "),
+                list.join(", ")
+            );
+        }
+    }
+}
+
+/// An adjacently tagged enum (`#[serde(tag = "t", content = "c")]`) as schemars writes it:
+/// each variant an object with the tag as a `const`, the variants with data holding
+/// exactly the tag and the content, the unit variants only the tag. serde refuses content
+/// (other than `null`) on a unit variant while the schema leaves it open, so the unit
+/// variants get `c: null` as an optional property. Applied when at least two variants
+/// carry the same content key: with one, the schema is also that of an internally tagged
+/// enum with one single-field struct variant, which does accept the key on unit variants.
+fn adjacent_units_refuse_content(variants: &[Schema]) -> Vec<Schema> {
+    let shape = |variant: &Schema| -> Option<(String, Option<String>)> {
+        let Kind::Object(rules) = &variant.kind else {
+            return None;
+        };
+        if !rules.patterns.is_empty() || !matches!(rules.additional, Additional::Unspecified) {
+            return None;
+        }
+        let tag = rules
+            .properties
+            .iter()
+            .find(|property| property.required && matches!(property.schema.kind, Kind::Const(_)))?;
+        match rules.properties.as_slice() {
+            [_] => Some((tag.name.clone(), None)),
+            [a, b] if a.required && b.required => {
+                let content = if a.name == tag.name { b } else { a };
+                Some((tag.name.clone(), Some(content.name.clone())))
+            }
+            _ => None,
+        }
+    };
+    let shapes: Option<Vec<(String, Option<String>)>> = variants.iter().map(shape).collect();
+    let unchanged = || variants.to_vec();
+    let Some(shapes) = shapes else {
+        return unchanged();
+    };
+    let Some((tag, _)) = shapes.first() else {
+        return unchanged();
+    };
+    let contents: Vec<&String> = shapes
+        .iter()
+        .filter_map(|(_, content)| content.as_ref())
+        .collect();
+    let same_tag = shapes.iter().all(|(other, _)| other == tag);
+    let Some(content) = contents.first().copied() else {
+        return unchanged();
+    };
+    if !same_tag || contents.len() < 2 || contents.iter().any(|other| *other != content) {
+        return unchanged();
+    }
+    variants
+        .iter()
+        .zip(&shapes)
+        .map(|(variant, (_, has_content))| {
+            let mut variant = variant.clone();
+            let pointer = variant.pointer.clone();
+            if let (None, Kind::Object(rules)) = (has_content, &mut variant.kind) {
+                rules.properties.push(Property {
+                    name: content.clone(),
+                    required: false,
+                    schema: Schema {
+                        pointer,
+                        description: None,
+                        kind: Kind::Null,
+                    },
+                });
+            }
+            variant
+        })
+        .collect()
 }

@@ -2,12 +2,16 @@
 //! generators support, with sample events (valid, produced by Rust) and invalid payloads.
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::{NonZeroI32, NonZeroU32};
 
-use realtime_core::Events;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use realtime_core::{Events, Realtime};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// A chat message, shared by two events.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -70,6 +74,59 @@ pub enum Priority {
     Low,
     Normal,
     High,
+}
+
+/// A string enum whose variants are documented: schemars writes a `oneOf` of `const`s.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mood {
+    /// All is well.
+    Calm,
+    /// Something needs attention.
+    Busy,
+}
+
+/// Untagged, with a struct inside: the struct's Rust name is not on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Locator {
+    Target(Target),
+    Path { path: String },
+}
+
+/// String formats, one optional field each; each of `format_probes` sets one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FormatProbe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(email)]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(url)]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uuid"))]
+    pub uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub date_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date"))]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "time"))]
+    pub time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_time: Option<NaiveTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_date_time: Option<NaiveDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
 }
 
 /// A single value: a `const`.
@@ -219,6 +276,47 @@ pub enum Corpus {
     Ping {},
     #[event(flatten)]
     Billing(BillingEvent),
+    /// Integer-keyed maps: schemars writes `patternProperties`.
+    #[event("data.keyed")]
+    Keyed {
+        by_id: BTreeMap<u32, Target>,
+        by_offset: HashMap<i64, bool>,
+    },
+    /// Non-zero integers: `not: {const: 0}` and `minimum: 1`.
+    #[event("metrics.nonzero")]
+    NonZero { step: NonZeroI32, count: NonZeroU32 },
+    /// chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`.
+    #[event("time.recorded")]
+    Times {
+        at: NaiveTime,
+        local: NaiveDateTime,
+        zoned: DateTime<FixedOffset>,
+        utc: DateTime<Utc>,
+        day: NaiveDate,
+        until: Option<DateTime<FixedOffset>>,
+    },
+    /// `std::net` addresses: formats `ip`, `ipv4` and `ipv6`.
+    #[event("net.seen")]
+    Network {
+        ip: IpAddr,
+        v4: Ipv4Addr,
+        v6: Ipv6Addr,
+    },
+    /// `uuid::Uuid`, any version.
+    #[event("id.assigned")]
+    Assigned { id: Uuid },
+    /// Pointer-sized integers (formats `uint` and `int`), beyond 32 bits.
+    #[event("metrics.sizes")]
+    Sizes { len: usize, offset: isize },
+    /// A `char`: a string of one character.
+    #[event("text.letter")]
+    Letter(char),
+    #[event("mood.set")]
+    MoodSet { mood: Mood },
+    #[event("locate.requested")]
+    Locate(Locator),
+    #[event("format.probe")]
+    Probe(FormatProbe),
 }
 
 fn tree() -> TreeNode {
@@ -338,6 +436,92 @@ pub fn samples() -> Vec<Corpus> {
             invoice: "i1".into(),
             cents: 990,
         }),
+        // A local email address and a URN, as the server's validator accepts them.
+        Corpus::Joined {
+            id: "00000000-0000-0000-0000-000000000001".into(),
+            email: "ops@localhost".into(),
+            homepage: "urn:isbn:0451450523".into(),
+            joined_at: "2024-05-01T12:30:00+02:00".into(),
+            handle: "ops".into(),
+            bio: String::new(),
+            avatar: Some("a".into()),
+        },
+        Corpus::Keyed {
+            by_id: BTreeMap::from([
+                (1, Target { id: "t1".into() }),
+                (4_000_000_000, Target { id: "t2".into() }),
+            ]),
+            by_offset: HashMap::from([(-5, true), (7, false)]),
+        },
+        Corpus::NonZero {
+            step: NonZeroI32::new(-3).unwrap(),
+            count: NonZeroU32::new(2).unwrap(),
+        },
+        Corpus::Times {
+            at: NaiveTime::from_hms_milli_opt(12, 30, 5, 250).unwrap(),
+            local: NaiveDate::from_ymd_opt(2024, 5, 1)
+                .unwrap()
+                .and_hms_opt(12, 30, 0)
+                .unwrap(),
+            zoned: FixedOffset::east_opt(2 * 3600)
+                .unwrap()
+                .with_ymd_and_hms(2024, 5, 1, 12, 30, 0)
+                .unwrap(),
+            utc: Utc.with_ymd_and_hms(2024, 5, 1, 10, 30, 0).unwrap(),
+            day: NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            until: None,
+        },
+        Corpus::Times {
+            at: NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+            local: NaiveDate::from_ymd_opt(1999, 12, 31)
+                .unwrap()
+                .and_hms_nano_opt(23, 59, 59, 123_456_789)
+                .unwrap(),
+            zoned: FixedOffset::west_opt(5 * 3600 + 1800)
+                .unwrap()
+                .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+                .unwrap(),
+            utc: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+            day: NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(),
+            until: Some(
+                FixedOffset::east_opt(9 * 3600)
+                    .unwrap()
+                    .with_ymd_and_hms(2025, 6, 30, 18, 0, 0)
+                    .unwrap(),
+            ),
+        },
+        Corpus::Network {
+            ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            v4: Ipv4Addr::LOCALHOST,
+            v6: Ipv6Addr::LOCALHOST,
+        },
+        Corpus::Network {
+            ip: "2001:db8::1".parse().unwrap(),
+            v4: Ipv4Addr::new(192, 0, 2, 1),
+            v6: "::ffff:192.0.2.1".parse().unwrap(),
+        },
+        // Version nibbles 0 (nil-like), 8 and 4, and the max UUID.
+        Corpus::Assigned {
+            id: Uuid::from_u128(1),
+        },
+        Corpus::Assigned { id: Uuid::nil() },
+        Corpus::Assigned {
+            id: "6f1c2f4e-8a1b-8c3d-9e2f-0a1b2c3d4e5f".parse().unwrap(),
+        },
+        Corpus::Assigned {
+            id: "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f".parse().unwrap(),
+        },
+        Corpus::Assigned { id: Uuid::max() },
+        Corpus::Sizes {
+            len: 5_000_000_000,
+            offset: -5_000_000_000,
+        },
+        Corpus::Letter('a'),
+        Corpus::Letter('😀'),
+        Corpus::MoodSet { mood: Mood::Busy },
+        Corpus::Locate(Locator::Target(Target { id: "t3".into() })),
+        Corpus::Locate(Locator::Path { path: "/a".into() }),
+        Corpus::Probe(FormatProbe::default()),
     ]
 }
 
@@ -474,5 +658,231 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             json!({ "invoice": "i", "cents": -1 }),
             "negative u32",
         ),
+        (
+            "user.joined",
+            json!({ "id": "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f", "email": "ada@example.com", "homepage": "https://e.com", "joined_at": "2024-05-01T12:30Z", "handle": "ada", "bio": "" }),
+            "date-time without seconds",
+        ),
+        (
+            "user.joined",
+            json!({ "id": "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f", "email": "ada@example.com", "homepage": "https://example.com/a b", "joined_at": "2024-05-01T12:30:00Z", "handle": "ada", "bio": "" }),
+            "uri with a space",
+        ),
+        (
+            "data.lists",
+            json!({ "tags": ["a"], "unique": [], "point": [1, 2], "scores": {} }),
+            "the serde_json::Value field missing",
+        ),
+        (
+            "change.applied",
+            json!({ "op": "clear", "value": 3 }),
+            "content on an adjacently tagged unit variant",
+        ),
+        (
+            "metrics.sample",
+            json!({ "count": 1, "ratio": 0, "small": 0, "level": 1, "delta": "123", "total": 0 }),
+            "a digit string for an i64",
+        ),
+        (
+            "metrics.sample",
+            json!({ "count": 1, "ratio": 0, "small": 0, "level": 1, "delta": 0, "total": "5" }),
+            "a digit string for a u64",
+        ),
+        (
+            "data.keyed",
+            json!({ "by_id": { "x": { "id": "t" } }, "by_offset": {} }),
+            "a map key that is not an integer",
+        ),
+        (
+            "data.keyed",
+            json!({ "by_id": {}, "by_offset": { "1.5": true } }),
+            "a map key that is a fraction",
+        ),
+        (
+            "metrics.nonzero",
+            json!({ "step": 0, "count": 1 }),
+            "zero for a NonZeroI32",
+        ),
+        (
+            "metrics.nonzero",
+            json!({ "step": 1, "count": 0 }),
+            "zero for a NonZeroU32",
+        ),
+        (
+            "time.recorded",
+            json!({ "at": "12:30:00", "local": "2024-05-01T12:30:00Z", "zoned": "2024-05-01T12:30:00+02:00", "utc": "2024-05-01T10:30:00Z", "day": "2024-05-01", "until": null }),
+            "an offset on a NaiveDateTime",
+        ),
+        (
+            "time.recorded",
+            json!({ "at": "12:30:00", "local": "2024-05-01T12:30", "zoned": "2024-05-01T12:30:00+02:00", "utc": "2024-05-01T10:30:00Z", "day": "2024-05-01", "until": null }),
+            "a NaiveDateTime without seconds",
+        ),
+        (
+            "time.recorded",
+            json!({ "at": "25:00", "local": "2024-05-01T12:30:00", "zoned": "2024-05-01T12:30:00+02:00", "utc": "2024-05-01T10:30:00Z", "day": "2024-05-01", "until": null }),
+            "an hour out of range in a NaiveTime",
+        ),
+        (
+            "time.recorded",
+            json!({ "at": "12:30:00", "local": "2024-05-01T12:30:00", "zoned": "2024-05-01T12:30+02:00", "utc": "2024-05-01T10:30:00Z", "day": "2024-05-01", "until": null }),
+            "a DateTime<FixedOffset> without seconds",
+        ),
+        (
+            "time.recorded",
+            json!({ "at": "12:30:00", "local": "2024-05-01T12:30:00", "zoned": "2024-05-01T12:30:00+02:00", "utc": "2024-05-01T10:30:00Z", "day": "2023-02-29", "until": null }),
+            "a day that does not exist",
+        ),
+        (
+            "net.seen",
+            json!({ "ip": "300.1.1.1", "v4": "127.0.0.1", "v6": "::1" }),
+            "an IPv4 octet out of range",
+        ),
+        (
+            "net.seen",
+            json!({ "ip": "::1", "v4": "::1", "v6": "::1" }),
+            "an IPv6 address for an Ipv4Addr",
+        ),
+        (
+            "id.assigned",
+            json!({ "id": "00000000000000000000000000000001" }),
+            "a UUID without hyphens",
+        ),
+        (
+            "metrics.sizes",
+            json!({ "len": -1, "offset": 0 }),
+            "a negative usize",
+        ),
+        ("text.letter", json!("ab"), "two characters for a char"),
+        ("text.letter", json!(""), "no character for a char"),
+        (
+            "mood.set",
+            json!({ "mood": "angry" }),
+            "not a documented enum value",
+        ),
+        (
+            "locate.requested",
+            json!({ "name": "x" }),
+            "no untagged variant matches",
+        ),
     ]
+}
+
+/// `(field of FormatProbe, text, whether the server accepts it)`: each string format at
+/// the edges where zod's own checks and the server's (the `jsonschema` crate's format
+/// checks, then serde) can disagree. The tests check the server against this table, and
+/// the generated zod schemas against the server.
+pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
+    vec![
+        ("email", "ada@example.com", true),
+        ("email", "ops@localhost", true),
+        ("email", "first.last+tag@sub.example.co", true),
+        ("email", "\"quoted local\"@example.com", true),
+        ("email", "ops@[127.0.0.1]", true),
+        ("email", "ops@[IPv6:::1]", true),
+        ("email", "Ada Lovelace <ada@example.com>", true),
+        ("email", "nope", false),
+        ("email", "a..b@example.com", false),
+        ("email", ".a@example.com", false),
+        ("email", "ops@-localhost", false),
+        ("email", "ops@example..com", false),
+        ("email", "ops@exa_mple.com", false),
+        ("email", "ops@example.com.", false),
+        ("email", "ops@[300.0.0.1]", false),
+        ("email", "jos\u{e9}@example.com", false),
+        ("email", "ops@ab--cd.example", false),
+        ("uri", "https://example.com/a?b=c#d", true),
+        ("uri", "urn:isbn:0451450523", true),
+        ("uri", "mailto:ops@localhost", true),
+        ("uri", "http:", true),
+        ("uri", "http://[::1]:8080/", true),
+        ("uri", "http://a:99999", true),
+        ("uri", "https://example.com/%7Eada", true),
+        ("uri", "https://example.com/a b", false),
+        ("uri", " https://example.com", false),
+        ("uri", "//example.com/a", false),
+        ("uri", "/relative", false),
+        ("uri", "https://example.com/%zz", false),
+        ("uri", "https://ex\u{e4}mple.com", false),
+        ("uri", "http://a@b@c", false),
+        ("uri", "http://[::1", false),
+        ("uri", "http://a:b", false),
+        ("uuid", "00000000-0000-0000-0000-000000000001", true),
+        ("uuid", "00000000-0000-0000-0000-000000000000", true),
+        ("uuid", "6F1C2F4E-8A1B-8C3D-1E2F-0A1B2C3D4E5F", true),
+        ("uuid", "6f1c2f4e8a1b4c3d9e2f0a1b2c3d4e5f", false),
+        ("uuid", "{6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5f}", false),
+        ("uuid", "6f1c2f4e-8a1b-4c3d-9e2f-0a1b2c3d4e5g", false),
+        ("date_time", "2024-05-01T12:30:00Z", true),
+        ("date_time", "2024-05-01T12:30:00.123456789+02:00", true),
+        ("date_time", "2024-05-01t12:30:00z", true),
+        ("date_time", "1998-12-31T23:59:60Z", true),
+        ("date_time", "1998-12-31T15:59:60-08:00", true),
+        ("date_time", "2024-05-01T12:30Z", false),
+        ("date_time", "2024-05-01T12:30:00", false),
+        ("date_time", "2024-05-01 12:30:00Z", false),
+        ("date_time", "2024-02-30T12:30:00Z", false),
+        ("date_time", "2024-05-01T12:30:60Z", false),
+        ("date_time", "2024-05-01T24:00:00Z", false),
+        ("date_time", "2024-05-01T12:30:00+24:00", false),
+        ("date_time", "2024-05-01T12:30:00.Z", false),
+        ("date", "2024-02-29", true),
+        ("date", "2023-02-29", false),
+        ("date", "2024-5-1", false),
+        ("time", "12:30:00Z", true),
+        ("time", "12:30:00.5+02:00", true),
+        ("time", "12:30:00", false),
+        ("time", "12:30Z", false),
+        ("naive_time", "12:30:00", true),
+        ("naive_time", "12:30", true),
+        ("naive_time", "12:30:00.123456789", true),
+        ("naive_time", "12:30:00Z", false),
+        ("naive_time", "24:00:00", false),
+        ("naive_date_time", "2024-05-01T12:30:00", true),
+        ("naive_date_time", "2024-05-01T12:30:00.5", true),
+        ("naive_date_time", "2024-05-01T12:30", false),
+        ("naive_date_time", "2024-05-01T12:30:00Z", false),
+        ("naive_date_time", "2024-05-01 12:30:00", false),
+        ("ip", "10.0.0.1", true),
+        ("ip", "2001:db8::1", true),
+        ("ip", "::ffff:192.0.2.1", true),
+        ("ip", "010.0.0.1", false),
+        ("ip", "example.com", false),
+        ("ipv4", "192.0.2.1", true),
+        ("ipv4", "192.0.2", false),
+        ("ipv6", "fe80::1", true),
+        ("ipv6", "fe80::1%eth0", false),
+        ("ipv6", "::1]/x[", false),
+        ("id", "00000000-0000-0000-0000-000000000001", true),
+        ("id", "6f1c2f4e8a1b4c3d9e2f0a1b2c3d4e5f", false),
+        ("ipv6", "1:2:3:4:5:6:7::", true),
+        ("ipv6", "::1.2.3.4", true),
+        ("ipv6", "1.2.3.4::", false),
+        ("ipv6", "1::2:3:4:5:6:7:8", false),
+        ("uri", "http://u@[::1]/", true),
+        ("uri", "http://[v1.x]/", true),
+        ("email", "\"\"@example.com", true),
+    ]
+}
+
+/// Whether the server accepts `data` for `event`: [`Realtime::emit_json`], the path of the
+/// emit route (JSON Schema validation with format checks, then serde), on the memory
+/// backend.
+pub fn server_accepts(event: &str, data: &Value) -> Result<(), String> {
+    thread_local! {
+        static SERVER: (tokio::runtime::Runtime, Realtime<Corpus>) = {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let realtime = runtime.block_on(async { Realtime::<Corpus>::memory() });
+            (runtime, realtime)
+        };
+    }
+    SERVER.with(|(runtime, realtime)| {
+        runtime
+            .block_on(realtime.emit_json(event, data.clone()))
+            .map(drop)
+            .map_err(|error| error.to_string())
+    })
 }

@@ -1,12 +1,18 @@
 // Run-time check of the generated zod schemas: each must accept the data Rust produced for
-// the sample events and refuse the invalid samples. Input: a JSON file written by the Rust
-// test (argv[2]); output: one line per failure, exit code 1 if any.
+// the sample events, refuse the invalid samples, and agree with the server on each format
+// probe. Input: a JSON file written by the Rust test (argv[2]) and the generated module to
+// check (argv[3], under generated/); output: one line per failure, exit code 1 if any.
 import { readFileSync } from "node:fs";
 import type { ZodType } from "zod";
-import { schema } from "./generated/corpus.js";
 
-type Sample = { event: string; data: unknown; reason?: string };
-type Samples = { valid: Sample[]; invalid: Sample[] };
+type Sample = { event: string; data: unknown; reason?: string; accepted?: boolean };
+type Samples = { valid: Sample[]; invalid: Sample[]; probes: Sample[] };
+
+const [path, module] = process.argv.slice(2);
+if (path === undefined || module === undefined) {
+  throw new Error("usage: node runtime.test.js <samples.json> <module.js>");
+}
+const { schema } = (await import(`./generated/${module}`)) as { schema: unknown };
 
 function lookup(name: string): ZodType {
   let node: unknown = schema;
@@ -17,8 +23,6 @@ function lookup(name: string): ZodType {
   return node as ZodType;
 }
 
-const path = process.argv[2];
-if (path === undefined) throw new Error("usage: node runtime.test.js <samples.json>");
 const samples = JSON.parse(readFileSync(path, "utf8")) as Samples;
 const failures: string[] = [];
 for (const sample of samples.valid) {
@@ -33,6 +37,15 @@ for (const sample of samples.invalid) {
     failures.push(`invalid ${sample.event} (${sample.reason}) ${JSON.stringify(sample.data)} was accepted`);
   }
 }
+for (const probe of samples.probes) {
+  const result = lookup(probe.event).safeParse(probe.data);
+  if (result.success !== probe.accepted) {
+    const verdict = probe.accepted ? "accepts" : "refuses";
+    failures.push(`probe ${JSON.stringify(probe.data)}: the server ${verdict} it, zod does not agree`);
+  }
+}
 for (const failure of failures) console.log(failure);
-console.log(`${samples.valid.length} valid and ${samples.invalid.length} invalid samples checked, ${failures.length} failures`);
+console.log(
+  `${module}: ${samples.valid.length} valid and ${samples.invalid.length} invalid samples and ${samples.probes.length} format probes checked, ${failures.length} failures`,
+);
 process.exit(failures.length === 0 ? 0 : 1);

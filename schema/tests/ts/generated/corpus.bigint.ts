@@ -3,6 +3,137 @@
 
 import { z } from "zod";
 
+// String formats, checked as the server checks them (the `jsonschema` crate's format
+// checks, then serde), so that what the server accepts and sends is accepted here.
+
+/** RFC 3339 `full-date`: `YYYY-MM-DD`, a day that exists. */
+function isDateFormat(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (match === null) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
+}
+
+/** RFC 3339 `full-time`: seconds and an offset required; a leap second only at 23:59 UTC. */
+function isTimeFormat(text: string): boolean {
+  const match = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  if (match === null) return false;
+  const [hour, minute, second] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (hour > 23 || minute > 59 || second > 60) return false;
+  if (match[4] !== undefined) return second !== 60 || (hour === 23 && minute === 59);
+  const [offsetHour, offsetMinute] = [Number(match[6]), Number(match[7])];
+  if (offsetHour > 23 || offsetMinute > 59) return false;
+  if (second !== 60) return true;
+  const offset = (match[5] === "+" ? -1 : 1) * (offsetHour * 60 + offsetMinute);
+  return (((hour * 60 + minute + offset) % 1440) + 1440) % 1440 === 23 * 60 + 59;
+}
+
+/** RFC 3339 `date-time`: a date, `T` (or `t`) and a full time. */
+function isDateTimeFormat(text: string): boolean {
+  const match = /^([^Tt]*)[Tt](.*)$/.exec(text);
+  return match !== null && isDateFormat(match[1]) && isTimeFormat(match[2]);
+}
+
+/** An IPv4 address in dotted decimal, without leading zeros. */
+function isIpv4Format(text: string): boolean {
+  return /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/.test(text);
+}
+
+/** An IPv6 address (RFC 4291 text form, an IPv4 address allowed last), no zone. */
+function isIpv6Format(text: string): boolean {
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const groups = (half: string): string[] => (half === "" ? [] : half.split(":"));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const all = [...head, ...tail];
+  const ipv4At = halves.length === 2 && tail.length === 0 ? -1 : all.length - 1;
+  let count = 0;
+  for (const [index, group] of all.entries()) {
+    if (index === ipv4At && isIpv4Format(group)) count += 2;
+    else if (/^[0-9A-Fa-f]{1,4}$/.test(group)) count += 1;
+    else return false;
+  }
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+/** An IPv4 or IPv6 address (`std::net::IpAddr`). */
+function isIpFormat(text: string): boolean {
+  return isIpv4Format(text) || isIpv6Format(text);
+}
+
+/** An ASCII host name: labels of 1 to 63 letters, digits and inner hyphens; `--` in
+ * the third and fourth places only after `xn`. */
+function isHostnameFormat(text: string): boolean {
+  return (
+    text.length >= 1 &&
+    text.length <= 253 &&
+    text
+      .split(".")
+      .every(
+        (label) =>
+          /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label) &&
+          (label.slice(2, 4) !== "--" || label.startsWith("xn--")),
+      )
+  );
+}
+
+/** An email address as the `email_address` crate reads it (an optional display name
+ * before ` <address>`), with an ASCII local part of at most 64 characters and a host
+ * name or an `[IPv4]`/`[IPv6:...]` literal. */
+function isEmailFormat(text: string): boolean {
+  let address = text;
+  let quoted = false;
+  let escaped = false;
+  let separator = -1;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (!quoted && text.startsWith(" <", index)) separator = index;
+    if (escaped) escaped = false;
+    else if (quoted && char === "\\") escaped = true;
+    else if (char === '"') quoted = !quoted;
+  }
+  if (separator !== -1) {
+    const right = text.slice(separator + 2).trim();
+    if (!right.endsWith(">")) return false;
+    address = right.slice(0, -1);
+  }
+  if (address.startsWith('""@')) address = `"a"${address.slice(2)}`;
+  const at = address.lastIndexOf("@");
+  if (at === -1) return false;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const atom = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+";
+  const localOk =
+    local.length <= 64 &&
+    (new RegExp(`^${atom}(?:\\.${atom})*$`).test(local) ||
+      /^"(?:[\t !#-\[\]-~]|\\[!-~])+"$/.test(local));
+  if (!localOk || domain.length > 254) return false;
+  if (domain.startsWith("[") && domain.endsWith("]")) {
+    const literal = domain.slice(1, -1);
+    return /^IPv6:/i.test(literal) ? isIpv6Format(literal.slice(5)) : isIpv4Format(literal);
+  }
+  return isHostnameFormat(domain);
+}
+
+/** RFC 3986 `URI`: a scheme, then only the characters the grammar allows (no spaces,
+ * ASCII only, `%` followed by two hex digits); a port is digits; an IP literal host is
+ * an IPv6 address or `vX.` future form. */
+function isUriFormat(text: string): boolean {
+  const char = "[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2}";
+  const match = new RegExp(
+    `^[A-Za-z][A-Za-z0-9+.\\-]*:(?:\\/\\/(?:(?:${char}|:)*@)?((?:${char})*|\\[[^\\]]*\\])(?::[0-9]*)?(?=[\\/?#]|$)|(?!\\/\\/))` +
+      `(?:${char}|[:@\\/])*(?:\\?(?:${char}|[:@\\/?])*)?(?:#(?:${char}|[:@\\/?])*)?$`,
+  ).exec(text);
+  if (match === null) return false;
+  const host = match[1];
+  if (host === undefined || !host.startsWith("[")) return true;
+  const literal = host.slice(1, -1);
+  return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
+}
+
 export const Target = z.object({
   id: z.string(),
 });
@@ -41,6 +172,7 @@ export const Change = z.union([
   }),
   z.object({
     op: z.literal("clear"),
+    value: z.null().optional(),
   }),
   z.object({
     op: z.literal("range"),
@@ -83,6 +215,13 @@ export const Reply: z.ZodType<Reply> = z.object({
   comment: z.lazy(() => Comment).nullable(),
 });
 
+/** `uuid::Uuid`, any version. */
+export const CorpusAssigned = z.object({
+  id: z.guid(),
+});
+/** `uuid::Uuid`, any version. */
+export type CorpusAssigned = z.infer<typeof CorpusAssigned>;
+
 /** A string enum. */
 export const Priority = z.enum(["low", "normal", "high"]);
 /** A string enum. */
@@ -103,18 +242,26 @@ export const CorpusJoined = z.object({
   avatar: z.string().nullable().optional(),
   /** A short bio. */
   bio: z.string().refine((text) => [...text].length <= 40, { message: "at most 40 characters" }),
-  email: z.email(),
+  email: z.stringFormat("email", isEmailFormat),
   handle: z.string().regex(new RegExp("^[a-z0-9_]+$", "u")),
-  homepage: z.url(),
-  id: z.uuid(),
-  joined_at: z.iso.datetime({ offset: true }),
+  homepage: z.stringFormat("uri", isUriFormat),
+  id: z.guid(),
+  joined_at: z.stringFormat("date-time", isDateTimeFormat),
 });
 /** A user joined: string formats, lengths and patterns. */
 export type CorpusJoined = z.infer<typeof CorpusJoined>;
 
+/** Integer-keyed maps: schemars writes `patternProperties`. */
+export const CorpusKeyed = z.object({
+  by_id: z.record(z.string().regex(new RegExp("^\\d+$", "u")), Target),
+  by_offset: z.record(z.string().regex(new RegExp("^-?\\d+$", "u")), z.boolean()),
+});
+/** Integer-keyed maps: schemars writes `patternProperties`. */
+export type CorpusKeyed = z.infer<typeof CorpusKeyed>;
+
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export const CorpusLists = z.object({
-  extra: z.unknown(),
+  extra: z.json(),
   point: z.tuple([z.number(), z.number()]),
   scores: z.record(z.string(), z.int().gte(0).lte(4294967295)),
   tags: z.array(z.string()).min(1).max(3),
@@ -122,6 +269,36 @@ export const CorpusLists = z.object({
 });
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export type CorpusLists = z.infer<typeof CorpusLists>;
+
+/** A string enum whose variants are documented: schemars writes a `oneOf` of `const`s. */
+export const Mood = z.union([
+  z.literal("calm"),
+  z.literal("busy"),
+]);
+/** A string enum whose variants are documented: schemars writes a `oneOf` of `const`s. */
+export type Mood = z.infer<typeof Mood>;
+
+export const CorpusMoodSet = z.object({
+  mood: Mood,
+});
+export type CorpusMoodSet = z.infer<typeof CorpusMoodSet>;
+
+/** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
+export const CorpusNetwork = z.object({
+  ip: z.stringFormat("ip", isIpFormat),
+  v4: z.ipv4(),
+  v6: z.stringFormat("ipv6", isIpv6Format),
+});
+/** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
+export type CorpusNetwork = z.infer<typeof CorpusNetwork>;
+
+/** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
+export const CorpusNonZero = z.object({
+  count: z.int().gte(1).lte(4294967295),
+  step: z.int().gte(-2147483648).lte(2147483647).refine((value) => value !== 0, { message: "must not be 0" }),
+});
+/** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
+export type CorpusNonZero = z.infer<typeof CorpusNonZero>;
 
 export const CorpusPing = z.object({});
 export type CorpusPing = z.infer<typeof CorpusPing>;
@@ -147,14 +324,22 @@ export type CorpusProfile = z.infer<typeof CorpusProfile>;
 /** Numbers: bounds, floats and 64-bit integers. */
 export const CorpusSample = z.object({
   count: z.int().gte(0).lte(4294967295),
-  delta: z.coerce.bigint(),
+  delta: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
   level: z.int().gte(1).lte(10),
   ratio: z.number().gte(0.0).lte(1.0),
   small: z.int().gte(-128).lte(127),
-  total: z.coerce.bigint().gte(0n),
+  total: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
 });
 /** Numbers: bounds, floats and 64-bit integers. */
 export type CorpusSample = z.infer<typeof CorpusSample>;
+
+/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+export const CorpusSizes = z.object({
+  len: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+  offset: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+});
+/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+export type CorpusSizes = z.infer<typeof CorpusSizes>;
 
 /** Unknown fields are refused. */
 export const CorpusStrict = z.strictObject({
@@ -163,9 +348,21 @@ export const CorpusStrict = z.strictObject({
 /** Unknown fields are refused. */
 export type CorpusStrict = z.infer<typeof CorpusStrict>;
 
+/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+export const CorpusTimes = z.object({
+  at: z.iso.time(),
+  day: z.iso.date(),
+  local: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/),
+  until: z.stringFormat("date-time", isDateTimeFormat).nullable(),
+  utc: z.stringFormat("date-time", isDateTimeFormat),
+  zoned: z.stringFormat("date-time", isDateTimeFormat),
+});
+/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+export type CorpusTimes = z.infer<typeof CorpusTimes>;
+
 /** Flattened struct and flattened enum. */
 export const Document = z.object({
-  at: z.iso.datetime({ offset: true }),
+  at: z.stringFormat("date-time", isDateTimeFormat),
   by: z.string(),
   title: z.string(),
 }).and(z.union([
@@ -175,6 +372,7 @@ export const Document = z.object({
   }),
   z.object({
     op: z.literal("clear"),
+    value: z.null().optional(),
   }),
   z.object({
     op: z.literal("range"),
@@ -187,10 +385,38 @@ export const Document = z.object({
 /** Flattened struct and flattened enum. */
 export type Document = z.infer<typeof Document>;
 
+/** String formats, one optional field each; each of `format_probes` sets one. */
+export const FormatProbe = z.object({
+  date: z.iso.date().nullable().optional(),
+  date_time: z.stringFormat("date-time", isDateTimeFormat).nullable().optional(),
+  email: z.stringFormat("email", isEmailFormat).nullable().optional(),
+  id: z.guid().nullable().optional(),
+  ip: z.stringFormat("ip", isIpFormat).nullable().optional(),
+  ipv4: z.ipv4().nullable().optional(),
+  ipv6: z.stringFormat("ipv6", isIpv6Format).nullable().optional(),
+  naive_date_time: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/).nullable().optional(),
+  naive_time: z.iso.time().nullable().optional(),
+  time: z.stringFormat("time", isTimeFormat).nullable().optional(),
+  uri: z.stringFormat("uri", isUriFormat).nullable().optional(),
+  uuid: z.guid().nullable().optional(),
+});
+/** String formats, one optional field each; each of `format_probes` sets one. */
+export type FormatProbe = z.infer<typeof FormatProbe>;
+
+/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
+export const Locator = z.union([
+  Target,
+  z.object({
+    path: z.string(),
+  }),
+]);
+/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
+export type Locator = z.infer<typeof Locator>;
+
 /** Untagged. */
 export const Scalar = z.union([
   z.boolean(),
-  z.coerce.bigint(),
+  z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
   z.string(),
 ]);
 /** Untagged. */
@@ -249,10 +475,16 @@ export const schema = {
     sample: CorpusSample,
     /** Booleans and nullable values. */
     flags: CorpusFlags,
+    /** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
+    nonzero: CorpusNonZero,
+    /** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+    sizes: CorpusSizes,
   },
   data: {
     /** Arrays, sets, tuples, maps and arbitrary JSON. */
     lists: CorpusLists,
+    /** Integer-keyed maps: schemars writes `patternProperties`. */
+    keyed: CorpusKeyed,
   },
   shape: {
     drawn: Shape,
@@ -292,6 +524,31 @@ export const schema = {
   billing: {
     /** An invoice was paid. */
     invoicePaid: BillingEventInvoicePaid,
+  },
+  time: {
+    /** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+    recorded: CorpusTimes,
+  },
+  net: {
+    /** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
+    seen: CorpusNetwork,
+  },
+  id: {
+    /** `uuid::Uuid`, any version. */
+    assigned: CorpusAssigned,
+  },
+  text: {
+    /** A `char`: a string of one character. */
+    letter: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 1, { message: "at most 1 character" }),
+  },
+  mood: {
+    set: CorpusMoodSet,
+  },
+  locate: {
+    requested: Locator,
+  },
+  format: {
+    probe: FormatProbe,
   },
 };
 

@@ -46,6 +46,11 @@ export type Comment = {
   text: string;
 };
 
+/** `uuid::Uuid`, any version. */
+export type CorpusAssigned = {
+  id: string;
+};
+
 /** Booleans and nullable values. */
 export type CorpusFlags = {
   enabled: boolean;
@@ -66,6 +71,12 @@ export type CorpusJoined = {
   joined_at: string;
 };
 
+/** Integer-keyed maps: schemars writes `patternProperties`. */
+export type CorpusKeyed = {
+  by_id: { [key: string]: Target };
+  by_offset: { [key: string]: boolean };
+};
+
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export type CorpusLists = {
   extra: unknown;
@@ -73,6 +84,23 @@ export type CorpusLists = {
   scores: { [key: string]: number };
   tags: string[];
   unique: number[];
+};
+
+export type CorpusMoodSet = {
+  mood: Mood;
+};
+
+/** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
+export type CorpusNetwork = {
+  ip: string;
+  v4: string;
+  v6: string;
+};
+
+/** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
+export type CorpusNonZero = {
+  count: number;
+  step: number;
 };
 
 export type CorpusPing = {};
@@ -98,9 +126,25 @@ export type CorpusSample = {
   total: number;
 };
 
+/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+export type CorpusSizes = {
+  len: number;
+  offset: number;
+};
+
 /** Unknown fields are refused. */
 export type CorpusStrict = {
   seq: number;
+};
+
+/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+export type CorpusTimes = {
+  at: string;
+  day: string;
+  local: string;
+  until: string | null;
+  utc: string;
+  zoned: string;
 };
 
 /** Flattened struct and flattened enum. */
@@ -120,6 +164,30 @@ export type Document = {
     to: number;
   };
 });
+
+/** String formats, one optional field each; each of `format_probes` sets one. */
+export type FormatProbe = {
+  date?: string | null;
+  date_time?: string | null;
+  email?: string | null;
+  id?: string | null;
+  ip?: string | null;
+  ipv4?: string | null;
+  ipv6?: string | null;
+  naive_date_time?: string | null;
+  naive_time?: string | null;
+  time?: string | null;
+  uri?: string | null;
+  uuid?: string | null;
+};
+
+/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
+export type Locator = Target | {
+  path: string;
+};
+
+/** A string enum whose variants are documented: schemars writes a `oneOf` of `const`s. */
+export type Mood = "calm" | "busy";
 
 /** A string enum. */
 export type Priority = "low" | "normal" | "high";
@@ -188,6 +256,23 @@ export type RealtimeEvents = {
   "app.ping": CorpusPing;
   /** An invoice was paid. */
   "billing.invoicePaid": BillingEventInvoicePaid;
+  /** Integer-keyed maps: schemars writes `patternProperties`. */
+  "data.keyed": CorpusKeyed;
+  /** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
+  "metrics.nonzero": CorpusNonZero;
+  /** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+  "time.recorded": CorpusTimes;
+  /** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
+  "net.seen": CorpusNetwork;
+  /** `uuid::Uuid`, any version. */
+  "id.assigned": CorpusAssigned;
+  /** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+  "metrics.sizes": CorpusSizes;
+  /** A `char`: a string of one character. */
+  "text.letter": string;
+  "mood.set": CorpusMoodSet;
+  "locate.requested": Locator;
+  "format.probe": FormatProbe;
 };
 
 /** An event name. */
