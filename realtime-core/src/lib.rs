@@ -61,6 +61,7 @@ pub mod events;
 pub mod history;
 mod hub;
 pub mod idempotency;
+mod json_text;
 mod realtime;
 pub mod schema;
 mod shared;
