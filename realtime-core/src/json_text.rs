@@ -75,9 +75,9 @@ mod tests {
         let compacted = compact(text);
         assert!(matches!(compacted.text, Cow::Borrowed(_)));
         assert_eq!(compacted.text, text);
-        assert_eq!(compacted.members, 4);
+        assert_eq!(compacted.members, 5);
         let value: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(members(&value), 4);
+        assert_eq!(members(&value), 5);
     }
 
     #[test]
