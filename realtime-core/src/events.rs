@@ -85,7 +85,7 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
 }
 
 /// The data of an event as a `Serialize` value.
-struct DataOf<'a, E>(&'a E);
+pub(crate) struct DataOf<'a, E>(pub(crate) &'a E);
 
 impl<E: Events> Serialize for DataOf<'_, E> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
