@@ -100,6 +100,38 @@ mod tests {
         assert_eq!((compact(text).members, members(&value)), (2, 1));
     }
 
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Value::from),
+            "[ -~\t\n\\\\\"é\u{1F600}]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                proptest::collection::btree_map("[ -~]{0,6}", inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Pretty-printed text compacts to exactly what serde_json writes compact, and
+        /// every member is counted.
+        #[test]
+        fn pretty_text_compacts_to_the_compact_text(value in any_json()) {
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            let compacted = compact(&pretty);
+            proptest::prop_assert_eq!(&compacted.text, &serde_json::to_string(&value).unwrap());
+            proptest::prop_assert_eq!(compacted.members, members(&value));
+        }
+    }
+
     #[test]
     fn escapes_and_multibyte_characters_survive() {
         let text = "[ \"\\\\\", \"é \u{1F600}\" , \"\\\"\" ]";
