@@ -105,11 +105,12 @@ async fn reference_layout_writes_the_reference_bytes() {
     assert_eq!(
         next_payload(&mut published).await,
         format!(
-            r#"{{"data":{{"n":7,"text":"hello"}},"event":"chat.message","channel":"{channel}","id":"{message}"}}"#
+            r#"{{"data":{{"text":"hello","n":7}},"event":"chat.message","channel":"{channel}","id":"{message}"}}"#
         )
     );
     // The stream key is the bare channel name; fields in the reference's order; data is
-    // always JSON text (a string keeps its quotes).
+    // always JSON text (a string keeps its quotes), its keys in declaration order as the
+    // reference's `JSON.stringify` keeps an object's.
     let entries = raw_fields(&redis_url(), &channel).await;
     assert_eq!(
         entries,
@@ -129,7 +130,7 @@ async fn reference_layout_writes_the_reference_bytes() {
                 message.to_string(),
                 vec![
                     "data".into(),
-                    r#"{"n":7,"text":"hello"}"#.into(),
+                    r#"{"text":"hello","n":7}"#.into(),
                     "event".into(),
                     "chat.message".into(),
                     "channel".into(),

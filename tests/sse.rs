@@ -31,6 +31,7 @@ for_each_backend!(
     allow_channels_checks_each_channel_for_the_signed_in_user,
     bad_input_and_limits_get_clear_400s_and_503s,
     the_emit_route_validates_and_answers_with_the_right_status,
+    frames_carry_the_data_as_written_typed_or_posted,
     cors_origins_can_be_restricted,
     a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors,
     first_replay_decides_per_channel_what_a_new_client_gets,
@@ -591,6 +592,67 @@ async fn the_emit_route_validates_and_answers_with_the_right_status(kind: Backen
             .len(),
         1,
         "refusals store nothing"
+    );
+}
+
+async fn frames_carry_the_data_as_written_typed_or_posted(kind: BackendKind) {
+    let rt = realtime(kind).await;
+    let sse = RealtimeSse::builder(rt.clone())
+        .emit_route(EmitConfig::new())
+        .build();
+    let server = TestServer::serve(&sse).await;
+    let mut client = SseClient::connect(&server.url("/api/realtime?channel=wire")).await;
+    assert!(client.next_raw().await.unwrap().starts_with("id: "));
+    assert_eq!(
+        client.next_raw().await.unwrap(),
+        "data: {\"type\":\"connected\",\"channel\":\"wire\"}\n\n"
+    );
+    let frame = |id: Cursor, data: &str| {
+        format!(
+            "data: {{\"id\":\"{id}\",\"data\":{data},\"event\":\"sensor.reading\",\"channel\":\"wire\"}}\n\n"
+        )
+    };
+
+    // Typed: the fields in declaration order, the f32 as serde writes it.
+    let reading = TestEvent::Reading {
+        station: "north".into(),
+        celsius: 0.1,
+    };
+    let id = rt.channel("wire").emit(&reading).await.unwrap();
+    assert_eq!(
+        client.next_raw().await.unwrap(),
+        frame(id, r#"{"station":"north","celsius":0.1}"#)
+    );
+
+    // Posted: the client's key order and number spelling, on one line.
+    let body = "{\"channel\": \"wire\", \"event\": \"sensor.reading\",\n \"data\": { \"celsius\": 2.50, \"station\": \"south\" }}";
+    let response = reqwest::Client::new()
+        .post(server.url("/api/realtime"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let id: Cursor = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        client.next_raw().await.unwrap(),
+        frame(id, r#"{"celsius":2.50,"station":"south"}"#)
+    );
+    let stored = rt.channel("wire").history(History::new()).await.unwrap();
+    assert_eq!(
+        stored.last().map(|envelope| (envelope.id, &envelope.event)),
+        Some((
+            id,
+            &TestEvent::Reading {
+                station: "south".into(),
+                celsius: 2.5
+            }
+        ))
     );
 }
 

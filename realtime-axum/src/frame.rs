@@ -1,4 +1,6 @@
-//! The SSE frames of the wire protocol: `data: <one line of JSON>\n\n`, nothing else.
+//! The SSE frames of the wire protocol: `data: <one line of JSON>\n\n`. The only other
+//! bytes of a stream are the `id: <ms>` block it starts with (`handlers/subscribe.rs`,
+//! `SseConfig::refuse_stale_reconnects`).
 //!
 //! User events are encoded once per process (the bytes are cached in the shared
 //! [`Delivery`]); system frames are small and built per connection.

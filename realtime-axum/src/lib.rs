@@ -32,7 +32,11 @@
 //! after each channel's `last_ack_` (an id or a bare millisecond), then live events, every
 //! one exactly once and in order per channel, with a `ping` frame every
 //! [`keepalive`](SseConfig::keepalive). Frames are `data: <json>\n\n`; each event's frame is
-//! encoded once per process and shared by every connection on its channel.
+//! encoded once per process and shared by every connection on its channel. Before the
+//! frames comes one SSE `id: <ms>` block with no data, which the reference does not send:
+//! the browser sends it back when its `EventSource` reconnects by itself with stale cursors,
+//! and that request gets 204 so that the client reconnects with fresh ones
+//! ([`refuse_stale_reconnects`](SseConfig::refuse_stale_reconnects) turns both off).
 //!
 //! Refusals happen before the stream starts, as JSON `{ "error": "..." }`: 400 for a bad
 //! channel name, too many channels or a malformed `last_ack_`; the authorization hook's own

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::backend::RawEntry;
 use crate::error::{DecodeError, Error, SchemaViolation};
 use crate::events::{EventKind, Events};
+use crate::json_text;
 use crate::schema::EventSchema;
 use crate::util::lock;
 
@@ -87,8 +88,9 @@ impl Catalog {
         }
     }
 
-    /// Turns a stored entry into a typed event and its canonical JSON data: the name must be
-    /// known, the data must pass the schema and deserialize.
+    /// Turns a stored entry into a typed event and its data as compact JSON text: the name
+    /// must be known, the data must pass the schema and deserialize. The text is the
+    /// stored one on one line (keys in the order written), not a re-encoding.
     ///
     /// Entries in the reference encoding ([`RawEntry::lenient`]) may hold a string without
     /// quotes (`123` for `"123"`): when the JSON reading fails, the text is tried as a string.
@@ -97,7 +99,9 @@ impl Catalog {
             Error::UnknownEvent(crate::private::names::unknown_event(&entry.event, E::NAMES))
         })?;
         let attempt = match serde_json::from_str::<Value>(&entry.data) {
-            Ok(data) => self.decode_value::<E>(kind, data),
+            Ok(data) => self
+                .decode_value::<E>(kind, data)
+                .map(|event| (event, json_text::compact(&entry.data).text.into_owned())),
             Err(error) => Err(Error::Decode(DecodeError::InvalidData {
                 event: kind.name(),
                 path: ".".to_owned(),
@@ -106,20 +110,16 @@ impl Catalog {
         };
         if entry.lenient && attempt.is_err() {
             let as_text = Value::String(entry.data.to_string());
-            if let Ok(decoded) = self.decode_value::<E>(kind, as_text) {
-                return Ok(decoded);
+            let json = as_text.to_string();
+            if let Ok(event) = self.decode_value::<E>(kind, as_text) {
+                return Ok((event, json));
             }
         }
         attempt
     }
 
-    fn decode_value<E: Events>(&self, kind: E::Kind, data: Value) -> Result<(E, String), Error> {
+    fn decode_value<E: Events>(&self, kind: E::Kind, data: Value) -> Result<E, Error> {
         self.validate(kind.index(), &data)?;
-        let json = serde_json::to_string(&data).map_err(|source| Error::Encode {
-            event: kind.name(),
-            source,
-        })?;
-        let event = E::from_data(kind.name(), data)?;
-        Ok((event, json))
+        Ok(E::from_data(kind.name(), data)?)
     }
 }

@@ -8,6 +8,7 @@ pub use crate::channel_name::{
 };
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::cursor::Cursor;
 use crate::envelope::Envelope;
@@ -133,6 +134,53 @@ impl<E: Events> Channel<E> {
         check_idempotency_key(key)?;
         let event = self.core.decode_input(event, data)?;
         self.emit_with_key(&event, key).await
+    }
+
+    /// Emits untyped JSON text, as [`emit_json`](Self::emit_json) checks it, and stores the
+    /// text as it came, on one line (keys in the sender's order, numbers as spelled), when
+    /// it means exactly what the decoded event writes; otherwise (serde filled in a default,
+    /// dropped an unknown field, rounded a number, or a key is repeated) the decoded
+    /// event's own text, as [`emit`](Self::emit) writes it.
+    ///
+    /// ```
+    /// # use realtime_core::{Events, History, Realtime};
+    /// # #[derive(Events, Clone, Debug, PartialEq)]
+    /// # enum AppEvent { #[event("chat.message")] Message { text: String, author: String } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let room = Realtime::<AppEvent>::memory().channel("room-1");
+    /// let data = serde_json::value::RawValue::from_string(r#"{ "author": "ada", "text": "hi" }"#.into())?;
+    /// room.emit_raw_json("chat.message", &data).await?;
+    /// let mut deliveries = room.subscribe_all().with_history(1).deliveries().await?;
+    /// # use futures::StreamExt;
+    /// let delivery = deliveries.next().await.expect("the message");
+    /// assert_eq!(delivery.data_json(), r#"{"author":"ada","text":"hi"}"#);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`emit_json`](Self::emit_json).
+    pub async fn emit_raw_json(&self, event: &str, data: &RawValue) -> Result<Cursor> {
+        let name = self.checked()?;
+        let prepared = self.core.prepare_raw(event, data)?;
+        self.core.append(name, &prepared, None).await
+    }
+
+    /// [`emit_raw_json`](Self::emit_raw_json) at most once per `key`: see
+    /// [`emit_with_key`](Self::emit_with_key).
+    ///
+    /// # Errors
+    /// As [`emit_json`](Self::emit_json) and [`emit_with_key`](Self::emit_with_key).
+    pub async fn emit_raw_json_with_key(
+        &self,
+        event: &str,
+        data: &RawValue,
+        key: &str,
+    ) -> Result<Cursor> {
+        let name = self.checked()?;
+        check_idempotency_key(key)?;
+        let prepared = self.core.prepare_raw(event, data)?;
+        self.core.append(name, &prepared, Some(key)).await
     }
 
     /// Reads stored events (see [`History`]); entries that do not match the schema are

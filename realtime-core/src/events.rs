@@ -40,11 +40,32 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
         self.kind().name()
     }
 
-    /// The event's data as JSON.
+    /// Serializes the event's data with `serializer`: what the derive generates, and what
+    /// [`to_data_json`](Events::to_data_json) and [`to_data`](Events::to_data) call.
     ///
     /// # Errors
     /// When a `Serialize` implementation of the data fails (e.g. a map with non-string keys).
-    fn to_data(&self) -> Result<Value, serde_json::Error>;
+    fn serialize_data<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
+    /// The event's data as compact JSON text, written straight from the Rust value: fields
+    /// in declaration order, numbers as serde_json formats them (an `f32` 0.1 is `0.1`).
+    /// This is the text an emit stores and every subscriber receives.
+    ///
+    /// # Errors
+    /// When a `Serialize` implementation of the data fails (e.g. a map with non-string keys).
+    fn to_data_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&DataOf(self))
+    }
+
+    /// The event's data as a JSON value. Object keys of a `Value` are sorted and an `f32`
+    /// is widened to `f64` (0.1 becomes 0.10000000149011612): for the text on the wire,
+    /// use [`to_data_json`](Events::to_data_json).
+    ///
+    /// # Errors
+    /// When a `Serialize` implementation of the data fails (e.g. a map with non-string keys).
+    fn to_data(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(DataOf(self))
+    }
 
     /// Decodes an event from its name and JSON data.
     ///
@@ -60,6 +81,15 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
     /// The schema of every event's data, with shared `$defs`.
     fn schema() -> EventSchema {
         EventSchema::of::<Self>()
+    }
+}
+
+/// The data of an event as a `Serialize` value.
+pub(crate) struct DataOf<'a, E>(pub(crate) &'a E);
+
+impl<E: Events> Serialize for DataOf<'_, E> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_data(serializer)
     }
 }
 

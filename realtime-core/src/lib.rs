@@ -61,6 +61,8 @@ pub mod events;
 pub mod history;
 mod hub;
 pub mod idempotency;
+mod json_text;
+mod nested;
 mod realtime;
 pub mod schema;
 mod shared;
@@ -78,6 +80,7 @@ pub use envelope::{Delivery, Envelope, FrameFormat};
 pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};
 pub use events::{EventKind, Events, KindFilter};
 pub use history::History;
+pub use nested::Nested;
 pub use realtime::{DEFAULT_FANOUT_CAPACITY, Realtime, RealtimeBuilder, Stats};
 #[cfg(feature = "derive")]
 pub use realtime_macros::Events;

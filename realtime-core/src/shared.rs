@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::backend::{Backend, FailureKind};
 use crate::catalog::Catalog;
 use crate::channel_name::ChannelName;
 use crate::cursor::Cursor;
-use crate::error::{Error, Result};
+use crate::error::{DecodeError, Error, Result};
 use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
+use crate::json_text;
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -32,19 +34,26 @@ pub(crate) struct Prepared {
 
 impl<E: Events> Core<E> {
     /// Serializes and validates an event; nothing is written when this fails.
+    ///
+    /// The data is written straight from the Rust value (declaration order, serde's own
+    /// number formatting), and that text is what is validated (parsed back into a `Value`)
+    /// and stored.
     pub(crate) fn prepare(&self, event: &E) -> Result<Prepared> {
+        self.encode_checked(event).map(|(prepared, _)| prepared)
+    }
+
+    /// [`prepare`](Self::prepare), also returning the data as the validator saw it.
+    fn encode_checked(&self, event: &E) -> Result<(Prepared, Value)> {
         let kind = event.kind();
         let name = kind.name();
-        let data = event.to_data().map_err(|source| Error::Encode {
+        let encode_error = |source| Error::Encode {
             event: name,
             source,
-        })?;
-        self.catalog.validate(kind.index(), &data)?;
-        let data = serde_json::to_string(&data).map_err(|source| Error::Encode {
-            event: name,
-            source,
-        })?;
-        Ok(Prepared { name, data })
+        };
+        let data = event.to_data_json().map_err(encode_error)?;
+        let written: Value = serde_json::from_str(&data).map_err(encode_error)?;
+        self.catalog.validate(kind.index(), &written)?;
+        Ok((Prepared { name, data }, written))
     }
 
     /// Turns untyped input into a typed event: known name, valid data, decodable.
@@ -53,6 +62,38 @@ impl<E: Events> Core<E> {
             .ok_or_else(|| crate::private::names::unknown_event(event, E::NAMES))?;
         self.catalog.validate(kind.index(), &data)?;
         Ok(E::from_data(kind.name(), data)?)
+    }
+
+    /// Prepares untyped JSON text as [`decode_input`](Self::decode_input) checks it, keeping
+    /// the text as it came (on one line) when it means exactly what the decoded event
+    /// writes: same members and values, whatever their order and number spelling.
+    /// Otherwise (serde filled in a default, dropped an unknown field, rounded a number to
+    /// an `f32`, or the text repeats a key) the decoded event's own text is stored, so what
+    /// is stored always decodes and re-encodes to the same event.
+    pub(crate) fn prepare_raw(&self, event: &str, data: &RawValue) -> Result<Prepared> {
+        let kind = E::Kind::from_name(event)
+            .ok_or_else(|| crate::private::names::unknown_event(event, E::NAMES))?;
+        let name = kind.name();
+        let received: Value =
+            serde_json::from_str(data.get()).map_err(|error| DecodeError::InvalidData {
+                event: name,
+                path: ".".to_owned(),
+                message: format!("data is not JSON: {error}"),
+            })?;
+        self.catalog.validate(kind.index(), &received)?;
+        let typed = E::from_data(name, received.clone())?;
+        let (prepared, written) = self.encode_checked(&typed)?;
+        let compacted = json_text::compact(data.get());
+        let same_meaning =
+            written == received && compacted.members == json_text::members(&received);
+        Ok(if same_meaning {
+            Prepared {
+                name,
+                data: compacted.text.into_owned(),
+            }
+        } else {
+            prepared
+        })
     }
 
     /// Stores and publishes a prepared event, once per idempotency key when one is given.

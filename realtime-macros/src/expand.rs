@@ -36,17 +36,19 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let type_name = ident.unraw().to_string();
     let kind = ast::kind_ident(input.ident);
     let kind_items = kind::expand(input);
-    let (event, data, generator, out, value) = (
+    let (event, data, generator, out, value, serializer) = (
         local("__event"),
         local("__data"),
         local("__generator"),
         local("__out"),
         local("__value"),
+        local("__serializer"),
     );
+    let serde = quote!(::realtime_core::__private::serde);
 
     let mut mirrors = Vec::new();
     let mut kind_arms = Vec::new();
-    let mut to_data_arms = Vec::new();
+    let mut serialize_arms = Vec::new();
     let mut from_data_arms = Vec::new();
     let mut describe = Vec::new();
     for variant in &input.variants {
@@ -59,10 +61,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
         match &variant.form {
             Form::Unit => {
                 kind_arms.push(quote!(Self::#variant_ident => #kind::#variant_ident));
-                to_data_arms.push(quote! {
-                    Self::#variant_ident => ::core::result::Result::Ok(
-                        ::realtime_core::__private::serde_json::Value::Null,
-                    )
+                serialize_arms.push(quote! {
+                    Self::#variant_ident => #serde::Serializer::serialize_unit(#serializer)
                 });
                 from_data_arms.push(quote! {
                     #kind::#variant_ident => {
@@ -77,8 +77,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
             Form::Newtype(field) => {
                 let ty = &field.ty;
                 kind_arms.push(quote!(Self::#variant_ident(..) => #kind::#variant_ident));
-                to_data_arms.push(quote! {
-                    Self::#variant_ident(#value) => ::realtime_core::__private::encode_data(#value)
+                serialize_arms.push(quote! {
+                    Self::#variant_ident(#value) => #serde::Serialize::serialize(#value, #serializer)
                 });
                 from_data_arms.push(quote! {
                     #kind::#variant_ident => {
@@ -101,8 +101,10 @@ fn expand(input: &Input<'_>) -> TokenStream {
                         <#ty as ::realtime_core::Events>::kind(#value),
                     )
                 });
-                to_data_arms.push(quote! {
-                    Self::#variant_ident(#value) => <#ty as ::realtime_core::Events>::to_data(#value)
+                serialize_arms.push(quote! {
+                    Self::#variant_ident(#value) => {
+                        <#ty as ::realtime_core::Events>::serialize_data(#value, #serializer)
+                    }
                 });
                 from_data_arms.push(quote! {
                     #kind::#variant_ident(_) => {
@@ -123,11 +125,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
                     .map(|index| local(&format!("__field{index}")))
                     .collect();
                 kind_arms.push(quote!(Self::#variant_ident { .. } => #kind::#variant_ident));
-                to_data_arms.push(quote! {
+                serialize_arms.push(quote! {
                     Self::#variant_ident { #(#field_idents: #bindings),* } => {
-                        ::realtime_core::__private::encode_data(&#borrowed {
-                            #(#field_idents: #bindings),*
-                        })
+                        #serde::Serialize::serialize(
+                            &#borrowed { #(#field_idents: #bindings),* },
+                            #serializer,
+                        )
                     }
                 });
                 from_data_arms.push(quote! {
@@ -191,14 +194,18 @@ fn expand(input: &Input<'_>) -> TokenStream {
                     }
                 }
 
-                fn to_data(
+                fn serialize_data<__RealtimeSerializer>(
                     &self,
+                    #serializer: __RealtimeSerializer,
                 ) -> ::core::result::Result<
-                    ::realtime_core::__private::serde_json::Value,
-                    ::realtime_core::__private::serde_json::Error,
-                > {
+                    <__RealtimeSerializer as #serde::Serializer>::Ok,
+                    <__RealtimeSerializer as #serde::Serializer>::Error,
+                >
+                where
+                    __RealtimeSerializer: #serde::Serializer,
+                {
                     match self {
-                        #(#to_data_arms,)*
+                        #(#serialize_arms,)*
                     }
                 }
 

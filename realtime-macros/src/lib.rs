@@ -61,7 +61,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// their `#[schemars(...)]`, `#[validate(...)]` and `#[garde(...)]` constraints (e.g.
 /// `#[schemars(length(max = 280))]`, `range(...)`, `regex(pattern = ...)`, `email`) and
 /// their doc comments (property descriptions), exactly as on a struct deriving `Serialize`,
-/// `Deserialize` and `JsonSchema`. A field type cannot name `Self`.
+/// `Deserialize` and `JsonSchema`. The data cannot hold the enum itself (`Self` or its name):
+/// write `realtime_core::Nested<Enum>` (boxed outside a collection) to carry its events.
 ///
 /// # Names
 ///

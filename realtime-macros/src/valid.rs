@@ -106,6 +106,9 @@ fn validate_variant(
             errors.push(syn::Error::new(fields.paren_token.span.join(), message));
         }
         Form::Newtype(field) | Form::Flatten(field) => {
+            if matches!(variant.form, Form::Newtype(_)) {
+                own_type_in_data(input, &field.ty, errors);
+            }
             if let Some(attr) = field
                 .attrs
                 .iter()
@@ -122,15 +125,7 @@ fn validate_variant(
         }
         Form::Struct(fields) => {
             for field in fields {
-                if let Some(span) = find_self(field.ty.to_token_stream()) {
-                    errors.push(syn::Error::new(
-                        span,
-                        format!(
-                            "`Self` cannot be used in the fields of an event variant (its data is generated as a separate struct); write `{}` instead",
-                            input.ident
-                        ),
-                    ));
-                }
+                own_type_in_data(input, &field.ty, errors);
             }
         }
         Form::Unit => {}
@@ -231,17 +226,104 @@ fn validate_distinct(input: &Input<'_>, errors: &mut Errors) {
     }
 }
 
-fn find_self(tokens: TokenStream) -> Option<Span> {
-    tokens.into_iter().find_map(|token| match token {
-        TokenTree::Ident(ident) if ident == "Self" => Some(ident.span()),
-        TokenTree::Group(group) => find_self(group.stream()),
-        _ => None,
-    })
+/// The event enum in its own events' data: `Self` anywhere, or the enum's name outside a
+/// `Nested<..>`. The enum has no serde or JSON Schema form of its own (only its events'
+/// data have one), so the way to carry its events is `realtime_core::Nested`.
+fn own_type_in_data(input: &Input<'_>, ty: &syn::Type, errors: &mut Errors) {
+    let mut found = Vec::new();
+    find_own_type(ty.to_token_stream(), input.ident, false, &mut found);
+    let own = input.ident;
+    let advice = format!(
+        "to carry events of `{own}`, write `Nested<{own}>` (`realtime_core::Nested`, sent as `{{\"event\": name, \"data\": data}}`): `Vec<Nested<{own}>>`, or `Box<Nested<{own}>>` for one"
+    );
+    for (span, is_self) in found {
+        let message = if is_self {
+            format!("`Self` cannot be used in an event's data; {advice}")
+        } else {
+            format!(
+                "`{own}` has no serde or JSON Schema form of its own (its events' data have); {advice}"
+            )
+        };
+        errors.push(syn::Error::new(span, message));
+    }
+}
+
+/// Collects `Self` (true) and bare uses of `own` outside `Nested<..>` (false).
+fn find_own_type(
+    tokens: TokenStream,
+    own: &syn::Ident,
+    in_nested: bool,
+    found: &mut Vec<(Span, bool)>,
+) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_punct = |index: usize, ch: char| matches!(tokens.get(index), Some(TokenTree::Punct(punct)) if punct.as_char() == ch);
+    // `Nested<` opens at `depth`: the indices of the `<` depth and of its `Nested`.
+    let mut depth = 0usize;
+    let mut nested_at: Vec<usize> = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        let inside = in_nested || !nested_at.is_empty();
+        match token {
+            TokenTree::Ident(ident) if ident == "Self" => found.push((ident.span(), true)),
+            TokenTree::Ident(ident) if ident == "Nested" && is_punct(index + 1, '<') => {
+                nested_at.push(depth + 1);
+            }
+            TokenTree::Ident(ident)
+                if ident == own && !inside && !(index > 0 && is_punct(index - 1, ':')) =>
+            {
+                found.push((ident.span(), false));
+            }
+            TokenTree::Punct(punct) if punct.as_char() == '<' => depth += 1,
+            // `->` inside a type is not a closing bracket.
+            TokenTree::Punct(punct)
+                if punct.as_char() == '>' && !is_punct(index.wrapping_sub(1), '-') =>
+            {
+                if nested_at.last() == Some(&depth) {
+                    nested_at.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            TokenTree::Group(group) => find_own_type(group.stream(), own, inside, found),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{grammar_error, is_namespace_of};
+    use super::{find_own_type, grammar_error, is_namespace_of};
+
+    /// For each use found: whether it is `Self` (or else the enum's name).
+    fn own_uses(ty: &str) -> Vec<bool> {
+        let ty: syn::Type = syn::parse_str(ty).unwrap();
+        let own = syn::Ident::new("AppEvent", proc_macro2::Span::call_site());
+        let mut found = Vec::new();
+        find_own_type(
+            quote::ToTokens::to_token_stream(&ty),
+            &own,
+            false,
+            &mut found,
+        );
+        found.into_iter().map(|(_, is_self)| is_self).collect()
+    }
+
+    #[test]
+    fn the_own_enum_is_found_outside_nested_and_self_everywhere() {
+        let none: [bool; 0] = [];
+        assert_eq!(own_uses("Vec<Nested<AppEvent>>"), none);
+        assert_eq!(own_uses("Box<realtime_core::Nested<AppEvent>>"), none);
+        assert_eq!(own_uses("other::AppEvent"), none, "another path");
+        assert_eq!(own_uses("Nested<fn() -> u8>"), none);
+        assert_eq!(own_uses("Vec<AppEvent>"), [false]);
+        assert_eq!(own_uses("Option<Box<AppEvent>>"), [false]);
+        assert_eq!(own_uses("[AppEvent; 2]"), [false]);
+        assert_eq!(
+            own_uses("HashMap<String, (Nested<AppEvent>, AppEvent)>"),
+            [false]
+        );
+        assert_eq!(own_uses("(Nested<Vec<u8>>, Vec<AppEvent>)"), [false]);
+        assert_eq!(own_uses("Nested<Self>"), [true]);
+        assert_eq!(own_uses("Vec<Self>"), [true]);
+    }
 
     #[test]
     fn grammar_accepts_dotted_segments_of_letters_digits_underscore_and_dash() {

@@ -3,6 +3,12 @@
 //! 255 visible ASCII characters): a retry with the same key within the window (5 minutes
 //! by default) answers the original id and stores nothing.
 //!
+//! `data` must pass the event's schema and decode into its Rust type; it is then stored and
+//! delivered as the client wrote it (on one line, keys in the client's order), unless
+//! decoding changed its meaning (a default filled in, an unknown field dropped, a number
+//! rounded to an `f32`): then as the decoded event writes it
+//! (`realtime_core::channel::Channel::emit_raw_json`).
+//!
 //! | outcome | status | body |
 //! |---|---|---|
 //! | stored (or the key was already used: the original id) | 200 | `{ "id": "<ms>-<seq>" }` |
@@ -26,18 +32,20 @@ use http::{HeaderMap, StatusCode, header};
 use realtime_core::Events;
 use realtime_core::channel::ChannelName;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::endpoint::{RealtimeSse, origin_refused};
 use crate::error::RequestError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EmitInput {
+struct EmitInput<'a> {
     channel: Option<String>,
     event: String,
-    #[serde(default)]
-    data: Value,
+    /// Kept as the client wrote it: stored in its key order once validated (see
+    /// `Channel::emit_raw_json`). Missing and `null` are both `null`.
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
 }
 
 pub(crate) async fn emit_handler<E: Events>(
@@ -71,7 +79,7 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
     }
     let key = idempotency_key(&parts.headers).map_err(IntoResponse::into_response)?;
     let bytes = read_limited(body, config.body_limit).await?;
-    let input: EmitInput = serde_json::from_slice(&bytes).map_err(|error| {
+    let input: EmitInput<'_> = serde_json::from_slice(&bytes).map_err(|error| {
         RequestError::bad_request(format!(
             "malformed body: {error}; expected JSON {{ \"channel\"?: string, \"event\": string, \"data\": any }}"
         ))
@@ -85,13 +93,14 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
     sse.authorize(config.authorize.as_deref(), parts, vec![channel.clone()])
         .await?;
     let channel = shared.realtime.channel(channel);
+    let data = input.data.unwrap_or(RawValue::NULL);
     let emitted = match &key {
         Some(key) => {
             channel
-                .emit_json_with_key(&input.event, input.data, key)
+                .emit_raw_json_with_key(&input.event, data, key)
                 .await
         }
-        None => channel.emit_json(&input.event, input.data).await,
+        None => channel.emit_raw_json(&input.event, data).await,
     };
     match emitted {
         Ok(id) => Ok(axum::Json(serde_json::json!({ "id": id.to_string() })).into_response()),

@@ -1,5 +1,5 @@
-//! Event data to and from JSON, and the kind enum from its name: the serde side of the
-//! generated `Events` impl.
+//! Event data from JSON, and the kind enum from its name: the serde side of the generated
+//! `Events` impl (it serializes data with serde's own derive).
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -43,11 +43,6 @@ fn json_kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Serializes event data, naming the event when it fails.
-pub fn encode_data<T: serde::Serialize + ?Sized>(data: &T) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(data)
 }
 
 /// Deserializes an event kind from its name (the derived `Deserialize` of a kind enum);

@@ -154,3 +154,63 @@ fn flattened_variants_delegate_to_the_inner_enum() {
         AppEvent::Billing(billing::BillingEvent::Refunded(money(5)))
     );
 }
+
+#[test]
+fn the_data_text_is_written_from_the_rust_value_in_declaration_order() {
+    let texts: Vec<String> = samples()
+        .iter()
+        .map(|event| event.to_data_json().unwrap())
+        .collect();
+    // Declaration order (a `Value` would sort the keys), for every form; flattened maps
+    // in their own order; unit variants `null`.
+    assert_eq!(
+        texts,
+        [
+            r#""Maintenance at noon""#,
+            r#"{"userId":"u1","text":"hi"}"#,
+            r#"{"userId":"u2","text":"hello","replyTo":"m1"}"#,
+            r#"{"id":"u1","displayName":"Ada","bio":"Engines."}"#,
+            r#"{"id":"u1","displayName":"Ada","avatar":"https://example.invalid/ada.png","bio":"Engines."}"#,
+            "null",
+            "null",
+            r#"{"items":[{"sku":"a","qty":1},{"sku":"b","qty":2}]}"#,
+            r#"{"order":"o1","total":{"cents":1250,"currency":"EUR"},"reference":"18446744073709551615"}"#,
+            r#"{"orderId":"o1","tags":"gift,rush"}"#,
+            r#"{"orderId":"o2","tags":"","priority":3}"#,
+            r#"{"email":"ada@example.invalid","handle":"ada","theme":"dark"}"#,
+            "{}",
+            r#"{"type":"admin"}"#,
+            r#"{"invoice":"i1","amount":{"cents":990,"currency":"EUR"}}"#,
+            r#"{"cents":5,"currency":"EUR"}"#,
+        ]
+    );
+    // The text and the value agree.
+    for (event, text) in samples().iter().zip(&texts) {
+        let parsed: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(parsed, event.to_data().unwrap(), "{event:?}");
+    }
+}
+
+#[test]
+fn floats_are_written_as_serde_json_formats_them() {
+    #[derive(Events, Clone, Debug, PartialEq)]
+    enum Measured {
+        #[event("m.single")]
+        Single { value: f32 },
+        #[event("m.double")]
+        Double(f64),
+    }
+    let single = Measured::Single { value: 0.1 };
+    assert_eq!(single.to_data_json().unwrap(), r#"{"value":0.1}"#);
+    // A `Value` widens the f32 first: that is why the wire text does not come from it.
+    assert_eq!(
+        single.to_data().unwrap().to_string(),
+        r#"{"value":0.10000000149011612}"#
+    );
+    assert_eq!(Measured::Double(0.1).to_data_json().unwrap(), "0.1");
+    let back = Measured::from_data(
+        "m.single",
+        serde_json::from_str(&single.to_data_json().unwrap()).unwrap(),
+    );
+    assert_eq!(back.unwrap(), single);
+}

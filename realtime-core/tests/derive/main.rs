@@ -11,4 +11,5 @@ mod decode_errors;
 mod edge_cases;
 mod kind;
 mod names;
+mod nested;
 mod schema;

@@ -151,7 +151,10 @@ fn events_impl(node: &DeriveInput) -> TokenStream {
                 ::core::unreachable!()
             }
 
-            fn to_data(&self) -> ::core::result::Result<#json::Value, #json::Error> {
+            fn serialize_data<__S>(&self, _: __S) -> ::core::result::Result<__S::Ok, __S::Error>
+            where
+                __S: ::realtime_core::__private::serde::Serializer,
+            {
                 ::core::unreachable!()
             }
 

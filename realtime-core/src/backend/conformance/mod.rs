@@ -1,6 +1,7 @@
 //! The conformance suite every [`Backend`] must pass: ordering and ids, history ranges and
 //! limits, replay-then-live without gaps or duplicates, fan-out, catch-up after falling
-//! behind, validation, foreign entries, idempotent emits and listener clean-up.
+//! behind, validation, foreign entries, idempotent emits, listener clean-up, and the data
+//! text as it was written (typed: serde's; untyped: the sender's).
 //!
 //! It is the same suite whichever store is behind the trait (the embedded memory backend,
 //! Redis, a cluster backend, a third party's): each case is a public `async fn` taking a
@@ -51,6 +52,7 @@ mod history;
 mod lifecycle;
 mod refusals;
 mod support;
+mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -85,6 +87,10 @@ pub use refusals::{
     invalid_events_are_refused_and_leave_nothing_stored,
 };
 pub use support::{PATIENCE, TestEvent, TestEventKind, assert_quiet, take};
+pub use wire::{
+    raw_json_is_stored_in_the_senders_order_when_it_means_the_same,
+    typed_data_is_stored_and_delivered_as_serde_writes_it,
+};
 
 /// Storage settings a case asks for; every factory maps them to its backend's own options
 /// (`None`: the backend's default).
@@ -150,6 +156,8 @@ macro_rules! backend_conformance {
             separate_handles_on_one_store_see_each_others_events,
             idempotent_emits_store_once_per_key_within_the_window,
             a_subscription_dropped_while_it_opens_leaves_no_listener,
+            typed_data_is_stored_and_delivered_as_serde_writes_it,
+            raw_json_is_stored_in_the_senders_order_when_it_means_the_same,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

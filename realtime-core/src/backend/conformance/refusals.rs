@@ -48,7 +48,7 @@ pub async fn emit_json_checks_the_name_and_the_schema(factory: &dyn BackendFacto
     let error = rt.emit_json("chat.mesage", json!({})).await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "unknown event `chat.mesage`; expected one of: chat.message, chat.typing, counter.tick"
+        "unknown event `chat.mesage`; expected one of: chat.message, chat.typing, counter.tick, sensor.reading"
     );
     let error = rt
         .emit_json("chat.message", json!({ "author": "ada", "text": "" }))

@@ -28,6 +28,15 @@ pub enum TestEvent {
     /// A numbered tick, to check order.
     #[event("counter.tick")]
     Tick(u32),
+    /// A measurement: fields out of alphabetical order and an `f32`, to check that the
+    /// data is stored as serde writes it.
+    #[event("sensor.reading")]
+    Reading {
+        /// Where it was measured.
+        station: String,
+        /// The temperature.
+        celsius: f32,
+    },
 }
 
 /// How long a case waits for an event before failing instead of hanging.
