@@ -317,6 +317,12 @@ pub enum Corpus {
     Locate(Locator),
     #[event("format.probe")]
     Probe(FormatProbe),
+    /// Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+    /// a `oneOf` per event with a `$ref` back to the event set.
+    #[event("batch.replayed")]
+    Replayed {
+        events: Vec<realtime_core::Nested<Corpus>>,
+    },
 }
 
 fn tree() -> TreeNode {
@@ -334,6 +340,13 @@ fn tree() -> TreeNode {
 pub fn samples() -> Vec<Corpus> {
     vec![
         Corpus::Alert("Maintenance at noon".into()),
+        Corpus::Replayed {
+            events: vec![
+                realtime_core::Nested(Corpus::Alert("again".into())),
+                realtime_core::Nested(Corpus::Letter('x')),
+                realtime_core::Nested(Corpus::Replayed { events: vec![] }),
+            ],
+        },
         Corpus::Message(ChatMessage {
             user_id: "u1".into(),
             text: "hi".into(),
@@ -528,6 +541,16 @@ pub fn samples() -> Vec<Corpus> {
 /// `(event, data)` pairs that every generated validator must refuse, each with the reason.
 pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
     vec![
+        (
+            "batch.replayed",
+            json!({ "events": [{ "event": "notification.alert", "data": 3 }] }),
+            "a nested event's data of the wrong type",
+        ),
+        (
+            "batch.replayed",
+            json!({ "events": [{ "event": "no.such", "data": "x" }] }),
+            "a nested event that is not in the set",
+        ),
         ("notification.alert", json!(3), "a number for a string"),
         ("chat.message", json!({ "userId": "u1" }), "missing text"),
         (

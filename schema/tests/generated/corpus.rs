@@ -337,6 +337,10 @@ pub enum Corpus {
     LocateRequested(Locator),
     #[serde(rename = "format.probe")]
     FormatProbe(FormatProbe),
+    /**Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+a `oneOf` per event with a `$ref` back to the event set.*/
+    #[serde(rename = "batch.replayed")]
+    BatchReplayed(CorpusReplayed),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -476,6 +480,11 @@ impl ::std::convert::From<Locator> for Corpus {
 impl ::std::convert::From<FormatProbe> for Corpus {
     fn from(value: FormatProbe) -> Self {
         Self::FormatProbe(value)
+    }
+}
+impl ::std::convert::From<CorpusReplayed> for Corpus {
+    fn from(value: CorpusReplayed) -> Self {
+        Self::BatchReplayed(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -799,6 +808,12 @@ pub struct CorpusProfile {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+/**Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+a `oneOf` per event with a `$ref` back to the event set.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusReplayed {
+    pub events: ::std::vec::Vec<NestedCorpus>,
+}
 ///Numbers: bounds, floats and 64-bit integers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct CorpusSample {
@@ -1111,6 +1126,230 @@ impl ::std::convert::TryFrom<::std::string::String> for Mood {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///`NestedCorpus`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(tag = "event", content = "data")]
+pub enum NestedCorpus {
+    ///A notification shown to every user.
+    #[serde(rename = "notification.alert")]
+    NotificationAlert(::std::string::String),
+    ///A chat message.
+    #[serde(rename = "chat.message")]
+    ChatMessage(ChatMessage),
+    ///A user joined: string formats, lengths and patterns.
+    #[serde(rename = "user.joined")]
+    UserJoined(CorpusJoined),
+    ///Everything was reset.
+    #[serde(rename = "system.reset")]
+    SystemReset,
+    ///Numbers: bounds, floats and 64-bit integers.
+    #[serde(rename = "metrics.sample")]
+    MetricsSample(CorpusSample),
+    ///Booleans and nullable values.
+    #[serde(rename = "metrics.flags")]
+    MetricsFlags(CorpusFlags),
+    ///Arrays, sets, tuples, maps and arbitrary JSON.
+    #[serde(rename = "data.lists")]
+    DataLists(CorpusLists),
+    #[serde(rename = "shape.drawn")]
+    ShapeDrawn(Shape),
+    #[serde(rename = "action.taken")]
+    ActionTaken(Action),
+    #[serde(rename = "change.applied")]
+    ChangeApplied(Change),
+    #[serde(rename = "scalar.seen")]
+    ScalarSeen(Scalar),
+    #[serde(rename = "task.prioritized")]
+    TaskPrioritized(CorpusPrioritized),
+    #[serde(rename = "tree.updated")]
+    TreeUpdated(TreeNode),
+    #[serde(rename = "comment.posted")]
+    CommentPosted(Comment),
+    #[serde(rename = "doc.saved")]
+    DocSaved(Document),
+    ///Unknown fields are refused.
+    #[serde(rename = "strict.ping")]
+    StrictPing(CorpusStrict),
+    ///Unknown fields are kept.
+    #[serde(rename = "open.profile")]
+    OpenProfile(CorpusProfile),
+    #[serde(rename = "app.ping")]
+    AppPing(CorpusPing),
+    ///An invoice was paid.
+    #[serde(rename = "billing.invoicePaid")]
+    BillingInvoicePaid(BillingEventInvoicePaid),
+    ///Integer-keyed maps: schemars writes `patternProperties`.
+    #[serde(rename = "data.keyed")]
+    DataKeyed(CorpusKeyed),
+    ///Non-zero integers: `not: {const: 0}` and `minimum: 1`.
+    #[serde(rename = "metrics.nonzero")]
+    MetricsNonzero(CorpusNonZero),
+    ///chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`.
+    #[serde(rename = "time.recorded")]
+    TimeRecorded(CorpusTimes),
+    ///`std::net` addresses: formats `ip`, `ipv4` and `ipv6`.
+    #[serde(rename = "net.seen")]
+    NetSeen(CorpusNetwork),
+    ///`uuid::Uuid`, any version.
+    #[serde(rename = "id.assigned")]
+    IdAssigned(CorpusAssigned),
+    ///Pointer-sized integers (formats `uint` and `int`), beyond 32 bits.
+    #[serde(rename = "metrics.sizes")]
+    MetricsSizes(CorpusSizes),
+    ///A `char`: a string of one character.
+    #[serde(rename = "text.letter")]
+    TextLetter(char),
+    #[serde(rename = "mood.set")]
+    MoodSet(CorpusMoodSet),
+    #[serde(rename = "locate.requested")]
+    LocateRequested(Locator),
+    #[serde(rename = "format.probe")]
+    FormatProbe(FormatProbe),
+    /**Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+a `oneOf` per event with a `$ref` back to the event set.*/
+    #[serde(rename = "batch.replayed")]
+    BatchReplayed(CorpusReplayed),
+}
+impl ::std::convert::From<ChatMessage> for NestedCorpus {
+    fn from(value: ChatMessage) -> Self {
+        Self::ChatMessage(value)
+    }
+}
+impl ::std::convert::From<CorpusJoined> for NestedCorpus {
+    fn from(value: CorpusJoined) -> Self {
+        Self::UserJoined(value)
+    }
+}
+impl ::std::convert::From<CorpusSample> for NestedCorpus {
+    fn from(value: CorpusSample) -> Self {
+        Self::MetricsSample(value)
+    }
+}
+impl ::std::convert::From<CorpusFlags> for NestedCorpus {
+    fn from(value: CorpusFlags) -> Self {
+        Self::MetricsFlags(value)
+    }
+}
+impl ::std::convert::From<CorpusLists> for NestedCorpus {
+    fn from(value: CorpusLists) -> Self {
+        Self::DataLists(value)
+    }
+}
+impl ::std::convert::From<Shape> for NestedCorpus {
+    fn from(value: Shape) -> Self {
+        Self::ShapeDrawn(value)
+    }
+}
+impl ::std::convert::From<Action> for NestedCorpus {
+    fn from(value: Action) -> Self {
+        Self::ActionTaken(value)
+    }
+}
+impl ::std::convert::From<Change> for NestedCorpus {
+    fn from(value: Change) -> Self {
+        Self::ChangeApplied(value)
+    }
+}
+impl ::std::convert::From<Scalar> for NestedCorpus {
+    fn from(value: Scalar) -> Self {
+        Self::ScalarSeen(value)
+    }
+}
+impl ::std::convert::From<CorpusPrioritized> for NestedCorpus {
+    fn from(value: CorpusPrioritized) -> Self {
+        Self::TaskPrioritized(value)
+    }
+}
+impl ::std::convert::From<TreeNode> for NestedCorpus {
+    fn from(value: TreeNode) -> Self {
+        Self::TreeUpdated(value)
+    }
+}
+impl ::std::convert::From<Comment> for NestedCorpus {
+    fn from(value: Comment) -> Self {
+        Self::CommentPosted(value)
+    }
+}
+impl ::std::convert::From<Document> for NestedCorpus {
+    fn from(value: Document) -> Self {
+        Self::DocSaved(value)
+    }
+}
+impl ::std::convert::From<CorpusStrict> for NestedCorpus {
+    fn from(value: CorpusStrict) -> Self {
+        Self::StrictPing(value)
+    }
+}
+impl ::std::convert::From<CorpusProfile> for NestedCorpus {
+    fn from(value: CorpusProfile) -> Self {
+        Self::OpenProfile(value)
+    }
+}
+impl ::std::convert::From<CorpusPing> for NestedCorpus {
+    fn from(value: CorpusPing) -> Self {
+        Self::AppPing(value)
+    }
+}
+impl ::std::convert::From<BillingEventInvoicePaid> for NestedCorpus {
+    fn from(value: BillingEventInvoicePaid) -> Self {
+        Self::BillingInvoicePaid(value)
+    }
+}
+impl ::std::convert::From<CorpusKeyed> for NestedCorpus {
+    fn from(value: CorpusKeyed) -> Self {
+        Self::DataKeyed(value)
+    }
+}
+impl ::std::convert::From<CorpusNonZero> for NestedCorpus {
+    fn from(value: CorpusNonZero) -> Self {
+        Self::MetricsNonzero(value)
+    }
+}
+impl ::std::convert::From<CorpusTimes> for NestedCorpus {
+    fn from(value: CorpusTimes) -> Self {
+        Self::TimeRecorded(value)
+    }
+}
+impl ::std::convert::From<CorpusNetwork> for NestedCorpus {
+    fn from(value: CorpusNetwork) -> Self {
+        Self::NetSeen(value)
+    }
+}
+impl ::std::convert::From<CorpusAssigned> for NestedCorpus {
+    fn from(value: CorpusAssigned) -> Self {
+        Self::IdAssigned(value)
+    }
+}
+impl ::std::convert::From<CorpusSizes> for NestedCorpus {
+    fn from(value: CorpusSizes) -> Self {
+        Self::MetricsSizes(value)
+    }
+}
+impl ::std::convert::From<char> for NestedCorpus {
+    fn from(value: char) -> Self {
+        Self::TextLetter(value)
+    }
+}
+impl ::std::convert::From<CorpusMoodSet> for NestedCorpus {
+    fn from(value: CorpusMoodSet) -> Self {
+        Self::MoodSet(value)
+    }
+}
+impl ::std::convert::From<Locator> for NestedCorpus {
+    fn from(value: Locator) -> Self {
+        Self::LocateRequested(value)
+    }
+}
+impl ::std::convert::From<FormatProbe> for NestedCorpus {
+    fn from(value: FormatProbe) -> Self {
+        Self::FormatProbe(value)
+    }
+}
+impl ::std::convert::From<CorpusReplayed> for NestedCorpus {
+    fn from(value: CorpusReplayed) -> Self {
+        Self::BatchReplayed(value)
     }
 }
 ///The data of an event that carries none: `null`.

@@ -333,32 +333,44 @@ export const CorpusSample = z.object({
 /** Numbers: bounds, floats and 64-bit integers. */
 export type CorpusSample = z.infer<typeof CorpusSample>;
 
-/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
-export const CorpusSizes = z.object({
-  len: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
-  offset: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
-});
-/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
-export type CorpusSizes = z.infer<typeof CorpusSizes>;
+/** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
+export const Shape = z.union([
+  z.literal("empty"),
+  z.strictObject({
+    circle: z.number(),
+  }),
+  z.strictObject({
+    rect: z.object({
+      height: z.number(),
+      width: z.number(),
+    }),
+  }),
+  z.strictObject({
+    segment: z.tuple([z.int().gte(-2147483648).lte(2147483647), z.int().gte(-2147483648).lte(2147483647)]),
+  }),
+]);
+/** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
+export type Shape = z.infer<typeof Shape>;
 
-/** Unknown fields are refused. */
-export const CorpusStrict = z.strictObject({
-  seq: z.int().gte(0).lte(4294967295),
-});
-/** Unknown fields are refused. */
-export type CorpusStrict = z.infer<typeof CorpusStrict>;
+/** Untagged. */
+export const Scalar = z.union([
+  z.boolean(),
+  z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+  z.string(),
+]);
+/** Untagged. */
+export type Scalar = z.infer<typeof Scalar>;
 
-/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
-export const CorpusTimes = z.object({
-  at: z.iso.time(),
-  day: z.iso.date(),
-  local: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/),
-  until: z.stringFormat("date-time", isDateTimeFormat).nullable(),
-  utc: z.stringFormat("date-time", isDateTimeFormat),
-  zoned: z.stringFormat("date-time", isDateTimeFormat),
+/** A recursive type. */
+export type TreeNode = {
+  children: TreeNode[];
+  label: string;
+};
+/** A recursive type. */
+export const TreeNode: z.ZodType<TreeNode> = z.object({
+  children: z.array(z.lazy(() => TreeNode)),
+  label: z.string(),
 });
-/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
-export type CorpusTimes = z.infer<typeof CorpusTimes>;
 
 /** Flattened struct and flattened enum. */
 export const Document = z.object({
@@ -385,6 +397,43 @@ export const Document = z.object({
 /** Flattened struct and flattened enum. */
 export type Document = z.infer<typeof Document>;
 
+/** Unknown fields are refused. */
+export const CorpusStrict = z.strictObject({
+  seq: z.int().gte(0).lte(4294967295),
+});
+/** Unknown fields are refused. */
+export type CorpusStrict = z.infer<typeof CorpusStrict>;
+
+/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+export const CorpusTimes = z.object({
+  at: z.iso.time(),
+  day: z.iso.date(),
+  local: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/),
+  until: z.stringFormat("date-time", isDateTimeFormat).nullable(),
+  utc: z.stringFormat("date-time", isDateTimeFormat),
+  zoned: z.stringFormat("date-time", isDateTimeFormat),
+});
+/** chrono's types: formats `partial-time`, `partial-date-time`, `date-time`, `date`. */
+export type CorpusTimes = z.infer<typeof CorpusTimes>;
+
+/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+export const CorpusSizes = z.object({
+  len: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+  offset: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+});
+/** Pointer-sized integers (formats `uint` and `int`), beyond 32 bits. */
+export type CorpusSizes = z.infer<typeof CorpusSizes>;
+
+/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
+export const Locator = z.union([
+  Target,
+  z.object({
+    path: z.string(),
+  }),
+]);
+/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
+export type Locator = z.infer<typeof Locator>;
+
 /** String formats, one optional field each; each of `format_probes` sets one. */
 export const FormatProbe = z.object({
   date: z.iso.date().nullable().optional(),
@@ -403,54 +452,234 @@ export const FormatProbe = z.object({
 /** String formats, one optional field each; each of `format_probes` sets one. */
 export type FormatProbe = z.infer<typeof FormatProbe>;
 
-/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
-export const Locator = z.union([
-  Target,
-  z.object({
-    path: z.string(),
-  }),
-]);
-/** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
-export type Locator = z.infer<typeof Locator>;
-
-/** Untagged. */
-export const Scalar = z.union([
-  z.boolean(),
-  z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
-  z.string(),
-]);
-/** Untagged. */
-export type Scalar = z.infer<typeof Scalar>;
-
-/** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
-export const Shape = z.union([
-  z.literal("empty"),
-  z.strictObject({
-    circle: z.number(),
-  }),
-  z.strictObject({
-    rect: z.object({
-      height: z.number(),
-      width: z.number(),
-    }),
-  }),
-  z.strictObject({
-    segment: z.tuple([z.int().gte(-2147483648).lte(2147483647), z.int().gte(-2147483648).lte(2147483647)]),
-  }),
-]);
-/** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
-export type Shape = z.infer<typeof Shape>;
-
-/** A recursive type. */
-export type TreeNode = {
-  children: TreeNode[];
-  label: string;
+/**
+ * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+ * a `oneOf` per event with a `$ref` back to the event set.
+ */
+export type CorpusReplayed = {
+  events: NestedCorpus[];
 };
-/** A recursive type. */
-export const TreeNode: z.ZodType<TreeNode> = z.object({
-  children: z.array(z.lazy(() => TreeNode)),
-  label: z.string(),
+/**
+ * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+ * a `oneOf` per event with a `$ref` back to the event set.
+ */
+export const CorpusReplayed: z.ZodType<CorpusReplayed> = z.object({
+  events: z.array(z.lazy(() => NestedCorpus)),
 });
+
+export type NestedCorpus = {
+  data: string;
+  event: "notification.alert";
+} | {
+  data: ChatMessage;
+  event: "chat.message";
+} | {
+  data: CorpusJoined;
+  event: "user.joined";
+} | {
+  data: null;
+  event: "system.reset";
+} | {
+  data: CorpusSample;
+  event: "metrics.sample";
+} | {
+  data: CorpusFlags;
+  event: "metrics.flags";
+} | {
+  data: CorpusLists;
+  event: "data.lists";
+} | {
+  data: Shape;
+  event: "shape.drawn";
+} | {
+  data: Action;
+  event: "action.taken";
+} | {
+  data: Change;
+  event: "change.applied";
+} | {
+  data: Scalar;
+  event: "scalar.seen";
+} | {
+  data: CorpusPrioritized;
+  event: "task.prioritized";
+} | {
+  data: TreeNode;
+  event: "tree.updated";
+} | {
+  data: Comment;
+  event: "comment.posted";
+} | {
+  data: Document;
+  event: "doc.saved";
+} | {
+  data: CorpusStrict;
+  event: "strict.ping";
+} | {
+  data: CorpusProfile;
+  event: "open.profile";
+} | {
+  data: CorpusPing;
+  event: "app.ping";
+} | {
+  data: BillingEventInvoicePaid;
+  event: "billing.invoicePaid";
+} | {
+  data: CorpusKeyed;
+  event: "data.keyed";
+} | {
+  data: CorpusNonZero;
+  event: "metrics.nonzero";
+} | {
+  data: CorpusTimes;
+  event: "time.recorded";
+} | {
+  data: CorpusNetwork;
+  event: "net.seen";
+} | {
+  data: CorpusAssigned;
+  event: "id.assigned";
+} | {
+  data: CorpusSizes;
+  event: "metrics.sizes";
+} | {
+  data: string;
+  event: "text.letter";
+} | {
+  data: CorpusMoodSet;
+  event: "mood.set";
+} | {
+  data: Locator;
+  event: "locate.requested";
+} | {
+  data: FormatProbe;
+  event: "format.probe";
+} | {
+  data: CorpusReplayed;
+  event: "batch.replayed";
+};
+export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
+  z.strictObject({
+    data: z.string(),
+    event: z.literal("notification.alert"),
+  }),
+  z.strictObject({
+    data: ChatMessage,
+    event: z.literal("chat.message"),
+  }),
+  z.strictObject({
+    data: CorpusJoined,
+    event: z.literal("user.joined"),
+  }),
+  z.strictObject({
+    data: z.null(),
+    event: z.literal("system.reset"),
+  }),
+  z.strictObject({
+    data: CorpusSample,
+    event: z.literal("metrics.sample"),
+  }),
+  z.strictObject({
+    data: CorpusFlags,
+    event: z.literal("metrics.flags"),
+  }),
+  z.strictObject({
+    data: CorpusLists,
+    event: z.literal("data.lists"),
+  }),
+  z.strictObject({
+    data: Shape,
+    event: z.literal("shape.drawn"),
+  }),
+  z.strictObject({
+    data: Action,
+    event: z.literal("action.taken"),
+  }),
+  z.strictObject({
+    data: Change,
+    event: z.literal("change.applied"),
+  }),
+  z.strictObject({
+    data: Scalar,
+    event: z.literal("scalar.seen"),
+  }),
+  z.strictObject({
+    data: CorpusPrioritized,
+    event: z.literal("task.prioritized"),
+  }),
+  z.strictObject({
+    data: TreeNode,
+    event: z.literal("tree.updated"),
+  }),
+  z.strictObject({
+    data: Comment,
+    event: z.literal("comment.posted"),
+  }),
+  z.strictObject({
+    data: Document,
+    event: z.literal("doc.saved"),
+  }),
+  z.strictObject({
+    data: CorpusStrict,
+    event: z.literal("strict.ping"),
+  }),
+  z.strictObject({
+    data: CorpusProfile,
+    event: z.literal("open.profile"),
+  }),
+  z.strictObject({
+    data: CorpusPing,
+    event: z.literal("app.ping"),
+  }),
+  z.strictObject({
+    data: BillingEventInvoicePaid,
+    event: z.literal("billing.invoicePaid"),
+  }),
+  z.strictObject({
+    data: CorpusKeyed,
+    event: z.literal("data.keyed"),
+  }),
+  z.strictObject({
+    data: CorpusNonZero,
+    event: z.literal("metrics.nonzero"),
+  }),
+  z.strictObject({
+    data: CorpusTimes,
+    event: z.literal("time.recorded"),
+  }),
+  z.strictObject({
+    data: CorpusNetwork,
+    event: z.literal("net.seen"),
+  }),
+  z.strictObject({
+    data: CorpusAssigned,
+    event: z.literal("id.assigned"),
+  }),
+  z.strictObject({
+    data: CorpusSizes,
+    event: z.literal("metrics.sizes"),
+  }),
+  z.strictObject({
+    data: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 1, { message: "at most 1 character" }),
+    event: z.literal("text.letter"),
+  }),
+  z.strictObject({
+    data: CorpusMoodSet,
+    event: z.literal("mood.set"),
+  }),
+  z.strictObject({
+    data: Locator,
+    event: z.literal("locate.requested"),
+  }),
+  z.strictObject({
+    data: FormatProbe,
+    event: z.literal("format.probe"),
+  }),
+  z.strictObject({
+    data: z.lazy(() => CorpusReplayed),
+    event: z.literal("batch.replayed"),
+  }),
+]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
 export const schema = {
@@ -549,6 +778,13 @@ export const schema = {
   },
   format: {
     probe: FormatProbe,
+  },
+  batch: {
+    /**
+     * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+     * a `oneOf` per event with a `$ref` back to the event set.
+     */
+    replayed: CorpusReplayed,
   },
 };
 

@@ -116,6 +116,14 @@ export type CorpusProfile = {
   [key: string]: unknown;
 };
 
+/**
+ * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+ * a `oneOf` per event with a `$ref` back to the event set.
+ */
+export type CorpusReplayed = {
+  events: NestedCorpus[];
+};
+
 /** Numbers: bounds, floats and 64-bit integers. */
 export type CorpusSample = {
   count: number;
@@ -188,6 +196,98 @@ export type Locator = Target | {
 
 /** A string enum whose variants are documented: schemars writes a `oneOf` of `const`s. */
 export type Mood = "calm" | "busy";
+
+export type NestedCorpus = {
+  data: string;
+  event: "notification.alert";
+} | {
+  data: ChatMessage;
+  event: "chat.message";
+} | {
+  data: CorpusJoined;
+  event: "user.joined";
+} | {
+  data: null;
+  event: "system.reset";
+} | {
+  data: CorpusSample;
+  event: "metrics.sample";
+} | {
+  data: CorpusFlags;
+  event: "metrics.flags";
+} | {
+  data: CorpusLists;
+  event: "data.lists";
+} | {
+  data: Shape;
+  event: "shape.drawn";
+} | {
+  data: Action;
+  event: "action.taken";
+} | {
+  data: Change;
+  event: "change.applied";
+} | {
+  data: Scalar;
+  event: "scalar.seen";
+} | {
+  data: CorpusPrioritized;
+  event: "task.prioritized";
+} | {
+  data: TreeNode;
+  event: "tree.updated";
+} | {
+  data: Comment;
+  event: "comment.posted";
+} | {
+  data: Document;
+  event: "doc.saved";
+} | {
+  data: CorpusStrict;
+  event: "strict.ping";
+} | {
+  data: CorpusProfile;
+  event: "open.profile";
+} | {
+  data: CorpusPing;
+  event: "app.ping";
+} | {
+  data: BillingEventInvoicePaid;
+  event: "billing.invoicePaid";
+} | {
+  data: CorpusKeyed;
+  event: "data.keyed";
+} | {
+  data: CorpusNonZero;
+  event: "metrics.nonzero";
+} | {
+  data: CorpusTimes;
+  event: "time.recorded";
+} | {
+  data: CorpusNetwork;
+  event: "net.seen";
+} | {
+  data: CorpusAssigned;
+  event: "id.assigned";
+} | {
+  data: CorpusSizes;
+  event: "metrics.sizes";
+} | {
+  data: string;
+  event: "text.letter";
+} | {
+  data: CorpusMoodSet;
+  event: "mood.set";
+} | {
+  data: Locator;
+  event: "locate.requested";
+} | {
+  data: FormatProbe;
+  event: "format.probe";
+} | {
+  data: CorpusReplayed;
+  event: "batch.replayed";
+};
 
 /** A string enum. */
 export type Priority = "low" | "normal" | "high";
@@ -273,6 +373,11 @@ export type RealtimeEvents = {
   "mood.set": CorpusMoodSet;
   "locate.requested": Locator;
   "format.probe": FormatProbe;
+  /**
+   * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
+   * a `oneOf` per event with a `$ref` back to the event set.
+   */
+  "batch.replayed": CorpusReplayed;
 };
 
 /** An event name. */
