@@ -26,7 +26,8 @@ use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
 use realtime_axum::{AuthRequest, ChannelRequest, RealtimeSse, RequestError, cookie};
 use realtime_core::{Error, History, Position, Realtime, SubscribeBuilder};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 pub use events::{ChatEvent, ChatEventKind, ChatMessage, Presence, RoomCreated, Typing};
@@ -302,12 +303,21 @@ struct HistoryQuery {
     before: Option<u64>,
 }
 
+/// One event of the history route: its data exactly as the event writes it (fields in
+/// declaration order), as the event stream carries it.
+#[derive(Serialize)]
+struct HistoryEntry {
+    id: String,
+    event: &'static str,
+    data: Box<RawValue>,
+}
+
 async fn history(
     State(chat): State<Chat>,
     Path(room): Path<String>,
     Query(query): Query<HistoryQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, RequestError> {
+) -> Result<Json<Vec<HistoryEntry>>, RequestError> {
     member_of(&chat, &headers, &room).await?;
     let mut last = History::last(HISTORY_READ);
     if let Some(before) = query.before {
@@ -321,19 +331,19 @@ async fn history(
         .map_err(storage_error)?;
     // From the 50th message from the end: notices in between come along.
     let skip = entries.len() - kept_from_end(&entries);
-    let entries: Vec<Value> = entries
+    let entries = entries
         .into_iter()
         .skip(skip)
         .filter_map(|envelope| {
-            let data = realtime_core::Events::to_data(&envelope.event).ok()?;
-            Some(json!({
-                "id": envelope.id.to_string(),
-                "event": realtime_core::Events::name(&envelope.event),
-                "data": data,
-            }))
+            let data = realtime_core::Events::to_data_json(&envelope.event).ok()?;
+            Some(HistoryEntry {
+                id: envelope.id.to_string(),
+                event: realtime_core::Events::name(&envelope.event),
+                data: RawValue::from_string(data).ok()?,
+            })
         })
         .collect();
-    Ok(Json(Value::Array(entries)))
+    Ok(Json(entries))
 }
 
 #[derive(Deserialize)]
