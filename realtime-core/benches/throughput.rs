@@ -50,11 +50,10 @@ use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use redis::aio::ConnectionManager;
 use serde::Serialize;
 use tokio::sync::Barrier;
-use tokio::time::MissedTickBehavior;
 
 use common::{
     BenchEvent, BoxError, COMMAND_TIMEOUT, KEY_LIFETIME, TICK_TEXT, connection_config, machine_cpu,
-    millis, nanos_since, percentile, process_cpu, server_cpu, spent, thousands, unique_prefix,
+    millis, percentile, process_cpu, server_cpu, spent, thousands, unique_prefix,
 };
 
 /// The baseline's data: the same JSON as `BenchEvent::Tick`'s.
@@ -588,24 +587,12 @@ async fn fan_out(
         subscribers.push(tokio::spawn(common::receive(subscription, total, base)));
     }
 
-    let emitter = tokio::spawn({
-        let channel = channel.clone();
-        async move {
-            let mut ticks =
-                tokio::time::interval(Duration::from_nanos(1_000_000_000 / FANOUT_RATE));
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            let mut first_ns = None;
-            for seq in 0..total {
-                ticks.tick().await;
-                let sent_ns = nanos_since(base);
-                first_ns.get_or_insert(sent_ns);
-                channel.emit(&BenchEvent::Stamp { seq, sent_ns }).await?;
-            }
-            let emit_end_ns = nanos_since(base);
-            channel.emit(&BenchEvent::Done { total }).await?;
-            Ok::<_, BoxError>((first_ns.unwrap_or(emit_end_ns), emit_end_ns))
-        }
-    });
+    let emitter = tokio::spawn(common::emit_stamps(
+        channel.clone(),
+        tokio::time::interval(Duration::from_nanos(1_000_000_000 / FANOUT_RATE)),
+        total,
+        base,
+    ));
     let (first_ns, emit_end_ns) = emitter.await??;
 
     let mut latencies = Vec::with_capacity(SUBSCRIBERS * total as usize);

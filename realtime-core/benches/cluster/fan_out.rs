@@ -4,9 +4,8 @@
 use std::time::{Duration, Instant};
 
 use realtime_core::{Channel, Realtime};
-use tokio::time::MissedTickBehavior;
 
-use crate::common::{self, BenchEvent, BoxError, millis, nanos_since, percentile, thousands};
+use crate::common::{self, BenchEvent, BoxError, millis, percentile, thousands};
 use crate::{FANOUT_CHANNELS_PER_MASTER, FANOUT_RATE, Plan, SUBSCRIBERS_PER_CHANNEL};
 
 /// The pause between the last subscription and the first emit.
@@ -65,22 +64,12 @@ pub(crate) async fn fan_out(
     for (index, channel) in channels.iter().enumerate() {
         let channel = channel.clone();
         let first_tick = start + period * index as u32 / channels.len() as u32;
-        emitters.push(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval_at(first_tick, period);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            let mut first_ns = None;
-            for seq in 0..per_channel {
-                ticks.tick().await;
-                let sent_ns = nanos_since(base);
-                first_ns.get_or_insert(sent_ns);
-                channel.emit(&BenchEvent::Stamp { seq, sent_ns }).await?;
-            }
-            let end_ns = nanos_since(base);
-            channel
-                .emit(&BenchEvent::Done { total: per_channel })
-                .await?;
-            Ok::<_, BoxError>((first_ns.unwrap_or(end_ns), end_ns))
-        }));
+        emitters.push(tokio::spawn(common::emit_stamps(
+            channel,
+            tokio::time::interval_at(first_tick, period),
+            per_channel,
+            base,
+        )));
     }
     let (mut first_ns, mut end_ns) = (u64::MAX, 0);
     for emitter in emitters {

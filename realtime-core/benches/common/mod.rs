@@ -5,8 +5,9 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use realtime_core::Subscription;
+use realtime_core::{Channel, Subscription};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::time::{Interval, MissedTickBehavior};
 
 pub(crate) type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -191,4 +192,26 @@ pub(crate) fn thousands(value: f64) -> String {
         out.push(digit);
     }
     out
+}
+
+/// Emits `total` probes to `channel`, one per tick of `ticks` (a late tick is made up at
+/// once, so the average rate holds), then `Done`; returns when the first probe and the
+/// last were sent, in nanoseconds after `base`.
+pub(crate) async fn emit_stamps(
+    channel: Channel<BenchEvent>,
+    mut ticks: Interval,
+    total: u64,
+    base: Instant,
+) -> Result<(u64, u64), BoxError> {
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut first_ns = None;
+    for seq in 0..total {
+        ticks.tick().await;
+        let sent_ns = nanos_since(base);
+        first_ns.get_or_insert(sent_ns);
+        channel.emit(&BenchEvent::Stamp { seq, sent_ns }).await?;
+    }
+    let end_ns = nanos_since(base);
+    channel.emit(&BenchEvent::Done { total }).await?;
+    Ok((first_ns.unwrap_or(end_ns), end_ns))
 }
