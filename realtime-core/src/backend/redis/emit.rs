@@ -6,8 +6,9 @@
 //! idle is sent at once, alone: a lone emitter waits one round trip, as without batching.
 //! Emits that arrive while a batch is in flight wait for it to end and then go together in
 //! the next call (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
-//! succeeds or fails on its own, with its own error, and entries of one batch are stored
-//! and published in the order they arrived, so publish order is stream order.
+//! succeeds or fails on its own, with its own error. A batch goes to the script stream by
+//! stream (what the entries of one stream share is sent once); each channel's entries are
+//! stored and published in the order they arrived, so publish order is stream order.
 //!
 //! With [`Durability::Replicated`] the batch's `WAIT` covers every entry of it: one wait
 //! for the replicas per batch, not per emit.
@@ -21,7 +22,7 @@ use redis::Value;
 use tokio::sync::oneshot;
 
 use super::commands::Outcome;
-use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim, layout};
+use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim};
 use crate::backend::{Appended, BackendError, FailureKind};
 use crate::cursor::Cursor;
 use crate::util::lock;
@@ -34,8 +35,6 @@ pub(super) const MAX_BATCH: usize = 256;
 pub(super) const TTL_REFRESH_EVERY: Duration = Duration::from_secs(1);
 /// Channels whose TTL refresh a process remembers before it forgets the stale ones.
 const TTL_MEMORY: usize = 10_000;
-/// Arguments per entry in `emit.lua`.
-const FIELDS_PER_ENTRY: usize = 5;
 
 /// One emit: what to append, and its idempotency key with its window.
 #[derive(Clone, Debug)]
@@ -227,10 +226,13 @@ impl RedisBackend {
             command.arg(self.shared.emit.get_hash());
             command
         };
-        let keys = entries.len() + entries.iter().filter(|entry| entry.once.is_some()).count();
-        command.arg(keys);
+        let runs = stream_runs(entries);
+        let remembered = entries.iter().filter(|entry| entry.once.is_some()).count();
+        command.arg(runs.len() + remembered);
+        for run in &runs {
+            command.arg(self.stream_key(&run[0].channel));
+        }
         for entry in entries.iter() {
-            command.arg(self.stream_key(&entry.channel));
             if let Some((key, _)) = &entry.once {
                 command.arg(self.idempotency_key(&entry.channel, key));
             }
@@ -249,34 +251,51 @@ impl RedisBackend {
                 "0"
             } else {
                 "1"
-            });
-        for (entry, refresh) in entries.iter().zip(refresh) {
-            let options = match (&entry.once, *refresh) {
-                (None, false) => Cow::Borrowed("-"),
-                (None, true) => Cow::Borrowed("r"),
-                (Some((_, window)), refresh) => {
-                    let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-                    Cow::Owned(format!("k{}{window_ms}", if refresh { "r" } else { "" }))
+            })
+            .arg(runs.len());
+        let mut refresh = refresh.iter();
+        for run in &runs {
+            let channel = &run[0].channel;
+            let refreshed = refresh
+                .by_ref()
+                .take(run.len())
+                .fold(false, |any, &r| any | r);
+            let with_options = run
+                .iter()
+                .any(|entry| entry.once.is_some() || !json_safe(&entry.event));
+            let escaped = !json_safe(channel);
+            let mut spec = run.len().to_string();
+            for (flag, on) in [('r', refreshed), ('o', with_options), ('j', escaped)] {
+                if on {
+                    spec.push(flag);
                 }
-            };
-            // The script writes the names into the live message itself unless JSON must
-            // escape them (never for names this crate accepts).
-            let tail = if json_safe(&entry.event) && json_safe(&entry.channel) {
-                Cow::Borrowed("")
-            } else {
-                Cow::Owned(layout::message_tail(&entry.channel, &entry.event))
-            };
-            command
-                .arg(entry.data.as_ref())
-                .arg(entry.event.as_ref())
-                .arg(entry.channel.as_ref())
-                .arg(tail.as_ref())
-                .arg(options.as_ref());
+            }
+            command.arg(channel.as_ref()).arg(spec);
+            if escaped {
+                command.arg(json_string(channel));
+            }
+            for entry in run.iter() {
+                command.arg(entry.data.as_ref()).arg(entry.event.as_ref());
+                if !with_options {
+                    continue;
+                }
+                let escaped = !json_safe(&entry.event);
+                let mut options = String::from(if escaped { "e" } else { "" });
+                match &entry.once {
+                    Some((_, window)) => {
+                        let window_ms =
+                            u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+                        options.push_str(&window_ms.to_string());
+                    }
+                    None if !escaped => options.push('-'),
+                    None => {}
+                }
+                command.arg(options);
+                if escaped {
+                    command.arg(json_string(&entry.event));
+                }
+            }
         }
-        debug_assert_eq!(
-            FIELDS_PER_ENTRY, 5,
-            "the fields above, as emit.lua reads them"
-        );
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors().add_command(command);
         if let Durability::Replicated { replicas, timeout } = options.durability {
@@ -296,7 +315,7 @@ impl RedisBackend {
             .collect();
         let key = self.stream_key(&entries[0].channel);
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
-        let mut pending: Vec<usize> = (0..entries.len()).collect();
+        let mut pending = grouped_by_channel(entries);
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
         let mut eval = false;
         let mut retried = false;
@@ -424,6 +443,39 @@ impl RedisBackend {
         )
         .kind(FailureKind::OutcomeUnknown))
     }
+}
+
+/// The entries of a batch in runs of one stream each (the entries come grouped by
+/// channel: see [`grouped_by_channel`]).
+fn stream_runs<'e, 'a>(entries: &'e [&'e Entry<'a>]) -> Vec<&'e [&'e Entry<'a>]> {
+    entries
+        .chunk_by(|one, other| one.channel == other.channel)
+        .collect()
+}
+
+/// The positions of `entries` reordered so that each channel's entries are adjacent, in
+/// the order the channels first appear, each channel's entries in their own order: the
+/// script takes a batch stream by stream, and order only matters within a stream.
+fn grouped_by_channel(entries: &[&Entry<'_>]) -> Vec<usize> {
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let first_of_channel: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| *first_seen.entry(entry.channel.as_ref()).or_insert(i))
+        .collect();
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| first_of_channel[i]);
+    order
+}
+
+/// `name` as JSON writes it between quotes.
+fn json_string(name: &str) -> String {
+    let quoted = serde_json::Value::from(name).to_string();
+    quoted
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(&quoted)
+        .to_owned()
 }
 
 /// Whether `name` can be written between JSON quotes as it is.
