@@ -37,7 +37,10 @@ async fn scrape_until(what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
         if done(&now) {
             return now;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{what} within {PATIENCE:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} within {PATIENCE:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -73,9 +76,14 @@ async fn a_scripted_scenario_on_redis_shows_in_the_exported_metrics() {
         author: "ada".into(),
         text: "x".repeat(281),
     };
-    assert!(matches!(channel.emit(&too_long).await, Err(Error::Invalid(_))));
     assert!(matches!(
-        channel.emit_json("no.such.event", serde_json::json!(1)).await,
+        channel.emit(&too_long).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        channel
+            .emit_json("no.such.event", serde_json::json!(1))
+            .await,
         Err(Error::UnknownEvent(_))
     ));
     // The sleeper lost its place in the fan-out: it catches up from history, once.
@@ -94,7 +102,10 @@ async fn a_scripted_scenario_on_redis_shows_in_the_exported_metrics() {
         delta(&before, now, STORED_ENTRIES_REJECTED, &[]) >= 2.0
     })
     .await;
-    assert_eq!(delta(&before, &after_emits, STORED_ENTRIES_REJECTED, &[]), 2.0);
+    assert_eq!(
+        delta(&before, &after_emits, STORED_ENTRIES_REJECTED, &[]),
+        2.0
+    );
 
     let tick_ok = [("event", "counter.tick"), ("outcome", "ok")];
     assert_eq!(delta(&before, &after_emits, EMITS, &tick_ok), 3.0);
@@ -103,11 +114,20 @@ async fn a_scripted_scenario_on_redis_shows_in_the_exported_metrics() {
     let unknown_invalid = [("event", "(unknown)"), ("outcome", "invalid")];
     assert_eq!(delta(&before, &after_emits, EMITS, &unknown_invalid), 1.0);
     assert_eq!(
-        delta(&before, &after_emits, DELIVERIES, &[("event", "counter.tick")]),
+        delta(
+            &before,
+            &after_emits,
+            DELIVERIES,
+            &[("event", "counter.tick")]
+        ),
         3.0,
         "once per message for both subscribers"
     );
-    assert_eq!(delta(&before, &after_emits, CATCH_UPS, &[]), 1.0, "the sleeper only");
+    assert_eq!(
+        delta(&before, &after_emits, CATCH_UPS, &[]),
+        1.0,
+        "the sleeper only"
+    );
 
     // The pub/sub connection is killed: one reconnect, the feed resyncs, and the
     // connection count is back to one.

@@ -4,8 +4,8 @@
 //! Keys are built once (statics), so a recording neither hashes nor allocates, and is a
 //! no-op without an installed recorder.
 
-use http::StatusCode;
 use ::metrics::{Key, Label, Level, Metadata};
+use http::StatusCode;
 use realtime_core::metrics as names;
 
 static METADATA: Metadata<'static> =

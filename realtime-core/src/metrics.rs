@@ -223,8 +223,7 @@ pub(crate) static EMIT_DURATION_KEY: Key = Key::from_static_name(EMIT_DURATION);
 pub(crate) static DELIVERY_LAG_KEY: Key = Key::from_static_name(DELIVERY_LAG);
 pub(crate) static CATCH_UPS_KEY: Key = Key::from_static_name(CATCH_UPS);
 pub(crate) static FEED_RESYNCS_KEY: Key = Key::from_static_name(FEED_RESYNCS);
-pub(crate) static STORED_ENTRIES_REJECTED_KEY: Key =
-    Key::from_static_name(STORED_ENTRIES_REJECTED);
+pub(crate) static STORED_ENTRIES_REJECTED_KEY: Key = Key::from_static_name(STORED_ENTRIES_REJECTED);
 
 /// How an emit ended, as the [`OUTCOME`] label says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,10 +273,7 @@ impl Outcome {
 
     /// Whether the emit got as far as storage (its duration is recorded).
     pub(crate) fn reached_storage(self) -> bool {
-        matches!(
-            self,
-            Outcome::Ok | Outcome::StorageError | Outcome::Unknown
-        )
+        matches!(self, Outcome::Ok | Outcome::StorageError | Outcome::Unknown)
     }
 }
 

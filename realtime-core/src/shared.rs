@@ -57,13 +57,17 @@ impl<E: Events> Core<E> {
 
     /// Counts an emit of `event` by outcome; records its duration since `started` when it
     /// reached storage.
-    pub(crate) fn record(&self, event: Option<E::Kind>, outcome: Outcome, started: Option<Instant>) {
-        self.catalog.keys().emit(event.map(EventKind::index), outcome);
+    pub(crate) fn record(
+        &self,
+        event: Option<E::Kind>,
+        outcome: Outcome,
+        started: Option<Instant>,
+    ) {
+        self.catalog
+            .keys()
+            .emit(event.map(EventKind::index), outcome);
         if let Some(started) = started.filter(|_| outcome.reached_storage()) {
-            metrics::record(
-                &metrics::EMIT_DURATION_KEY,
-                started.elapsed().as_secs_f64(),
-            );
+            metrics::record(&metrics::EMIT_DURATION_KEY, started.elapsed().as_secs_f64());
         }
     }
 

@@ -74,11 +74,21 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
     assert_eq!(delta(&before, &open, SSE_OPEN_STREAMS, &[]), 1.0);
     assert_eq!(delta(&before, &open, SSE_STREAMS_OPENED, &[]), 1.0);
     assert_eq!(
-        delta(&before, &open, EMITS, &[("event", "chat.message"), ("outcome", "ok")]),
+        delta(
+            &before,
+            &open,
+            EMITS,
+            &[("event", "chat.message"), ("outcome", "ok")]
+        ),
         3.0
     );
     assert_eq!(
-        delta(&before, &open, EMITS, &[("event", "chat.message"), ("outcome", "invalid")]),
+        delta(
+            &before,
+            &open,
+            EMITS,
+            &[("event", "chat.message"), ("outcome", "invalid")]
+        ),
         1.0
     );
     assert_eq!(delta(&before, &open, EMITS, &[]), 4.0, "no other emit");
@@ -92,9 +102,17 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
 
     // Refusals, each with its status: a bad channel name, no cookie, a foreign channel.
     for (query, cookie, status) in [
-        ("channel=room%20general", Some(ada.as_str()), StatusCode::BAD_REQUEST),
+        (
+            "channel=room%20general",
+            Some(ada.as_str()),
+            StatusCode::BAD_REQUEST,
+        ),
         ("channel=room-general", None, StatusCode::UNAUTHORIZED),
-        ("channel=not-chat", Some(ada.as_str()), StatusCode::FORBIDDEN),
+        (
+            "channel=not-chat",
+            Some(ada.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
     ] {
         let refused = server.stream(cookie, query).await;
         assert_eq!(refused.status(), status, "{query}");
@@ -121,7 +139,11 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
     assert_eq!(delta(&before, &after, SSE_OPEN_STREAMS, &[]), 0.0);
     for (status, times) in [("400", 1.0), ("401", 1.0), ("403", 1.0), ("503", 1.0)] {
         let labels = [("route", "stream"), ("status", status)];
-        assert_eq!(delta(&before, &after, HTTP_REFUSED, &labels), times, "{status}");
+        assert_eq!(
+            delta(&before, &after, HTTP_REFUSED, &labels),
+            times,
+            "{status}"
+        );
     }
     assert_eq!(delta(&before, &after, HTTP_REFUSED, &[]), 4.0);
     // The second stream replayed the three messages from history: written again, but

@@ -40,7 +40,10 @@ pub fn routes() -> Router {
 async fn scrape() -> Response {
     match recorder() {
         Ok(handle) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             handle.render(),
         )
             .into_response(),

@@ -134,7 +134,10 @@ mod tests {
             scrape.value("realtime_emit_duration_seconds_bucket", &[("le", "+Inf")]),
             5.0
         );
-        assert_eq!(scrape.value("realtime_emit_duration_seconds_count", &[]), 5.0);
+        assert_eq!(
+            scrape.value("realtime_emit_duration_seconds_count", &[]),
+            5.0
+        );
     }
 
     #[test]

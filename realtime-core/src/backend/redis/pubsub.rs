@@ -70,8 +70,14 @@ impl ConnectionMetrics {
     }
 }
 
-static SINGLE: [Label; 1] = [Label::from_static_parts(metrics::MODE, metrics::MODE_SINGLE)];
-static SHARDED: [Label; 1] = [Label::from_static_parts(metrics::MODE, metrics::MODE_SHARDED)];
+static SINGLE: [Label; 1] = [Label::from_static_parts(
+    metrics::MODE,
+    metrics::MODE_SINGLE,
+)];
+static SHARDED: [Label; 1] = [Label::from_static_parts(
+    metrics::MODE,
+    metrics::MODE_SHARDED,
+)];
 static SINGLE_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SINGLE);
 static SHARDED_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SHARDED);
 
