@@ -1,6 +1,6 @@
 //! The metrics the framework records, named in one place.
 //!
-//! Everything is recorded through the [`metrics`](::metrics) facade, so the app chooses the
+//! Everything is recorded through the [`metrics`] facade, so the app chooses the
 //! exporter (Prometheus, StatsD, OpenTelemetry, ...) by installing a recorder at startup;
 //! without one every recording is a no-op that allocates nothing. Call [`describe`] once,
 //! after installing the recorder, to give each metric its help text and unit.
