@@ -223,7 +223,8 @@ impl<E: Events> Realtime<E> {
     }
 }
 
-/// Counters of a [`Realtime`] handle.
+/// Counters of a [`Realtime`] handle. The process-wide metrics
+/// ([`metrics`](crate::metrics)) count the same things, and more, for an exporter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {

@@ -7,10 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::Instrument;
-
 use serde_json::Value;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use crate::backend::{Backend, FailureKind};
 use crate::catalog::Catalog;
