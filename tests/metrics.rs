@@ -1,9 +1,12 @@
 //! The core's metrics, read from the Prometheus recorder of the examples after a scripted
 //! scenario against a private redis-server: emits by outcome, a stored entry that breaks
-//! the schema, a subscriber that falls behind, a lost pub/sub connection, Redis down.
+//! the schema, a subscriber that falls behind, a lost pub/sub connection, Redis down; and
+//! on a private Redis Cluster, a lost shard connection.
 //!
-//! One test in this binary: the process has one recorder. The numbers are still checked
-//! as differences between a scrape before and one after.
+//! The process has one recorder, shared by the tests of this binary: the numbers are
+//! checked as differences between a scrape before and one after, and each test checks
+//! only series the other does not touch (the Redis test's unlabelled counters, `mode`
+//! and events are its own).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
@@ -18,6 +21,7 @@ use realtime_core::metrics::{
     STORED_ENTRIES_REJECTED,
 };
 use realtime_core::{Error, History, Realtime};
+use realtime_tests::cluster::PrivateCluster;
 use realtime_tests::{PATIENCE, PrivateRedis, TestEvent};
 
 fn scrape() -> Scrape {
@@ -162,4 +166,95 @@ async fn a_scripted_scenario_on_redis_shows_in_the_exported_metrics() {
     let labels = [("event", "counter.tick"), ("outcome", outcome)];
     assert_eq!(delta(&before, &down, EMITS, &labels), 1.0);
     assert_eq!(delta(&before, &down, EMITS, &tick_ok), 4.0);
+}
+
+/// The id of the one connection of the process subscribed to shard channels, and the
+/// master it is on.
+async fn shard_subscriber(cluster: &PrivateCluster) -> Option<(u16, String)> {
+    for master in cluster.masters().await {
+        let mut connection = cluster.connection(master).await;
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let subscribed = clients.lines().find(|line| {
+            line.split(' ')
+                .any(|field| field.starts_with("ssub=") && field != "ssub=0")
+        });
+        if let Some(line) = subscribed {
+            let id = line
+                .split(' ')
+                .find_map(|field| field.strip_prefix("id="))
+                .expect("CLIENT LIST has ids");
+            return Some((master, id.to_owned()));
+        }
+    }
+    None
+}
+
+/// On a cluster (sharded pub/sub, a private cluster of this test): the connection to a
+/// master counts while open; killed, it counts as a reconnect and is replaced. Only
+/// `mode="sharded"` and `chat.typing` series are checked, which the other test of this
+/// binary does not touch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_shard_connection_shows_as_a_sharded_reconnect() {
+    let before = scrape();
+    let cluster = PrivateCluster::start_with(3, 0).await;
+    let backend = RedisBackend::connect_url(&cluster.url(), RedisOptions::default())
+        .await
+        .expect("the private cluster answers");
+    let channel = Realtime::<TestEvent>::with_backend(backend).channel("metrics-sharded");
+    let sharded = [("mode", "sharded")];
+    let typing = |who: &str| TestEvent::Typing(who.to_owned());
+
+    let mut subscription = channel.subscribe_all().await.unwrap();
+    let connected = scrape_until("one shard connection", |now| {
+        delta(&before, now, PUBSUB_CONNECTIONS, &sharded) == 1.0
+    })
+    .await;
+    assert_eq!(delta(&before, &connected, PUBSUB_RECONNECTS, &sharded), 0.0);
+    channel.emit(&typing("ada")).await.unwrap();
+    assert_eq!(
+        subscription.next().await.map(|e| e.event),
+        Some(typing("ada"))
+    );
+
+    let (master, id) = shard_subscriber(&cluster)
+        .await
+        .expect("a connection subscribed to the channel");
+    let mut admin = cluster.connection(master).await;
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(&id)
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(killed, 1);
+    let replaced = scrape_until("a sharded reconnect", |now| {
+        delta(&before, now, PUBSUB_RECONNECTS, &sharded) == 1.0
+            && delta(&before, now, PUBSUB_CONNECTIONS, &sharded) == 1.0
+    })
+    .await;
+    assert_eq!(delta(&before, &replaced, PUBSUB_RECONNECTS, &sharded), 1.0);
+    // Subscribed again: a new emit arrives.
+    tokio::time::timeout(PATIENCE, async {
+        while shard_subscriber(&cluster)
+            .await
+            .is_none_or(|(_, new)| new == id)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("resubscribed within the patience");
+    channel.emit(&typing("bob")).await.unwrap();
+    assert_eq!(
+        subscription.next().await.map(|e| e.event),
+        Some(typing("bob"))
+    );
+    let after = scrape();
+    let typing_ok = [("event", "chat.typing"), ("outcome", "ok")];
+    assert_eq!(delta(&before, &after, EMITS, &typing_ok), 2.0);
 }
