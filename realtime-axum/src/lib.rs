@@ -51,6 +51,7 @@ mod endpoint;
 mod error;
 mod frame;
 mod handlers;
+mod metrics;
 mod query;
 mod serve;
 mod stream;

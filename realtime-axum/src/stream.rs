@@ -1,6 +1,7 @@
 //! One browser connection's body: `connected` frames, then the channels' events (replay,
 //! then live) merged, keepalive pings, and the `reconnect` frame that ends the stream at
-//! the maximum duration or on shutdown.
+//! the maximum duration or on shutdown. Each stream counts in the endpoint's metrics while
+//! it lives and says why it closed, in its `sse_stream` span.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -16,8 +17,10 @@ use futures::{FutureExt, Stream, StreamExt};
 use realtime_core::{Deliveries, Events};
 use tokio::time::{Interval, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
+use tracing::Span;
 
 use crate::frame::{SseFrame, event_frame, now_ms};
+use crate::metrics::{self, CloseReason};
 
 /// Counts a stream as open until it is dropped (the client went away or it ended).
 #[derive(Debug)]
@@ -63,6 +66,10 @@ pub(crate) struct ConnectionStream<E> {
     deadline: Option<Pin<Box<Sleep>>>,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     state: State,
+    /// Why the stream ends; until it ends by itself, the client went away.
+    reason: CloseReason,
+    /// The stream's lifetime, with its channels.
+    span: Span,
     _open: OpenStream,
 }
 
@@ -74,6 +81,7 @@ impl<E: Events> ConnectionStream<E> {
         deadline: Option<Duration>,
         shutdown: WaitForCancellationFutureOwned,
         open: OpenStream,
+        span: Span,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
         let mut keepalive =
@@ -87,12 +95,28 @@ impl<E: Events> ConnectionStream<E> {
             deadline: deadline.map(|after| Box::pin(tokio::time::sleep(after))),
             shutdown: Box::pin(shutdown),
             state: State::Open,
+            reason: CloseReason::ClientGone,
+            span,
             _open: open,
         }
+        .opened()
     }
 
-    fn end_with_reconnect(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
-        self.state = State::Ending;
+    fn opened(self) -> Self {
+        metrics::stream_opened();
+        self.span.in_scope(|| tracing::debug!("stream opened"));
+        self
+    }
+
+    /// Sends `reconnect`: the next poll ends the stream. (Takes the fields it changes, so
+    /// that the span can stay entered meanwhile.)
+    fn end_with_reconnect(
+        state: &mut State,
+        reason: &mut CloseReason,
+        why: CloseReason,
+    ) -> Poll<Option<Result<Bytes, Infallible>>> {
+        *state = State::Ending;
+        *reason = why;
         let frame = SseFrame::Reconnect {
             timestamp: now_ms(),
         };
@@ -116,17 +140,27 @@ impl<E: Events> Stream for ConnectionStream<E> {
         if let Some(frame) = this.prelude.pop_front() {
             return Poll::Ready(Some(Ok(frame)));
         }
+        let _entered = this.span.enter();
         if this.shutdown.poll_unpin(cx).is_ready() {
-            return this.end_with_reconnect();
+            return Self::end_with_reconnect(
+                &mut this.state,
+                &mut this.reason,
+                CloseReason::Shutdown,
+            );
         }
         if let Some(deadline) = &mut this.deadline {
             if deadline.poll_unpin(cx).is_ready() {
-                return this.end_with_reconnect();
+                return Self::end_with_reconnect(
+                    &mut this.state,
+                    &mut this.reason,
+                    CloseReason::MaxDuration,
+                );
             }
         }
         if !this.deliveries_ended {
             match this.deliveries.poll_next_unpin(cx) {
                 Poll::Ready(Some(delivery)) => {
+                    metrics::event_sent();
                     return Poll::Ready(Some(Ok(event_frame(&delivery))));
                 }
                 Poll::Ready(None) => {
@@ -137,6 +171,7 @@ impl<E: Events> Stream for ConnectionStream<E> {
                         error: "the event feed closed",
                     };
                     this.state = State::Ending;
+                    this.reason = CloseReason::FeedEnded;
                     return Poll::Ready(Some(Ok(frame.to_bytes())));
                 }
                 Poll::Pending => {}
@@ -149,5 +184,14 @@ impl<E: Events> Stream for ConnectionStream<E> {
             return Poll::Ready(Some(Ok(frame.to_bytes())));
         }
         Poll::Pending
+    }
+}
+
+impl<E> Drop for ConnectionStream<E> {
+    fn drop(&mut self) {
+        metrics::stream_closed(self.reason);
+        let reason = self.reason.label();
+        self.span
+            .in_scope(|| tracing::debug!(reason, "stream closed"));
     }
 }

@@ -1,5 +1,6 @@
 //! The compiled form of an event set: one JSON Schema validator per event, built once per
-//! event type and shared by every handle, and the decoder of stored entries.
+//! event type and shared by every handle, the decoder of stored entries, and the metric
+//! keys labelled with its event names.
 
 use std::any::TypeId;
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use crate::backend::RawEntry;
 use crate::error::{DecodeError, Error, SchemaViolation};
 use crate::events::{EventKind, Events};
 use crate::json_text;
+use crate::metrics::EventKeys;
 use crate::schema::EventSchema;
 use crate::util::lock;
 
@@ -18,6 +20,7 @@ use crate::util::lock;
 pub(crate) struct Catalog {
     names: &'static [&'static str],
     validators: Vec<Result<jsonschema::Validator, String>>,
+    keys: EventKeys,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -62,7 +65,13 @@ impl Catalog {
         Catalog {
             names: E::NAMES,
             validators,
+            keys: EventKeys::new(E::NAMES),
         }
+    }
+
+    /// The metric keys labelled with this set's event names.
+    pub(crate) fn keys(&self) -> &EventKeys {
+        &self.keys
     }
 
     /// Checks `data` against the schema of the event at `index`.

@@ -13,12 +13,18 @@ use serde_json::value::RawValue;
 use crate::cursor::Cursor;
 use crate::envelope::Envelope;
 use crate::error::Result;
-use crate::events::{Events, KindFilter};
+use crate::events::{EventKind, Events, KindFilter};
 use crate::history::History;
 use crate::hub::decode_or_report;
 use crate::idempotency::check_idempotency_key;
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
+
+/// The data of an untyped emit: a JSON value, or JSON text kept as written.
+enum Untyped<'a> {
+    Value(Value),
+    Text(&'a RawValue),
+}
 
 /// A handle on one channel of a [`Realtime`](crate::Realtime): emit, read history,
 /// subscribe. Cheap to clone.
@@ -76,9 +82,48 @@ impl<E: Events> Channel<E> {
     /// rule when the data breaks the schema (nothing is stored); a bad channel name; a
     /// backend failure.
     pub async fn emit(&self, event: &E) -> Result<Cursor> {
-        let name = self.checked()?;
-        let prepared = self.core.prepare(event)?;
-        self.core.append(name, &prepared, None).await
+        self.emit_typed(event, None).await
+    }
+
+    /// Emits a typed event, recorded (see [`Core::recorded`]).
+    async fn emit_typed(&self, event: &E, key: Option<&str>) -> Result<Cursor> {
+        let emit = async {
+            let name = self.checked()?;
+            if let Some(key) = key {
+                check_idempotency_key(key)?;
+            }
+            let prepared = self.core.prepare(event)?;
+            self.core.append(name, &prepared, key).await
+        };
+        self.core
+            .recorded(self.name(), Some(event.kind()), emit)
+            .await
+    }
+
+    /// Emits untyped input, recorded (see [`Core::recorded`]).
+    async fn emit_untyped(
+        &self,
+        event: &str,
+        data: Untyped<'_>,
+        key: Option<&str>,
+    ) -> Result<Cursor> {
+        let emit = async {
+            let name = self.checked()?;
+            if let Some(key) = key {
+                check_idempotency_key(key)?;
+            }
+            let prepared = match data {
+                Untyped::Value(data) => {
+                    let event = self.core.decode_input(event, data)?;
+                    self.core.prepare(&event)?
+                }
+                Untyped::Text(data) => self.core.prepare_raw(event, data)?,
+            };
+            self.core.append(name, &prepared, key).await
+        };
+        self.core
+            .recorded(self.name(), E::Kind::from_name(event), emit)
+            .await
     }
 
     /// Like [`emit`](Self::emit), but at most once per `key` on this channel within the
@@ -106,10 +151,7 @@ impl<E: Events> Channel<E> {
     ///
     /// [`RealtimeBuilder::idempotency_window`]: crate::RealtimeBuilder::idempotency_window
     pub async fn emit_with_key(&self, event: &E, key: &str) -> Result<Cursor> {
-        let name = self.checked()?;
-        check_idempotency_key(key)?;
-        let prepared = self.core.prepare(event)?;
-        self.core.append(name, &prepared, Some(key)).await
+        self.emit_typed(event, Some(key)).await
     }
 
     /// Emits untyped input: `event` must name one of the events and `data` must pass its
@@ -119,9 +161,7 @@ impl<E: Events> Channel<E> {
     /// [`Error::UnknownEvent`](crate::Error::UnknownEvent) listing the known names, or the
     /// errors of [`emit`](Self::emit).
     pub async fn emit_json(&self, event: &str, data: Value) -> Result<Cursor> {
-        self.checked()?;
-        let event = self.core.decode_input(event, data)?;
-        self.emit(&event).await
+        self.emit_untyped(event, Untyped::Value(data), None).await
     }
 
     /// [`emit_json`](Self::emit_json) at most once per `key`: see
@@ -130,10 +170,8 @@ impl<E: Events> Channel<E> {
     /// # Errors
     /// As [`emit_json`](Self::emit_json) and [`emit_with_key`](Self::emit_with_key).
     pub async fn emit_json_with_key(&self, event: &str, data: Value, key: &str) -> Result<Cursor> {
-        self.checked()?;
-        check_idempotency_key(key)?;
-        let event = self.core.decode_input(event, data)?;
-        self.emit_with_key(&event, key).await
+        self.emit_untyped(event, Untyped::Value(data), Some(key))
+            .await
     }
 
     /// Emits untyped JSON text, as [`emit_json`](Self::emit_json) checks it, and stores the
@@ -161,9 +199,7 @@ impl<E: Events> Channel<E> {
     /// # Errors
     /// As [`emit_json`](Self::emit_json).
     pub async fn emit_raw_json(&self, event: &str, data: &RawValue) -> Result<Cursor> {
-        let name = self.checked()?;
-        let prepared = self.core.prepare_raw(event, data)?;
-        self.core.append(name, &prepared, None).await
+        self.emit_untyped(event, Untyped::Text(data), None).await
     }
 
     /// [`emit_raw_json`](Self::emit_raw_json) at most once per `key`: see
@@ -177,10 +213,8 @@ impl<E: Events> Channel<E> {
         data: &RawValue,
         key: &str,
     ) -> Result<Cursor> {
-        let name = self.checked()?;
-        check_idempotency_key(key)?;
-        let prepared = self.core.prepare_raw(event, data)?;
-        self.core.append(name, &prepared, Some(key)).await
+        self.emit_untyped(event, Untyped::Text(data), Some(key))
+            .await
     }
 
     /// Reads stored events (see [`History`]); entries that do not match the schema are

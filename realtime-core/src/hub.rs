@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::{OnceCell, broadcast};
@@ -17,8 +18,9 @@ use crate::backend::{Backend, BackendError, FailureKind, Feed, FeedItem, RawEntr
 use crate::catalog::Catalog;
 use crate::cursor::Cursor;
 use crate::envelope::{Delivery, Envelope};
-use crate::events::Events;
-use crate::util::{Backoff, lock};
+use crate::events::{EventKind, Events};
+use crate::metrics;
+use crate::util::{Backoff, lock, now_ms};
 
 /// Entries read per request when catching up from history.
 pub(crate) const CATCH_UP_PAGE: usize = 1_000;
@@ -49,6 +51,7 @@ pub(crate) fn decode_or_report<E: Events>(
         )),
         Err(error) => {
             counters.rejected.fetch_add(1, Ordering::Relaxed);
+            metrics::increment(&metrics::STORED_ENTRIES_REJECTED_KEY, 1);
             tracing::warn!(
                 channel = &**channel,
                 id = %entry.id,
@@ -286,14 +289,25 @@ impl<E: Events> Pump<E> {
         *last = Some(entry.id);
         if let Some(delivery) = delivery {
             tracing::debug!(channel = &*self.channel, id = %entry.id, event = &*entry.event, "fan-out");
+            self.record(&delivery);
             let _no_subscriber_is_fine = self.shared.sender.send(Arc::new(delivery));
         }
+    }
+
+    /// Counts a message handed to the fan-out, and the time since its emit (the id's
+    /// millisecond; a clock behind the emitter's counts as no time).
+    fn record(&self, delivery: &Delivery<E>) {
+        let envelope = delivery.envelope();
+        self.catalog.keys().delivery(envelope.event.kind().index());
+        let lag = Duration::from_millis(now_ms().saturating_sub(envelope.id.ms()));
+        metrics::record(&metrics::DELIVERY_LAG_KEY, lag.as_secs_f64());
     }
 
     /// Reads what the feed missed from history, retrying with back-off while the backend
     /// is unreachable (the feed keeps buffering meanwhile).
     async fn catch_up(&self) {
         self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
+        metrics::increment(&metrics::FEED_RESYNCS_KEY, 1);
         let mut backoff = Backoff::READS;
         loop {
             match self

@@ -62,6 +62,7 @@ pub mod history;
 mod hub;
 pub mod idempotency;
 mod json_text;
+pub mod metrics;
 mod nested;
 mod realtime;
 pub mod schema;

@@ -18,6 +18,7 @@ use crate::events::Events;
 use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
+use crate::metrics::Outcome;
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -173,14 +174,23 @@ impl<E: Events> Realtime<E> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let channels = channels
-            .into_iter()
-            .map(ChannelName::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        let prepared = self.core.prepare(event)?;
-        let appends = channels
-            .iter()
-            .map(|channel| self.core.append(channel, &prepared, None));
+        let kind = Some(event.kind());
+        let checked = async {
+            let channels = channels
+                .into_iter()
+                .map(ChannelName::new)
+                .collect::<Result<Vec<_>, _>>()?;
+            let prepared = self.core.prepare(event)?;
+            Ok((channels, prepared))
+        };
+        // A refusal before anything is written counts as one emit; each append as one.
+        let (channels, prepared) = checked.await.inspect_err(|error| {
+            self.core.record(kind, Outcome::of_error(error), None);
+        })?;
+        let appends = channels.iter().map(|channel| {
+            let append = self.core.append(channel, &prepared, None);
+            self.core.recorded(channel, kind, append)
+        });
         futures::future::try_join_all(appends).await
     }
 
@@ -213,7 +223,8 @@ impl<E: Events> Realtime<E> {
     }
 }
 
-/// Counters of a [`Realtime`] handle.
+/// Counters of a [`Realtime`] handle. The process-wide metrics
+/// ([`metrics`](crate::metrics)) count the same things, and more, for an exporter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {

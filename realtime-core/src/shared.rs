@@ -1,12 +1,15 @@
 //! What every handle and channel of one [`Realtime`](crate::Realtime) share: the backend,
 //! the compiled validators, the counters and the fan-out, and the two steps of an emit
-//! (prepare: validate and encode once; append: store and publish).
+//! (prepare: validate and encode once; append: store and publish), which
+//! [`Core::recorded`] wraps in a span and metrics.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use crate::backend::{Backend, FailureKind};
 use crate::catalog::Catalog;
@@ -16,6 +19,7 @@ use crate::error::{DecodeError, Error, Result};
 use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
+use crate::metrics::{self, Outcome};
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -33,6 +37,39 @@ pub(crate) struct Prepared {
 }
 
 impl<E: Events> Core<E> {
+    /// Runs one emit of `event` (`None`: a name the event set does not have) to `channel`
+    /// in an `emit` span, and records it: counted by event and outcome, and its duration
+    /// when it reached storage.
+    pub(crate) async fn recorded(
+        &self,
+        channel: &str,
+        event: Option<E::Kind>,
+        emit: impl Future<Output = Result<Cursor>>,
+    ) -> Result<Cursor> {
+        let name = event.map_or(metrics::UNKNOWN_EVENT, EventKind::name);
+        let span = tracing::debug_span!("emit", channel, event = name);
+        let started = Instant::now();
+        let result = emit.instrument(span).await;
+        self.record(event, Outcome::of(&result), Some(started));
+        result
+    }
+
+    /// Counts an emit of `event` by outcome; records its duration since `started` when it
+    /// reached storage.
+    pub(crate) fn record(
+        &self,
+        event: Option<E::Kind>,
+        outcome: Outcome,
+        started: Option<Instant>,
+    ) {
+        self.catalog
+            .keys()
+            .emit(event.map(EventKind::index), outcome);
+        if let Some(started) = started.filter(|_| outcome.reached_storage()) {
+            metrics::record(&metrics::EMIT_DURATION_KEY, started.elapsed().as_secs_f64());
+        }
+    }
+
     /// Serializes and validates an event; nothing is written when this fails.
     ///
     /// The data is written straight from the Rust value (declaration order, serde's own

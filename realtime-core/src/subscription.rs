@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast;
+use tracing::Instrument;
 
 use crate::backend::{Backend, RawEntry, ReadRange};
 use crate::catalog::Catalog;
@@ -26,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventKind, Events, KindFilter};
 use crate::history::MAX_HISTORY_LIMIT;
 use crate::hub::{CATCH_UP_PAGE, Counters, Tap, decode_or_report};
+use crate::metrics;
 use crate::shared::Core;
 use crate::util::Backoff;
 
@@ -272,7 +274,17 @@ struct Follower<E: Events> {
 }
 
 impl<E: Events> Follower<E> {
+    /// Joins the fan-out and reads the start, in a `subscribe` span.
     async fn start(builder: SubscribeBuilder<E>) -> Result<Self> {
+        let channel = match &builder.channel {
+            Ok(name) => name.as_str(),
+            Err(invalid) => invalid.name.as_str(),
+        };
+        let span = tracing::debug_span!("subscribe", channel);
+        Self::open(builder).instrument(span).await
+    }
+
+    async fn open(builder: SubscribeBuilder<E>) -> Result<Self> {
         let SubscribeBuilder {
             core,
             channel,
@@ -500,6 +512,7 @@ impl<E: Events> Follower<E> {
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
+                    metrics::increment(&metrics::CATCH_UPS_KEY, 1);
                     tracing::debug!(
                         channel = &*self.channel,
                         missed,

@@ -13,6 +13,7 @@
 //! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
 //! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
 //! | `GET /api/realtime?channel=room-<room>&channel=typing-<room>` | the event stream (authorized by the cookie) |
+//! | `GET /metrics` | the framework's metrics, Prometheus text (`example_support::metrics`) |
 
 pub mod events;
 mod rooms;
@@ -86,6 +87,7 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
     App {
         router: api
             .merge(sse.router("/api/realtime"))
+            .merge(example_support::metrics::routes())
             .merge(example_support::frontend::routes("chat", web_dist)),
         sse,
     }
@@ -461,4 +463,6 @@ mod guide {
     struct Deploying;
     #[doc = include_str!("../../../docs/guide/delivery.md")]
     struct Delivery;
+    #[doc = include_str!("../../../docs/guide/operating.md")]
+    struct Operating;
 }

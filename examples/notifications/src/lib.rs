@@ -7,6 +7,7 @@
 //! | `GET /api/me` | `{id}` or 401 |
 //! | `POST /api/notify/{user}` `{title, body, level}` | emits one alert to `user-<user>`; 422 when invalid |
 //! | `GET /api/realtime?channel=user-<id>` | the event stream: only your own channel (401 / 403) |
+//! | `GET /metrics` | the framework's metrics, Prometheus text (`example_support::metrics`) |
 
 pub mod events;
 
@@ -112,6 +113,7 @@ pub fn app(realtime: Realtime<NotificationEvent>, web_dist: Option<PathBuf>) -> 
     App {
         router: api
             .merge(stream)
+            .merge(example_support::metrics::routes())
             .merge(example_support::frontend::routes("notifications", web_dist)),
         sse,
         state,

@@ -15,6 +15,7 @@
 //! | `GET /api/jobs/{id}` | where it is, from its channel: `{state: started\|running\|cancelling\|stalled\|ended, ...}`; 404 |
 //! | `DELETE /api/jobs/{id}` | asks it to stop, on any server: `job.cancelRequested`, then it ends with `job.done` `cancelled`; 404 unknown, 409 ended or stalled |
 //! | `GET /api/realtime?channel=job-<id>` | the event stream; other channels are refused (403) |
+//! | `GET /metrics` | the framework's metrics, Prometheus text (`example_support::metrics`) |
 
 pub mod events;
 mod jobs;
@@ -64,6 +65,7 @@ pub fn app(realtime: Realtime<JobEvent>, web_dist: Option<PathBuf>) -> App {
         .with_state(jobs.clone());
     let router = api
         .merge(sse.router("/api/realtime"))
+        .merge(example_support::metrics::routes())
         .merge(example_support::frontend::routes("progress", web_dist));
     App { router, sse, jobs }
 }

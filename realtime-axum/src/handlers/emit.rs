@@ -36,6 +36,7 @@ use serde_json::value::RawValue;
 
 use crate::endpoint::{RealtimeSse, origin_refused};
 use crate::error::RequestError;
+use crate::metrics::{self, Route};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,7 +55,11 @@ pub(crate) async fn emit_handler<E: Events>(
 ) -> Response {
     let cors = sse.cors_headers(request.headers());
     let mut response = match emit(&sse, request).await {
-        Ok(response) | Err(response) => response,
+        Ok(response) => response,
+        Err(response) => {
+            metrics::refused(Route::Emit, response.status());
+            response
+        }
     };
     response.headers_mut().extend(cors);
     response

@@ -12,11 +12,13 @@ use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
 use realtime_core::{Events, Position, Realtime};
+use tracing::Instrument;
 
 use crate::config::{FirstReplay, FirstReplayHook};
 use crate::endpoint::RealtimeSse;
 use crate::error::RequestError;
 use crate::frame::SseFrame;
+use crate::metrics::{self, Route};
 use crate::query::{ChannelRequest, parse_query};
 use crate::stream::{ConnectionStream, OpenStream};
 
@@ -28,7 +30,10 @@ pub(crate) async fn stream_handler<E: Events>(
     let cors = sse.cors_headers(request.headers());
     let mut response = match open_stream(&sse, request).await {
         Ok(response) => response,
-        Err(response) => response,
+        Err(response) => {
+            metrics::refused(Route::Stream, response.status());
+            response
+        }
     };
     response.headers_mut().extend(cors);
     response
@@ -69,16 +74,19 @@ async fn open_stream<E: Events>(
         .iter()
         .map(|channel| channel.name.clone())
         .collect();
+    let span = tracing::info_span!("sse_stream", channels = %ChannelList(&channels));
     sse.authorize(shared.authorize.as_deref(), parts, names)
+        .instrument(span.clone())
         .await?;
 
     let subscriptions = channels
         .iter()
         .map(|channel| subscribe(&shared.realtime, channel, shared.first_replay.as_ref()));
     let deliveries = futures::future::try_join_all(subscriptions)
+        .instrument(span.clone())
         .await
         .map_err(|error| {
-            tracing::warn!(%error, "stream refused: storage failed");
+            span.in_scope(|| tracing::warn!(%error, "stream refused: storage failed"));
             RequestError::from(&error).into_response()
         })?;
     let mut prelude = VecDeque::with_capacity(channels.len() + 1);
@@ -108,9 +116,24 @@ async fn open_stream<E: Events>(
         deadline,
         shared.shutdown.clone().cancelled_owned(),
         open,
+        span,
     );
-    tracing::debug!(channels = ?channels.iter().map(|c| &c.name).collect::<Vec<_>>(), "stream opened");
     Ok((sse_headers(), Body::from_stream(body)).into_response())
+}
+
+/// The channels of a stream, comma-separated, written only when a span records them.
+struct ChannelList<'a>(&'a [ChannelRequest]);
+
+impl std::fmt::Display for ChannelList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, channel) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(&channel.name)?;
+        }
+        Ok(())
+    }
 }
 
 async fn subscribe<E: Events>(

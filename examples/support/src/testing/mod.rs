@@ -1,12 +1,13 @@
 //! What the examples' API tests share (feature `testing`): a [`TestClient`] on the app
 //! served over a real socket, with cookie sign-in and JSON calls; an [`EventStream`]
-//! reader of the SSE endpoint; and the freshness checks of the committed schema and the
+//! reader of the SSE endpoint; a [`Scrape`] of `GET /metrics`; and the freshness checks of the committed schema and the
 //! generated TypeScript ([`schema_freshness_tests!`](crate::schema_freshness_tests)).
 
 // Test helpers fail the test loudly.
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod schema;
+mod scrape;
 mod stream;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use schema::{assert_schema_fresh, assert_typescript_fresh};
+pub use scrape::Scrape;
 pub use stream::EventStream;
 
 /// How long a test waits for a frame or a state before failing instead of hanging.
@@ -102,6 +104,22 @@ impl TestClient {
     /// `POST path` with a JSON body, as [`call`](Self::call).
     pub async fn post(&self, cookie: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, cookie, Some(body)).await
+    }
+
+    /// Reads `GET /metrics` ([`crate::metrics`]).
+    pub async fn metrics(&self) -> Scrape {
+        let response = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("GET /metrics: {error}"));
+        assert_eq!(response.status(), StatusCode::OK, "GET /metrics");
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|error| panic!("GET /metrics body: {error}"));
+        Scrape::parse(&text)
     }
 
     /// Opens the event stream `/api/realtime?{query}` with the cookie, if given.

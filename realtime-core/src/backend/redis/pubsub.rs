@@ -24,7 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::cluster::ClusterCommands;
 use super::layout::{Incoming, parse_published_all};
+use ::metrics::{Key, Label};
+
 use crate::backend::{BackendError, Feed, FeedItem};
+use crate::metrics;
 use crate::util::lock;
 use poll::poll_channels_not_live;
 
@@ -41,6 +44,42 @@ const PING_EVERY: Duration = Duration::from_secs(1);
 /// within this long is dropped: a connection that silently died is noticed within
 /// `PING_EVERY + REPLY_TIMEOUT` (3 s).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The metrics of one flavour of pub/sub connection ([`metrics::MODE`] label).
+struct ConnectionMetrics {
+    reconnects: Key,
+    connections: Key,
+}
+
+impl ConnectionMetrics {
+    const fn new(mode: &'static [Label; 1]) -> Self {
+        Self {
+            reconnects: Key::from_static_parts(metrics::PUBSUB_RECONNECTS, mode),
+            connections: Key::from_static_parts(metrics::PUBSUB_CONNECTIONS, mode),
+        }
+    }
+
+    /// A connection was lost: it is being replaced.
+    fn lost(&self) {
+        metrics::increment(&self.reconnects, 1);
+    }
+
+    /// A connection opened (`1.0`) or closed (`-1.0`).
+    fn open(&self, delta: f64) {
+        metrics::gauge_add(&self.connections, delta);
+    }
+}
+
+static SINGLE: [Label; 1] = [Label::from_static_parts(
+    metrics::MODE,
+    metrics::MODE_SINGLE,
+)];
+static SHARDED: [Label; 1] = [Label::from_static_parts(
+    metrics::MODE,
+    metrics::MODE_SHARDED,
+)];
+static SINGLE_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SINGLE);
+static SHARDED_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SHARDED);
 
 /// A handle on the pub/sub connections; the control task stops when it is dropped.
 #[derive(Debug)]

@@ -25,8 +25,8 @@ use tokio::task::AbortHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::{
-    Channels, Control, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Routes, add_route, remove_route,
-    report, report_lost, route_payload,
+    Channels, Control, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Routes, SHARDED_METRICS, add_route,
+    remove_route, report, report_lost, route_payload,
 };
 use crate::backend::redis::cluster::{ClusterCommands, NodeAddr, key_slot};
 use crate::util::{Backoff, lock};
@@ -88,6 +88,7 @@ impl Drop for ShardLink {
     fn drop(&mut self) {
         self.dispatcher.abort();
         self.pinger.abort();
+        SHARDED_METRICS.open(-1.0);
     }
 }
 
@@ -233,7 +234,9 @@ impl ControlTask {
 
     /// Drops the connection to `addr`: its channels are polled until placed again.
     fn lose_link(&mut self, addr: &NodeAddr) {
-        self.links.remove(addr);
+        if self.links.remove(addr).is_some() {
+            SHARDED_METRICS.lost();
+        }
         let mut routes = lock(&self.routes);
         self.placement.retain(|channel, placed| {
             if placed != addr {
@@ -481,6 +484,7 @@ async fn connect(
     let dispatcher =
         tokio::spawn(dispatch(incoming, routes, control.clone(), generation)).abort_handle();
     let pinger = tokio::spawn(ping(connection.clone(), control, generation)).abort_handle();
+    SHARDED_METRICS.open(1.0);
     Ok(ShardLink {
         connection,
         generation,

@@ -12,7 +12,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use super::{
     BACKEND, Channels, Control, MAX_BACKOFF, MIN_BACKOFF, PING_EVERY, REPLY_TIMEOUT, Route, Routes,
-    add_route, remove_route, report_lost, route_payload,
+    SINGLE_METRICS, add_route, remove_route, report_lost, route_payload,
 };
 use crate::backend::BackendError;
 use crate::util::{Backoff, lock};
@@ -54,6 +54,7 @@ impl Drop for Link {
     fn drop(&mut self) {
         self.dispatcher.abort();
         self.pinger.abort();
+        SINGLE_METRICS.open(-1.0);
     }
 }
 
@@ -181,6 +182,7 @@ impl ControlTask {
     /// Drops the connection: every channel is polled until a new one subscribes it.
     fn lose_link(&mut self) {
         self.link = None;
+        SINGLE_METRICS.lost();
         for entry in lock(&self.routes).values_mut() {
             entry.live = false;
         }
@@ -239,6 +241,7 @@ impl ControlTask {
         .abort_handle();
         let pinger =
             tokio::spawn(ping(sink.clone(), self.control.clone(), self.generation)).abort_handle();
+        SINGLE_METRICS.open(1.0);
         Ok(Link {
             sink,
             dispatcher,
