@@ -63,6 +63,7 @@ mod hub;
 pub mod idempotency;
 mod json_text;
 mod nested;
+pub mod presence;
 mod realtime;
 pub mod schema;
 mod shared;
@@ -81,6 +82,10 @@ pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};
 pub use events::{EventKind, Events, KindFilter};
 pub use history::History;
 pub use nested::Nested;
+pub use presence::{
+    DEFAULT_PRESENCE_TTL, Member, NoPresence, Presence, PresenceChange, PresenceChanges,
+    PresenceGuard, PresenceInfo, PresenceKind,
+};
 pub use realtime::{DEFAULT_FANOUT_CAPACITY, Realtime, RealtimeBuilder, Stats};
 #[cfg(feature = "derive")]
 pub use realtime_macros::Events;

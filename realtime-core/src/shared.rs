@@ -16,6 +16,7 @@ use crate::error::{DecodeError, Error, Result};
 use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
+use crate::presence::Leases;
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -24,6 +25,8 @@ pub(crate) struct Core<E: Events> {
     pub(crate) counters: Arc<Counters>,
     pub(crate) hub: Hub<E>,
     pub(crate) idempotency_window: Duration,
+    /// The presence connections this handle keeps alive, and their heartbeat task.
+    pub(crate) presence: Arc<Leases>,
 }
 
 /// An event checked against its schema and encoded, ready to append.
@@ -46,6 +49,9 @@ impl<E: Events> Core<E> {
     fn encode_checked(&self, event: &E) -> Result<(Prepared, Value)> {
         let kind = event.kind();
         let name = kind.name();
+        if event.presence_change().is_some() {
+            return Err(Error::ReservedEvent { event: name });
+        }
         let encode_error = |source| Error::Encode {
             event: name,
             source,

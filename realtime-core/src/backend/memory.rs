@@ -13,6 +13,9 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+mod presence;
+
+use super::presence::{PresenceJoin, PresenceLease};
 use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
 use crate::cursor::Cursor;
 use crate::util::{lock, now_ms};
@@ -72,6 +75,8 @@ struct Logs {
     /// stored and when it is forgotten. Bounded by the keyed emits of one window; expired
     /// keys go at the next sweep.
     remembered: HashMap<(Arc<str>, Box<str>), Remembered>,
+    /// The members present per channel; a channel without connections is removed.
+    presence: HashMap<Arc<str>, presence::ChannelPresence>,
     last_sweep: Instant,
 }
 
@@ -86,6 +91,7 @@ impl Default for Logs {
         Self {
             by_channel: HashMap::new(),
             remembered: HashMap::new(),
+            presence: HashMap::new(),
             last_sweep: Instant::now(),
         }
     }
@@ -358,6 +364,42 @@ impl Backend for MemoryBackend {
             .values()
             .filter(|log| log.has_listeners())
             .count()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let joined = self.presence_join_now(channel, join);
+        Box::pin(std::future::ready(Ok(joined)))
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        leases: &'a [PresenceLease<'a>],
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let missing = self.presence_refresh_now(channel, leases);
+        Box::pin(std::future::ready(Ok(missing)))
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        connection: &'a str,
+        _member: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let left = self.presence_leave_now(channel, connection);
+        Box::pin(std::future::ready(Ok(left)))
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let members = self.presence_members_now(channel);
+        Box::pin(std::future::ready(Ok(members)))
     }
 }
 

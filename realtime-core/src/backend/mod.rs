@@ -18,10 +18,12 @@ use crate::cursor::Cursor;
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod memory;
+pub mod presence;
 #[cfg(feature = "redis")]
 pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
+pub use presence::{PresenceJoin, PresenceLease};
 
 /// A boxed, `Send` future, as backend methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -251,6 +253,61 @@ pub trait Backend: Send + Sync + 'static {
     fn listened_channels(&self) -> usize {
         0
     }
+
+    /// Sweeps the channel's expired connections (see [`presence`]), then adds the
+    /// connection (or refreshes it when present) and stores the member's record; appends
+    /// `presence.joined` when it is the member's first connection and returns that
+    /// entry's id. Default: refused (no presence support).
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let _ = (channel, join);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// A heartbeat: sweeps the channel, then pushes back the expiry of each connection
+    /// that is still present, in one step (for Redis: one script call, however many
+    /// connections). Returns the connections that were not present any more (swept after
+    /// they expired): the caller joins them again. With no lease it only sweeps.
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        leases: &'a [PresenceLease<'a>],
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let _ = (channel, leases);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// Sweeps the channel, then removes the connection of `member`; appends
+    /// `presence.left` when it was the member's last connection and returns that entry's
+    /// id.
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        connection: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let _ = (channel, connection, member);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// Sweeps the channel, then returns the record of every present member, in no
+    /// particular order.
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let _ = channel;
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+}
+
+/// The error of the presence methods of a backend that does not implement them.
+fn presence_unsupported(backend: &'static str) -> BackendError {
+    BackendError::new(backend, "presence is not supported by this backend")
+        .kind(FailureKind::Refused)
 }
 
 /// A shared backend is a backend, so one store can serve several handles (and tests can
@@ -294,5 +351,37 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 
     fn listened_channels(&self) -> usize {
         (**self).listened_channels()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        (**self).presence_join(channel, join)
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        leases: &'a [PresenceLease<'a>],
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        (**self).presence_refresh(channel, leases)
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        connection: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        (**self).presence_leave(channel, connection, member)
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        (**self).presence_members(channel)
     }
 }

@@ -143,6 +143,8 @@ fn events_impl(node: &DeriveInput) -> TokenStream {
         impl #impl_generics ::realtime_core::Events for #ident #ty_generics #where_clause {
             type Kind = #kind;
 
+            type Presence = ::realtime_core::__private::NoPresence;
+
             const TYPE_NAME: &'static ::core::primitive::str = #type_name;
 
             const NAMES: &'static [&'static ::core::primitive::str] = &[];

@@ -106,6 +106,23 @@ impl KeyLayout {
         }
     }
 
+    /// The key of one part of `channel`'s presence (`connections`, `counts`, `records`):
+    /// the stream key, `#presence:` and the part.
+    pub fn presence_key(&self, channel: &str, part: &str) -> String {
+        format!("{}#presence:{part}", self.stream_key(channel))
+    }
+
+    /// [`presence_key`](Self::presence_key) on a Redis Cluster: in the slot of the
+    /// channel's stream, so that a presence change and its entry are one script call.
+    pub fn cluster_presence_key(&self, channel: &str, part: &str) -> String {
+        match self {
+            KeyLayout::Prefixed(_) => {
+                format!("{}#presence:{part}", self.cluster_stream_key(channel))
+            }
+            KeyLayout::Reference => format!("{{{channel}}}#presence:{part}"),
+        }
+    }
+
     /// The pub/sub channel of `channel`.
     pub fn pubsub_channel(&self, channel: &str) -> String {
         self.stream_key(channel)

@@ -33,6 +33,7 @@ mod cluster;
 mod commands;
 mod emit;
 mod layout;
+mod presence;
 mod pubsub;
 
 use std::ops::Bound;
@@ -43,7 +44,10 @@ use redis::aio::ConnectionManagerConfig;
 
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
-use super::{Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, RawEntry, ReadRange};
+use super::{
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, PresenceJoin, PresenceLease,
+    RawEntry, ReadRange,
+};
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
 use commands::{Commands, Outcome, command_failure};
@@ -560,5 +564,37 @@ impl Backend for RedisBackend {
 
     fn listened_channels(&self) -> usize {
         self.shared.pubsub.subscribed_channels()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        Box::pin(self.presence_join_entry(channel, join))
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        leases: &'a [PresenceLease<'a>],
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        Box::pin(self.presence_refresh_leases(channel, leases))
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        connection: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        Box::pin(self.presence_leave_entry(channel, connection, member))
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        Box::pin(self.presence_member_records(channel))
     }
 }

@@ -1,0 +1,270 @@
+//! Presence on Redis: one script (`presence.lua`) per operation, on the master of the
+//! channel's slot, touching the channel's stream and three presence keys beside it
+//! (`<stream key>#presence:connections`, `...:counts`, `...:records`).
+//!
+//! A heartbeat of one process refreshes all of its connections in one channel with one
+//! script call, whatever their number.
+
+use std::sync::OnceLock;
+
+use redis::Value;
+
+use super::commands::{Outcome, command_failure};
+use super::{BACKEND, KeyLayout, RedisBackend, Trim, emit, layout};
+use crate::backend::presence::{PresenceJoin, PresenceLease};
+use crate::backend::{BackendError, FailureKind};
+use crate::cursor::Cursor;
+use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+
+/// Sweeps, joins, leaves, refreshes and lists in one atomic step per call; its keys and
+/// arguments are named at the top of the file.
+const PRESENCE_SCRIPT: &str = include_str!("presence.lua");
+
+/// The parts of a channel's presence, as `presence.lua` takes them (`KEYS[2..4]`).
+const PARTS: [&str; 3] = ["connections", "counts", "records"];
+
+/// Calls of `members` when each finds more expired connections than one call sweeps
+/// (1,000): past this many, the members are returned as the last call listed them.
+const MAX_MEMBER_SWEEPS: usize = 100;
+
+fn script_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| redis::Script::new(PRESENCE_SCRIPT).get_hash().to_owned())
+}
+
+/// One call of the script.
+enum Operation<'a> {
+    Join(PresenceJoin<'a>),
+    Leave {
+        connection: &'a str,
+        member: &'a str,
+    },
+    Refresh(&'a [PresenceLease<'a>]),
+    Members,
+}
+
+impl Operation<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Operation::Join(_) => "join",
+            Operation::Leave { .. } => "leave",
+            Operation::Refresh(_) => "refresh",
+            Operation::Members => "members",
+        }
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+impl RedisBackend {
+    fn presence_key(&self, channel: &str, part: &str) -> String {
+        let layout = &self.shared.options.key_layout;
+        if self.shared.cluster {
+            layout.cluster_presence_key(channel, part)
+        } else {
+            layout.presence_key(channel, part)
+        }
+    }
+
+    fn presence_command(&self, eval: bool, channel: &str, operation: &Operation<'_>) -> redis::Cmd {
+        let options = &self.shared.options;
+        let mut command = if eval {
+            let mut command = redis::cmd("EVAL");
+            command.arg(PRESENCE_SCRIPT);
+            command
+        } else {
+            let mut command = redis::cmd("EVALSHA");
+            command.arg(script_hash());
+            command
+        };
+        command.arg(1 + PARTS.len()).arg(self.stream_key(channel));
+        for part in PARTS {
+            command.arg(self.presence_key(channel, part));
+        }
+        let max_len = options.max_len.map_or(0, |n| n.max(1));
+        let trim = match options.trim {
+            Trim::Exact => "=",
+            Trim::Approximate => "~",
+        };
+        let expire = options.expire_after.map_or(0, |after| {
+            after.as_secs().max(1) + emit::TTL_REFRESH_EVERY.as_secs()
+        });
+        command
+            .arg(if self.shared.cluster {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            })
+            .arg(max_len)
+            .arg(trim)
+            .arg(expire)
+            .arg(if matches!(options.key_layout, KeyLayout::Reference) {
+                "0"
+            } else {
+                "1"
+            })
+            .arg(layout::message_tail(channel, JOINED_EVENT))
+            .arg(layout::message_tail(channel, LEFT_EVENT))
+            .arg(channel)
+            .arg(operation.name());
+        match operation {
+            Operation::Join(join) => {
+                command
+                    .arg(join.connection)
+                    .arg(join.member)
+                    .arg(join.record)
+                    .arg(millis(join.ttl));
+            }
+            Operation::Leave { connection, member } => {
+                command.arg(*connection).arg(*member);
+            }
+            Operation::Refresh(leases) => {
+                for lease in leases.iter() {
+                    command
+                        .arg(lease.connection)
+                        .arg(lease.member)
+                        .arg(millis(lease.ttl));
+                }
+            }
+            Operation::Members => {}
+        }
+        command
+    }
+
+    /// Runs one operation: `EVALSHA`, `EVAL` after `NOSCRIPT`; sent once more when it did
+    /// not reach Redis or was lost in flight (every operation can run twice harmlessly:
+    /// a connection joins or leaves once, a refresh sets the same expiry).
+    async fn presence_call(
+        &self,
+        channel: &str,
+        operation: Operation<'_>,
+    ) -> Result<Value, BackendError> {
+        let key = self.stream_key(channel);
+        let failed = || {
+            format!(
+                "presence {} on channel `{channel}` failed",
+                operation.name()
+            )
+        };
+        let mut eval = false;
+        let mut retried = false;
+        loop {
+            let mut pipeline = redis::pipe();
+            pipeline
+                .ignore_errors()
+                .add_command(self.presence_command(eval, channel, &operation));
+            match self.shared.commands.send(&key, &pipeline).await {
+                Ok(replies) => match replies.into_iter().next() {
+                    Some(Err(error)) if !eval && error.code() == Some("NOSCRIPT") => eval = true,
+                    Some(Ok(value)) => return Ok(value),
+                    Some(Err(source)) => {
+                        return Err(command_failure(
+                            failed(),
+                            channel,
+                            source,
+                            Outcome::Answered.failure_kind(true),
+                        ));
+                    }
+                    None => {
+                        return Err(BackendError::new(
+                            BACKEND,
+                            format!("{}: no reply", failed()),
+                        ));
+                    }
+                },
+                Err(source) => {
+                    let outcome = Outcome::of(&source);
+                    if !retried && outcome.repeat(true) {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(command_failure(
+                        failed(),
+                        channel,
+                        source,
+                        outcome.failure_kind(true),
+                    ));
+                }
+            }
+        }
+    }
+
+    pub(super) async fn presence_join_entry(
+        &self,
+        channel: &str,
+        join: PresenceJoin<'_>,
+    ) -> Result<Option<Cursor>, BackendError> {
+        let reply = self.presence_call(channel, Operation::Join(join)).await?;
+        read_optional_id(channel, &reply)
+    }
+
+    pub(super) async fn presence_leave_entry(
+        &self,
+        channel: &str,
+        connection: &str,
+        member: &str,
+    ) -> Result<Option<Cursor>, BackendError> {
+        let reply = self
+            .presence_call(channel, Operation::Leave { connection, member })
+            .await?;
+        read_optional_id(channel, &reply)
+    }
+
+    pub(super) async fn presence_refresh_leases(
+        &self,
+        channel: &str,
+        leases: &[PresenceLease<'_>],
+    ) -> Result<Vec<String>, BackendError> {
+        let reply = self
+            .presence_call(channel, Operation::Refresh(leases))
+            .await?;
+        let Value::Array(items) = reply else {
+            return Err(unexpected(channel, "refresh", &reply));
+        };
+        Ok(items.iter().filter_map(super::text).collect())
+    }
+
+    pub(super) async fn presence_member_records(
+        &self,
+        channel: &str,
+    ) -> Result<Vec<String>, BackendError> {
+        let mut sweeps = 0;
+        loop {
+            let reply = self.presence_call(channel, Operation::Members).await?;
+            let Value::Array(items) = reply else {
+                return Err(unexpected(channel, "members", &reply));
+            };
+            let mut items = items.into_iter();
+            let more = items.next().and_then(|flag| super::text(&flag)).as_deref() == Some("1");
+            sweeps += 1;
+            if !more || sweeps >= MAX_MEMBER_SWEEPS {
+                return Ok(items.filter_map(|item| super::text(&item)).collect());
+            }
+        }
+    }
+}
+
+fn unexpected(channel: &str, operation: &str, reply: &Value) -> BackendError {
+    BackendError::new(
+        BACKEND,
+        format!("presence {operation} on channel `{channel}`: unexpected reply {reply:?}"),
+    )
+    .kind(FailureKind::Unavailable)
+}
+
+/// `''` (nothing appended) or the id of the entry appended.
+fn read_optional_id(channel: &str, reply: &Value) -> Result<Option<Cursor>, BackendError> {
+    let Some(text) = super::text(reply) else {
+        return Err(unexpected(channel, "change", reply));
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| BackendError::new(BACKEND, format!("XADD returned a malformed id `{text}`")))
+}

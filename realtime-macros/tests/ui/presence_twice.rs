@@ -1,0 +1,20 @@
+use realtime_core::{Events, PresenceChange};
+
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone)]
+struct UserInfo {
+    name: String,
+}
+
+#[derive(Events, Clone)]
+enum AppEvent {
+    #[event(presence)]
+    Presence(PresenceChange<UserInfo>),
+    #[event(presence)]
+    Again(PresenceChange<UserInfo>),
+    #[event(presence, "presence.here")]
+    Named(PresenceChange<UserInfo>),
+    #[event(presence)]
+    NotNewtype { change: PresenceChange<UserInfo> },
+}
+
+fn main() {}
