@@ -77,6 +77,19 @@ pub(crate) fn validate(input: &Input<'_>, errors: &mut Errors) {
     validate_presence(input, errors);
 }
 
+/// Whether `ty` is written `PresenceChange<Info>` (any path to it). The type is checked by
+/// name so that a wrong one gets one error here instead of many from the generated code.
+fn is_presence_change(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.segments.last().is_some_and(|segment| {
+            segment.ident == "PresenceChange"
+                && matches!(&segment.arguments, syn::PathArguments::AngleBracketed(arguments) if arguments.args.len() == 1)
+        })
+}
+
 /// At most one `#[event(presence)]` variant, and with one, no own name under `presence.`
 /// (the framework's events live there).
 fn validate_presence(input: &Input<'_>, errors: &mut Errors) {
@@ -196,11 +209,18 @@ fn validate_variant(
         }
     }
     if let Some(span) = variant.attrs.presence {
-        if !matches!(variant.form, Form::Flatten(_)) {
-            errors.push(syn::Error::new(
+        match &variant.form {
+            Form::Flatten(field) if !is_presence_change(&field.ty) => {
+                errors.push(syn::Error::new_spanned(
+                    &field.ty,
+                    "#[event(presence)] takes the framework's presence events, `PresenceChange<Info>` with your member info type as `Info`; write e.g. `Presence(realtime_core::PresenceChange<UserInfo>)`",
+                ));
+            }
+            Form::Flatten(_) => {}
+            _ => errors.push(syn::Error::new(
                 span,
                 "#[event(presence)] needs a newtype variant of the framework's presence events, e.g. `#[event(presence)] Presence(realtime_core::PresenceChange<UserInfo>)`",
-            ));
+            )),
         }
     }
     if variant.attrs.flatten.is_some() || variant.attrs.presence.is_some() {

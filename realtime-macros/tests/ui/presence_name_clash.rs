@@ -12,8 +12,6 @@ enum AppEvent {
     // The framework's namespace once presence is declared.
     #[event("presence.online")]
     Online(String),
-    #[event("presence")]
-    Everyone,
 }
 
 fn main() {}

@@ -11,10 +11,6 @@ enum AppEvent {
     Presence(PresenceChange<UserInfo>),
     #[event(presence)]
     Again(PresenceChange<UserInfo>),
-    #[event(presence, "presence.here")]
-    Named(PresenceChange<UserInfo>),
-    #[event(presence)]
-    NotNewtype { change: PresenceChange<UserInfo> },
 }
 
 fn main() {}
