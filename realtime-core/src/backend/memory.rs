@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 mod presence;
 
-use super::presence::{PresenceJoin, PresenceLease};
+use super::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
 use crate::cursor::Cursor;
 use crate::util::{lock, now_ms};
@@ -218,6 +218,7 @@ impl MemoryBackend {
             sweep(&mut logs.by_channel, options.expire_after, now);
             logs.remembered
                 .retain(|_, remembered| remembered.until > now);
+            presence::forget_retired(&mut logs.presence, now);
         }
         let log = match logs.by_channel.get_mut(channel) {
             Some(log) => log,
@@ -370,7 +371,7 @@ impl Backend for MemoryBackend {
         &'a self,
         channel: &'a str,
         join: PresenceJoin<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
         let joined = self.presence_join_now(channel, join);
         Box::pin(std::future::ready(Ok(joined)))
     }
@@ -378,19 +379,19 @@ impl Backend for MemoryBackend {
     fn presence_refresh<'a>(
         &'a self,
         channel: &'a str,
-        leases: &'a [PresenceLease<'a>],
-    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
-        let missing = self.presence_refresh_now(channel, leases);
-        Box::pin(std::future::ready(Ok(missing)))
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        let present = self.presence_refresh_now(channel, lease, ttl);
+        Box::pin(std::future::ready(Ok(present)))
     }
 
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
-        connection: &'a str,
-        _member: &'a str,
+        leave: PresenceLeave<'a>,
     ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
-        let left = self.presence_leave_now(channel, connection);
+        let left = self.presence_leave_now(channel, leave);
         Box::pin(std::future::ready(Ok(left)))
     }
 

@@ -23,7 +23,7 @@ pub mod presence;
 pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
-pub use presence::{PresenceJoin, PresenceLease};
+pub use presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 
 /// A boxed, `Send` future, as backend methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -254,42 +254,44 @@ pub trait Backend: Send + Sync + 'static {
         0
     }
 
-    /// Sweeps the channel's expired connections (see [`presence`]), then adds the
-    /// connection (or refreshes it when present) and stores the member's record; appends
-    /// `presence.joined` when it is the member's first connection and returns that
-    /// entry's id. Default: refused (no presence support).
+    /// Sweeps the channel (see [`presence`]), then adds the connection under its lease
+    /// (creating the lease, or extending it to at least `ttl` from now) and stores the
+    /// member's record; appends `presence.joined` when it is the member's first connection.
+    /// Joining a connection that is present changes only the record; joining under a
+    /// retired lease changes nothing ([`JoinOutcome::LeaseGone`]). Default: refused (no
+    /// presence support).
     fn presence_join<'a>(
         &'a self,
         channel: &'a str,
         join: PresenceJoin<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
         let _ = (channel, join);
         Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
     }
 
-    /// A heartbeat: sweeps the channel, then pushes back the expiry of each connection
-    /// that is still present, in one step (for Redis: one script call, however many
-    /// connections). Returns the connections that were not present any more (swept after
-    /// they expired): the caller joins them again. With no lease it only sweeps.
+    /// A heartbeat: sweeps the channel, then sets the lease's expiry to `ttl` from now,
+    /// in one step whatever the number of connections under it (for Redis: one script
+    /// call). Returns `false` when the lease is gone (it expired and was swept, or started
+    /// to be): its connections are not present any more, and the caller joins them again
+    /// under a new lease.
     fn presence_refresh<'a>(
         &'a self,
         channel: &'a str,
-        leases: &'a [PresenceLease<'a>],
-    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
-        let _ = (channel, leases);
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        let _ = (channel, lease, ttl);
         Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
     }
 
-    /// Sweeps the channel, then removes the connection of `member`; appends
-    /// `presence.left` when it was the member's last connection and returns that entry's
-    /// id.
+    /// Sweeps the channel, then removes the connection; appends `presence.left` when it
+    /// was its member's last connection and returns that entry's id.
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
-        connection: &'a str,
-        member: &'a str,
+        leave: PresenceLeave<'a>,
     ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
-        let _ = (channel, connection, member);
+        let _ = (channel, leave);
         Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
     }
 
@@ -357,25 +359,25 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         &'a self,
         channel: &'a str,
         join: PresenceJoin<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
         (**self).presence_join(channel, join)
     }
 
     fn presence_refresh<'a>(
         &'a self,
         channel: &'a str,
-        leases: &'a [PresenceLease<'a>],
-    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
-        (**self).presence_refresh(channel, leases)
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        (**self).presence_refresh(channel, lease, ttl)
     }
 
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
-        connection: &'a str,
-        member: &'a str,
+        leave: PresenceLeave<'a>,
     ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
-        (**self).presence_leave(channel, connection, member)
+        (**self).presence_leave(channel, leave)
     }
 
     fn presence_members<'a>(

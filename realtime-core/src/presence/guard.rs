@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::leases::{Leases, MAX_PENDING_LEAVES};
+use crate::backend::PresenceLeave;
 use crate::channel_name::ChannelName;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
@@ -12,9 +13,10 @@ use crate::error::{Error, Result};
 /// heartbeats while the guard lives. Made by [`Presence::join`](crate::Presence::join).
 ///
 /// [`leave`](Self::leave) ends it and says when it is done. Dropping the guard ends it too:
-/// the heartbeats stop at once and the leave is sent in the background (at most
-/// 1,024 such leaves in flight per handle; past that, or outside a Tokio runtime, the
-/// connection expires after its TTL instead).
+/// the leave is sent from a background task (at most 1,024 such leaves in flight per
+/// handle). When a leave cannot be sent or fails, the handle gives up its lease in the
+/// channel (it expires after its TTL with the connection) and joins its other connections
+/// again under a new one, so a connection that left is never kept alive.
 #[must_use = "the connection leaves the channel's presence when the guard is dropped"]
 pub struct PresenceGuard {
     leases: Arc<Leases>,
@@ -74,16 +76,27 @@ impl PresenceGuard {
     /// last connection to the channel.
     ///
     /// # Errors
-    /// A backend failure; the connection then expires after its TTL (its heartbeats have
-    /// stopped already).
+    /// A backend failure; the handle then gives up its lease in the channel, so the
+    /// connection expires after its TTL (see the type's documentation).
     pub async fn leave(mut self) -> Result<Option<Cursor>> {
         self.held = false;
-        self.leases.release(&self.channel, &self.connection);
-        self.leases
+        let Some(lease) = self.leases.release(&self.channel, &self.connection) else {
+            return Ok(None);
+        };
+        let leave = PresenceLeave {
+            lease: &lease,
+            connection: &self.connection,
+            member: &self.member,
+        };
+        let left = self
+            .leases
             .backend()
-            .presence_leave(&self.channel, &self.connection, &self.member)
-            .await
-            .map_err(Error::Backend)
+            .presence_leave(&self.channel, leave)
+            .await;
+        if left.is_err() {
+            self.leases.give_up_lease(&self.channel, &lease);
+        }
+        left.map_err(Error::Backend)
     }
 }
 
@@ -92,13 +105,7 @@ impl Drop for PresenceGuard {
         if !self.held {
             return;
         }
-        self.leases.release(&self.channel, &self.connection);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::debug!(
-                channel = self.channel.as_str(),
-                member = self.member,
-                "presence guard dropped outside a runtime; the connection expires after its TTL"
-            );
+        let Some(lease) = self.leases.release(&self.channel, &self.connection) else {
             return;
         };
         let pending = &self.leases.pending_leaves;
@@ -107,25 +114,35 @@ impl Drop for PresenceGuard {
                 (count < MAX_PENDING_LEAVES).then_some(count + 1)
             })
             .is_ok();
-        if !admitted {
+        let runtime = tokio::runtime::Handle::try_current();
+        let Ok(runtime) = runtime
+            .map_err(|_| ())
+            .and_then(|runtime| if admitted { Ok(runtime) } else { Err(()) })
+        else {
+            if admitted {
+                pending.fetch_sub(1, Ordering::AcqRel);
+            }
             tracing::warn!(
                 channel = self.channel.as_str(),
                 member = self.member,
-                "too many presence leaves in flight; this connection expires after its TTL"
+                "presence leave not sent (outside a runtime, or too many in flight)"
             );
+            self.leases.give_up_lease(&self.channel, &lease);
             return;
-        }
+        };
         let leases = Arc::clone(&self.leases);
         let channel = self.channel.clone();
         let connection = Arc::clone(&self.connection);
         let member = std::mem::take(&mut self.member);
         runtime.spawn(async move {
-            if let Err(error) = leases
-                .backend()
-                .presence_leave(&channel, &connection, &member)
-                .await
-            {
-                tracing::warn!(channel = channel.as_str(), %error, "presence leave failed; the connection expires after its TTL");
+            let leave = PresenceLeave {
+                lease: &lease,
+                connection: &connection,
+                member: &member,
+            };
+            if let Err(error) = leases.backend().presence_leave(&channel, leave).await {
+                tracing::warn!(channel = channel.as_str(), %error, "presence leave failed");
+                leases.give_up_lease(&channel, &lease);
             }
             leases.pending_leaves.fetch_sub(1, Ordering::AcqRel);
         });

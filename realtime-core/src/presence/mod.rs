@@ -72,9 +72,11 @@ pub use change::{
     PresenceChange, PresenceInfo, PresenceKind, PresenceVariant, check_member_id,
 };
 pub use guard::PresenceGuard;
+use leases::HoldError;
 pub(crate) use leases::Leases;
 pub use leases::WATCH_SWEEP_INTERVAL;
 
+use crate::backend::{BackendError, FailureKind, JoinOutcome};
 use crate::channel_name::{ChannelName, InvalidChannelName};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, Events};
@@ -83,6 +85,9 @@ use crate::shared::Core;
 /// The TTL to use when in doubt: a connection of a process that died is gone within
 /// 30 seconds.
 pub const DEFAULT_PRESENCE_TTL: Duration = Duration::from_secs(30);
+
+/// Joins under a lease found gone before [`Presence::join`] gives up.
+const JOIN_ATTEMPTS: usize = 3;
 
 /// The shortest TTL [`Presence::join`] accepts.
 pub const MIN_PRESENCE_TTL: Duration = Duration::from_secs(1);
@@ -161,32 +166,55 @@ impl<E: Events> Presence<E> {
         let record: Arc<str> = Arc::from(self.record(member.clone(), info)?);
         let leases = &self.core.presence;
         let connection = leases.new_connection_id();
-        let join = crate::backend::PresenceJoin {
-            connection: &connection,
-            member: &member,
-            record: &record,
-            ttl,
-        };
-        let joined = leases.backend().presence_join(&channel, join).await?;
-        leases.hold(
-            &channel,
-            Arc::clone(&connection),
-            member.clone(),
-            record,
-            ttl,
-        );
-        tracing::debug!(
-            channel = channel.as_str(),
-            member,
-            ?joined,
-            "presence joined"
-        );
-        Ok(PresenceGuard::new(
-            Arc::clone(leases),
-            channel,
-            connection,
-            member,
-            joined,
+        let mut lease = leases.lease_for(&channel);
+        for _ in 0..JOIN_ATTEMPTS {
+            let join = crate::backend::PresenceJoin {
+                lease: &lease,
+                connection: &connection,
+                member: &member,
+                record: &record,
+                ttl,
+            };
+            let joined = match leases.backend().presence_join(&channel, join).await {
+                Ok(JoinOutcome::LeaseGone) => {
+                    lease = leases.replace_lease(&channel, &lease);
+                    continue;
+                }
+                Ok(JoinOutcome::Announced(id)) => Some(id),
+                Ok(JoinOutcome::AlreadyPresent) => None,
+                Err(error) => {
+                    leases.forget_if_unused(&channel);
+                    return Err(error.into());
+                }
+            };
+            let held = (member.clone(), Arc::clone(&record), ttl);
+            match leases.hold(&channel, &lease, Arc::clone(&connection), held) {
+                Ok(()) => {
+                    tracing::debug!(
+                        channel = channel.as_str(),
+                        member,
+                        ?joined,
+                        "presence joined"
+                    );
+                    return Ok(PresenceGuard::new(
+                        Arc::clone(leases),
+                        channel,
+                        connection,
+                        member,
+                        joined,
+                    ));
+                }
+                // The lease was replaced while this joined: join again under the new one.
+                Err(HoldError::LeaseChanged(current)) => lease = current,
+            }
+        }
+        leases.forget_if_unused(&channel);
+        Err(Error::Backend(
+            BackendError::new(
+                leases.backend().name(),
+                format!("presence join on channel `{channel}` found its lease gone {JOIN_ATTEMPTS} times (heartbeats too late for the TTL?)"),
+            )
+            .kind(FailureKind::Unavailable),
         ))
     }
 

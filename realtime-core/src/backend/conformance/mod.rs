@@ -83,7 +83,7 @@ pub use lifecycle::{
     dropping_the_last_subscription_closes_the_channel_feed,
 };
 pub use presence::{
-    RoomEvent, RoomEventKind, Visitor,
+    RoomEvent, RoomEventKind, Visitor, presence_a_swept_lease_is_never_taken_back,
     presence_announces_a_member_once_however_many_connections_it_has,
     presence_changes_are_ordinary_entries_of_the_channel,
     presence_heartbeats_keep_members_past_their_ttl,
@@ -177,6 +177,7 @@ macro_rules! backend_conformance {
             presence_heartbeats_keep_members_past_their_ttl,
             presence_of_a_process_that_stops_heartbeating_expires_and_is_announced_once,
             presence_watchers_announce_expired_members_without_being_asked,
+            presence_a_swept_lease_is_never_taken_back,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::support::PATIENCE;
 use super::{BackendFactory, StorageOptions, take};
-use crate::backend::{Backend, PresenceJoin};
+use crate::backend::{Backend, JoinOutcome, PresenceJoin};
 use crate::presence::{JOINED_EVENT, LEFT_EVENT};
 use crate::{Error, Events, History, Member, PresenceChange, PresenceChanges, Realtime};
 
@@ -263,6 +263,7 @@ pub async fn presence_of_a_process_that_stops_heartbeating_expires_and_is_announ
     let ttl = Duration::from_secs(1);
     for connection in ["dead-process:1", "dead-process:2"] {
         let join = PresenceJoin {
+            lease: "dead-process.1",
             connection,
             member: "ghost",
             record,
@@ -316,6 +317,7 @@ pub async fn presence_watchers_announce_expired_members_without_being_asked(
     let room = watcher.channel("quiet-room").presence();
     let mut changes = room.changes().await.unwrap();
     let join = PresenceJoin {
+        lease: "dead-process.7",
         connection: "dead-process:7",
         member: "ghost",
         record: r#"{"member":"ghost","info":{"name":"Ghost"}}"#,
@@ -328,4 +330,51 @@ pub async fn presence_watchers_announce_expired_members_without_being_asked(
         Ok(Some(PresenceChange::Left(gone))) => assert_eq!(gone, member("ghost", "Ghost")),
         other => panic!("expected the ghost to leave within {wait:?}, got {other:?}"),
     }
+}
+
+/// A lease that expired and was swept is gone for good: a heartbeat says so, and a late
+/// join under it changes nothing (its process joins again under a new lease).
+pub async fn presence_a_swept_lease_is_never_taken_back(factory: &dyn BackendFactory) {
+    let (rt, backend) = rooms(factory).await;
+    let ttl = Duration::from_secs(1);
+    let record = r#"{"member":"ghost","info":{"name":"Ghost"}}"#;
+    let join = |connection| PresenceJoin {
+        lease: "stalled-process.1",
+        connection,
+        member: "ghost",
+        record,
+        ttl,
+    };
+    let first = backend
+        .presence_join("stall", join("stalled:1"))
+        .await
+        .unwrap();
+    assert!(matches!(first, JoinOutcome::Announced(_)), "{first:?}");
+    assert!(
+        backend
+            .presence_refresh("stall", "stalled-process.1", ttl)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    let room = rt.channel("stall").presence();
+    assert!(room.members().await.unwrap().is_empty(), "swept");
+    assert!(
+        !backend
+            .presence_refresh("stall", "stalled-process.1", ttl)
+            .await
+            .unwrap()
+    );
+    let late = backend
+        .presence_join("stall", join("stalled:2"))
+        .await
+        .unwrap();
+    assert_eq!(late, JoinOutcome::LeaseGone);
+    assert!(room.members().await.unwrap().is_empty(), "nothing joined");
+    let history = rt.channel("stall").history(History::new()).await.unwrap();
+    let names: Vec<&str> = history
+        .iter()
+        .map(|envelope| envelope.event.name())
+        .collect();
+    assert_eq!(names, [JOINED_EVENT, LEFT_EVENT]);
 }

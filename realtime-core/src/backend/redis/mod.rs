@@ -45,8 +45,8 @@ use redis::aio::ConnectionManagerConfig;
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
 use super::{
-    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, PresenceJoin, PresenceLease,
-    RawEntry, ReadRange,
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, PresenceJoin,
+    PresenceLeave, RawEntry, ReadRange,
 };
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
@@ -570,25 +570,25 @@ impl Backend for RedisBackend {
         &'a self,
         channel: &'a str,
         join: PresenceJoin<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
         Box::pin(self.presence_join_entry(channel, join))
     }
 
     fn presence_refresh<'a>(
         &'a self,
         channel: &'a str,
-        leases: &'a [PresenceLease<'a>],
-    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
-        Box::pin(self.presence_refresh_leases(channel, leases))
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        Box::pin(self.presence_refresh_lease(channel, lease, ttl))
     }
 
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
-        connection: &'a str,
-        member: &'a str,
+        leave: PresenceLeave<'a>,
     ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
-        Box::pin(self.presence_leave_entry(channel, connection, member))
+        Box::pin(self.presence_leave_entry(channel, leave))
     }
 
     fn presence_members<'a>(

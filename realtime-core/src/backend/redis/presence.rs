@@ -1,17 +1,19 @@
 //! Presence on Redis: one script (`presence.lua`) per operation, on the master of the
-//! channel's slot, touching the channel's stream and three presence keys beside it
-//! (`<stream key>#presence:connections`, `...:counts`, `...:records`).
+//! channel's slot, touching the channel's stream and the presence keys beside it
+//! (`<stream key>#presence:leases`, `...:dying`, `...:retired`, `...:counts`,
+//! `...:records`, and one `...:lease:<lease>` per lease).
 //!
-//! A heartbeat of one process refreshes all of its connections in one channel with one
-//! script call, whatever their number.
+//! A heartbeat of one process refreshes its lease in one channel with one script call of
+//! constant cost, whatever the number of its connections there.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use redis::Value;
 
 use super::commands::{Outcome, command_failure};
 use super::{BACKEND, KeyLayout, RedisBackend, Trim, emit, layout};
-use crate::backend::presence::{PresenceJoin, PresenceLease};
+use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use crate::backend::{BackendError, FailureKind};
 use crate::cursor::Cursor;
 use crate::presence::{JOINED_EVENT, LEFT_EVENT};
@@ -20,11 +22,11 @@ use crate::presence::{JOINED_EVENT, LEFT_EVENT};
 /// arguments are named at the top of the file.
 const PRESENCE_SCRIPT: &str = include_str!("presence.lua");
 
-/// The parts of a channel's presence, as `presence.lua` takes them (`KEYS[2..4]`).
-const PARTS: [&str; 3] = ["connections", "counts", "records"];
+/// The parts of a channel's presence, as `presence.lua` takes them (`KEYS[2..6]`).
+const PARTS: [&str; 5] = ["leases", "dying", "retired", "counts", "records"];
 
-/// Calls of `members` when each finds more expired connections than one call sweeps
-/// (1,000): past this many, the members are returned as the last call listed them.
+/// Calls of `members` when each finds more to sweep than one call does (1,000
+/// connections): past this many, the members are returned as the last call listed them.
 const MAX_MEMBER_SWEEPS: usize = 100;
 
 fn script_hash() -> &'static str {
@@ -35,11 +37,8 @@ fn script_hash() -> &'static str {
 /// One call of the script.
 enum Operation<'a> {
     Join(PresenceJoin<'a>),
-    Leave {
-        connection: &'a str,
-        member: &'a str,
-    },
-    Refresh(&'a [PresenceLease<'a>]),
+    Leave(PresenceLeave<'a>),
+    Refresh { lease: &'a str, ttl: Duration },
     Members,
 }
 
@@ -47,14 +46,24 @@ impl Operation<'_> {
     fn name(&self) -> &'static str {
         match self {
             Operation::Join(_) => "join",
-            Operation::Leave { .. } => "leave",
-            Operation::Refresh(_) => "refresh",
+            Operation::Leave(_) => "leave",
+            Operation::Refresh { .. } => "refresh",
             Operation::Members => "members",
+        }
+    }
+
+    /// The lease whose connections key the call touches.
+    fn lease(&self) -> Option<&str> {
+        match self {
+            Operation::Join(join) => Some(join.lease),
+            Operation::Leave(leave) => Some(leave.lease),
+            Operation::Refresh { lease, .. } => Some(lease),
+            Operation::Members => None,
         }
     }
 }
 
-fn millis(duration: std::time::Duration) -> u64 {
+fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
         .max(1)
@@ -81,9 +90,16 @@ impl RedisBackend {
             command.arg(script_hash());
             command
         };
-        command.arg(1 + PARTS.len()).arg(self.stream_key(channel));
+        let lease_prefix = self.presence_key(channel, "lease:");
+        let lease = operation.lease();
+        command
+            .arg(1 + PARTS.len() + usize::from(lease.is_some()))
+            .arg(self.stream_key(channel));
         for part in PARTS {
             command.arg(self.presence_key(channel, part));
+        }
+        if let Some(lease) = lease {
+            command.arg(format!("{lease_prefix}{lease}"));
         }
         let max_len = options.max_len.map_or(0, |n| n.max(1));
         let trim = match options.trim {
@@ -110,25 +126,25 @@ impl RedisBackend {
             .arg(layout::message_tail(channel, JOINED_EVENT))
             .arg(layout::message_tail(channel, LEFT_EVENT))
             .arg(channel)
+            .arg(lease_prefix)
             .arg(operation.name());
         match operation {
             Operation::Join(join) => {
                 command
+                    .arg(join.lease)
                     .arg(join.connection)
                     .arg(join.member)
                     .arg(join.record)
                     .arg(millis(join.ttl));
             }
-            Operation::Leave { connection, member } => {
-                command.arg(*connection).arg(*member);
+            Operation::Leave(leave) => {
+                command
+                    .arg(leave.lease)
+                    .arg(leave.connection)
+                    .arg(leave.member);
             }
-            Operation::Refresh(leases) => {
-                for lease in leases.iter() {
-                    command
-                        .arg(lease.connection)
-                        .arg(lease.member)
-                        .arg(millis(lease.ttl));
-                }
+            Operation::Refresh { lease, ttl } => {
+                command.arg(*lease).arg(millis(*ttl));
             }
             Operation::Members => {}
         }
@@ -197,35 +213,39 @@ impl RedisBackend {
         &self,
         channel: &str,
         join: PresenceJoin<'_>,
-    ) -> Result<Option<Cursor>, BackendError> {
+    ) -> Result<JoinOutcome, BackendError> {
         let reply = self.presence_call(channel, Operation::Join(join)).await?;
-        read_optional_id(channel, &reply)
+        if super::text(&reply).as_deref() == Some("!gone") {
+            return Ok(JoinOutcome::LeaseGone);
+        }
+        Ok(match read_optional_id(channel, &reply)? {
+            Some(id) => JoinOutcome::Announced(id),
+            None => JoinOutcome::AlreadyPresent,
+        })
     }
 
     pub(super) async fn presence_leave_entry(
         &self,
         channel: &str,
-        connection: &str,
-        member: &str,
+        leave: PresenceLeave<'_>,
     ) -> Result<Option<Cursor>, BackendError> {
-        let reply = self
-            .presence_call(channel, Operation::Leave { connection, member })
-            .await?;
+        let reply = self.presence_call(channel, Operation::Leave(leave)).await?;
         read_optional_id(channel, &reply)
     }
 
-    pub(super) async fn presence_refresh_leases(
+    pub(super) async fn presence_refresh_lease(
         &self,
         channel: &str,
-        leases: &[PresenceLease<'_>],
-    ) -> Result<Vec<String>, BackendError> {
+        lease: &str,
+        ttl: Duration,
+    ) -> Result<bool, BackendError> {
         let reply = self
-            .presence_call(channel, Operation::Refresh(leases))
+            .presence_call(channel, Operation::Refresh { lease, ttl })
             .await?;
-        let Value::Array(items) = reply else {
-            return Err(unexpected(channel, "refresh", &reply));
-        };
-        Ok(items.iter().filter_map(super::text).collect())
+        match reply {
+            Value::Int(present) => Ok(present == 1),
+            other => Err(unexpected(channel, "refresh", &other)),
+        }
     }
 
     pub(super) async fn presence_member_records(
