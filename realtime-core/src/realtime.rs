@@ -18,7 +18,7 @@ use crate::events::Events;
 use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
-use crate::presence::Leases;
+use crate::presence::{CheckedRecords, Leases};
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -285,6 +285,7 @@ impl<E: Events> RealtimeBuilder<E> {
         Realtime {
             core: Arc::new(Core {
                 presence,
+                presence_records: CheckedRecords::default(),
                 backend: self.backend,
                 catalog,
                 counters,

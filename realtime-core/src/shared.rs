@@ -16,7 +16,7 @@ use crate::error::{DecodeError, Error, Result};
 use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
-use crate::presence::Leases;
+use crate::presence::{CheckedRecords, Leases};
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -27,6 +27,8 @@ pub(crate) struct Core<E: Events> {
     pub(crate) idempotency_window: Duration,
     /// The presence connections this handle keeps alive, and their heartbeat task.
     pub(crate) presence: Arc<Leases>,
+    /// The member records this handle has checked against their schema.
+    pub(crate) presence_records: CheckedRecords,
 }
 
 /// An event checked against its schema and encoded, ready to append.

@@ -58,6 +58,7 @@
 mod change;
 mod guard;
 mod leases;
+mod records;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -75,6 +76,7 @@ pub use guard::PresenceGuard;
 use leases::HoldError;
 pub(crate) use leases::Leases;
 pub use leases::WATCH_SWEEP_INTERVAL;
+pub(crate) use records::CheckedRecords;
 
 use crate::backend::{BackendError, FailureKind, JoinOutcome};
 use crate::channel_name::{ChannelName, InvalidChannelName};
@@ -243,41 +245,23 @@ impl<E: Events> Presence<E> {
         let channel = self.checked()?;
         let kind = presence_kind::<E>(JOINED_EVENT)?;
         let records = self.core.backend.presence_members(channel).await?;
-        let mut members: Vec<Member<E::Presence>> = records
-            .iter()
-            .filter_map(|record| self.decode_record(channel, kind.index(), record))
-            .collect();
-        members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(members)
-    }
-
-    fn decode_record(
-        &self,
-        channel: &ChannelName,
-        index: usize,
-        record: &str,
-    ) -> Option<Member<E::Presence>> {
-        let decoded = serde_json::from_str::<serde_json::Value>(record)
-            .map_err(|error| error.to_string())
-            .and_then(|value| {
-                self.core
-                    .catalog
-                    .validate(index, &value)
-                    .map_err(|error| error.to_string())?;
-                serde_json::from_value::<Member<E::Presence>>(value)
-                    .map_err(|error| error.to_string())
-            });
-        match decoded {
-            Ok(member) => Some(member),
-            Err(error) => {
-                self.core
-                    .counters
-                    .rejected
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (mut members, failures) = self.core.presence_records.decode::<Member<E::Presence>>(
+            &self.core.catalog,
+            kind.index(),
+            &records,
+        );
+        if !failures.is_empty() {
+            let count = u64::try_from(failures.len()).unwrap_or(u64::MAX);
+            self.core
+                .counters
+                .rejected
+                .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            for error in failures {
                 tracing::warn!(channel = channel.as_str(), %error, "stored presence member rejected: it does not match the schema");
-                None
             }
         }
+        members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(members)
     }
 
     /// The changes of the channel's presence from now on, in order. While the stream

@@ -164,7 +164,7 @@ pub async fn presence_changes_are_ordinary_entries_of_the_channel(factory: &dyn 
 pub async fn presence_refuses_bad_members_bad_info_and_emitted_presence_events(
     factory: &dyn BackendFactory,
 ) {
-    let (rt, _) = rooms(factory).await;
+    let (rt, backend) = rooms(factory).await;
     let channel = rt.channel("strict-room");
     let room = channel.presence();
     let error = room.join("ada", visitor(""), TTL).await.unwrap_err();
@@ -209,6 +209,22 @@ pub async fn presence_refuses_bad_members_bad_info_and_emitted_presence_events(
         "nothing stored"
     );
     assert!(room.members().await.unwrap().is_empty());
+
+    // A record written by something else that breaks the schema is counted, not listed,
+    // every time it is read.
+    let join = PresenceJoin {
+        lease: "foreign-process.1",
+        connection: "foreign:1",
+        member: "mallory",
+        record: r#"{"member":"mallory","info":{"name":""}}"#,
+        ttl: TTL,
+    };
+    backend.presence_join("strict-room", join).await.unwrap();
+    let _ada = room.join("ada", visitor("Ada"), TTL).await.unwrap();
+    for round in 1..=2 {
+        assert_eq!(room.members().await.unwrap(), [member("ada", "Ada")]);
+        assert_eq!(rt.stats().rejected, round);
+    }
 }
 
 pub async fn presence_is_refused_for_an_event_set_without_it(factory: &dyn BackendFactory) {

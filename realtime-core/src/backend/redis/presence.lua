@@ -32,7 +32,8 @@
 --                                   -> the joined entry's id, '' (not the first), or '!gone'
 --     leave   <lease> <connection> <member>  -> the left entry's id, or ''
 --     refresh <lease> <ttl ms>               -> 1, or 0 when the lease is gone
---     members                                -> {more to sweep?, record...}
+--     sweep                                  -> 1 when more is left to sweep, else 0
+--                                               (the caller reads the records with HVALS)
 -- Connection ids contain no space, so `<connection> <member>` splits at its first space.
 local stream, leases, dying, retired, counts, records =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -191,9 +192,8 @@ elseif operation == 'refresh' then
   else
     reply = 0
   end
-elseif operation == 'members' then
-  reply = redis.call('HVALS', records)
-  table.insert(reply, 1, more and '1' or '0')
+elseif operation == 'sweep' then
+  reply = more and 1 or 0
 else
   return redis.error_reply('unknown presence operation ' .. tostring(operation))
 end

@@ -38,8 +38,12 @@ fn script_hash() -> &'static str {
 enum Operation<'a> {
     Join(PresenceJoin<'a>),
     Leave(PresenceLeave<'a>),
-    Refresh { lease: &'a str, ttl: Duration },
-    Members,
+    Refresh {
+        lease: &'a str,
+        ttl: Duration,
+    },
+    /// The sweep alone: whether more is left to sweep.
+    Sweep,
 }
 
 impl Operation<'_> {
@@ -48,7 +52,7 @@ impl Operation<'_> {
             Operation::Join(_) => "join",
             Operation::Leave(_) => "leave",
             Operation::Refresh { .. } => "refresh",
-            Operation::Members => "members",
+            Operation::Sweep => "sweep",
         }
     }
 
@@ -58,7 +62,7 @@ impl Operation<'_> {
             Operation::Join(join) => Some(join.lease),
             Operation::Leave(leave) => Some(leave.lease),
             Operation::Refresh { lease, .. } => Some(lease),
-            Operation::Members => None,
+            Operation::Sweep => None,
         }
     }
 }
@@ -146,7 +150,7 @@ impl RedisBackend {
             Operation::Refresh { lease, ttl } => {
                 command.arg(*lease).arg(millis(*ttl));
             }
-            Operation::Members => {}
+            Operation::Sweep => {}
         }
         command
     }
@@ -159,6 +163,19 @@ impl RedisBackend {
         channel: &str,
         operation: Operation<'_>,
     ) -> Result<Value, BackendError> {
+        self.presence_call_then(channel, operation, None)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// [`presence_call`](Self::presence_call), with `then` pipelined after the script on
+    /// the same connection (a read of the keys the script just swept), and its reply.
+    async fn presence_call_then(
+        &self,
+        channel: &str,
+        operation: Operation<'_>,
+        then: Option<&redis::Cmd>,
+    ) -> Result<(Value, Option<Value>), BackendError> {
         let key = self.stream_key(channel);
         let failed = || {
             format!(
@@ -173,10 +190,31 @@ impl RedisBackend {
             pipeline
                 .ignore_errors()
                 .add_command(self.presence_command(eval, channel, &operation));
-            match self.shared.commands.send(&key, &pipeline).await {
-                Ok(replies) => match replies.into_iter().next() {
+            if let Some(then) = then {
+                pipeline.add_command(then.clone());
+            }
+            let sent = self.shared.commands.send(&key, &pipeline).await;
+            match sent.map(|replies| {
+                let mut replies = replies.into_iter();
+                (replies.next(), replies.next())
+            }) {
+                Ok((first, second)) => match first {
                     Some(Err(error)) if !eval && error.code() == Some("NOSCRIPT") => eval = true,
-                    Some(Ok(value)) => return Ok(value),
+                    Some(Ok(value)) => {
+                        let second = match second {
+                            Some(Ok(value)) => Some(value),
+                            Some(Err(source)) => {
+                                return Err(command_failure(
+                                    failed(),
+                                    channel,
+                                    source,
+                                    Outcome::Answered.failure_kind(false),
+                                ));
+                            }
+                            None => None,
+                        };
+                        return Ok((value, second));
+                    }
                     Some(Err(source)) => {
                         return Err(command_failure(
                             failed(),
@@ -252,18 +290,39 @@ impl RedisBackend {
         &self,
         channel: &str,
     ) -> Result<Vec<String>, BackendError> {
+        // The records are read by a plain HVALS right after the sweeping script, in the
+        // same round trip: returning them through the script would copy each into Lua
+        // and back (measured: twice the time of the HVALS alone for 10,000 members).
+        let mut hvals = redis::cmd("HVALS");
+        hvals.arg(self.presence_key(channel, "records"));
         let mut sweeps = 0;
         loop {
-            let reply = self.presence_call(channel, Operation::Members).await?;
-            let Value::Array(items) = reply else {
-                return Err(unexpected(channel, "members", &reply));
-            };
-            let mut items = items.into_iter();
-            let more = items.next().and_then(|flag| super::text(&flag)).as_deref() == Some("1");
+            let (more, records) = self
+                .presence_call_then(channel, Operation::Sweep, Some(&hvals))
+                .await?;
             sweeps += 1;
-            if !more || sweeps >= MAX_MEMBER_SWEEPS {
-                return Ok(items.filter_map(|item| super::text(&item)).collect());
+            if more == Value::Int(1) && sweeps < MAX_MEMBER_SWEEPS {
+                continue;
             }
+            let Some(Value::Array(records)) = records else {
+                return Err(unexpected(
+                    channel,
+                    "members",
+                    &records.unwrap_or(Value::Nil),
+                ));
+            };
+            // Each record's bytes become its string as they are (no copy).
+            return Ok(records
+                .into_iter()
+                .filter_map(|record| match record {
+                    Value::BulkString(bytes) => {
+                        Some(String::from_utf8(bytes).unwrap_or_else(|error| {
+                            String::from_utf8_lossy(error.as_bytes()).into_owned()
+                        }))
+                    }
+                    other => super::text(&other),
+                })
+                .collect());
         }
     }
 }
