@@ -78,3 +78,10 @@ fn the_generated_typescript_has_the_presence_events() {
     }
     assert!(generated.warnings.is_empty(), "{:?}", generated.warnings);
 }
+
+#[test]
+fn the_generated_rust_has_the_member_record() {
+    let code = realtime_schema::rust::generate(&RoomEvent::schema().document()).unwrap();
+    assert!(code.contains("pub struct PresenceMember"), "{code}");
+    assert!(code.contains("\"presence.joined\""), "{code}");
+}
