@@ -199,10 +199,11 @@ impl<E: Events> RealtimeSseBuilder<E> {
     }
 
     /// Makes browser connections members of channels' presence: for each channel a
-    /// connection opens, once the authorization hook has allowed it, the hook gets the
-    /// same request and the channel, and returns the member to join as (its id and info,
-    /// e.g. from the signed-in user in the request extensions), or `None` for a channel
-    /// whose presence the connection does not join. The connection stays a member while
+    /// connection asks for, the hook gets the request (as the authorization hook sees it)
+    /// and the channel, and returns the member to join as (its id and info, e.g. from the
+    /// signed-in user in the request extensions), or `None` for a channel whose presence
+    /// the connection does not join. Nothing is joined unless the authorization hook
+    /// allows the request. The connection stays a member while
     /// its stream is open (kept alive by this server's heartbeats; see
     /// [`SseConfig::presence_ttl`]) and leaves when it closes. Two tabs of one user are
     /// one member.

@@ -43,8 +43,9 @@
 //!
 //! The pieces: [`Events`] (the derive), [`Realtime`] and [`Channel`] (emit, history,
 //! subscribe), [`Cursor`] (ids), [`History`] (queries), [`Subscription`] (a `Stream` of
-//! [`Envelope`]s), [`backend`] (storage: [`MemoryBackend`](backend::MemoryBackend)), and
-//! [`EventSchema`] (the JSON Schema of the event set).
+//! [`Envelope`]s), [`backend`] (storage: [`MemoryBackend`](backend::MemoryBackend)),
+//! [`EventSchema`] (the JSON Schema of the event set), and [`presence`] (who is in a
+//! channel: [`Channel::presence`], declared with an `#[event(presence)]` variant).
 
 // The derive names `::realtime_core`; the conformance suite derives its event set here.
 #[cfg(feature = "testing")]
