@@ -47,11 +47,6 @@ pub struct SseConfig {
     /// on such a reconnect; that request gets 204, the `EventSource` closes, and the
     /// `@upstash/realtime` client reconnects itself with the cursors it has seen.
     pub refuse_stale_reconnects: bool,
-    /// How long a browser connection that joined a channel's presence (see
-    /// [`RealtimeSseBuilder::presence`](crate::RealtimeSseBuilder::presence)) stays
-    /// present after this server's last heartbeat: the bound on how long the members of a
-    /// server that died are listed. Default 30 s (1 s to 1 h).
-    pub presence_ttl: Duration,
 }
 
 impl Default for SseConfig {
@@ -63,7 +58,6 @@ impl Default for SseConfig {
             max_streams: 10_000,
             allow_origin: AllowOrigin::Any,
             refuse_stale_reconnects: true,
-            presence_ttl: realtime_core::DEFAULT_PRESENCE_TTL,
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use realtime_core::channel::ChannelName;
-use realtime_core::{Events, Member, Realtime, SubscribeBuilder};
+use realtime_core::{Events, Realtime, SubscribeBuilder};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AuthRequest, Authorize};
@@ -65,17 +65,11 @@ impl<E: Events> std::fmt::Debug for RealtimeSse<E> {
     }
 }
 
-/// The presence hook of [`RealtimeSseBuilder::presence`].
-pub(crate) type PresenceHook<E> = Box<
-    dyn Fn(&AuthRequest, &ChannelName) -> Option<Member<<E as Events>::Presence>> + Send + Sync,
->;
-
 pub(crate) struct Shared<E: Events> {
     pub(crate) realtime: Realtime<E>,
     pub(crate) config: SseConfig,
     pub(crate) authorize: Option<Box<dyn Authorize>>,
     pub(crate) first_replay: Option<FirstReplayHook<E>>,
-    pub(crate) presence: Option<PresenceHook<E>>,
     pub(crate) emit: Option<EmitConfig>,
     pub(crate) open: Arc<AtomicUsize>,
     pub(crate) shutdown: CancellationToken,
@@ -87,7 +81,6 @@ pub struct RealtimeSseBuilder<E: Events> {
     config: SseConfig,
     authorize: Option<Box<dyn Authorize>>,
     first_replay: Option<FirstReplayHook<E>>,
-    presence: Option<PresenceHook<E>>,
     emit: Option<EmitConfig>,
 }
 
@@ -198,66 +191,6 @@ impl<E: Events> RealtimeSseBuilder<E> {
         self
     }
 
-    /// Makes browser connections members of channels' presence: for each channel a
-    /// connection asks for, the hook gets the request (as the authorization hook sees it)
-    /// and the channel, and returns the member to join as (its id and info, e.g. from the
-    /// signed-in user in the request extensions), or `None` for a channel whose presence
-    /// the connection does not join. Nothing is joined unless the authorization hook
-    /// allows the request. The connection stays a member while
-    /// its stream is open (kept alive by this server's heartbeats; see
-    /// [`SseConfig::presence_ttl`]) and leaves when it closes. Two tabs of one user are
-    /// one member.
-    ///
-    /// Everyone subscribed to the channel receives `presence.joined` and `presence.left`
-    /// as ordinary events, the connection itself included (its subscription opens before
-    /// it joins). With presence declared, the router also serves the current members of
-    /// a channel at `<path>/members?channel=<name>`, authorized like the stream.
-    ///
-    /// ```
-    /// use realtime_axum::{AuthRequest, RealtimeSse};
-    /// use realtime_core::channel::ChannelName;
-    /// use realtime_core::{Events, Member, PresenceChange, Realtime};
-    ///
-    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug, PartialEq)]
-    /// struct UserInfo { name: String }
-    ///
-    /// #[derive(Events, Clone, Debug, PartialEq)]
-    /// enum AppEvent {
-    ///     #[event("chat.message")]
-    ///     Message(String),
-    ///     #[event(presence)]
-    ///     Presence(PresenceChange<UserInfo>),
-    /// }
-    ///
-    /// #[derive(Clone)]
-    /// struct User { id: String, name: String }
-    ///
-    /// let sse = RealtimeSse::builder(Realtime::<AppEvent>::memory())
-    ///     .presence(|request: &AuthRequest, channel: &ChannelName| {
-    ///         let user = request.extension::<User>()?;
-    ///         channel.starts_with("room-").then(|| Member {
-    ///             id: user.id.clone(),
-    ///             info: UserInfo { name: user.name.clone() },
-    ///         })
-    ///     })
-    ///     .build();
-    /// # let _ = sse;
-    /// ```
-    pub fn presence(
-        mut self,
-        hook: impl Fn(&AuthRequest, &ChannelName) -> Option<Member<E::Presence>> + Send + Sync + 'static,
-    ) -> Self {
-        self.presence = Some(Box::new(hook));
-        self
-    }
-
-    /// Sets how long a browser connection stays present after this server's last
-    /// heartbeat ([`SseConfig::presence_ttl`]).
-    pub fn presence_ttl(mut self, ttl: Duration) -> Self {
-        self.config.presence_ttl = ttl;
-        self
-    }
-
     /// Enables the typed emit route (`POST` on the same path).
     pub fn emit_route(mut self, emit: EmitConfig) -> Self {
         self.emit = Some(emit);
@@ -272,7 +205,6 @@ impl<E: Events> RealtimeSseBuilder<E> {
                 config: self.config,
                 authorize: self.authorize,
                 first_replay: self.first_replay,
-                presence: self.presence,
                 emit: self.emit,
                 open: Arc::new(AtomicUsize::new(0)),
                 shutdown: CancellationToken::new(),
@@ -289,7 +221,6 @@ impl<E: Events> RealtimeSse<E> {
             config: SseConfig::default(),
             authorize: None,
             first_replay: None,
-            presence: None,
             emit: None,
         }
     }
@@ -322,32 +253,9 @@ impl<E: Events> RealtimeSse<E> {
         parts: http::request::Parts,
         channels: Vec<ChannelName>,
     ) -> Result<(), Response> {
-        self.authorize_as_members(hook, parts, channels)
-            .await
-            .map(|_| ())
-    }
-
-    /// Runs the authorization hook, if any, and (first, on the same request: the hook
-    /// then owns it) the presence hook for each channel; the member each channel's
-    /// presence is to be joined as, when the request is allowed.
-    pub(crate) async fn authorize_as_members(
-        &self,
-        hook: Option<&dyn Authorize>,
-        parts: http::request::Parts,
-        channels: Vec<ChannelName>,
-    ) -> Result<Vec<Option<Member<E::Presence>>>, Response> {
-        let request = AuthRequest { parts, channels };
-        let members = match &self.shared.presence {
-            Some(presence) => request
-                .channels
-                .iter()
-                .map(|channel| presence(&request, channel))
-                .collect(),
-            None => request.channels.iter().map(|_| None).collect(),
-        };
         match hook {
-            None => Ok(members),
-            Some(hook) => hook.authorize(request).await.map(|()| members),
+            None => Ok(()),
+            Some(hook) => hook.authorize(AuthRequest { parts, channels }).await,
         }
     }
 

@@ -110,9 +110,6 @@ impl From<&Error> for RequestError {
                 unprocessable(event, path)
             }
             Error::ReservedEvent { event } => unprocessable(event, ""),
-            Error::PresenceNotDeclared { .. } => {
-                RequestError::new(StatusCode::NOT_FOUND, error.to_string())
-            }
             Error::InvalidChannel(_)
             | Error::InvalidMember(_)
             | Error::InvalidPresenceTtl { .. }

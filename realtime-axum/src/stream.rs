@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::stream::SelectAll;
 use futures::{FutureExt, Stream, StreamExt};
-use realtime_core::{Deliveries, Events, PresenceGuard};
+use realtime_core::{Deliveries, Events};
 use tokio::time::{Interval, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
@@ -64,8 +64,6 @@ pub(crate) struct ConnectionStream<E> {
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     state: State,
     _open: OpenStream,
-    /// The connection's places in channels' presence: dropped (leaving) with the body.
-    _presence: Vec<PresenceGuard>,
 }
 
 impl<E: Events> ConnectionStream<E> {
@@ -76,7 +74,6 @@ impl<E: Events> ConnectionStream<E> {
         deadline: Option<Duration>,
         shutdown: WaitForCancellationFutureOwned,
         open: OpenStream,
-        presence: Vec<PresenceGuard>,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
         let mut keepalive =
@@ -91,7 +88,6 @@ impl<E: Events> ConnectionStream<E> {
             shutdown: Box::pin(shutdown),
             state: State::Open,
             _open: open,
-            _presence: presence,
         }
     }
 

@@ -1,9 +1,8 @@
 //! The handlers of the endpoint's route, one module per method: `GET` streams events
 //! ([`subscribe`]), `POST` emits them ([`emit`]), `OPTIONS` answers CORS preflights
-//! ([`preflight`]); and `GET <path>/members` lists a channel's presence ([`members`]). Each reads the shared state of [`RealtimeSse`](crate::RealtimeSse).
+//! ([`preflight`]). Each reads the shared state of [`RealtimeSse`](crate::RealtimeSse).
 
 mod emit;
-mod members;
 mod preflight;
 mod subscribe;
 
@@ -15,22 +14,13 @@ use crate::endpoint::RealtimeSse;
 
 impl<E: Events> RealtimeSse<E> {
     /// A router serving the stream at `path` (`GET`), the emit route (`POST`) when
-    /// enabled, and CORS preflights (`OPTIONS`); with presence declared by the event set,
-    /// also the members of a channel at `<path>/members?channel=<name>` (`GET`).
+    /// enabled, and CORS preflights (`OPTIONS`).
     pub fn router<S: Clone + Send + Sync + 'static>(&self, path: &str) -> Router<S> {
         let mut route =
             get(subscribe::stream_handler::<E>).options(preflight::preflight_handler::<E>);
         if self.shared().emit.is_some() {
             route = route.post(emit::emit_handler::<E>);
         }
-        let mut router = Router::new().route(path, route);
-        if E::DECLARES_PRESENCE {
-            let members_path = format!("{}/members", path.trim_end_matches('/'));
-            router = router.route(
-                &members_path,
-                get(members::members_handler::<E>).options(preflight::preflight_handler::<E>),
-            );
-        }
-        router.with_state(self.clone())
+        Router::new().route(path, route).with_state(self.clone())
     }
 }

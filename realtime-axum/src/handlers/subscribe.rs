@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
-use realtime_core::{Events, Member, Position, PresenceGuard, Realtime};
+use realtime_core::{Events, Position, Realtime};
 
 use crate::config::{FirstReplay, FirstReplayHook};
 use crate::endpoint::RealtimeSse;
@@ -69,8 +69,7 @@ async fn open_stream<E: Events>(
         .iter()
         .map(|channel| channel.name.clone())
         .collect();
-    let members = sse
-        .authorize_as_members(shared.authorize.as_deref(), parts, names)
+    sse.authorize(shared.authorize.as_deref(), parts, names)
         .await?;
 
     let subscriptions = channels
@@ -80,13 +79,6 @@ async fn open_stream<E: Events>(
         .await
         .map_err(|error| {
             tracing::warn!(%error, "stream refused: storage failed");
-            RequestError::from(&error).into_response()
-        })?;
-    // Joined once subscribed: the connection's own stream carries its `presence.joined`.
-    let presence = join_presence(&shared.realtime, &channels, members, config.presence_ttl)
-        .await
-        .map_err(|error| {
-            tracing::warn!(%error, "stream refused: joining presence failed");
             RequestError::from(&error).into_response()
         })?;
     let mut prelude = VecDeque::with_capacity(channels.len() + 1);
@@ -116,7 +108,6 @@ async fn open_stream<E: Events>(
         deadline,
         shared.shutdown.clone().cancelled_owned(),
         open,
-        presence,
     );
     tracing::debug!(channels = ?channels.iter().map(|c| &c.name).collect::<Vec<_>>(), "stream opened");
     Ok((sse_headers(), Body::from_stream(body)).into_response())
@@ -135,24 +126,6 @@ async fn subscribe<E: Events>(
         _ => FirstReplay::AsAsked.apply(request, subscription),
     };
     subscription.deliveries().await
-}
-
-/// Joins the presence of each channel the presence hook named a member for.
-async fn join_presence<E: Events>(
-    realtime: &Realtime<E>,
-    channels: &[ChannelRequest],
-    members: Vec<Option<Member<E::Presence>>>,
-    ttl: Duration,
-) -> realtime_core::Result<Vec<PresenceGuard>> {
-    let joins = channels
-        .iter()
-        .zip(members)
-        .filter_map(|(channel, member)| Some((channel, member?)))
-        .map(|(channel, member)| {
-            let presence = realtime.channel(channel.name.clone()).presence();
-            async move { presence.join(member.id, member.info, ttl).await }
-        });
-    futures::future::try_join_all(joins).await
 }
 
 const LAST_EVENT_ID: &str = "last-event-id";
