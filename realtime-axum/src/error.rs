@@ -109,7 +109,10 @@ impl From<&Error> for RequestError {
             Error::Decode(DecodeError::InvalidData { event, path, .. }) => {
                 unprocessable(event, path)
             }
+            Error::ReservedEvent { event } => unprocessable(event, ""),
             Error::InvalidChannel(_)
+            | Error::InvalidMember(_)
+            | Error::InvalidPresenceTtl { .. }
             | Error::InvalidCursor(_)
             | Error::InvalidLimit { .. }
             | Error::InvalidIdempotencyKey(_)

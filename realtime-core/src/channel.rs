@@ -17,6 +17,7 @@ use crate::events::{EventKind, Events, KindFilter};
 use crate::history::History;
 use crate::hub::decode_or_report;
 use crate::idempotency::check_idempotency_key;
+use crate::presence::Presence;
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -249,6 +250,15 @@ impl<E: Events> Channel<E> {
             self.name.clone(),
             KindFilter::of(kinds),
         )
+    }
+
+    /// The channel's presence: who is here now ([`Presence::members`]), joining it
+    /// ([`Presence::join`]) and its changes ([`Presence::changes`]). Needs an event set
+    /// with an `#[event(presence)]` variant (see [`PresenceChange`](crate::PresenceChange));
+    /// otherwise every operation fails with
+    /// [`Error::PresenceNotDeclared`](crate::Error::PresenceNotDeclared).
+    pub fn presence(&self) -> Presence<E> {
+        Presence::new(Arc::clone(&self.core), self.name.clone())
     }
 
     /// Subscribes to every event of the channel.

@@ -4,6 +4,7 @@ use crate::backend::BackendError;
 use crate::channel_name::InvalidChannelName;
 use crate::cursor::{Cursor, CursorParseError};
 use crate::idempotency::InvalidIdempotencyKey;
+use crate::presence::InvalidMemberId;
 
 /// An event name that is not part of the event set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +117,32 @@ pub enum Error {
         channel: String,
         /// What the backend reported.
         source: BackendError,
+    },
+    /// The event is `presence.joined` or `presence.left`, which only the framework
+    /// writes (when members join and leave); nothing was stored.
+    #[error(
+        "event `{event}` is written by the framework when members join and leave, it cannot be emitted; use `channel.presence().join(..)`"
+    )]
+    ReservedEvent {
+        /// The event name.
+        event: &'static str,
+    },
+    /// A presence operation on an event set without an `#[event(presence)]` variant.
+    #[error(
+        "`{events}` declares no presence; add a variant `#[event(presence)] Presence(realtime_core::PresenceChange<YourInfo>)` to it"
+    )]
+    PresenceNotDeclared {
+        /// The Rust name of the event enum.
+        events: &'static str,
+    },
+    /// A presence member id breaks the rules.
+    #[error(transparent)]
+    InvalidMember(#[from] InvalidMemberId),
+    /// A presence TTL out of range.
+    #[error("presence TTL {ttl:?} is out of range; expected 1 s to 1 h")]
+    InvalidPresenceTtl {
+        /// The TTL that was given.
+        ttl: std::time::Duration,
     },
     /// The storage backend failed; see
     /// [`BackendError::failure_kind`](crate::backend::BackendError::failure_kind) for

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{DecodeError, UnknownEvent};
+use crate::presence::PresenceChange;
 use crate::schema::{EventDefinition, EventSchema};
 
 /// An app's set of realtime events: one enum variant per event name.
@@ -26,6 +27,15 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
     /// The fieldless kind enum of these events (`AppEventKind` for `AppEvent`).
     type Kind: EventKind;
 
+    /// The info of a channel's presence members: the `Info` of the enum's
+    /// `#[event(presence)] Presence(PresenceChange<Info>)` variant, or
+    /// [`NoPresence`](crate::NoPresence) when it has none.
+    type Presence: Serialize + DeserializeOwned + Clone + Send + Sync + 'static;
+
+    /// Whether the enum has an `#[event(presence)]` variant: the events `presence.joined`
+    /// and `presence.left`, written by [`Presence`](crate::Presence).
+    const DECLARES_PRESENCE: bool = false;
+
     /// The Rust name of the enum, used as the title of its schema.
     const TYPE_NAME: &'static str;
 
@@ -38,6 +48,12 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
     /// The event name, e.g. `"chat.message"`.
     fn name(&self) -> &'static str {
         self.kind().name()
+    }
+
+    /// The presence change this event is, when it is `presence.joined` or
+    /// `presence.left` of the enum's `#[event(presence)]` variant.
+    fn presence_change(&self) -> Option<&PresenceChange<Self::Presence>> {
+        None
     }
 
     /// Serializes the event's data with `serializer`: what the derive generates, and what

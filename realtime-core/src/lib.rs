@@ -43,8 +43,9 @@
 //!
 //! The pieces: [`Events`] (the derive), [`Realtime`] and [`Channel`] (emit, history,
 //! subscribe), [`Cursor`] (ids), [`History`] (queries), [`Subscription`] (a `Stream` of
-//! [`Envelope`]s), [`backend`] (storage: [`MemoryBackend`](backend::MemoryBackend)), and
-//! [`EventSchema`] (the JSON Schema of the event set).
+//! [`Envelope`]s), [`backend`] (storage: [`MemoryBackend`](backend::MemoryBackend)),
+//! [`EventSchema`] (the JSON Schema of the event set), and [`presence`] (who is in a
+//! channel: [`Channel::presence`], declared with an `#[event(presence)]` variant).
 
 // The derive names `::realtime_core`; the conformance suite derives its event set here.
 #[cfg(feature = "testing")]
@@ -64,6 +65,7 @@ pub mod idempotency;
 mod json_text;
 pub mod metrics;
 mod nested;
+pub mod presence;
 mod realtime;
 pub mod schema;
 mod shared;
@@ -82,6 +84,10 @@ pub use error::{DecodeError, Error, Result, SchemaViolation, UnknownEvent};
 pub use events::{EventKind, Events, KindFilter};
 pub use history::History;
 pub use nested::Nested;
+pub use presence::{
+    DEFAULT_PRESENCE_TTL, Member, NoPresence, Presence, PresenceChange, PresenceChanges,
+    PresenceGuard, PresenceInfo, PresenceKind,
+};
 pub use realtime::{DEFAULT_FANOUT_CAPACITY, Realtime, RealtimeBuilder, Stats};
 #[cfg(feature = "derive")]
 pub use realtime_macros::Events;

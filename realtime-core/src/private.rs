@@ -19,4 +19,5 @@ pub mod exports {
     pub use super::codec::{decode_data, decode_unit, deserialize_kind};
     pub use super::names::{assert_distinct_names, concat_names, unknown_event};
     pub use super::schema::{definition_of, unit_definition};
+    pub use crate::presence::{NoPresence, PresenceChange, PresenceKind, PresenceVariant};
 }

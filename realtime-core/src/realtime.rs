@@ -19,6 +19,7 @@ use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
 use crate::metrics::Outcome;
+use crate::presence::{CheckedRecords, Leases};
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -219,6 +220,7 @@ impl<E: Events> Realtime<E> {
             catch_ups: self.core.counters.catch_ups.load(Ordering::Relaxed),
             live_channels: self.core.hub.live_channels(),
             listened_channels: self.core.backend.listened_channels(),
+            presence_connections: self.core.presence.held(),
         }
     }
 }
@@ -240,6 +242,9 @@ pub struct Stats {
     /// for Redis, the channels subscribed on the pub/sub connection). Shared by every
     /// handle on the same backend; back to zero when no subscriber is left.
     pub listened_channels: usize,
+    /// Presence connections this handle keeps alive with its heartbeats (joined and not
+    /// yet left), over every channel.
+    pub presence_connections: usize,
 }
 
 /// Configures a [`Realtime`] handle; made by [`Realtime::builder`].
@@ -287,8 +292,11 @@ impl<E: Events> RealtimeBuilder<E> {
             Arc::clone(&counters),
             self.fanout_capacity,
         );
+        let presence = Arc::new(Leases::new(Arc::clone(&self.backend)));
         Realtime {
             core: Arc::new(Core {
+                presence,
+                presence_records: CheckedRecords::default(),
                 backend: self.backend,
                 catalog,
                 counters,

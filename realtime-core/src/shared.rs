@@ -20,6 +20,7 @@ use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
 use crate::metrics::{self, Outcome};
+use crate::presence::{CheckedRecords, Leases};
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -28,6 +29,10 @@ pub(crate) struct Core<E: Events> {
     pub(crate) counters: Arc<Counters>,
     pub(crate) hub: Hub<E>,
     pub(crate) idempotency_window: Duration,
+    /// The presence connections this handle keeps alive, and their heartbeat task.
+    pub(crate) presence: Arc<Leases>,
+    /// The member records this handle has checked against their schema.
+    pub(crate) presence_records: CheckedRecords,
 }
 
 /// An event checked against its schema and encoded, ready to append.
@@ -83,6 +88,9 @@ impl<E: Events> Core<E> {
     fn encode_checked(&self, event: &E) -> Result<(Prepared, Value)> {
         let kind = event.kind();
         let name = kind.name();
+        if event.presence_change().is_some() {
+            return Err(Error::ReservedEvent { event: name });
+        }
         let encode_error = |source| Error::Encode {
             event: name,
             source,

@@ -36,7 +36,9 @@ pub(crate) enum Form<'a> {
     Unit,
     /// `Alert(String)`: the data is the inner value.
     Newtype(&'a Field),
-    /// `#[event(flatten)] Billing(BillingEvent)`: the events of the inner enum.
+    /// `#[event(flatten)] Billing(BillingEvent)`: the events of the inner enum; also
+    /// `#[event(presence)] Presence(PresenceChange<Info>)`, whose type is an event set of
+    /// its own (see [`Variant::is_presence`]).
     Flatten(&'a Field),
     /// `Joined { id: String }`: the data is an object of the fields.
     Struct(Vec<&'a Field>),
@@ -86,6 +88,11 @@ impl<'a> Input<'a> {
         })
     }
 
+    /// The `#[event(presence)]` variant, if any (the first, when several are refused).
+    pub(crate) fn presence_variant(&self) -> Option<&Variant<'a>> {
+        self.variants.iter().find(|variant| variant.is_presence())
+    }
+
     pub(crate) fn has_flatten(&self) -> bool {
         self.variants
             .iter()
@@ -103,13 +110,18 @@ fn not_an_enum(span: Span, what: &str) -> syn::Error {
 }
 
 impl<'a> Variant<'a> {
+    /// Whether this is the `#[event(presence)]` variant.
+    pub(crate) fn is_presence(&self) -> bool {
+        self.attrs.presence.is_some()
+    }
+
     fn from_syn(node: &'a syn::Variant, enum_attrs: &EnumAttrs, errors: &mut Errors) -> Self {
         let attrs = attr::variant_attrs(&node.attrs, errors);
         let form = match &node.fields {
             Fields::Unit => Form::Unit,
             Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                 let field = &fields.unnamed[0];
-                if attrs.flatten.is_some() {
+                if attrs.flatten.is_some() || attrs.presence.is_some() {
                     Form::Flatten(field)
                 } else {
                     Form::Newtype(field)
@@ -118,7 +130,7 @@ impl<'a> Variant<'a> {
             Fields::Unnamed(fields) => Form::Tuple(fields),
             Fields::Named(fields) => Form::Struct(fields.named.iter().collect()),
         };
-        let name = if attrs.flatten.is_some() {
+        let name = if attrs.flatten.is_some() || attrs.presence.is_some() {
             None
         } else if let Some(lit) = &attrs.name {
             Some(EventName {

@@ -134,6 +134,9 @@ pub(crate) fn enum_attrs(attrs: &[Attribute], errors: &mut Errors) -> EnumAttrs 
 pub(crate) struct VariantAttrs {
     pub(crate) name: Option<LitStr>,
     pub(crate) flatten: Option<Span>,
+    /// `#[event(presence)]`: the framework's `presence.joined` and `presence.left` events,
+    /// with the info type of `PresenceChange<Info>`.
+    pub(crate) presence: Option<Span>,
     /// Variant-level `#[serde(...)]` items the data mirrors keep (`rename_all`,
     /// `deny_unknown_fields`), with the span of the attribute for errors on other forms.
     pub(crate) serde: Vec<Meta>,
@@ -146,7 +149,7 @@ pub(crate) struct VariantAttrs {
     pub(crate) invalid: bool,
 }
 
-const EVENT_USAGE: &str = "write #[event(\"namespace.name\")] to name the event or #[event(flatten)] to include the events of another #[derive(Events)] enum";
+const EVENT_USAGE: &str = "write #[event(\"namespace.name\")] to name the event, #[event(flatten)] to include the events of another #[derive(Events)] enum, or #[event(presence)] on `Presence(PresenceChange<Info>)` to declare presence";
 
 /// Reads the attributes of a variant.
 pub(crate) fn variant_attrs(attrs: &[Attribute], errors: &mut Errors) -> VariantAttrs {
@@ -204,13 +207,42 @@ fn event_attr(attr: &Attribute, out: &mut VariantAttrs) -> syn::Result<()> {
                 if out.flatten.is_some() {
                     return Err(flatten_and_name(lit.span()));
                 }
+                if out.presence.is_some() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "#[event(presence)] names its events `presence.joined` and `presence.left`, so it takes no name; write #[event(presence)] alone",
+                    ));
+                }
                 out.name = Some(lit);
             } else if input.peek(Ident) {
                 let ident: Ident = input.parse()?;
+                if ident == "presence" {
+                    if out.presence.is_some() || out.flatten.is_some() || out.name.is_some() {
+                        return Err(syn::Error::new(
+                            ident.span(),
+                            "#[event(presence)] takes nothing else: the events are `presence.joined` and `presence.left`; write it alone",
+                        ));
+                    }
+                    out.presence = Some(ident.span());
+                    if input.is_empty() {
+                        return Ok(());
+                    }
+                    input.parse::<Token![,]>()?;
+                    if input.is_empty() {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 if ident != "flatten" {
                     return Err(syn::Error::new(
                         ident.span(),
                         format!("unknown key `{ident}` in #[event(...)]; {EVENT_USAGE}"),
+                    ));
+                }
+                if out.presence.is_some() {
+                    return Err(syn::Error::new(
+                        ident.span(),
+                        "#[event(presence)] takes nothing else; write it alone",
                     ));
                 }
                 if out.flatten.is_some() {

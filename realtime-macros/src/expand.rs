@@ -51,6 +51,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let mut serialize_arms = Vec::new();
     let mut from_data_arms = Vec::new();
     let mut describe = Vec::new();
+    let mut flatten_checks = Vec::new();
     for variant in &input.variants {
         let variant_ident = variant.ident;
         let name = variant.name.as_ref().map(|name| name.value.as_str());
@@ -96,6 +97,14 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
             Form::Flatten(field) => {
                 let ty = &field.ty;
+                if !variant.is_presence() {
+                    flatten_checks.push(quote! {
+                        const _: () = ::core::assert!(
+                            !<#ty as ::realtime_core::Events>::DECLARES_PRESENCE,
+                            "an enum included with #[event(flatten)] declares presence; declare #[event(presence)] in the event enum the app uses, not in an enum it includes",
+                        );
+                    });
+                }
                 kind_arms.push(quote! {
                     Self::#variant_ident(#value) => #kind::#variant_ident(
                         <#ty as ::realtime_core::Events>::kind(#value),
@@ -155,6 +164,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
     }
 
     let names = names(input);
+    let presence_items = presence_items(input);
     // schemars' generated code names `serde::Serialize` in some cases (a field with both
     // `default` and `serialize_with`); the user's crate may not depend on serde.
     let serde_alias = (!mirrors.is_empty()).then(|| {
@@ -183,6 +193,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
             #[automatically_derived]
             impl ::realtime_core::Events for #ident {
                 type Kind = #kind;
+
+                #presence_items
 
                 const TYPE_NAME: &'static ::core::primitive::str = #type_name;
 
@@ -238,6 +250,38 @@ fn expand(input: &Input<'_>) -> TokenStream {
         };
 
         #distinct
+
+        #(#flatten_checks)*
+    }
+}
+
+/// The presence items of the `Events` impl: the info type, and the change an event is,
+/// from the `#[event(presence)]` variant; `NoPresence` without one.
+fn presence_items(input: &Input<'_>) -> TokenStream {
+    let private = quote!(::realtime_core::__private);
+    let Some(variant) = input.presence_variant() else {
+        return quote!(type Presence = #private::NoPresence;);
+    };
+    let Form::Flatten(field) = &variant.form else {
+        return quote!(type Presence = #private::NoPresence;);
+    };
+    let (ty, variant_ident, value) = (&field.ty, variant.ident, local("__change"));
+    quote! {
+        type Presence = <#ty as #private::PresenceVariant>::Info;
+
+        const DECLARES_PRESENCE: ::core::primitive::bool = true;
+
+        fn presence_change(
+            &self,
+        ) -> ::core::option::Option<&#private::PresenceChange<<Self as ::realtime_core::Events>::Presence>> {
+            #[allow(unreachable_patterns)]
+            match self {
+                Self::#variant_ident(#value) => ::core::option::Option::Some(
+                    <#ty as #private::PresenceVariant>::as_change(#value),
+                ),
+                _ => ::core::option::Option::None,
+            }
+        }
     }
 }
 

@@ -46,6 +46,12 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `#[event("notification.alert")]`: the event name; it wins over a derived name.
 /// - `#[event(flatten)]`: include the events of the inner enum (newtype variants only; it
 ///   takes no name).
+/// - `#[event(presence)]` on `Presence(realtime_core::PresenceChange<Info>)`: declares
+///   presence, the framework's events `presence.joined` and `presence.left` with the
+///   member record (`{"member": id, "info": Info}`) as data, and `Info` as the
+///   `Events::Presence` type. At most one per enum; no own name `presence` or `presence.*`
+///   beside it; not in an enum included with `#[event(flatten)]`. Without it,
+///   `Events::Presence` is `realtime_core::NoPresence`.
 /// - doc comments: the event's description in the schema (lines trimmed, joined with
 ///   `\n`); on a struct-like variant also the description of its data definition.
 /// - on struct-like variants only: `#[serde(rename_all = "...")]` and
@@ -77,7 +83,8 @@ use syn::{DeriveInput, parse_macro_input};
 ///   `Variant(<Inner as Events>::Kind)` per flattened variant; `Copy`, `Eq`, `Ord`, `Hash`,
 ///   `Debug`; `Display`, `FromStr` and serde as the event name; inherent `ALL`, `name()` and
 ///   `index()`, and `realtime_core::EventKind`.
-/// - `impl realtime_core::Events for <Enum>`.
+/// - `impl realtime_core::Events for <Enum>` (with `type Presence`, and with a presence
+///   variant `DECLARES_PRESENCE` and `presence_change`).
 ///
 /// The generated code needs no `serde` or `schemars` dependency in the user's crate.
 ///

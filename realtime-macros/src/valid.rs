@@ -74,6 +74,62 @@ pub(crate) fn validate(input: &Input<'_>, errors: &mut Errors) {
         validate_variant(input, variant, namespace_ok, errors);
     }
     validate_distinct(input, errors);
+    validate_presence(input, errors);
+}
+
+/// Whether `ty` is written `PresenceChange<Info>` (any path to it). The type is checked by
+/// name so that a wrong one gets one error here instead of many from the generated code.
+fn is_presence_change(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.segments.last().is_some_and(|segment| {
+            segment.ident == "PresenceChange"
+                && matches!(&segment.arguments, syn::PathArguments::AngleBracketed(arguments) if arguments.args.len() == 1)
+        })
+}
+
+/// At most one `#[event(presence)]` variant, and with one, no own name under `presence.`
+/// (the framework's events live there).
+fn validate_presence(input: &Input<'_>, errors: &mut Errors) {
+    let mut presence = input
+        .variants
+        .iter()
+        .filter(|variant| variant.is_presence());
+    let Some(first) = presence.next() else {
+        return;
+    };
+    for extra in presence {
+        if let Some(span) = extra.attrs.presence {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "presence is already declared by variant `{}`; an event set has one #[event(presence)] variant",
+                    first.ident
+                ),
+            ));
+        }
+    }
+    for variant in &input.variants {
+        let Some(name) = &variant.name else { continue };
+        if name.value == "presence" || name.value.starts_with("presence.") {
+            let rest = name
+                .value
+                .trim_start_matches("presence")
+                .trim_start_matches('.');
+            let suggestion = if rest.is_empty() { "online" } else { rest };
+            errors.push(syn::Error::new(
+                name.span,
+                format!(
+                    "event name \"{}\" is under `presence`, which holds the framework's `presence.joined` and `presence.left` once the enum declares presence (variant `{}`); choose another namespace, e.g. \"status.{}\"",
+                    name.value,
+                    first.ident,
+                    suggestion,
+                ),
+            ));
+        }
+    }
 }
 
 fn validate_variant(
@@ -152,7 +208,22 @@ fn validate_variant(
             ));
         }
     }
-    if variant.attrs.flatten.is_some() {
+    if let Some(span) = variant.attrs.presence {
+        match &variant.form {
+            Form::Flatten(field) if !is_presence_change(&field.ty) => {
+                errors.push(syn::Error::new_spanned(
+                    &field.ty,
+                    "#[event(presence)] takes the framework's presence events, `PresenceChange<Info>` with your member info type as `Info`; write e.g. `Presence(realtime_core::PresenceChange<UserInfo>)`",
+                ));
+            }
+            Form::Flatten(_) => {}
+            _ => errors.push(syn::Error::new(
+                span,
+                "#[event(presence)] needs a newtype variant of the framework's presence events, e.g. `#[event(presence)] Presence(realtime_core::PresenceChange<UserInfo>)`",
+            )),
+        }
+    }
+    if variant.attrs.flatten.is_some() || variant.attrs.presence.is_some() {
         return;
     }
     match &variant.name {

@@ -465,4 +465,6 @@ mod guide {
     struct Delivery;
     #[doc = include_str!("../../../docs/guide/operating.md")]
     struct Operating;
+    #[doc = include_str!("../../../docs/guide/presence.md")]
+    struct Presence;
 }

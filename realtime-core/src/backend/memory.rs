@@ -13,6 +13,9 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+mod presence;
+
+use super::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
 use crate::cursor::Cursor;
 use crate::util::{lock, now_ms};
@@ -72,6 +75,8 @@ struct Logs {
     /// stored and when it is forgotten. Bounded by the keyed emits of one window; expired
     /// keys go at the next sweep.
     remembered: HashMap<(Arc<str>, Box<str>), Remembered>,
+    /// The members present per channel; a channel without connections is removed.
+    presence: HashMap<Arc<str>, presence::ChannelPresence>,
     last_sweep: Instant,
 }
 
@@ -86,6 +91,7 @@ impl Default for Logs {
         Self {
             by_channel: HashMap::new(),
             remembered: HashMap::new(),
+            presence: HashMap::new(),
             last_sweep: Instant::now(),
         }
     }
@@ -212,6 +218,7 @@ impl MemoryBackend {
             sweep(&mut logs.by_channel, options.expire_after, now);
             logs.remembered
                 .retain(|_, remembered| remembered.until > now);
+            presence::forget_retired(&mut logs.presence, now);
         }
         let log = match logs.by_channel.get_mut(channel) {
             Some(log) => log,
@@ -358,6 +365,42 @@ impl Backend for MemoryBackend {
             .values()
             .filter(|log| log.has_listeners())
             .count()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
+        let joined = self.presence_join_now(channel, join);
+        Box::pin(std::future::ready(Ok(joined)))
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        let present = self.presence_refresh_now(channel, lease, ttl);
+        Box::pin(std::future::ready(Ok(present)))
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        leave: PresenceLeave<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let left = self.presence_leave_now(channel, leave);
+        Box::pin(std::future::ready(Ok(left)))
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let members = self.presence_members_now(channel);
+        Box::pin(std::future::ready(Ok(members)))
     }
 }
 

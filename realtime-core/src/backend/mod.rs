@@ -18,10 +18,12 @@ use crate::cursor::Cursor;
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod memory;
+pub mod presence;
 #[cfg(feature = "redis")]
 pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
+pub use presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 
 /// A boxed, `Send` future, as backend methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -251,6 +253,63 @@ pub trait Backend: Send + Sync + 'static {
     fn listened_channels(&self) -> usize {
         0
     }
+
+    /// Sweeps the channel (see [`presence`]), then adds the connection under its lease
+    /// (creating the lease, or extending it to at least `ttl` from now) and stores the
+    /// member's record; appends `presence.joined` when it is the member's first connection.
+    /// Joining a connection that is present changes only the record; joining under a
+    /// retired lease changes nothing ([`JoinOutcome::LeaseGone`]). Default: refused (no
+    /// presence support).
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
+        let _ = (channel, join);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// A heartbeat: sweeps the channel, then sets the lease's expiry to `ttl` from now,
+    /// in one step whatever the number of connections under it (for Redis: one script
+    /// call). Returns `false` when the lease is gone (it expired and was swept, or started
+    /// to be): its connections are not present any more, and the caller joins them again
+    /// under a new lease.
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        let _ = (channel, lease, ttl);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// Sweeps the channel, then removes the connection; appends `presence.left` when it
+    /// was its member's last connection and returns that entry's id.
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        leave: PresenceLeave<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        let _ = (channel, leave);
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+
+    /// Sweeps the channel, then returns the record of every present member, in no
+    /// particular order.
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        let _ = channel;
+        Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
+    }
+}
+
+/// The error of the presence methods of a backend that does not implement them.
+fn presence_unsupported(backend: &'static str) -> BackendError {
+    BackendError::new(backend, "presence is not supported by this backend")
+        .kind(FailureKind::Refused)
 }
 
 /// A shared backend is a backend, so one store can serve several handles (and tests can
@@ -294,5 +353,37 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 
     fn listened_channels(&self) -> usize {
         (**self).listened_channels()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
+        (**self).presence_join(channel, join)
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        (**self).presence_refresh(channel, lease, ttl)
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        leave: PresenceLeave<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        (**self).presence_leave(channel, leave)
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        (**self).presence_members(channel)
     }
 }

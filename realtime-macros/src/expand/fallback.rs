@@ -39,6 +39,10 @@ fn kind_enum(node: &DeriveInput, input: Option<&Input<'_>>) -> TokenStream {
         .map(|variant| {
             let ident = variant.ident;
             match &variant.form {
+                // Whatever type was written: the presence kind is the framework's.
+                Form::Flatten(_) if variant.is_presence() => {
+                    quote!(#ident(::realtime_core::__private::PresenceKind))
+                }
                 Form::Flatten(field) => {
                     let ty = &field.ty;
                     quote!(#ident(<#ty as ::realtime_core::Events>::Kind))
@@ -142,6 +146,8 @@ fn events_impl(node: &DeriveInput) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics ::realtime_core::Events for #ident #ty_generics #where_clause {
             type Kind = #kind;
+
+            type Presence = ::realtime_core::__private::NoPresence;
 
             const TYPE_NAME: &'static ::core::primitive::str = #type_name;
 

@@ -1,7 +1,8 @@
 //! The conformance suite every [`Backend`] must pass: ordering and ids, history ranges and
 //! limits, replay-then-live without gaps or duplicates, fan-out, catch-up after falling
-//! behind, validation, foreign entries, idempotent emits, listener clean-up, and the data
-//! text as it was written (typed: serde's; untyped: the sender's).
+//! behind, validation, foreign entries, idempotent emits, listener clean-up, the data
+//! text as it was written (typed: serde's; untyped: the sender's), and presence (members,
+//! joins and leaves once per member, expiry when heartbeats stop).
 //!
 //! It is the same suite whichever store is behind the trait (the embedded memory backend,
 //! Redis, a cluster backend, a third party's): each case is a public `async fn` taking a
@@ -50,6 +51,7 @@
 mod delivery;
 mod history;
 mod lifecycle;
+mod presence;
 mod refusals;
 mod support;
 mod wire;
@@ -79,6 +81,16 @@ pub use history::{
 pub use lifecycle::{
     a_subscription_dropped_while_it_opens_leaves_no_listener,
     dropping_the_last_subscription_closes_the_channel_feed,
+};
+pub use presence::{
+    RoomEvent, RoomEventKind, Visitor, presence_a_swept_lease_is_never_taken_back,
+    presence_announces_a_member_once_however_many_connections_it_has,
+    presence_changes_are_ordinary_entries_of_the_channel,
+    presence_heartbeats_keep_members_past_their_ttl,
+    presence_is_refused_for_an_event_set_without_it,
+    presence_of_a_process_that_stops_heartbeating_expires_and_is_announced_once,
+    presence_refuses_bad_members_bad_info_and_emitted_presence_events,
+    presence_watchers_announce_expired_members_without_being_asked,
 };
 pub use refusals::{
     bad_channel_names_are_refused, emit_json_checks_the_name_and_the_schema,
@@ -158,6 +170,14 @@ macro_rules! backend_conformance {
             a_subscription_dropped_while_it_opens_leaves_no_listener,
             typed_data_is_stored_and_delivered_as_serde_writes_it,
             raw_json_is_stored_in_the_senders_order_when_it_means_the_same,
+            presence_announces_a_member_once_however_many_connections_it_has,
+            presence_changes_are_ordinary_entries_of_the_channel,
+            presence_refuses_bad_members_bad_info_and_emitted_presence_events,
+            presence_is_refused_for_an_event_set_without_it,
+            presence_heartbeats_keep_members_past_their_ttl,
+            presence_of_a_process_that_stops_heartbeating_expires_and_is_announced_once,
+            presence_watchers_announce_expired_members_without_being_asked,
+            presence_a_swept_lease_is_never_taken_back,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -106,6 +106,23 @@ impl KeyLayout {
         }
     }
 
+    /// The key of one part of `channel`'s presence (`connections`, `counts`, `records`):
+    /// the stream key, `#presence:` and the part.
+    pub fn presence_key(&self, channel: &str, part: &str) -> String {
+        format!("{}#presence:{part}", self.stream_key(channel))
+    }
+
+    /// [`presence_key`](Self::presence_key) on a Redis Cluster: in the slot of the
+    /// channel's stream, so that a presence change and its entry are one script call.
+    pub fn cluster_presence_key(&self, channel: &str, part: &str) -> String {
+        match self {
+            KeyLayout::Prefixed(_) => {
+                format!("{}#presence:{part}", self.cluster_stream_key(channel))
+            }
+            KeyLayout::Reference => format!("{{{channel}}}#presence:{part}"),
+        }
+    }
+
     /// The pub/sub channel of `channel`.
     pub fn pubsub_channel(&self, channel: &str) -> String {
         self.stream_key(channel)
@@ -116,6 +133,15 @@ impl KeyLayout {
     pub fn is_lenient(&self) -> bool {
         matches!(self, KeyLayout::Reference)
     }
+}
+
+/// The part of a live message between its data and its id, for scripts that write
+/// `{"data":` + data + this + id + `"}` (the presence script): the data is sent to Redis
+/// once.
+pub(crate) fn message_tail(channel: &str, event: &str) -> String {
+    let event = serde_json::Value::from(event).to_string();
+    let channel = serde_json::Value::from(channel).to_string();
+    format!(r#","event":{event},"channel":{channel},"id":""#)
 }
 
 /// A live message as read from pub/sub. System frames (`{"type":"ping",...}`) carry a

@@ -33,6 +33,7 @@ mod cluster;
 mod commands;
 mod emit;
 mod layout;
+mod presence;
 mod pubsub;
 
 use std::ops::Bound;
@@ -43,7 +44,10 @@ use redis::aio::ConnectionManagerConfig;
 
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
-use super::{Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, RawEntry, ReadRange};
+use super::{
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, PresenceJoin,
+    PresenceLeave, RawEntry, ReadRange,
+};
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
 use commands::{Commands, Outcome, command_failure};
@@ -560,5 +564,37 @@ impl Backend for RedisBackend {
 
     fn listened_channels(&self) -> usize {
         self.shared.pubsub.subscribed_channels()
+    }
+
+    fn presence_join<'a>(
+        &'a self,
+        channel: &'a str,
+        join: PresenceJoin<'a>,
+    ) -> BoxFuture<'a, Result<JoinOutcome, BackendError>> {
+        Box::pin(self.presence_join_entry(channel, join))
+    }
+
+    fn presence_refresh<'a>(
+        &'a self,
+        channel: &'a str,
+        lease: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, BackendError>> {
+        Box::pin(self.presence_refresh_lease(channel, lease, ttl))
+    }
+
+    fn presence_leave<'a>(
+        &'a self,
+        channel: &'a str,
+        leave: PresenceLeave<'a>,
+    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+        Box::pin(self.presence_leave_entry(channel, leave))
+    }
+
+    fn presence_members<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, BackendError>> {
+        Box::pin(self.presence_member_records(channel))
     }
 }
