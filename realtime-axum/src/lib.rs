@@ -51,12 +51,16 @@ mod endpoint;
 mod error;
 mod frame;
 mod handlers;
+mod presence;
 mod query;
 mod serve;
 mod stream;
 
-pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
-pub use config::{AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, EmitConfig, FirstReplay, SseConfig};
+pub use auth::{Access, AllowChannels, AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
+pub use config::{
+    AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, DEFAULT_PRESENCE_LINGER, EmitConfig, FirstReplay,
+    SseConfig,
+};
 pub use endpoint::{RealtimeSse, RealtimeSseBuilder};
 pub use error::{RETRY_AFTER_SECS, RequestError};
 pub use query::ChannelRequest;

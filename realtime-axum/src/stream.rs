@@ -1,6 +1,6 @@
 //! One browser connection's body: `connected` frames, then the channels' events (replay,
 //! then live) merged, keepalive pings, and the `reconnect` frame that ends the stream at
-//! the maximum duration or on shutdown.
+//! the maximum duration or on shutdown. It holds the connection's presence, if any.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -18,6 +18,7 @@ use tokio::time::{Interval, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::frame::{SseFrame, event_frame, now_ms};
+use crate::presence::StreamPresence;
 
 /// Counts a stream as open until it is dropped (the client went away or it ended).
 #[derive(Debug)]
@@ -64,6 +65,8 @@ pub(crate) struct ConnectionStream<E> {
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     state: State,
     _open: OpenStream,
+    /// Leaves the channels' presence when the body is dropped (the connection ended).
+    _presence: StreamPresence,
 }
 
 impl<E: Events> ConnectionStream<E> {
@@ -74,6 +77,7 @@ impl<E: Events> ConnectionStream<E> {
         deadline: Option<Duration>,
         shutdown: WaitForCancellationFutureOwned,
         open: OpenStream,
+        presence: StreamPresence,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
         let mut keepalive =
@@ -88,6 +92,7 @@ impl<E: Events> ConnectionStream<E> {
             shutdown: Box::pin(shutdown),
             state: State::Open,
             _open: open,
+            _presence: presence,
         }
     }
 

@@ -1,8 +1,10 @@
 //! `GET`: the event stream of one browser connection: the query is parsed, the
 //! authorization hook runs, every channel is subscribed (replay as asked or as
-//! [`FirstReplay`] decides), and the body streams `connected` frames, events and pings.
+//! [`FirstReplay`] decides), the connection joins the presence the hook's [`Access`]
+//! names, and the body streams `connected` frames, events and pings.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,12 +13,15 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
+use realtime_core::channel::ChannelName;
 use realtime_core::{Events, Position, Realtime};
 
+use crate::auth::Access;
 use crate::config::{FirstReplay, FirstReplayHook};
 use crate::endpoint::RealtimeSse;
 use crate::error::RequestError;
 use crate::frame::SseFrame;
+use crate::presence::{self, StreamPresence};
 use crate::query::{ChannelRequest, parse_query};
 use crate::stream::{ConnectionStream, OpenStream};
 
@@ -69,7 +74,8 @@ async fn open_stream<E: Events>(
         .iter()
         .map(|channel| channel.name.clone())
         .collect();
-    sse.authorize(shared.authorize.as_deref(), parts, names)
+    let access = sse
+        .authorize(shared.authorize.as_deref(), parts, names)
         .await?;
 
     let subscriptions = channels
@@ -81,6 +87,10 @@ async fn open_stream<E: Events>(
             tracing::warn!(%error, "stream refused: storage failed");
             RequestError::from(&error).into_response()
         })?;
+    // Subscribed first: the stream carries its own `presence.joined`.
+    let presence = join_presence(sse, &channels, access)
+        .await
+        .map_err(IntoResponse::into_response)?;
     let mut prelude = VecDeque::with_capacity(channels.len() + 1);
     if config.refuse_stale_reconnects {
         prelude.push_back(Bytes::from(format!("id: {}\n\n", crate::frame::now_ms())));
@@ -108,9 +118,40 @@ async fn open_stream<E: Events>(
         deadline,
         shared.shutdown.clone().cancelled_owned(),
         open,
+        presence,
     );
     tracing::debug!(channels = ?channels.iter().map(|c| &c.name).collect::<Vec<_>>(), "stream opened");
     Ok((sse_headers(), Body::from_stream(body)).into_response())
+}
+
+/// Joins the presence of the requested channels that `access` lists, if it names a member.
+async fn join_presence<E: Events>(
+    sse: &RealtimeSse<E>,
+    channels: &[ChannelRequest],
+    access: Access<E::Presence>,
+) -> Result<StreamPresence, RequestError> {
+    let Some((member, info, listed)) = access.into_presence() else {
+        return Ok(StreamPresence::none());
+    };
+    let joined: Vec<ChannelName> = channels
+        .iter()
+        .filter(|channel| listed.iter().any(|name| channel.name == *name))
+        .map(|channel| channel.name.clone())
+        .collect();
+    if joined.is_empty() {
+        return Ok(StreamPresence::none());
+    }
+    let shared = sse.shared();
+    let config = &shared.config;
+    let guards =
+        presence::join_all(&shared.realtime, member, info, joined, config.presence_ttl).await?;
+    Ok(StreamPresence::new(
+        guards,
+        config.presence_linger,
+        Arc::clone(&shared.lingering),
+        config.max_streams,
+        shared.shutdown.clone(),
+    ))
 }
 
 async fn subscribe<E: Events>(
