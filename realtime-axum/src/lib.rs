@@ -38,6 +38,12 @@
 //! and that request gets 204 so that the client reconnects with fresh ones
 //! ([`refuse_stale_reconnects`](SseConfig::refuse_stale_reconnects) turns both off).
 //!
+//! Presence: when the event set declares it, the authorization hook may answer
+//! [`Access::presence`] to make the stream a member of some of its channels (joined
+//! before the first frame, left when the connection ends, after
+//! [`presence_linger`](SseConfig::presence_linger)); `GET <path>/presence?channel=<c>`
+//! lists a channel's members, authorized by the same hook. See `docs/guide/presence-sse.md`.
+//!
 //! Refusals happen before the stream starts, as JSON `{ "error": "..." }`: 400 for a bad
 //! channel name, too many channels or a malformed `last_ack_`; the authorization hook's own
 //! response (e.g. 401/403); 503 past [`max_streams`](SseConfig::max_streams), while shutting

@@ -508,4 +508,6 @@ mod guide {
     struct Deploying;
     #[doc = include_str!("../../../docs/guide/delivery.md")]
     struct Delivery;
+    #[doc = include_str!("../../../docs/guide/presence-sse.md")]
+    struct PresenceSse;
 }
