@@ -22,6 +22,7 @@ for_each_backend!(
     two_tabs_of_one_member_are_one_member_joined_once_and_left_once,
     a_connection_dropped_mid_stream_leaves_on_both_servers,
     a_reconnect_within_the_linger_is_not_announced_and_shutdown_leaves_at_once,
+    past_max_streams_lingering_a_closed_stream_leaves_at_once,
     a_join_that_fails_refuses_the_stream_and_leaves_nothing,
     the_members_route_is_exact_and_authorized_like_the_stream,
 );
@@ -294,6 +295,44 @@ async fn a_reconnect_within_the_linger_is_not_announced_and_shutdown_leaves_at_o
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn past_max_streams_lingering_a_closed_stream_leaves_at_once(kind: BackendKind) {
+    let rt = realtime(kind).await;
+    // Two streams open at once, and so two lingering at once, at most.
+    let sse = endpoint(&rt)
+        .presence_linger(Duration::from_secs(600))
+        .max_streams(2)
+        .build();
+    let server = TestServer::serve(&sse).await;
+    let mut room = observer(&server, "room-1").await;
+    for user in ["ada", "bob", "eve"] {
+        let tab = tab(&server, user, &["room-1"]).await;
+        assert_eq!(
+            next_event(&mut room).await,
+            ("presence.joined".to_owned(), change(user, user))
+        );
+        drop(tab);
+        // The place is free again before the next tab connects.
+        let deadline = tokio::time::Instant::now() + realtime_tests::PATIENCE;
+        while sse.open_streams() != 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the closed stream is still open"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    // ada and bob linger; eve found no lingering place left.
+    assert_eq!(
+        next_event(&mut room).await,
+        ("presence.left".to_owned(), change("eve", "eve"))
+    );
+    expect_only_marker(&rt, &mut room, "room-1", "ada and bob linger").await;
+    assert_eq!(
+        members(&server, "room-1").await,
+        json!([change("ada", "ada"), change("bob", "bob")])
     );
 }
 

@@ -75,8 +75,12 @@ pub(crate) async fn join_all<E: Events>(
 
 /// The presence guards of one stream, kept until the stream's body is dropped, then for
 /// [`linger`](crate::SseConfig::presence_linger) more (unless the endpoint is shutting
-/// down, or `max` streams linger already).
-pub(crate) struct StreamPresence {
+/// down, or `max` streams linger already). Boxed, so a stream without presence pays one
+/// word.
+#[derive(Debug)]
+pub(crate) struct StreamPresence(Option<Box<Held>>);
+
+struct Held {
     guards: Vec<PresenceGuard>,
     linger: Duration,
     lingering: Arc<AtomicUsize>,
@@ -84,9 +88,9 @@ pub(crate) struct StreamPresence {
     shutdown: CancellationToken,
 }
 
-impl std::fmt::Debug for StreamPresence {
+impl std::fmt::Debug for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamPresence")
+        f.debug_struct("Held")
             .field("guards", &self.guards)
             .field("linger", &self.linger)
             .finish_non_exhaustive()
@@ -101,24 +105,18 @@ impl StreamPresence {
         max_lingering: usize,
         shutdown: CancellationToken,
     ) -> Self {
-        Self {
+        Self(Some(Box::new(Held {
             guards,
             linger,
             lingering,
             max_lingering,
             shutdown,
-        }
+        })))
     }
 
     /// A stream in no presence.
     pub(crate) fn none() -> Self {
-        Self::new(
-            Vec::new(),
-            Duration::ZERO,
-            Arc::new(AtomicUsize::new(0)),
-            0,
-            CancellationToken::new(),
-        )
+        Self(None)
     }
 }
 
@@ -144,26 +142,30 @@ impl Drop for LingerSlot {
 
 impl Drop for StreamPresence {
     fn drop(&mut self) {
-        if self.guards.is_empty() {
+        let Some(held) = self.0.take() else {
             return;
-        }
+        };
         // Dropping a guard leaves (in the background); keeping it keeps the heartbeats.
-        let guards = std::mem::take(&mut self.guards);
-        if self.linger.is_zero() || self.shutdown.is_cancelled() {
+        let Held {
+            guards,
+            linger,
+            lingering,
+            max_lingering,
+            shutdown,
+        } = *held;
+        if guards.is_empty() || linger.is_zero() || shutdown.is_cancelled() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let Some(slot) = LingerSlot::try_take(&self.lingering, self.max_lingering) else {
+        let Some(slot) = LingerSlot::try_take(&lingering, max_lingering) else {
             tracing::debug!(
-                max = self.max_lingering,
+                max = max_lingering,
                 "too many streams linger in presence; this one leaves at once"
             );
             return;
         };
-        let linger = self.linger;
-        let shutdown = self.shutdown.clone();
         runtime.spawn(async move {
             tokio::select! {
                 () = tokio::time::sleep(linger) => {}
