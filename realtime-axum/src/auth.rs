@@ -1,11 +1,12 @@
 //! Authorization: an async hook that sees the request and the channels it asks for, and
-//! allows it or answers with a response of its own (401, 403, ...). It runs before any
-//! storage work.
+//! allows it (saying, if it likes, who the connection is in the channels' presence) or
+//! answers with a response of its own (401, 403, ...). It runs before any storage work.
 
+use realtime_core::NoPresence;
 use realtime_core::channel::ChannelName;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
@@ -64,11 +65,14 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The boxed future an [`Authorize`] returns.
-pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(), Response>> + Send>>;
+pub type AuthFuture<P = NoPresence> =
+    Pin<Box<dyn Future<Output = Result<Access<P>, Response>> + Send>>;
 
-/// Decides whether a request may read (or write) its channels.
+/// Decides whether a request may read (or write) its channels, and, for a stream, who the
+/// connection is in the presence of its channels ([`Access`]).
 ///
-/// Any `Fn(AuthRequest) -> impl Future<Output = Result<(), Response>>` is one:
+/// Any `Fn(AuthRequest) -> impl Future<Output = Result<A, Response>>` is one, where `A` is
+/// `()` (allowed) or an [`Access`]:
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -84,25 +88,145 @@ pub type AuthFuture = Pin<Box<dyn Future<Output = Result<(), Response>> + Send>>
 /// fn takes(_: impl Authorize) {}
 /// takes(hook);
 /// ```
-pub trait Authorize: Send + Sync + 'static {
-    /// `Ok(())` to allow; `Err(response)` to answer with that response instead.
-    fn authorize(&self, request: AuthRequest) -> AuthFuture;
+///
+/// `P` is the presence info of the event set (`Events::Presence`); a hook that returns
+/// `()` fits every event set.
+pub trait Authorize<P = NoPresence>: Send + Sync + 'static {
+    /// `Ok(access)` to allow; `Err(response)` to answer with that response instead.
+    fn authorize(&self, request: AuthRequest) -> AuthFuture<P>;
 }
 
-impl<F, Fut> Authorize for F
+impl<F, Fut, A, P> Authorize<P> for F
 where
     F: Fn(AuthRequest) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), Response>> + Send + 'static,
+    Fut: Future<Output = Result<A, Response>> + Send + 'static,
+    A: Into<Access<P>>,
+    P: Send + 'static,
 {
-    fn authorize(&self, request: AuthRequest) -> AuthFuture {
-        Box::pin(self(request))
+    fn authorize(&self, request: AuthRequest) -> AuthFuture<P> {
+        let verdict = self(request);
+        Box::pin(async move { verdict.await.map(Into::into) })
+    }
+}
+
+/// What an authorization hook allows: the request as it asked, and, when the hook says
+/// who the connection is, its place in the presence of some of the channels it opens.
+///
+/// A stream allowed with [`Access::presence`] joins, as `member` with `info`, the presence
+/// of each of its channels listed (channels it does not open are ignored), before its
+/// first frame; it leaves when the connection ends (see
+/// [`SseConfig::presence_linger`](crate::SseConfig::presence_linger)). Other routes (the
+/// members route, the emit route) only allow or refuse.
+///
+/// ```
+/// use realtime_axum::{Access, AuthRequest, RealtimeSse};
+/// use realtime_core::{Events, PresenceChange, Realtime};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// struct UserInfo { name: String }
+///
+/// #[derive(Events, Clone, Debug, PartialEq)]
+/// enum AppEvent {
+///     #[event("chat.message")]
+///     Message(String),
+///     #[event(presence)]
+///     Presence(PresenceChange<UserInfo>),
+/// }
+///
+/// let sse = RealtimeSse::builder(Realtime::<AppEvent>::memory())
+///     .authorize(|request: AuthRequest| async move {
+///         let Some(user) = request.cookie("user").map(str::to_owned) else {
+///             return Ok(Access::allow()); // anonymous readers are not listed
+///         };
+///         // Listed in the rooms it opens, not in its private channels.
+///         let rooms: Vec<_> = request
+///             .channels
+///             .iter()
+///             .filter(|channel| channel.starts_with("room-"))
+///             .cloned()
+///             .collect();
+///         Ok(Access::presence(user.clone(), UserInfo { name: user }, rooms))
+///     })
+///     .build();
+/// # let _ = sse;
+/// ```
+pub struct Access<P = NoPresence> {
+    presence: Option<PresenceAs<P>>,
+}
+
+/// Who a connection is in the presence of the channels listed.
+struct PresenceAs<P> {
+    member: String,
+    info: P,
+    channels: Vec<String>,
+}
+
+impl<P> Access<P> {
+    /// Allows the request; the connection joins no presence.
+    pub fn allow() -> Self {
+        Self { presence: None }
+    }
+
+    /// Allows the request, and makes the stream a connection of `member` (with `info`) in
+    /// the presence of those of its channels that `channels` lists.
+    pub fn presence<C: AsRef<str>>(
+        member: impl Into<String>,
+        info: P,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Self {
+        Self {
+            presence: Some(PresenceAs {
+                member: member.into(),
+                info,
+                channels: channels
+                    .into_iter()
+                    .map(|channel| channel.as_ref().to_owned())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The member id, when the access carries one.
+    pub fn member(&self) -> Option<&str> {
+        self.presence
+            .as_ref()
+            .map(|presence| presence.member.as_str())
+    }
+
+    /// The channels whose presence the connection joins (empty without a member).
+    pub fn presence_channels(&self) -> &[String] {
+        self.presence
+            .as_ref()
+            .map_or(&[], |presence| presence.channels.as_slice())
+    }
+
+    /// The member, its info and the channels, when the access carries a member.
+    pub(crate) fn into_presence(self) -> Option<(String, P, Vec<String>)> {
+        self.presence
+            .map(|presence| (presence.member, presence.info, presence.channels))
+    }
+}
+
+impl<P> From<()> for Access<P> {
+    fn from((): ()) -> Self {
+        Self::allow()
+    }
+}
+
+impl<P> std::fmt::Debug for Access<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("member", &self.member())
+            .field("presence_channels", &self.presence_channels())
+            .finish()
     }
 }
 
 /// The common case: a layer puts the signed-in user (`U`) in the request extensions, and
 /// a request is allowed when every channel passes `allowed(user, channel)`.
 ///
-/// No user: 401. A channel the user may not read: 403 naming it.
+/// No user: 401. A channel the user may not read: 403 naming it. The hook fits every
+/// event set; it joins no presence (write a hook returning [`Access::presence`] for that).
 ///
 /// ```
 /// use realtime_axum::allow_channels;
@@ -116,13 +240,38 @@ where
 /// });
 /// # let _ = hook;
 /// ```
-pub fn allow_channels<U, P>(allowed: P) -> impl Authorize
+pub fn allow_channels<U, F>(allowed: F) -> AllowChannels<U, F>
 where
     U: Send + Sync + 'static,
-    P: Fn(&U, &str) -> bool + Send + Sync + 'static,
+    F: Fn(&U, &str) -> bool + Send + Sync + 'static,
 {
-    let allowed = Arc::new(allowed);
-    move |request: AuthRequest| {
+    AllowChannels {
+        allowed,
+        user: PhantomData,
+    }
+}
+
+/// The hook [`allow_channels`] makes.
+pub struct AllowChannels<U, F> {
+    allowed: F,
+    user: PhantomData<fn(&U)>,
+}
+
+impl<U, F> std::fmt::Debug for AllowChannels<U, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AllowChannels")
+            .field("user", &std::any::type_name::<U>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U, F, P> Authorize<P> for AllowChannels<U, F>
+where
+    U: Send + Sync + 'static,
+    F: Fn(&U, &str) -> bool + Send + Sync + 'static,
+    P: Send + 'static,
+{
+    fn authorize(&self, request: AuthRequest) -> AuthFuture<P> {
         let verdict = match request.extension::<U>() {
             None => Err(RequestError::new(
                 StatusCode::UNAUTHORIZED,
@@ -131,15 +280,17 @@ where
             Some(user) => match request
                 .channels
                 .iter()
-                .find(|channel| !allowed(user, channel))
+                .find(|channel| !(self.allowed)(user, channel))
             {
                 Some(channel) => Err(RequestError::new(
                     StatusCode::FORBIDDEN,
                     format!("not allowed to access channel `{channel}`"),
                 )),
-                None => Ok(()),
+                None => Ok(Access::allow()),
             },
         };
-        async move { verdict.map_err(IntoResponse::into_response) }
+        Box::pin(std::future::ready(
+            verdict.map_err(IntoResponse::into_response),
+        ))
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use realtime_core::history::MAX_HISTORY_LIMIT;
-use realtime_core::{Events, Position, SubscribeBuilder};
+use realtime_core::{DEFAULT_PRESENCE_TTL, Events, Position, SubscribeBuilder};
 
 use crate::auth::Authorize;
 use crate::query::ChannelRequest;
@@ -21,6 +21,9 @@ pub enum AllowOrigin {
     /// with `Access-Control-Allow-Credentials: true`, so cookies work cross-origin.
     List(Vec<String>),
 }
+
+/// The default [`SseConfig::presence_linger`].
+pub const DEFAULT_PRESENCE_LINGER: Duration = Duration::from_secs(5);
 
 /// Settings of the SSE endpoint. The defaults are safe for a public endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +50,17 @@ pub struct SseConfig {
     /// on such a reconnect; that request gets 204, the `EventSource` closes, and the
     /// `@upstash/realtime` client reconnects itself with the cursors it has seen.
     pub refuse_stale_reconnects: bool,
+    /// The TTL of a stream's presence connections ([`Access::presence`]): how long after
+    /// this process dies its connections stay listed. Clamped to 1 s..=1 h; default 30 s.
+    ///
+    /// [`Access::presence`]: crate::Access::presence
+    pub presence_ttl: Duration,
+    /// How long a stream's presence outlives the stream: the browser client closes its
+    /// connection and opens another whenever its channel list changes, and after network
+    /// errors, so a member that comes back within this time is not announced as gone
+    /// and back. Not on shutdown: streams then leave at once. At most `max_streams`
+    /// connections linger at once; past that, a connection leaves at once. Default 5 s.
+    pub presence_linger: Duration,
 }
 
 impl Default for SseConfig {
@@ -58,6 +72,8 @@ impl Default for SseConfig {
             max_streams: 10_000,
             allow_origin: AllowOrigin::Any,
             refuse_stale_reconnects: true,
+            presence_ttl: DEFAULT_PRESENCE_TTL,
+            presence_linger: DEFAULT_PRESENCE_LINGER,
         }
     }
 }

@@ -14,7 +14,7 @@ use realtime_core::channel::ChannelName;
 use realtime_core::{Events, Realtime, SubscribeBuilder};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{AuthRequest, Authorize};
+use crate::auth::{Access, AuthRequest, Authorize};
 use crate::config::{AllowOrigin, EmitConfig, FirstReplayHook, SseConfig};
 use crate::error::RequestError;
 use crate::query::ChannelRequest;
@@ -68,10 +68,12 @@ impl<E: Events> std::fmt::Debug for RealtimeSse<E> {
 pub(crate) struct Shared<E: Events> {
     pub(crate) realtime: Realtime<E>,
     pub(crate) config: SseConfig,
-    pub(crate) authorize: Option<Box<dyn Authorize>>,
+    pub(crate) authorize: Option<Box<dyn Authorize<E::Presence>>>,
     pub(crate) first_replay: Option<FirstReplayHook<E>>,
     pub(crate) emit: Option<EmitConfig>,
     pub(crate) open: Arc<AtomicUsize>,
+    /// Streams whose presence outlives them now (see `SseConfig::presence_linger`).
+    pub(crate) lingering: Arc<AtomicUsize>,
     pub(crate) shutdown: CancellationToken,
 }
 
@@ -79,7 +81,7 @@ pub(crate) struct Shared<E: Events> {
 pub struct RealtimeSseBuilder<E: Events> {
     realtime: Realtime<E>,
     config: SseConfig,
-    authorize: Option<Box<dyn Authorize>>,
+    authorize: Option<Box<dyn Authorize<E::Presence>>>,
     first_replay: Option<FirstReplayHook<E>>,
     emit: Option<EmitConfig>,
 }
@@ -123,14 +125,29 @@ impl<E: Events> RealtimeSseBuilder<E> {
         self
     }
 
+    /// Sets the TTL of the streams' presence connections (clamped to 1 s..=1 h): see
+    /// [`SseConfig::presence_ttl`].
+    pub fn presence_ttl(mut self, ttl: Duration) -> Self {
+        self.config.presence_ttl = ttl;
+        self
+    }
+
+    /// Sets how long a stream's presence outlives it: see
+    /// [`SseConfig::presence_linger`].
+    pub fn presence_linger(mut self, linger: Duration) -> Self {
+        self.config.presence_linger = linger;
+        self
+    }
+
     /// Sets the CORS origins.
     pub fn allow_origin(mut self, allow: AllowOrigin) -> Self {
         self.config.allow_origin = allow;
         self
     }
 
-    /// Checks every stream request before any storage work.
-    pub fn authorize(mut self, hook: impl Authorize) -> Self {
+    /// Checks every stream request (and members request) before any storage work; its
+    /// [`Access`] may make a stream a member of its channels' presence.
+    pub fn authorize(mut self, hook: impl Authorize<E::Presence>) -> Self {
         self.authorize = Some(Box::new(hook));
         self
     }
@@ -207,6 +224,7 @@ impl<E: Events> RealtimeSseBuilder<E> {
                 first_replay: self.first_replay,
                 emit: self.emit,
                 open: Arc::new(AtomicUsize::new(0)),
+                lingering: Arc::new(AtomicUsize::new(0)),
                 shutdown: CancellationToken::new(),
             }),
         }
@@ -247,14 +265,14 @@ impl<E: Events> RealtimeSse<E> {
     }
 
     /// Runs the authorization hook, if any.
-    pub(crate) async fn authorize(
+    pub(crate) async fn authorize<P: Send + 'static>(
         &self,
-        hook: Option<&dyn Authorize>,
+        hook: Option<&dyn Authorize<P>>,
         parts: http::request::Parts,
         channels: Vec<ChannelName>,
-    ) -> Result<(), Response> {
+    ) -> Result<Access<P>, Response> {
         match hook {
-            None => Ok(()),
+            None => Ok(Access::allow()),
             Some(hook) => hook.authorize(AuthRequest { parts, channels }).await,
         }
     }

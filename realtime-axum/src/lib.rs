@@ -38,6 +38,12 @@
 //! and that request gets 204 so that the client reconnects with fresh ones
 //! ([`refuse_stale_reconnects`](SseConfig::refuse_stale_reconnects) turns both off).
 //!
+//! Presence: when the event set declares it, the authorization hook may answer
+//! [`Access::presence`] to make the stream a member of some of its channels (joined
+//! before the first frame, left when the connection ends, after
+//! [`presence_linger`](SseConfig::presence_linger)); `GET <path>/presence?channel=<c>`
+//! lists a channel's members, authorized by the same hook. See `docs/guide/presence-sse.md`.
+//!
 //! Refusals happen before the stream starts, as JSON `{ "error": "..." }`: 400 for a bad
 //! channel name, too many channels or a malformed `last_ack_`; the authorization hook's own
 //! response (e.g. 401/403); 503 past [`max_streams`](SseConfig::max_streams), while shutting
@@ -52,12 +58,16 @@ mod error;
 mod frame;
 mod handlers;
 mod metrics;
+mod presence;
 mod query;
 mod serve;
 mod stream;
 
-pub use auth::{AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
-pub use config::{AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, EmitConfig, FirstReplay, SseConfig};
+pub use auth::{Access, AllowChannels, AuthFuture, AuthRequest, Authorize, allow_channels, cookie};
+pub use config::{
+    AllowOrigin, DEFAULT_EMIT_BODY_LIMIT, DEFAULT_PRESENCE_LINGER, EmitConfig, FirstReplay,
+    SseConfig,
+};
 pub use endpoint::{RealtimeSse, RealtimeSseBuilder};
 pub use error::{RETRY_AFTER_SECS, RequestError};
 pub use query::ChannelRequest;

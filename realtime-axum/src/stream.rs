@@ -1,7 +1,8 @@
 //! One browser connection's body: `connected` frames, then the channels' events (replay,
 //! then live) merged, keepalive pings, and the `reconnect` frame that ends the stream at
 //! the maximum duration or on shutdown. Each stream counts in the endpoint's metrics while
-//! it lives and says why it closed, in its `sse_stream` span.
+//! it lives and says why it closed, in its `sse_stream` span. It holds the connection's
+//! presence, if any.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -21,6 +22,7 @@ use tracing::Span;
 
 use crate::frame::{SseFrame, event_frame, now_ms};
 use crate::metrics::{self, CloseReason};
+use crate::presence::StreamPresence;
 
 /// Counts a stream as open until it is dropped (the client went away or it ended).
 #[derive(Debug)]
@@ -71,6 +73,8 @@ pub(crate) struct ConnectionStream<E> {
     /// The stream's lifetime, with its channels.
     span: Span,
     _open: OpenStream,
+    /// Leaves the channels' presence when the body is dropped (the connection ended).
+    _presence: StreamPresence,
 }
 
 impl<E: Events> ConnectionStream<E> {
@@ -82,6 +86,7 @@ impl<E: Events> ConnectionStream<E> {
         shutdown: WaitForCancellationFutureOwned,
         open: OpenStream,
         span: Span,
+        presence: StreamPresence,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
         let mut keepalive =
@@ -98,6 +103,7 @@ impl<E: Events> ConnectionStream<E> {
             reason: CloseReason::ClientGone,
             span,
             _open: open,
+            _presence: presence,
         }
         .opened()
     }

@@ -1,7 +1,7 @@
 //! The chat's events: one enum, exported as `schema/chat-events.json` and generated into
 //! `web/src/events.ts` for the browser.
 
-use realtime_core::Events;
+use realtime_core::{Events, PresenceChange};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -29,12 +29,11 @@ pub struct Typing {
     pub author: String,
 }
 
-/// Somebody entered or left a room.
+/// What a room shows about somebody online in it (the member id is the same name).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Presence {
-    /// The room's name.
-    pub room: String,
-    /// Who.
+pub struct Online {
+    /// The name they chose.
+    #[schemars(length(min = 1, max = 24))]
     pub name: String,
 }
 
@@ -62,12 +61,10 @@ pub enum ChatEvent {
     /// Somebody is typing.
     #[event("chat.typing")]
     Typing(Typing),
-    /// Somebody entered a room.
-    #[event("room.joined")]
-    Joined(Presence),
-    /// Somebody left a room.
-    #[event("room.left")]
-    Left(Presence),
+    /// Who is online in a room: `presence.joined` when somebody's first page opens the
+    /// room, `presence.left` when their last one closes it (or their server died).
+    #[event(presence)]
+    Presence(PresenceChange<Online>),
     /// A new room (on the `lobby` channel).
     #[event("room.created")]
     Created(RoomCreated),

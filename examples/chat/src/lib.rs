@@ -11,27 +11,37 @@
 //! | `GET /api/rooms/{room}` | the room, or 403/404 saying why it may not be read |
 //! | `GET /api/rooms/{room}/history[?before=<ms>]` | the last 50 events of the room (up to `before`) |
 //! | `POST /api/rooms/{room}/messages` `{text}` | validated `chat.message`; 422 when refused |
-//! | `POST /api/rooms/{room}/typing`, `/join`, `/leave` | `chat.typing`, `room.joined`, `room.left` |
-//! | `GET /api/realtime?channel=room-<room>&channel=typing-<room>` | the event stream (authorized by the cookie) |
+//! | `POST /api/rooms/{room}/typing` | `chat.typing` |
+//! | `GET /api/realtime?channel=room-<room>&channel=typing-<room>` | the event stream (authorized by the cookie); the page is online in each `room-*` channel it opens |
+//! | `GET /api/realtime/presence?channel=room-<room>` | who is online in the room: `[{member, info: {name}}]` |
 //! | `GET /metrics` | the framework's metrics, Prometheus text (`example_support::metrics`) |
+//!
+//! Who is online is the framework's presence: the stream's authorization hook names the
+//! caller as a member of the rooms it opens, so a page is listed while it is open
+//! (two tabs: one member), and `presence.joined` / `presence.left` reach every page in the
+//! room as ordinary events. A server that dies takes its members with it within the
+//! presence TTL ([`ChatConfig::presence_ttl`]).
 
 pub mod events;
 mod rooms;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, StatusCode, header};
-use realtime_axum::{AuthRequest, ChannelRequest, RealtimeSse, RequestError, cookie};
-use realtime_core::{Error, History, Position, Realtime, SubscribeBuilder};
+use realtime_axum::{
+    Access, AuthRequest, ChannelRequest, DEFAULT_PRESENCE_LINGER, RealtimeSse, RequestError, cookie,
+};
+use realtime_core::{DEFAULT_PRESENCE_TTL, Error, History, Position, Realtime, SubscribeBuilder};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-pub use events::{ChatEvent, ChatEventKind, ChatMessage, Presence, RoomCreated, Typing};
+pub use events::{ChatEvent, ChatEventKind, ChatMessage, Online, RoomCreated, Typing};
 pub use rooms::{LOBBY, MAX_MEMBERS, MAX_ROOMS, Room, Rooms, channel_of, typing_channel_of};
 
 /// The cookie that holds the name chosen at first visit.
@@ -59,8 +69,63 @@ pub struct App {
     pub sse: RealtimeSse<ChatEvent>,
 }
 
+/// The settings of the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatConfig {
+    /// The built frontend (`web/dist`), if any.
+    pub web_dist: Option<PathBuf>,
+    /// How long the members of a server that died stay listed (1 s to 1 h; default 30 s;
+    /// `PRESENCE_TTL_SECS` for the server binary).
+    pub presence_ttl: Duration,
+    /// How long a closed page stays online, so that the reconnects of the browser client
+    /// are not announced (default 5 s).
+    pub presence_linger: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            web_dist: None,
+            presence_ttl: DEFAULT_PRESENCE_TTL,
+            presence_linger: DEFAULT_PRESENCE_LINGER,
+        }
+    }
+}
+
+impl ChatConfig {
+    /// The defaults, with `PRESENCE_TTL_SECS` (whole seconds, 1 to 3600) if set.
+    ///
+    /// # Errors
+    /// When `PRESENCE_TTL_SECS` is not a number of seconds in that range.
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = Self::default();
+        if let Ok(secs) = std::env::var("PRESENCE_TTL_SECS") {
+            config.presence_ttl = secs
+                .parse::<u64>()
+                .ok()
+                .filter(|secs| (1..=3_600).contains(secs))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    format!("PRESENCE_TTL_SECS=`{secs}`: expected whole seconds, 1 to 3600")
+                })?;
+        }
+        Ok(config)
+    }
+}
+
 /// Builds the app on `realtime`; `web_dist` is the built frontend (`web/dist`), if any.
 pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
+    app_with(
+        realtime,
+        ChatConfig {
+            web_dist,
+            ..ChatConfig::default()
+        },
+    )
+}
+
+/// Builds the app on `realtime` with `config`.
+pub fn app_with(realtime: Realtime<ChatEvent>, config: ChatConfig) -> App {
     let chat = Chat {
         rooms: Rooms::new(realtime.clone()),
         realtime: realtime.clone(),
@@ -72,6 +137,8 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
             async move { authorize_stream(&rooms, request).await }
         })
         .first_replay(history_on_join)
+        .presence_ttl(config.presence_ttl)
+        .presence_linger(config.presence_linger)
         .build();
     let api = Router::new()
         .route("/api/name", post(set_name))
@@ -81,21 +148,20 @@ pub fn app(realtime: Realtime<ChatEvent>, web_dist: Option<PathBuf>) -> App {
         .route("/api/rooms/{room}/history", get(history))
         .route("/api/rooms/{room}/messages", post(post_message))
         .route("/api/rooms/{room}/typing", post(typing))
-        .route("/api/rooms/{room}/join", post(join))
-        .route("/api/rooms/{room}/leave", post(leave))
         .with_state(chat.clone());
     App {
         router: api
             .merge(sse.router("/api/realtime"))
             .merge(example_support::metrics::routes())
-            .merge(example_support::frontend::routes("chat", web_dist)),
+            .merge(example_support::frontend::routes("chat", config.web_dist)),
         sse,
     }
 }
 
-/// The SSE endpoint's authorization: a name is needed, `lobby` is open to everyone, a
-/// private room only to the names invited.
-async fn authorize_stream(rooms: &Rooms, request: AuthRequest) -> Result<(), Response> {
+/// The SSE endpoint's authorization (and its members route's): a name is needed, `lobby`
+/// is open to everyone, a private room only to the names invited. The caller is online,
+/// under their name, in the rooms the stream opens.
+async fn authorize_stream(rooms: &Rooms, request: AuthRequest) -> Result<Access<Online>, Response> {
     let name = request
         .cookie(NAME_COOKIE)
         .filter(|name| valid_name(name))
@@ -122,7 +188,17 @@ async fn authorize_stream(rooms: &Rooms, request: AuthRequest) -> Result<(), Res
             .await
             .map_err(IntoResponse::into_response)?;
     }
-    Ok(())
+    let room_channels: Vec<_> = request
+        .channels
+        .iter()
+        .filter(|channel| channel.starts_with(&channel_of("")))
+        .cloned()
+        .collect();
+    Ok(Access::presence(
+        name.clone(),
+        Online { name },
+        room_channels,
+    ))
 }
 
 fn no_name() -> RequestError {
@@ -387,35 +463,6 @@ async fn typing(
     Ok(Json(json!({ "id": id })))
 }
 
-async fn join(
-    State(chat): State<Chat>,
-    Path(room): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, RequestError> {
-    announce(&chat, &headers, room, ChatEvent::Joined).await
-}
-
-async fn leave(
-    State(chat): State<Chat>,
-    Path(room): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, RequestError> {
-    announce(&chat, &headers, room, ChatEvent::Left).await
-}
-
-/// A join or leave notice of the caller, in the room's own channel.
-async fn announce(
-    chat: &Chat,
-    headers: &HeaderMap,
-    room: String,
-    notice: fn(Presence) -> ChatEvent,
-) -> Result<Json<Value>, RequestError> {
-    let name = member_of(chat, headers, &room).await?;
-    let channel = channel_of(&room);
-    let id = emit(chat, channel, &notice(Presence { room, name })).await?;
-    Ok(Json(json!({ "id": id })))
-}
-
 /// Emits to the room's channel: a schema violation is a 422 naming the path and the rule.
 async fn emit(chat: &Chat, channel: String, event: &ChatEvent) -> Result<String, RequestError> {
     match chat.realtime.channel(channel).emit(event).await {
@@ -467,4 +514,6 @@ mod guide {
     struct Operating;
     #[doc = include_str!("../../../docs/guide/presence.md")]
     struct Presence;
+    #[doc = include_str!("../../../docs/guide/presence-sse.md")]
+    struct PresenceSse;
 }

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `REDIS_PREFIX` (default `realtime:`) is the key prefix of the channels in Redis; `HOST`
-//! (default `127.0.0.1`) the address to listen on (see `example_support::server`).
+//! (default `127.0.0.1`) the address to listen on (see `example_support::server`);
+//! `PRESENCE_TTL_SECS` (default 30) how long the members of a server that died stay
+//! listed.
 //!
 //! When `web/dist` is missing or stale, the server builds the frontend first (`npm ci` and
 //! `node build.mjs` in `web/`), if npm is installed; otherwise it serves the API and a page
@@ -27,8 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("CHAT_WEB_DIR")
             .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/web").to_owned()),
     );
-    let dist = frontend::ensure_built("chat", &web).await;
-    let app = chat::app(realtime, dist);
+    let mut config = chat::ChatConfig::from_env()?;
+    config.web_dist = frontend::ensure_built("chat", &web).await;
+    let app = chat::app_with(realtime, config);
     let listener = server::bind("chat", port).await?;
     server::serve_until_signal(listener, app.router, app.sse).await?;
     Ok(())

@@ -1,7 +1,9 @@
 //! The chat's routes over a real socket: the name cookie, private rooms (403), message
 //! validation (422, nothing stored), history, and the SSE stream carrying the messages.
 
-use chat::ChatEvent;
+use std::time::Duration;
+
+use chat::{ChatConfig, ChatEvent};
 use example_support::testing::TestClient;
 use realtime_core::Realtime;
 use reqwest::StatusCode;
@@ -9,6 +11,15 @@ use serde_json::{Value, json};
 
 async fn start() -> TestClient {
     TestClient::start(chat::app(Realtime::<ChatEvent>::memory(), None).router).await
+}
+
+/// The app with pages that leave the moment they close (no linger).
+async fn start_without_linger() -> TestClient {
+    let config = ChatConfig {
+        presence_linger: Duration::ZERO,
+        ..ChatConfig::default()
+    };
+    TestClient::start(chat::app_with(Realtime::<ChatEvent>::memory(), config).router).await
 }
 
 /// Chooses `name` and returns the cookie the server set.
@@ -121,12 +132,9 @@ async fn messages_are_validated_and_nothing_refused_is_stored() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-/// Ada joins `random` and writes `m0` to `m59` there, each after a typing notice; her cookie.
+/// Ada writes `m0` to `m59` in `random`, each after a typing notice; her cookie.
 async fn sixty_messages_in_random(server: &TestClient) -> String {
     let ada = sign_in(server, "ada").await;
-    server
-        .post(Some(&ada), "/api/rooms/random/join", json!({}))
-        .await;
     for n in 0..60 {
         server
             .post(Some(&ada), "/api/rooms/random/typing", json!({}))
@@ -271,8 +279,8 @@ async fn private_rooms_refuse_names_not_invited() {
 }
 
 #[tokio::test]
-async fn the_event_stream_carries_messages_typing_and_notices() {
-    let server = start().await;
+async fn the_event_stream_carries_messages_typing_and_who_is_online() {
+    let server = start_without_linger().await;
     let ada = sign_in(&server, "ada").await;
     let bob = sign_in(&server, "bob").await;
 
@@ -282,21 +290,40 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
     assert_eq!(stream.status(), StatusCode::OK);
     // Wait until both subscriptions are live.
     stream.wait_for("connected", 2).await;
+    // Bob's own page is online in the room (not in the typing channel).
+    stream.wait_for("presence.joined", 1).await;
 
+    // Ada's page opens the room (two tabs: one member), she types and writes, and closes both.
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let mut tab = server.stream(Some(&ada), "channel=room-general").await;
+        tab.wait_for("connected", 1).await;
+        tabs.push(tab);
+    }
+    let (_, online) = server
+        .get(Some(&bob), "/api/realtime/presence?channel=room-general")
+        .await;
+    assert_eq!(
+        online,
+        json!([
+            { "member": "ada", "info": { "name": "ada" } },
+            { "member": "bob", "info": { "name": "bob" } },
+        ])
+    );
     for (path, body) in [
-        ("join", json!({})),
         ("typing", json!({})),
         ("messages", json!({ "text": "hello bob" })),
         ("messages", json!({ "text": "" })),
-        ("leave", json!({})),
     ] {
         server
             .post(Some(&ada), &format!("/api/rooms/general/{path}"), body)
             .await;
     }
+    stream.wait_for("hello bob", 1).await;
+    drop(tabs);
 
     let frames = stream
-        .events_until(|frames| frames.iter().any(|frame| frame["event"] == "room.left"))
+        .events_until(|frames| frames.iter().any(|frame| frame["event"] == "presence.left"))
         .await;
     let seen = stream.seen();
     let events = |channel: &str| -> Vec<(String, Value)> {
@@ -306,21 +333,17 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
             .filter_map(|frame| Some((frame["event"].as_str()?.to_owned(), frame["data"].clone())))
             .collect()
     };
+    let online = |name: &str| json!({ "member": name, "info": { "name": name } });
     assert_eq!(
         events("room-general"),
         [
-            (
-                "room.joined".to_owned(),
-                json!({ "room": "general", "name": "ada" })
-            ),
+            ("presence.joined".to_owned(), online("bob")),
+            ("presence.joined".to_owned(), online("ada")),
             (
                 "chat.message".to_owned(),
                 json!({ "room": "general", "author": "ada", "text": "hello bob" })
             ),
-            (
-                "room.left".to_owned(),
-                json!({ "room": "general", "name": "ada" })
-            ),
+            ("presence.left".to_owned(), online("ada")),
         ],
         "{seen}"
     );
@@ -333,6 +356,39 @@ async fn the_event_stream_carries_messages_typing_and_notices() {
         )],
         "{seen}"
     );
+    let (_, online_now) = server
+        .get(Some(&bob), "/api/realtime/presence?channel=room-general")
+        .await;
+    assert_eq!(online_now, json!([online("bob")]));
+}
+
+#[tokio::test]
+async fn who_is_online_is_authorized_like_the_stream() {
+    let server = start().await;
+    let ada = sign_in(&server, "ada").await;
+    let eve = sign_in(&server, "eve").await;
+    let (status, _) = server
+        .post(
+            Some(&ada),
+            "/api/rooms",
+            json!({ "room": "secret", "private": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let route = "/api/realtime/presence?channel=room-secret";
+    let (status, body) = server.get(None, route).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = server.get(Some(&eve), route).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("private room"),
+        "{body}"
+    );
+    let (status, body) = server.get(Some(&ada), route).await;
+    assert_eq!((status, body), (StatusCode::OK, json!([])));
 }
 
 /// Reads SSE frames until `done` holds for the user events seen.

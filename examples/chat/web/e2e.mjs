@@ -1,8 +1,8 @@
 // A browser run of the chat against running servers, as a person would use it.
 // Usage: node e2e.mjs <url-a> [<url-b>] [screenshot.png]
 // Two browser contexts (ada on url-a, bob on url-b, which may be another server process
-// on the same Redis) chat in `general`; eve is refused by a private room; ada reloads and
-// sees the history once. Exits 1 with a message on the first failed expectation.
+// on the same Redis) chat in `general`, each listing both as online; eve is refused by a
+// private room; ada reloads and sees the history once; bob leaves and ada's list drops him. Exits 1 with a message on the first failed expectation.
 import { chromium } from "playwright-core";
 
 const [urlA, urlB = urlA, screenshot] = process.argv.slice(2);
@@ -42,6 +42,15 @@ await bob.click('.room[data-room="general"]');
 await ada.waitForSelector('#messages[data-room="general"]');
 await bob.waitForSelector('#messages[data-room="general"]');
 await ada.waitForTimeout(300);
+
+// Who's online: each page lists both (sorted by name), whichever server it streams from.
+const online = (page) => page.$$eval("#online .member", (nodes) => nodes.map((n) => n.dataset.member));
+const bothOnline = JSON.stringify([`ada${tag}`, `bob${tag}`]);
+for (const [who, page] of [["ada", ada], ["bob", bob]]) {
+  await page
+    .waitForFunction((expected) => JSON.stringify([...document.querySelectorAll("#online .member")].map((n) => n.dataset.member)) === expected, bothOnline, { timeout: 10000 })
+    .catch(async () => fail(`${who} lists ${JSON.stringify(await online(page))} as online, expected ${bothOnline}`));
+}
 
 const hello = `hello from ada ${tag}`;
 await ada.fill("#draft", hello);
@@ -98,5 +107,14 @@ for (const text of [hello, reply]) {
 }
 
 if (screenshot) await bob.screenshot({ path: screenshot, fullPage: true });
+
+// Bob closes the room: once his page's presence ends (the server's linger), ada's page
+// no longer lists him, and says so.
+await bob.click('.room[data-room="general"] button.leave');
+await ada
+  .waitForFunction((gone) => ![...document.querySelectorAll("#online .member")].some((n) => n.dataset.member === gone), `bob${tag}`, { timeout: 15000 })
+  .catch(async () => fail(`bob is still listed after leaving: ${JSON.stringify(await online(ada))}`));
+const notices = await ada.$$eval("#messages .notice", (nodes) => nodes.map((n) => n.textContent));
+if (!notices.includes(`bob${tag} left`)) await fail(`no "bob left" notice: ${JSON.stringify(notices)}`);
 console.log("e2e: ok");
 await browser.close();

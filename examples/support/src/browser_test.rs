@@ -71,10 +71,22 @@ impl ExampleServer {
     }
 }
 
-impl Drop for ExampleServer {
-    fn drop(&mut self) {
+impl ExampleServer {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL, as a crash would: it cleans up nothing.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for ExampleServer {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -110,13 +122,23 @@ pub fn build_page(web: &Path) {
 /// # Panics
 /// When the scenario fails, with everything it printed.
 pub fn run_scenario(web: &Path, args: &[&str]) -> String {
+    run_script(web, "e2e.mjs", args)
+}
+
+/// Runs `node <script> <args>` in `web` with [`chromium`], as [`run_scenario`] does.
+///
+/// # Panics
+/// When the scenario fails, with everything it printed.
+pub fn run_script(web: &Path, script: &str, args: &[&str]) -> String {
     let output = Command::new("node")
-        .arg("e2e.mjs")
+        .arg(script)
         .args(args)
         .env("CHROMIUM", chromium())
         .current_dir(web)
         .output()
-        .unwrap_or_else(|error| panic!("cannot run node e2e.mjs (is Node.js installed?): {error}"));
+        .unwrap_or_else(|error| {
+            panic!("cannot run node {script} (is Node.js installed?): {error}")
+        });
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -95,7 +95,9 @@ async fn emit<E: Events>(sse: &RealtimeSse<E>, request: Request) -> Result<Respo
             .map_err(|error| RequestError::bad_request(error.to_string()).into_response())?,
         None => ChannelName::default_channel(),
     };
-    sse.authorize(config.authorize.as_deref(), parts, vec![channel.clone()])
+    // The emit route only allows or refuses: its hook names no presence.
+    let _allowed = sse
+        .authorize(config.authorize.as_deref(), parts, vec![channel.clone()])
         .await?;
     let channel = shared.realtime.channel(channel);
     let data = input.data.unwrap_or(RawValue::NULL);

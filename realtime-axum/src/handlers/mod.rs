@@ -1,8 +1,10 @@
-//! The handlers of the endpoint's route, one module per method: `GET` streams events
+//! The handlers of the endpoint's routes, one module per method: `GET` streams events
 //! ([`subscribe`]), `POST` emits them ([`emit`]), `OPTIONS` answers CORS preflights
-//! ([`preflight`]). Each reads the shared state of [`RealtimeSse`](crate::RealtimeSse).
+//! ([`preflight`]); `GET <path>/presence` lists a channel's members ([`members`]). Each
+//! reads the shared state of [`RealtimeSse`](crate::RealtimeSse).
 
 mod emit;
+mod members;
 mod preflight;
 mod subscribe;
 
@@ -14,13 +16,19 @@ use crate::endpoint::RealtimeSse;
 
 impl<E: Events> RealtimeSse<E> {
     /// A router serving the stream at `path` (`GET`), the emit route (`POST`) when
-    /// enabled, and CORS preflights (`OPTIONS`).
+    /// enabled, and CORS preflights (`OPTIONS`); when the event set declares presence,
+    /// also the members of a channel at `<path>/presence?channel=<name>` (`GET`).
     pub fn router<S: Clone + Send + Sync + 'static>(&self, path: &str) -> Router<S> {
         let mut route =
             get(subscribe::stream_handler::<E>).options(preflight::preflight_handler::<E>);
         if self.shared().emit.is_some() {
             route = route.post(emit::emit_handler::<E>);
         }
-        Router::new().route(path, route).with_state(self.clone())
+        let mut router = Router::new().route(path, route);
+        if E::DECLARES_PRESENCE {
+            let members = format!("{}/presence", path.trim_end_matches('/'));
+            router = router.route(&members, get(members::members_handler::<E>));
+        }
+        router.with_state(self.clone())
     }
 }

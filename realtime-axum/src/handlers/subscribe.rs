@@ -1,8 +1,10 @@
 //! `GET`: the event stream of one browser connection: the query is parsed, the
 //! authorization hook runs, every channel is subscribed (replay as asked or as
-//! [`FirstReplay`] decides), and the body streams `connected` frames, events and pings.
+//! [`FirstReplay`] decides), the connection joins the presence the hook's [`Access`]
+//! names, and the body streams `connected` frames, events and pings.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,14 +13,17 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{self, HeaderValue};
+use realtime_core::channel::ChannelName;
 use realtime_core::{Events, Position, Realtime};
 use tracing::Instrument;
 
+use crate::auth::Access;
 use crate::config::{FirstReplay, FirstReplayHook};
 use crate::endpoint::RealtimeSse;
 use crate::error::RequestError;
 use crate::frame::SseFrame;
 use crate::metrics::{self, Route};
+use crate::presence::{self, StreamPresence};
 use crate::query::{ChannelRequest, parse_query};
 use crate::stream::{ConnectionStream, OpenStream};
 
@@ -75,7 +80,8 @@ async fn open_stream<E: Events>(
         .map(|channel| channel.name.clone())
         .collect();
     let span = tracing::info_span!("sse_stream", channels = %ChannelList(&channels));
-    sse.authorize(shared.authorize.as_deref(), parts, names)
+    let access = sse
+        .authorize(shared.authorize.as_deref(), parts, names)
         .instrument(span.clone())
         .await?;
 
@@ -89,6 +95,11 @@ async fn open_stream<E: Events>(
             span.in_scope(|| tracing::warn!(%error, "stream refused: storage failed"));
             RequestError::from(&error).into_response()
         })?;
+    // Subscribed first: the stream carries its own `presence.joined`.
+    let presence = join_presence(sse, &channels, access)
+        .instrument(span.clone())
+        .await
+        .map_err(IntoResponse::into_response)?;
     let mut prelude = VecDeque::with_capacity(channels.len() + 1);
     if config.refuse_stale_reconnects {
         prelude.push_back(Bytes::from(format!("id: {}\n\n", crate::frame::now_ms())));
@@ -117,6 +128,7 @@ async fn open_stream<E: Events>(
         shared.shutdown.clone().cancelled_owned(),
         open,
         span,
+        presence,
     );
     Ok((sse_headers(), Body::from_stream(body)).into_response())
 }
@@ -134,6 +146,36 @@ impl std::fmt::Display for ChannelList<'_> {
         }
         Ok(())
     }
+}
+
+/// Joins the presence of the requested channels that `access` lists, if it names a member.
+async fn join_presence<E: Events>(
+    sse: &RealtimeSse<E>,
+    channels: &[ChannelRequest],
+    access: Access<E::Presence>,
+) -> Result<StreamPresence, RequestError> {
+    let Some((member, info, listed)) = access.into_presence() else {
+        return Ok(StreamPresence::none());
+    };
+    let joined: Vec<ChannelName> = channels
+        .iter()
+        .filter(|channel| listed.iter().any(|name| channel.name == *name))
+        .map(|channel| channel.name.clone())
+        .collect();
+    if joined.is_empty() {
+        return Ok(StreamPresence::none());
+    }
+    let shared = sse.shared();
+    let config = &shared.config;
+    let guards =
+        presence::join_all(&shared.realtime, member, info, joined, config.presence_ttl).await?;
+    Ok(StreamPresence::new(
+        guards,
+        config.presence_linger,
+        Arc::clone(&shared.lingering),
+        config.max_streams,
+        shared.shutdown.clone(),
+    ))
 }
 
 async fn subscribe<E: Events>(

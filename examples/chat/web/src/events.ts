@@ -16,15 +16,22 @@ export const ChatMessage = z.object({
 /** A message somebody posted in a room. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
-/** Somebody entered or left a room. */
-export const Presence = z.object({
-  /** Who. */
-  name: z.string(),
-  /** The room's name. */
-  room: z.string(),
+/** What a room shows about somebody online in it (the member id is the same name). */
+export const Online = z.object({
+  /** The name they chose. */
+  name: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 24, { message: "at most 24 characters" }),
 });
-/** Somebody entered or left a room. */
-export type Presence = z.infer<typeof Presence>;
+/** What a room shows about somebody online in it (the member id is the same name). */
+export type Online = z.infer<typeof Online>;
+
+/** A member of a channel's presence: its id and the info it joined with. */
+export const PresenceMember = z.object({
+  info: Online,
+  /** Who this is (e.g. a user id); two connections with the same id are one member. */
+  member: z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 256, { message: "at most 256 characters" }),
+});
+/** A member of a channel's presence: its id and the info it joined with. */
+export type PresenceMember = z.infer<typeof PresenceMember>;
 
 /** A room was created (announced on the `lobby` channel). */
 export const RoomCreated = z.object({
@@ -58,11 +65,13 @@ export const schema = {
     /** Somebody is typing. */
     typing: Typing,
   },
+  presence: {
+    /** A member joined the channel: its first connection opened. */
+    joined: PresenceMember,
+    /** A member left the channel: its last connection closed or expired. */
+    left: PresenceMember,
+  },
   room: {
-    /** Somebody entered a room. */
-    joined: Presence,
-    /** Somebody left a room. */
-    left: Presence,
     /** A new room (on the `lobby` channel). */
     created: RoomCreated,
   },

@@ -11,10 +11,15 @@
 // them, then goes live: each message once, in order, no separate history request.
 // Access: one connection carries every room, and a refused channel refuses the whole
 // connection, so GET /api/rooms/<room> (403 with the reason) runs before a hook is mounted.
+// Who's online: the server's presence. The page's stream makes it a member of every room
+// it opens (the server's authorization hook says so); `presence.joined` / `presence.left`
+// arrive with the room's events; GET /api/realtime/presence?channel=room-<room> gives the
+// list when the room opens. Changes that arrive while that request is out are applied
+// again on top of its answer, so the list is right whatever crosses the request.
 import { FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { RealtimeProvider } from "@upstash/realtime/client";
-import { useRealtime, type ChatMessage, type Presence, type Typing } from "./events";
+import { useRealtime, type ChatMessage, type Online, type PresenceMember, type Typing } from "./events";
 import { api } from "../../../support/web/api";
 
 type RoomInfo = { room: string; private: boolean; members: string[]; canRead: boolean };
@@ -24,17 +29,27 @@ type Item =
 type RoomEvent =
   | { event: "chat.message"; data: ChatMessage }
   | { event: "chat.typing"; data: Typing }
-  | { event: "room.joined"; data: Presence }
-  | { event: "room.left"; data: Presence };
+  | { event: "presence.joined"; data: PresenceMember }
+  | { event: "presence.left"; data: PresenceMember };
+type PresenceEvent = Extract<RoomEvent, { event: "presence.joined" | "presence.left" }>;
+/** Who is online in a room: member id -> what it shows. */
+type OnlineList = Record<string, Online>;
+
+function applyPresence(list: OnlineList, { event, data }: PresenceEvent): OnlineList {
+  const next = { ...list };
+  if (event === "presence.joined") next[data.member] = data.info;
+  else delete next[data.member];
+  return next;
+}
 
 function toItem({ event, data }: RoomEvent): Item | null {
   switch (event) {
     case "chat.message":
       return { kind: "message", author: data.author, text: data.text };
-    case "room.joined":
-      return { kind: "notice", text: `${data.name} joined` };
-    case "room.left":
-      return { kind: "notice", text: `${data.name} left` };
+    case "presence.joined":
+      return { kind: "notice", text: `${data.info.name} joined` };
+    case "presence.left":
+      return { kind: "notice", text: `${data.info.name} left` };
     default:
       return null;
   }
@@ -44,7 +59,7 @@ function toItem({ event, data }: RoomEvent): Item | null {
 function RoomFeed({ room, onEvent }: { room: string; onEvent: (room: string, e: RoomEvent) => void }) {
   useRealtime({
     channels: [`room-${room}`, `typing-${room}`],
-    events: ["chat.message", "chat.typing", "room.joined", "room.left"],
+    events: ["chat.message", "chat.typing", "presence.joined", "presence.left"],
     onData: (payload) => onEvent(room, payload as RoomEvent),
   });
   return null;
@@ -95,6 +110,9 @@ function Chat({ name }: { name: string }) {
   const [active, setActive] = useState<string | null>(null);
   const [items, setItems] = useState<Record<string, Item[]>>({});
   const [typing, setTyping] = useState<Record<string, Record<string, number>>>({});
+  const [online, setOnline] = useState<Record<string, OnlineList>>({});
+  // Per room, while its members request is out: the changes that arrived meanwhile.
+  const sinceFetch = useRef<Record<string, PresenceEvent[]>>({});
   const [refused, setRefused] = useState<string | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
   const [draft, setDraft] = useState("");
@@ -115,6 +133,10 @@ function Chat({ name }: { name: string }) {
       const author = payload.data.author;
       setTyping((all) => ({ ...all, [room]: { ...all[room], [author]: Date.now() } }));
       return;
+    }
+    if (payload.event === "presence.joined" || payload.event === "presence.left") {
+      sinceFetch.current[room]?.push(payload);
+      setOnline((all) => ({ ...all, [room]: applyPresence(all[room] ?? {}, payload) }));
     }
     if (payload.event === "chat.message") {
       const author = payload.data.author;
@@ -138,20 +160,40 @@ function Chat({ name }: { name: string }) {
       await api("GET", `/api/rooms/${encodeURIComponent(room)}`);
       setJoined((current) => [...current, room]);
       setActive(room);
-      await api("POST", `/api/rooms/${encodeURIComponent(room)}/join`);
+      loadOnline(room);
     } catch (e) {
       setRefused((e as Error).message);
     }
   };
 
-  const leave = async (room: string) => {
-    await api("POST", `/api/rooms/${encodeURIComponent(room)}/leave`).catch(() => {});
+  /** The room's members now, with the changes that crossed the request applied again. */
+  const loadOnline = (room: string) => {
+    sinceFetch.current[room] = [];
+    api("GET", `/api/realtime/presence?channel=${encodeURIComponent(`room-${room}`)}`).then(
+      (members: PresenceMember[]) => {
+        let list: OnlineList = {};
+        for (const { member, info } of members) list[member] = info;
+        for (const change of sinceFetch.current[room] ?? []) list = applyPresence(list, change);
+        delete sinceFetch.current[room];
+        setOnline((all) => ({ ...all, [room]: list }));
+      },
+      (e) => {
+        delete sinceFetch.current[room];
+        setRefused((e as Error).message);
+      },
+    );
+  };
+
+  // Closing the room closes its stream: the server lists the page as gone.
+  const leave = (room: string) => {
     setJoined((current) => current.filter((r) => r !== room));
-    setItems((all) => {
+    const forget = <T,>(all: Record<string, T>) => {
       const rest = { ...all };
       delete rest[room];
       return rest;
-    });
+    };
+    setItems(forget);
+    setOnline(forget);
     if (active === room) setActive(null);
   };
 
@@ -192,6 +234,9 @@ function Chat({ name }: { name: string }) {
     }
   };
 
+  const onlineHere = active
+    ? Object.entries(online[active] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    : [];
   const typers = active
     ? Object.entries(typing[active] ?? {})
         .filter(([who, at]) => who !== name && Date.now() - at < 4000)
@@ -257,6 +302,15 @@ function Chat({ name }: { name: string }) {
           )}
           {active ? (
             <>
+              <div className="online" id="online" data-room={active} data-count={onlineHere.length}>
+                <span className="label">online</span>
+                {onlineHere.map(([member, info]) => (
+                  <span className="member" key={member} data-member={member}>
+                    {info.name}
+                    {member === name && " (you)"}
+                  </span>
+                ))}
+              </div>
               <div className="messages" id="messages" data-room={active}>
                 {(items[active] ?? []).map((item, index) =>
                   item.kind === "message" ? (

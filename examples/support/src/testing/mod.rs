@@ -40,6 +40,15 @@ impl TestClient {
         }
     }
 
+    /// A client on a server already running at `base` (`http://host:port`, with or
+    /// without a trailing `/`), e.g. an [`ExampleServer`](crate::browser_test::ExampleServer).
+    pub fn connect(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// The absolute URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
