@@ -72,9 +72,16 @@ pub(crate) struct ConnectionStream<E> {
     reason: CloseReason,
     /// The stream's lifetime, with its channels.
     span: Span,
-    _open: OpenStream,
-    /// Leaves the channels' presence when the body is dropped (the connection ended).
-    _presence: StreamPresence,
+    _held: Held,
+}
+
+/// What a stream holds while it lives, given back when its body is dropped (the
+/// connection ended): its place among the open streams, and its connection's presence.
+/// Only their drops matter.
+#[allow(dead_code)]
+pub(crate) struct Held {
+    pub(crate) open: OpenStream,
+    pub(crate) presence: StreamPresence,
 }
 
 impl<E: Events> ConnectionStream<E> {
@@ -84,9 +91,8 @@ impl<E: Events> ConnectionStream<E> {
         keepalive: Duration,
         deadline: Option<Duration>,
         shutdown: WaitForCancellationFutureOwned,
-        open: OpenStream,
+        held: Held,
         span: Span,
-        presence: StreamPresence,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
         let mut keepalive =
@@ -102,8 +108,7 @@ impl<E: Events> ConnectionStream<E> {
             state: State::Open,
             reason: CloseReason::ClientGone,
             span,
-            _open: open,
-            _presence: presence,
+            _held: held,
         }
         .opened()
     }

@@ -72,8 +72,11 @@ pub const SSE_EVENTS_SENT: &str = "realtime_sse_events_sent_total";
 /// many streams or shutting down, 422 invalid event, ...; 204 for a stale automatic
 /// reconnect told to come back with fresh cursors).
 pub const HTTP_REFUSED: &str = "realtime_http_refused_total";
-/// Gauge: presence members held by this process (recorded by the presence feature).
-pub const PRESENCE_MEMBERS: &str = "realtime_presence_members";
+/// Gauge: presence connections this process holds (kept alive by its heartbeats): one per
+/// `PresenceGuard`, so a member with two tabs on this process counts twice. Summed over
+/// the processes it is the app's presence load; the members of one channel are
+/// `Presence::members`.
+pub const PRESENCE_CONNECTIONS: &str = "realtime_presence_connections";
 
 /// Label: the event name, as declared by the event set (`(unknown)` for an emit naming
 /// no event of the set).
@@ -183,9 +186,9 @@ pub fn describe() {
         "Requests refused by the realtime endpoint, by route and HTTP status"
     );
     describe_gauge!(
-        PRESENCE_MEMBERS,
+        PRESENCE_CONNECTIONS,
         Unit::Count,
-        "Presence members held by this process"
+        "Presence connections held by this process (one per PresenceGuard)"
     );
 }
 
@@ -207,7 +210,6 @@ pub(crate) fn record(key: &Key, value: f64) {
 }
 
 /// Adds `delta` (negative to subtract) to the gauge `key`.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))] // the pub/sub connections
 pub(crate) fn gauge_add(key: &Key, delta: f64) {
     ::metrics::with_recorder(|recorder| {
         let gauge = recorder.register_gauge(key, &METADATA);
@@ -224,6 +226,7 @@ pub(crate) static DELIVERY_LAG_KEY: Key = Key::from_static_name(DELIVERY_LAG);
 pub(crate) static CATCH_UPS_KEY: Key = Key::from_static_name(CATCH_UPS);
 pub(crate) static FEED_RESYNCS_KEY: Key = Key::from_static_name(FEED_RESYNCS);
 pub(crate) static STORED_ENTRIES_REJECTED_KEY: Key = Key::from_static_name(STORED_ENTRIES_REJECTED);
+pub(crate) static PRESENCE_CONNECTIONS_KEY: Key = Key::from_static_name(PRESENCE_CONNECTIONS);
 
 /// How an emit ended, as the [`OUTCOME`] label says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

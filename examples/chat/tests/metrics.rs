@@ -1,6 +1,6 @@
 //! The metrics the chat serves at `GET /metrics`, read after a scripted scenario over a real
 //! socket: emits by outcome, deliveries, frames sent, streams opened and closed by reason,
-//! refused requests by status.
+//! refused requests by status, the presence connections a stream holds.
 //!
 //! The process has one recorder, shared by every app in it: the numbers are checked as
 //! differences between a scrape before the scenario and one after.
@@ -9,8 +9,8 @@ use chat::ChatEvent;
 use example_support::testing::{PATIENCE, Scrape, TestClient};
 use realtime_core::Realtime;
 use realtime_core::metrics::{
-    DELIVERIES, DELIVERY_LAG, EMIT_DURATION, EMITS, HTTP_REFUSED, SSE_EVENTS_SENT,
-    SSE_OPEN_STREAMS, SSE_STREAMS_CLOSED, SSE_STREAMS_OPENED,
+    DELIVERIES, DELIVERY_LAG, EMIT_DURATION, EMITS, HTTP_REFUSED, PRESENCE_CONNECTIONS,
+    SSE_EVENTS_SENT, SSE_OPEN_STREAMS, SSE_STREAMS_CLOSED, SSE_STREAMS_OPENED,
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -66,8 +66,14 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
     }
     let (status, _) = server.post(Some(&ada), path, json!({ "text": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let events = stream.events_until(|events| events.len() == MESSAGES).await;
-    assert_eq!(events.len(), MESSAGES);
+    // The stream is ada's connection in the room's presence: its own `presence.joined`
+    // comes first, then the messages.
+    let is_message = |event: &&serde_json::Value| event["event"] == "chat.message";
+    let events = stream
+        .events_until(|events| events.iter().filter(is_message).count() == MESSAGES)
+        .await;
+    assert_eq!(events.len(), MESSAGES + 1);
+    assert_eq!(events[0]["event"], "presence.joined");
 
     let open = server.metrics().await;
     let message = [("event", "chat.message")];
@@ -97,8 +103,11 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
     assert_eq!(delta(&before, &open, &count(EMIT_DURATION), &[]), 3.0);
     // One subscriber: each message handed to the fan-out once, and written once.
     assert_eq!(delta(&before, &open, DELIVERIES, &message), 3.0);
-    assert_eq!(delta(&before, &open, &count(DELIVERY_LAG), &[]), 3.0);
-    assert_eq!(delta(&before, &open, SSE_EVENTS_SENT, &[]), 3.0);
+    let joined = [("event", "presence.joined")];
+    assert_eq!(delta(&before, &open, DELIVERIES, &joined), 1.0);
+    assert_eq!(delta(&before, &open, &count(DELIVERY_LAG), &[]), 4.0);
+    assert_eq!(delta(&before, &open, SSE_EVENTS_SENT, &[]), 4.0);
+    assert_eq!(delta(&before, &open, PRESENCE_CONNECTIONS, &[]), 1.0);
 
     // Refusals, each with its status: a bad channel name, no cookie, a foreign channel.
     for (query, cookie, status) in [
@@ -146,8 +155,20 @@ async fn a_scripted_session_shows_in_the_exported_metrics() {
         );
     }
     assert_eq!(delta(&before, &after, HTTP_REFUSED, &[]), 4.0);
-    // The second stream replayed the three messages from history: written again, but
-    // handed to the fan-out only once.
-    assert_eq!(delta(&before, &after, SSE_EVENTS_SENT, &[]), 6.0);
+    // The second stream replayed the join and the three messages from history: written
+    // again, but handed to the fan-out only once. (It opened while the first one's
+    // presence lingered: ada's second connection, not announced; the `presence.left`
+    // comes after both are gone, when no stream is left to write it.)
+    assert_eq!(delta(&before, &after, SSE_EVENTS_SENT, &[]), 8.0);
     assert_eq!(delta(&before, &after, DELIVERIES, &message), 3.0);
+    assert_eq!(delta(&before, &after, DELIVERIES, &joined), 1.0);
+    // Both connections are let go with the shutdown.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while delta(&before, &server.metrics().await, PRESENCE_CONNECTIONS, &[]) != 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the presence connections were not let go"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

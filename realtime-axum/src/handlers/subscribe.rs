@@ -25,7 +25,7 @@ use crate::frame::SseFrame;
 use crate::metrics::{self, Route};
 use crate::presence::{self, StreamPresence};
 use crate::query::{ChannelRequest, parse_query};
-use crate::stream::{ConnectionStream, OpenStream};
+use crate::stream::{ConnectionStream, Held, OpenStream};
 
 /// `GET`: the event stream.
 pub(crate) async fn stream_handler<E: Events>(
@@ -126,9 +126,8 @@ async fn open_stream<E: Events>(
         config.keepalive,
         deadline,
         shared.shutdown.clone().cancelled_owned(),
-        open,
+        Held { open, presence },
         span,
-        presence,
     );
     Ok((sse_headers(), Body::from_stream(body)).into_response())
 }

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::backend::{Backend, JoinOutcome, PresenceJoin};
 use crate::channel_name::ChannelName;
+use crate::metrics;
 use crate::util::{lock, now_ms};
 
 /// How often a channel that this handle watches ([`Presence::changes`]) but holds no
@@ -114,6 +115,11 @@ impl Drop for Leases {
     fn drop(&mut self) {
         if let Some(task) = lock(&self.task).take() {
             task.abort();
+        }
+        // What was still held stops being kept alive here (it expires with its lease).
+        let held = self.held();
+        if held > 0 {
+            metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -(held as f64));
         }
     }
 }
@@ -228,14 +234,14 @@ impl Leases {
             if &*entry.lease != lease {
                 return Err(HoldError::LeaseChanged(Arc::clone(&entry.lease)));
             }
-            entry.connections.insert(
-                connection,
-                Held {
-                    member,
-                    record,
-                    ttl,
-                },
-            );
+            let held = Held {
+                member,
+                record,
+                ttl,
+            };
+            if entry.connections.insert(connection, held).is_none() {
+                metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, 1.0);
+            }
             entry.due = entry.due.min(Instant::now() + entry.interval());
         }
         self.ensure_task();
@@ -248,6 +254,7 @@ impl Leases {
         let mut channels = lock(&self.channels);
         let entry = channels.get_mut(channel)?;
         entry.connections.remove(connection)?;
+        metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -1.0);
         let lease = Arc::clone(&entry.lease);
         if entry.is_unused() {
             channels.remove(channel);
