@@ -198,14 +198,11 @@ impl RedisBackend {
         true
     }
 
-    /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
-    /// `NOSCRIPT`), then `WAIT` when emits must reach replicas.
-    fn batch_pipeline(
-        &self,
-        eval: bool,
-        entries: &[&Entry<'_>],
-        refresh: &[bool],
-    ) -> redis::Pipeline {
+    /// The backend's settings as the scripts that append read them (`emit.lua`,
+    /// `presence.lua`: their first five arguments): the publish command, `MAXLEN` (`0`:
+    /// none), how it trims, the stream's TTL in seconds (`0`: none), and whether live
+    /// messages of one call go out as one JSON array per channel.
+    pub(super) fn stream_settings(&self, command: &mut redis::Cmd) {
         let options = &self.shared.options;
         let max_len = options.max_len.map_or(0, |n| n.max(1));
         let trim = match options.trim {
@@ -217,6 +214,32 @@ impl RedisBackend {
         let expire = options.expire_after.map_or(0, |after| {
             after.as_secs().max(1) + TTL_REFRESH_EVERY.as_secs()
         });
+        command
+            .arg(if self.shared.cluster {
+                "SPUBLISH"
+            } else {
+                "PUBLISH"
+            })
+            .arg(max_len)
+            .arg(trim)
+            .arg(expire)
+            // Our servers read a batch of live messages; a reference server does not.
+            .arg(if matches!(options.key_layout, KeyLayout::Reference) {
+                "0"
+            } else {
+                "1"
+            });
+    }
+
+    /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
+    /// `NOSCRIPT`), then `WAIT` when emits must reach replicas.
+    fn batch_pipeline(
+        &self,
+        eval: bool,
+        entries: &[&Entry<'_>],
+        refresh: &[bool],
+    ) -> redis::Pipeline {
+        let options = &self.shared.options;
         let mut command = if eval {
             let mut command = redis::cmd("EVAL");
             command.arg(super::EMIT_SCRIPT);
@@ -237,22 +260,8 @@ impl RedisBackend {
                 command.arg(self.idempotency_key(&entry.channel, key));
             }
         }
-        command
-            .arg(if self.shared.cluster {
-                "SPUBLISH"
-            } else {
-                "PUBLISH"
-            })
-            .arg(max_len)
-            .arg(trim)
-            .arg(expire)
-            // Our servers read a batch of live messages; a reference server does not.
-            .arg(if matches!(options.key_layout, KeyLayout::Reference) {
-                "0"
-            } else {
-                "1"
-            })
-            .arg(runs.len());
+        self.stream_settings(&mut command);
+        command.arg(runs.len());
         let mut refresh = refresh.iter();
         for run in &runs {
             let channel = &run[0].channel;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use redis::Value;
 
 use super::commands::{Outcome, command_failure};
-use super::{BACKEND, KeyLayout, RedisBackend, Trim, emit, layout};
+use super::{BACKEND, RedisBackend, layout};
 use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use crate::backend::{BackendError, FailureKind};
 use crate::cursor::Cursor;
@@ -84,7 +84,6 @@ impl RedisBackend {
     }
 
     fn presence_command(&self, eval: bool, channel: &str, operation: &Operation<'_>) -> redis::Cmd {
-        let options = &self.shared.options;
         let mut command = if eval {
             let mut command = redis::cmd("EVAL");
             command.arg(PRESENCE_SCRIPT);
@@ -105,28 +104,8 @@ impl RedisBackend {
         if let Some(lease) = lease {
             command.arg(format!("{lease_prefix}{lease}"));
         }
-        let max_len = options.max_len.map_or(0, |n| n.max(1));
-        let trim = match options.trim {
-            Trim::Exact => "=",
-            Trim::Approximate => "~",
-        };
-        let expire = options.expire_after.map_or(0, |after| {
-            after.as_secs().max(1) + emit::TTL_REFRESH_EVERY.as_secs()
-        });
+        self.stream_settings(&mut command);
         command
-            .arg(if self.shared.cluster {
-                "SPUBLISH"
-            } else {
-                "PUBLISH"
-            })
-            .arg(max_len)
-            .arg(trim)
-            .arg(expire)
-            .arg(if matches!(options.key_layout, KeyLayout::Reference) {
-                "0"
-            } else {
-                "1"
-            })
             .arg(layout::message_tail(channel, JOINED_EVENT))
             .arg(layout::message_tail(channel, LEFT_EVENT))
             .arg(channel)
