@@ -72,14 +72,14 @@ pub(crate) struct ConnectionStream<E> {
     reason: CloseReason,
     /// The stream's lifetime, with its channels.
     span: Span,
-    _held: Held,
+    _kept: Kept,
 }
 
 /// What a stream holds while it lives, given back when its body is dropped (the
 /// connection ended): its place among the open streams, and its connection's presence.
 /// Only their drops matter.
 #[allow(dead_code)]
-pub(crate) struct Held {
+pub(crate) struct Kept {
     pub(crate) open: OpenStream,
     pub(crate) presence: StreamPresence,
 }
@@ -91,7 +91,7 @@ impl<E: Events> ConnectionStream<E> {
         keepalive: Duration,
         deadline: Option<Duration>,
         shutdown: WaitForCancellationFutureOwned,
-        held: Held,
+        kept: Kept,
         span: Span,
     ) -> Self {
         let keepalive = keepalive.max(Duration::from_millis(10));
@@ -108,7 +108,7 @@ impl<E: Events> ConnectionStream<E> {
             state: State::Open,
             reason: CloseReason::ClientGone,
             span,
-            _held: held,
+            _kept: kept,
         }
         .opened()
     }

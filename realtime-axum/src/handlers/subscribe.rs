@@ -25,7 +25,7 @@ use crate::frame::SseFrame;
 use crate::metrics::{self, Route};
 use crate::presence::{self, StreamPresence};
 use crate::query::{ChannelRequest, parse_query};
-use crate::stream::{ConnectionStream, Held, OpenStream};
+use crate::stream::{ConnectionStream, Kept, OpenStream};
 
 /// `GET`: the event stream.
 pub(crate) async fn stream_handler<E: Events>(
@@ -126,7 +126,7 @@ async fn open_stream<E: Events>(
         config.keepalive,
         deadline,
         shared.shutdown.clone().cancelled_owned(),
-        Held { open, presence },
+        Kept { open, presence },
         span,
     );
     Ok((sse_headers(), Body::from_stream(body)).into_response())

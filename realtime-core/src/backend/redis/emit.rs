@@ -2,10 +2,11 @@
 //! concurrent emits share that call (group commit).
 //!
 //! Each lane (the whole Redis, or on a cluster one hash slot, since one script call may
-//! only touch one slot there) has at most one batch in flight. An emit that finds its lane
-//! idle is sent at once, alone: a lone emitter waits one round trip, as without batching.
-//! Emits that arrive while a batch is in flight wait for it to end and then go together in
-//! the next call (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
+//! only touch one slot there) has at most [`MAX_IN_FLIGHT`] batches in flight. An emit
+//! that finds its lane with room is sent at once, alone: a lone emitter waits one round
+//! trip, as without batching. Emits that arrive while the lane is full wait for one of its
+//! batches to end and then go together in the next call (at most [`MAX_BATCH`] entries;
+//! the rest in the call after). Each entry
 //! succeeds or fails on its own, with its own error. A batch goes to the script stream by
 //! stream (what the entries of one stream share is sent once); each channel's entries are
 //! stored and published in the order they arrived, so publish order is stream order.
@@ -29,6 +30,10 @@ use crate::util::lock;
 
 /// The most entries in one script call; more waiting emits go in the next call.
 pub(super) const MAX_BATCH: usize = 256;
+/// Batches of one lane in flight at once: while Redis runs one, the next is sent, so that
+/// neither Redis nor this process waits for the other. They go out on one connection in
+/// the order they were formed, and Redis runs them in that order.
+const MAX_IN_FLIGHT: usize = 2;
 /// A channel's TTL is refreshed by a process at most this often (the TTL set is the
 /// `expire_after` plus this, so a stream still lives at least `expire_after` after its
 /// last emit).
@@ -68,8 +73,9 @@ struct Waiting {
 
 #[derive(Default)]
 struct Lane {
-    /// A batch is in flight: new emits wait in `waiting`.
-    busy: bool,
+    /// Batches in flight (at most [`MAX_IN_FLIGHT`]); when all are, new emits wait in
+    /// `waiting`.
+    in_flight: usize,
     waiting: Vec<Waiting>,
 }
 
@@ -106,7 +112,7 @@ impl RedisBackend {
         let turn = {
             let mut lanes = lock(&self.shared.group.lanes);
             let state = lanes.entry(lane).or_default();
-            if state.busy {
+            if state.in_flight >= MAX_IN_FLIGHT {
                 let (reply, answer) = oneshot::channel();
                 state.waiting.push(Waiting {
                     entry: entry.into_owned(),
@@ -114,7 +120,7 @@ impl RedisBackend {
                 });
                 Err(answer)
             } else {
-                state.busy = true;
+                state.in_flight += 1;
                 Ok(entry)
             }
         };
@@ -136,8 +142,8 @@ impl RedisBackend {
         }
     }
 
-    /// The lane's batch ended: sends what waited meanwhile (from a task of its own, so
-    /// that the caller returns at once), or marks the lane idle.
+    /// One of the lane's batches ended: sends what waited meanwhile (from a task of its
+    /// own, so that the caller returns at once), or counts one batch fewer in flight.
     fn next_batch(&self, lane: u16) {
         let Some(batch) = self.take_waiting(lane) else {
             return;
@@ -163,13 +169,17 @@ impl RedisBackend {
         });
     }
 
-    /// Takes up to [`MAX_BATCH`] waiting emits of the lane, or marks it idle (and forgets
-    /// it) when none wait.
+    /// One of the lane's batches ended: takes up to [`MAX_BATCH`] waiting emits of the
+    /// lane to send in its place, or, when none wait, counts one batch fewer in flight
+    /// (and forgets the lane when it is idle).
     fn take_waiting(&self, lane: u16) -> Option<Vec<Waiting>> {
         let mut lanes = lock(&self.shared.group.lanes);
         let state = lanes.get_mut(&lane)?;
         if state.waiting.is_empty() {
-            lanes.remove(&lane);
+            state.in_flight = state.in_flight.saturating_sub(1);
+            if state.in_flight == 0 {
+                lanes.remove(&lane);
+            }
             return None;
         }
         let rest = state.waiting.split_off(state.waiting.len().min(MAX_BATCH));
