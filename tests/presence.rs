@@ -22,15 +22,6 @@ async fn the_members_of_a_killed_process_are_gone_within_the_ttl_and_announced_o
     const MEMBERS: usize = 5;
     let ttl = Duration::from_secs(2);
     let prefix = realtime_tests::unique_prefix();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_presence-member"))
-        .args(["--redis", &realtime_tests::redis_url(), "--prefix", &prefix])
-        .args(["--channel", "room-1", "--members", &MEMBERS.to_string()])
-        .args(["--ttl-ms", &ttl.as_millis().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the presence-member binary runs");
     let backend = realtime_core::backend::redis::RedisBackend::connect_with(
         &realtime_tests::redis_url(),
         realtime_core::backend::redis::RedisOptions::default().key_prefix(&prefix),
@@ -40,6 +31,17 @@ async fn the_members_of_a_killed_process_are_gone_within_the_ttl_and_announced_o
     let rt = Realtime::<RoomEvent>::with_backend(backend);
     let room = rt.channel("room-1").presence();
     let mut changes = room.changes().await.unwrap();
+    // The child starts after this process follows the channel's changes: its joins are
+    // live changes, not missed before the subscription.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_presence-member"))
+        .args(["--redis", &realtime_tests::redis_url(), "--prefix", &prefix])
+        .args(["--channel", "room-1", "--members", &MEMBERS.to_string()])
+        .args(["--ttl-ms", &ttl.as_millis().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the presence-member binary runs");
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
