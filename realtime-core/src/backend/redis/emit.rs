@@ -65,7 +65,7 @@ impl Entry<'_> {
 
 type Reply = Result<Appended, BackendError>;
 
-/// An emit waiting for the lane's batch in flight to end.
+/// An emit waiting for one of the lane's batches in flight to end.
 struct Waiting {
     entry: Entry<'static>,
     reply: oneshot::Sender<Reply>,
