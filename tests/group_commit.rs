@@ -329,18 +329,11 @@ async fn pubsub_killed_while_batches_are_in_flight_loses_and_repeats_nothing() {
             })
         })
         .collect();
-    let mut admin = redis.connection().await;
     let mut kills_mid_run = 0;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(30)).await;
         let mid_run = acknowledged_so_far.load(Ordering::Relaxed) < TASKS * EMITS;
-        let killed: i64 = redis::cmd("CLIENT")
-            .arg("KILL")
-            .arg("TYPE")
-            .arg("pubsub")
-            .query_async(&mut admin)
-            .await
-            .unwrap();
+        let killed = redis.kill_pubsub_connections().await;
         if mid_run && killed == 1 {
             kills_mid_run += 1;
         }

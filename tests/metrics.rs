@@ -135,15 +135,7 @@ async fn a_scripted_scenario_on_redis_shows_in_the_exported_metrics() {
 
     // The pub/sub connection is killed: one reconnect, the feed resyncs, and the
     // connection count is back to one.
-    let mut admin = redis.connection().await;
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut admin)
-        .await
-        .unwrap();
-    assert_eq!(killed, 1);
+    assert_eq!(redis.kill_pubsub_connections().await, 1);
     let resumed = scrape_until("a reconnect and a resync", |now| {
         delta(&before, now, PUBSUB_RECONNECTS, &single) == 1.0
             && delta(&before, now, PUBSUB_CONNECTIONS, &single) == 1.0

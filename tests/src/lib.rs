@@ -206,6 +206,18 @@ impl PrivateRedis {
         raw_connection(&self.url()).await
     }
 
+    /// Cuts every pub/sub connection (`CLIENT KILL TYPE pubsub`); how many were cut.
+    pub async fn kill_pubsub_connections(&self) -> i64 {
+        let mut admin = self.connection().await;
+        redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut admin)
+            .await
+            .expect("CLIENT KILL TYPE pubsub")
+    }
+
     /// Freezes the server (SIGSTOP): connections stay open, nothing is answered.
     pub fn pause(&self) {
         self.signal("-STOP");
