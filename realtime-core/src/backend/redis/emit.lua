@@ -21,32 +21,30 @@
 -- for <ms>.
 -- KEYS: the streams (each also its pub/sub channel), in order; then the idempotency keys
 -- of the entries that have one, in order.
+--
+-- What costs Redis here (instruction counts: scripts/emit-cost): every string Lua makes
+-- is hashed byte by byte, so a live message is built as one string, never through
+-- intermediate ones (a hot channel's messages go out in chunks below Lua's 8 KiB
+-- concatenation buffer); and every redis.call converts each argument, so each XADD
+-- passes only what it needs.
 local publish = ARGV[1]          -- 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub)
 local max_len = ARGV[2]          -- '0': no MAXLEN
 local trim = ARGV[3]             -- '=' or '~'
 local expire_secs = ARGV[4]      -- '0': streams never expire
 local expires = expire_secs ~= '0'
--- '1': a channel's live messages of this call go out as one message, a JSON array in
--- stream order (one publish per channel, not per entry); '0': one publish per entry, as
--- the reference reads them
+-- '1' (our servers): a channel's live messages of this call go out as JSON arrays in
+-- stream order (one publish per channel and chunk, not per entry), each message
+-- `{"data":..,"event":"..","id":".."}` (the subscriber knows the channel it heard);
+-- '0': one publish per entry, `{"data":..,"event":"..","channel":"..","id":".."}`, as
+-- the reference reads them.
 local grouped = ARGV[5] == '1'
 local streams = tonumber(ARGV[6])
-
--- XADD, or with `only_existing` XADD NOMKSTREAM (false when the stream does not exist).
-local function xadd(stream, only_existing, data, event, channel)
-  if max_len ~= '0' then
-    if only_existing then
-      return redis.pcall('XADD', stream, 'NOMKSTREAM', 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
-    end
-    return redis.pcall('XADD', stream, 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
-  end
-  if only_existing then
-    return redis.pcall('XADD', stream, 'NOMKSTREAM', '*', 'data', data, 'event', event, 'channel', channel)
-  end
-  return redis.pcall('XADD', stream, '*', 'data', data, 'event', event, 'channel', channel)
-end
+-- A chunk of live messages stays below this many bytes: table.concat then makes one
+-- string (past Lua's 8 KiB buffer it makes, and hashes, intermediate ones).
+local CHUNK = 8000
 
 local replies = {}
+local replied = 0
 local at = 7                     -- the next argument to read
 local remembered_key = streams + 1
 for s = 1, streams do
@@ -69,21 +67,21 @@ for s = 1, streams do
       at = at + 1
     end
   end
-
-  -- This stream's live messages: the first as a string (a batch over many channels
-  -- mostly brings one entry per channel); with more, the pieces of a JSON array, joined
-  -- once (no string per message).
-  local first = nil
-  local pieces = nil
-  local middle = nil
-  local n = 0
+  -- Until an XADD of this call has written to the stream, whether it exists is unknown:
+  -- the TTL is set when an XADD creates the stream (NOMKSTREAM tells, no extra command
+  -- when it exists), not by an EXPIRE on every emit.
+  local exists = not expires
+  -- The part of a live message between the event and the id.
+  local middle = grouped and '","id":"' or ('","channel":"' .. channel_json .. '","id":"')
+  -- This stream's live messages: the first of a chunk as a string (a batch over many
+  -- channels mostly brings one entry per channel); with more, the pieces of a JSON array,
+  -- joined once per chunk.
+  local first, pieces, n, bytes = nil, nil, 0, 0
   for _ = 1, count do
     local data, event = ARGV[at], ARGV[at + 1]
     at = at + 2
     local event_json = event
-    local remembered = nil
-    local window_ms = nil
-    local reply = nil
+    local remembered, window_ms, reply = nil, nil, nil
     if with_options then
       local options = ARGV[at]
       at = at + 1
@@ -105,52 +103,77 @@ for s = 1, streams do
       end
     end
     if reply == nil then
-      -- The TTL is set when this XADD creates the stream (NOMKSTREAM tells: no extra
-      -- command when it exists), and refreshed when the process asks (at most once per
-      -- second per channel and process): not an EXPIRE on every emit.
-      local id = xadd(stream, expires, data, event, channel)
-      if id == false then
-        id = xadd(stream, false, data, event, channel)
-        refresh = expires
+      -- (the four forms of XADD written out: a Lua function call per entry costs more
+      -- than the lines it saves)
+      local id
+      if not exists then
+        if max_len ~= '0' then
+          id = redis.pcall('XADD', stream, 'NOMKSTREAM', 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
+        else
+          id = redis.pcall('XADD', stream, 'NOMKSTREAM', '*', 'data', data, 'event', event, 'channel', channel)
+        end
+      end
+      if exists or id == false then
+        refresh = refresh or not exists
+        if max_len ~= '0' then
+          id = redis.pcall('XADD', stream, 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
+        else
+          id = redis.pcall('XADD', stream, '*', 'data', data, 'event', event, 'channel', channel)
+        end
       end
       if type(id) == 'table' then
         reply = '!' .. (id.err or 'XADD failed')   -- e.g. WRONGTYPE: nothing written
       else
+        exists = true
         reply = id
         if refresh then
           redis.call('EXPIRE', stream, expire_secs)
           refresh = false
         end
-        -- the live message: {"data":<data>,"event":"..","channel":"..","id":"<id>"}
         if not grouped then
-          redis.call(publish, stream, '{"data":' .. data .. ',"event":"' .. event_json .. '","channel":"' .. channel_json .. '","id":"' .. id .. '"}')
+          redis.call(publish, stream, '{"data":' .. data .. ',"event":"' .. event_json .. middle .. id .. '"}')
         elseif first == nil then
-          first = '{"data":' .. data .. ',"event":"' .. event_json .. '","channel":"' .. channel_json .. '","id":"' .. id .. '"}'
+          first = '{"data":' .. data .. ',"event":"' .. event_json .. middle .. id .. '"}'
+          bytes = #first
         else
-          if pieces == nil then
-            middle = '","channel":"' .. channel_json .. '","id":"'
-            pieces = {'[', first}
-            n = 2
+          local size = #data + #event_json + #id + 32
+          if bytes + size > CHUNK then
+            if pieces then
+              pieces[n + 1] = ']'
+              redis.call(publish, stream, table.concat(pieces, '', 1, n + 1))
+              pieces = nil
+            else
+              redis.call(publish, stream, first)
+            end
+            first = '{"data":' .. data .. ',"event":"' .. event_json .. middle .. id .. '"}'
+            bytes = #first
+          else
+            if pieces == nil then
+              pieces = {'[', first}
+              n = 2
+            end
+            pieces[n + 1] = ',{"data":'
+            pieces[n + 2] = data
+            pieces[n + 3] = ',"event":"'
+            pieces[n + 4] = event_json
+            pieces[n + 5] = middle
+            pieces[n + 6] = id
+            pieces[n + 7] = '"}'
+            n = n + 7
+            bytes = bytes + size
           end
-          pieces[n + 1] = ',{"data":'
-          pieces[n + 2] = data
-          pieces[n + 3] = ',"event":"'
-          pieces[n + 4] = event_json
-          pieces[n + 5] = middle
-          pieces[n + 6] = id
-          pieces[n + 7] = '"}'
-          n = n + 7
         end
         if remembered then
           redis.call('SET', remembered, id, 'PX', window_ms)
         end
       end
     end
-    replies[#replies + 1] = reply
+    replied = replied + 1
+    replies[replied] = reply
   end
   if pieces then
     pieces[n + 1] = ']'
-    redis.call(publish, stream, table.concat(pieces))
+    redis.call(publish, stream, table.concat(pieces, '', 1, n + 1))
   elseif first then
     redis.call(publish, stream, first)
   end

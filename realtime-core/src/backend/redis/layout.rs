@@ -3,6 +3,9 @@
 //! Stream entries have the fields `data`, `event`, `channel` (in that order) and live
 //! messages are the JSON `{"data":<data>,"event":"..","channel":"..","id":".."}`: the
 //! formats of `@upstash/realtime` 1.1.0, so a server of either kind reads the other's.
+//! Under [`KeyLayout::Prefixed`], which only our servers read, the emit script leaves the
+//! channel out of live messages (the subscriber knows the pub/sub channel it heard) and
+//! publishes a channel's messages of one script call together, as JSON arrays.
 
 use std::sync::Arc;
 
@@ -286,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_batch_of_messages_is_read_in_order() {
-        let one = r#"{"data":1,"event":"a.b","channel":"c","id":"1-0"}"#;
+        let one = r#"{"data":1,"event":"a.b","id":"1-0"}"#;
         let two = r#"{"data":{"k":2},"event":"a.b","channel":"c","id":"1-1"}"#;
         let batch = format!("[{one},{two}]");
         let read = parse_published_all(batch.as_bytes());
