@@ -552,3 +552,81 @@ async fn the_shared_cluster_serves_emits_and_subscriptions() {
         .unwrap();
     assert_eq!((envelope.id, envelope.event), (id, TestEvent::Tick(7)));
 }
+
+/// The `calls` of one command in a node's `INFO commandstats` (0 when never called).
+async fn command_calls(cluster: &PrivateCluster, port: u16, command: &str) -> u64 {
+    let mut connection = cluster.connection(port).await;
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
+/// With `Durability::Replicated` on a cluster, concurrent emits over many channels (so
+/// many slots, each slot its own batches) share each master's `WAIT`s: far fewer `WAIT`s
+/// than script calls, where one per batch would make as many. Every emit is acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_replicated_durability_one_wait_covers_a_masters_concurrent_batches() {
+    const EMITTERS: usize = 64;
+    const EMITS_EACH: usize = 40;
+    const CHANNELS: usize = 500;
+    let _one_cluster = ONE_CLUSTER.lock().await;
+    let cluster = PrivateCluster::start().await;
+    let prefix = unique_prefix();
+    let durability = Durability::Replicated {
+        replicas: 1,
+        timeout: Duration::from_secs(2),
+    };
+    let emitter =
+        Realtime::<TestEvent>::with_backend(backend(&cluster.url(), &prefix, durability).await);
+    let masters = cluster.masters().await;
+    let mut before = Vec::new();
+    for &port in &masters {
+        before.push((
+            command_calls(&cluster, port, "wait").await,
+            command_calls(&cluster, port, "evalsha").await
+                + command_calls(&cluster, port, "eval").await,
+        ));
+    }
+    let tasks: Vec<_> = (0..EMITTERS)
+        .map(|task| {
+            let emitter = emitter.clone();
+            tokio::spawn(async move {
+                for n in 0..EMITS_EACH {
+                    let channel = format!("room-{}", (task * EMITS_EACH + n) % CHANNELS);
+                    emitter
+                        .channel(&channel)
+                        .emit(&TestEvent::Tick(u32::try_from(n).unwrap()))
+                        .await
+                        .unwrap_or_else(|error| panic!("emit to {channel}: {error}"));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let (mut waits, mut scripts) = (0, 0);
+    for (&port, (waits_before, scripts_before)) in masters.iter().zip(before) {
+        waits += command_calls(&cluster, port, "wait").await - waits_before;
+        scripts += command_calls(&cluster, port, "evalsha").await
+            + command_calls(&cluster, port, "eval").await
+            - scripts_before;
+    }
+    println!(
+        "{} acknowledged emits: {scripts} script calls, {waits} WAITs on {} masters",
+        EMITTERS * EMITS_EACH,
+        masters.len()
+    );
+    assert!(waits > 0, "no WAIT was sent");
+    assert!(
+        waits * 2 < scripts,
+        "{waits} WAITs for {scripts} script calls: the masters' batches did not share them"
+    );
+}

@@ -4,7 +4,7 @@
 use redis::aio::ConnectionManager;
 use redis::{RedisResult, Value};
 
-use super::cluster::ClusterCommands;
+use super::cluster::{ClusterCommands, NodeAddr};
 use super::{BACKEND, failure};
 use crate::backend::{BackendError, FailureKind};
 
@@ -25,9 +25,25 @@ impl Commands {
         key: &str,
         pipeline: &redis::Pipeline,
     ) -> RedisResult<Vec<RedisResult<Value>>> {
+        Ok(self.send_noting_node(key, pipeline).await?.1)
+    }
+
+    /// As [`send`](Commands::send), with the cluster node that answered (`None` on one
+    /// Redis).
+    pub(super) async fn send_noting_node(
+        &self,
+        key: &str,
+        pipeline: &redis::Pipeline,
+    ) -> RedisResult<(Option<NodeAddr>, Vec<RedisResult<Value>>)> {
         match self {
-            Commands::Single(connection) => pipeline.query_async(&mut connection.clone()).await,
-            Commands::Cluster(cluster) => cluster.send(key, pipeline).await,
+            Commands::Single(connection) => {
+                let replies = pipeline.query_async(&mut connection.clone()).await?;
+                Ok((None, replies))
+            }
+            Commands::Cluster(cluster) => {
+                let (node, replies) = cluster.send(key, pipeline).await?;
+                Ok((Some(node), replies))
+            }
         }
     }
 }

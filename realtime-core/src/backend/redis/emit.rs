@@ -12,7 +12,8 @@
 //! stored and published in the order they arrived, so publish order is stream order.
 //!
 //! With [`Durability::Replicated`] the batch's `WAIT` covers every entry of it: one wait
-//! for the replicas per batch, not per emit.
+//! for the replicas per batch, not per emit; on a cluster one `WAIT` per master covers
+//! the batches of all its slots that were answered meanwhile (see `replica_wait.rs`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use tokio::sync::oneshot;
 
+use super::cluster::NodeAddr;
 use super::commands::Outcome;
 use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim};
 use crate::backend::{Appended, BackendError, FailureKind};
@@ -318,10 +320,16 @@ impl RedisBackend {
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors().add_command(command);
         if let Durability::Replicated { replicas, timeout } = options.durability {
-            let timeout_ms = u64::try_from(timeout.as_millis())
-                .unwrap_or(u64::MAX)
-                .max(1);
-            pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
+            if self.shared.cluster {
+                // The master's next `WAIT` covers this batch if it goes over the same
+                // connection: its id tells (see `replica_wait.rs`).
+                pipeline.cmd("CLIENT").arg("ID");
+            } else {
+                let timeout_ms = u64::try_from(timeout.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
+                pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
+            }
         }
         pipeline
     }
@@ -342,16 +350,16 @@ impl RedisBackend {
             let batch: Vec<&Entry<'_>> = pending.iter().map(|&i| entries[i]).collect();
             let flags: Vec<bool> = pending.iter().map(|&i| refresh[i]).collect();
             let pipeline = self.batch_pipeline(eval, &batch, &flags);
-            match self.shared.commands.send(&key, &pipeline).await {
+            match self.shared.commands.send_noting_node(&key, &pipeline).await {
                 // Not cached on this server (yet): nothing ran, send the script itself.
-                Ok(answers)
+                Ok((_, answers))
                     if !eval
                         && matches!(answers.first(), Some(Err(error)) if error.code() == Some("NOSCRIPT")) =>
                 {
                     eval = true;
                 }
-                Ok(answers) => {
-                    let results = self.read_batch_replies(&batch, answers);
+                Ok((node, answers)) => {
+                    let results = self.read_batch_replies(&batch, answers, node).await;
                     for (&i, result) in pending.iter().zip(results) {
                         replies[i] = Some(result);
                     }
@@ -385,15 +393,17 @@ impl RedisBackend {
     }
 
     /// Reads the replies of a batch's pipeline: the script's array (one item per entry),
-    /// then `WAIT`'s count.
-    fn read_batch_replies(
+    /// then `WAIT`'s count, or on a cluster the connection's id, with which the count
+    /// comes from the master's next `WAIT` (`node`: the master that answered).
+    async fn read_batch_replies(
         &self,
         entries: &[&Entry<'_>],
         answers: Vec<redis::RedisResult<Value>>,
+        node: Option<NodeAddr>,
     ) -> Vec<Reply> {
         let mut answers = answers.into_iter();
         let script = answers.next();
-        let replicated = answers.next();
+        let mut replicated = answers.next();
         let items = match script {
             Some(Ok(Value::Array(items))) if items.len() == entries.len() => items,
             // The whole call was refused (e.g. out of memory, busy, the cluster down):
@@ -418,6 +428,10 @@ impl RedisBackend {
                     .collect();
             }
         };
+        if let (Some(node), Some(Ok(Value::Int(connection)))) = (&node, &replicated) {
+            let acknowledged = self.wait_for_replicas(node, *connection).await;
+            replicated = acknowledged.map(|count| Ok(Value::Int(count)));
+        }
         entries
             .iter()
             .zip(items)

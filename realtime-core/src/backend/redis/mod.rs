@@ -8,7 +8,9 @@
 //!   trimmed to `MAXLEN` when configured), refreshes its `EXPIRE`, and publishes the
 //!   entry with its id, so publish order is stream order and a live message always
 //!   carries its id. With [`Durability::Replicated`], a `WAIT` follows on the same
-//!   connection and the emit succeeds only once replicas have the entry.
+//!   connection (one per batch of concurrent emits; on a cluster one per master for
+//!   the batches it answered meanwhile) and the emit succeeds only once replicas have
+//!   the entry.
 //! - Live delivery uses ONE pub/sub connection for the whole process (on a cluster, one
 //!   per master, with sharded pub/sub: `SSUBSCRIBE` / `SPUBLISH`), whatever the number of
 //!   channels and subscribers. It is pinged every second and replaced when a reply takes
@@ -35,6 +37,7 @@ mod emit;
 mod layout;
 mod presence;
 mod pubsub;
+mod replica_wait;
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -60,7 +63,8 @@ const BACKEND: &str = "redis";
 /// Redis replicates asynchronously: a master acknowledges a write before any replica has
 /// it, so if the master dies before replicating, a failover loses the newest acknowledged
 /// emits. [`Replicated`](Durability::Replicated) closes that window at the price of a wait
-/// for the replicas on every emit (figures in `docs/benchmarks.md`).
+/// for the replicas before an emit returns, shared by the emits that go together
+/// (figures in `docs/benchmarks.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Durability {
     /// Done when the master has the entry (Redis's default).
@@ -195,6 +199,7 @@ struct Shared {
     options: RedisOptions,
     emit: redis::Script,
     group: emit::GroupCommit,
+    replica_waits: replica_wait::ReplicaWaits,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -338,6 +343,7 @@ impl RedisBackend {
                 options,
                 emit: redis::Script::new(EMIT_SCRIPT),
                 group: emit::GroupCommit::default(),
+                replica_waits: replica_wait::ReplicaWaits::default(),
             }),
         }
     }

@@ -222,12 +222,13 @@ impl ClusterCommands {
 
     /// Sends `pipeline` (whose commands all touch `key`'s slot) to the master of that
     /// slot, following redirects. Replies come one per command, errors Redis answered
-    /// included; `Err` means the connection failed (see `Outcome`).
+    /// included, with the node that answered; `Err` means the connection failed (see
+    /// `Outcome`).
     pub(crate) async fn send(
         &self,
         key: &str,
         pipeline: &redis::Pipeline,
-    ) -> RedisResult<Vec<RedisResult<Value>>> {
+    ) -> RedisResult<(NodeAddr, Vec<RedisResult<Value>>)> {
         let slot = key_slot(key.as_bytes());
         let mut ask: Option<NodeAddr> = None;
         let mut attempt = 0;
@@ -266,8 +267,8 @@ impl ClusterCommands {
             };
             let redirect = replies.first().and_then(redirect_of);
             match redirect {
-                Some(_) if attempt > MAX_REDIRECTS => return Ok(replies),
-                None => return Ok(replies),
+                Some(_) if attempt > MAX_REDIRECTS => return Ok((addr, replies)),
+                None => return Ok((addr, replies)),
                 Some(Redirect::Moved(to)) => {
                     tracing::debug!(slot, %to, "redis cluster: MOVED");
                     lock(&self.inner.slots).assign(slot, to);
@@ -279,7 +280,11 @@ impl ClusterCommands {
         }
     }
 
-    async fn send_to(
+    /// Sends `pipeline` to the node at `addr` over its connection (the one [`send`] uses),
+    /// as is: no redirect is followed.
+    ///
+    /// [`send`]: ClusterCommands::send
+    pub(crate) async fn send_to(
         &self,
         addr: &NodeAddr,
         pipeline: &redis::Pipeline,

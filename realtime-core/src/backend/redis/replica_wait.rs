@@ -1,0 +1,183 @@
+//! [`Durability::Replicated`] on a cluster: one `WAIT` per master covers every batch that
+//! master stored meanwhile, instead of one `WAIT` per batch.
+//!
+//! On a cluster a batch's lane is its hash slot (one script call touches one slot), so a
+//! master runs the batches of many lanes at once over this process's one connection to
+//! it. `WAIT` blocks that connection until the replicas acknowledge, so with a `WAIT` in
+//! each batch's pipeline a master completed about one batch per replication round trip,
+//! and with many channels a batch holds about one emit. `WAIT` counts the replicas that
+//! acknowledged every write its connection made before it: one `WAIT`, sent after a
+//! batch's script call was answered, covers that batch and all others answered on the
+//! same connection before it.
+//!
+//! So a batch whose script call was answered asks [`RedisBackend::wait_for_replicas`]:
+//! with no `WAIT` in flight to its master it sends one at once (a lone emitter waits one
+//! `WAIT`, as before); otherwise it waits for the `WAIT` after the one in flight (which
+//! may have been sent before its script call ran), shared with every batch that arrived
+//! meanwhile.
+//!
+//! The cover holds on one connection only, and the connection to a master may be replaced
+//! (a reconnect) between a batch and the `WAIT`: a batch's pipeline ends with `CLIENT ID`,
+//! so does the `WAIT`'s, and a batch whose id differs from the `WAIT`'s gets no count (its
+//! emits fail as outcome unknown, as when a `WAIT`'s answer is lost). Never a count that
+//! does not cover the batch.
+//!
+//! Bounds: one `WAIT` in flight per master; the batches waiting for the next are at most
+//! the emits in flight (each awaits its own answer), and are answered together.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use redis::Value;
+use tokio::sync::oneshot;
+
+use super::cluster::NodeAddr;
+use super::commands::Commands;
+use super::{Durability, RedisBackend};
+use crate::util::lock;
+
+/// How many replicas acknowledged a batch's writes; `None` when that is unknown (the
+/// `WAIT` failed, or went over another connection than the batch).
+pub(super) type Acknowledged = Option<i64>;
+
+/// A batch waiting for the next `WAIT` of its master.
+struct Waiter {
+    /// `CLIENT ID` of the connection its script call went over.
+    connection: i64,
+    answer: oneshot::Sender<Acknowledged>,
+}
+
+#[derive(Default)]
+struct Master {
+    /// Whether a `WAIT` to this master is in flight; when one is, batches wait in
+    /// `waiting` for the next.
+    in_flight: bool,
+    waiting: Vec<Waiter>,
+}
+
+/// The `WAIT`s of a cluster backend, per master.
+#[derive(Default)]
+pub(super) struct ReplicaWaits {
+    masters: Mutex<HashMap<NodeAddr, Master>>,
+}
+
+impl std::fmt::Debug for ReplicaWaits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicaWaits").finish_non_exhaustive()
+    }
+}
+
+impl RedisBackend {
+    /// How many replicas acknowledged the writes made over connection `connection`
+    /// (its `CLIENT ID`) to the master at `node`, by a `WAIT` sent after this call.
+    pub(super) async fn wait_for_replicas(&self, node: &NodeAddr, connection: i64) -> Acknowledged {
+        let waiting = {
+            let mut masters = lock(&self.shared.replica_waits.masters);
+            let master = masters.entry(Arc::clone(node)).or_default();
+            if master.in_flight {
+                let (answer, waiting) = oneshot::channel();
+                master.waiting.push(Waiter { connection, answer });
+                Some(waiting)
+            } else {
+                master.in_flight = true;
+                None
+            }
+        };
+        if let Some(waiting) = waiting {
+            return waiting.await.unwrap_or(None);
+        }
+        let acknowledged = covering(self.send_wait(node).await, connection);
+        self.next_wait(node);
+        acknowledged
+    }
+
+    /// A `WAIT` to `node` ended: sends the next for the batches that arrived meanwhile
+    /// (from a task of its own, so that the caller returns at once), or notes that none is
+    /// in flight.
+    fn next_wait(&self, node: &NodeAddr) {
+        let Some(waiters) = self.take_waiters(node) else {
+            return;
+        };
+        let backend = self.clone();
+        let node = Arc::clone(node);
+        tokio::spawn(async move {
+            let mut waiters = waiters;
+            loop {
+                let answer = backend.send_wait(&node).await;
+                for waiter in waiters {
+                    let _batch_gone_is_fine =
+                        waiter.answer.send(covering(answer, waiter.connection));
+                }
+                match backend.take_waiters(&node) {
+                    Some(next) => waiters = next,
+                    None => return,
+                }
+            }
+        });
+    }
+
+    /// The batches waiting for `node`'s next `WAIT`, or, when none are, `None` and the
+    /// master forgotten (no `WAIT` in flight).
+    fn take_waiters(&self, node: &NodeAddr) -> Option<Vec<Waiter>> {
+        let mut masters = lock(&self.shared.replica_waits.masters);
+        let master = masters.get_mut(node)?;
+        if master.waiting.is_empty() {
+            masters.remove(node);
+            return None;
+        }
+        Some(std::mem::take(&mut master.waiting))
+    }
+
+    /// `CLIENT ID` and `WAIT` over the connection to `node`: the connection's id and the
+    /// replicas counted, or `None` if either is unknown.
+    async fn send_wait(&self, node: &NodeAddr) -> Option<(i64, i64)> {
+        let Durability::Replicated { replicas, timeout } = self.shared.options.durability else {
+            return None;
+        };
+        let Commands::Cluster(cluster) = &self.shared.commands else {
+            return None;
+        };
+        let timeout_ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let mut pipeline = redis::pipe();
+        pipeline
+            .ignore_errors()
+            .cmd("CLIENT")
+            .arg("ID")
+            .cmd("WAIT")
+            .arg(replicas)
+            .arg(timeout_ms);
+        match cluster.send_to(node, &pipeline, false).await {
+            Ok(replies) => match replies.as_slice() {
+                [Ok(Value::Int(id)), Ok(Value::Int(count))] => Some((*id, *count)),
+                other => {
+                    tracing::debug!(%node, replies = ?other, "redis cluster: WAIT answered unexpectedly");
+                    None
+                }
+            },
+            Err(error) => {
+                tracing::debug!(%node, %error, "redis cluster: WAIT failed");
+                None
+            }
+        }
+    }
+}
+
+/// The count of a `WAIT` for a batch sent over connection `connection`: only if the
+/// `WAIT` went over that same connection.
+fn covering(answer: Option<(i64, i64)>, connection: i64) -> Acknowledged {
+    answer.and_then(|(id, count)| (id == connection).then_some(count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covering;
+
+    #[test]
+    fn a_wait_counts_only_for_batches_of_its_connection() {
+        assert_eq!(covering(Some((7, 1)), 7), Some(1));
+        assert_eq!(covering(Some((8, 1)), 7), None);
+        assert_eq!(covering(None, 7), None);
+    }
+}
