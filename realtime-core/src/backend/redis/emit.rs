@@ -244,12 +244,14 @@ impl RedisBackend {
     }
 
     /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
-    /// `NOSCRIPT`), then `WAIT` when emits must reach replicas.
+    /// `NOSCRIPT`), then, when emits must reach replicas, `WAIT` if `wait_inline`, else
+    /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
     fn batch_pipeline(
         &self,
         eval: bool,
         entries: &[&Entry<'_>],
         refresh: &[bool],
+        wait_inline: bool,
     ) -> redis::Pipeline {
         let options = &self.shared.options;
         let mut command = if eval {
@@ -320,9 +322,7 @@ impl RedisBackend {
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors().add_command(command);
         if let Durability::Replicated { replicas, timeout } = options.durability {
-            if self.shared.cluster {
-                // The master's next `WAIT` covers this batch if it goes over the same
-                // connection: its id tells (see `replica_wait.rs`).
+            if !wait_inline {
                 pipeline.cmd("CLIENT").arg("ID");
             } else {
                 let timeout_ms = u64::try_from(timeout.as_millis())
@@ -349,8 +349,16 @@ impl RedisBackend {
         while !pending.is_empty() {
             let batch: Vec<&Entry<'_>> = pending.iter().map(|&i| entries[i]).collect();
             let flags: Vec<bool> = pending.iter().map(|&i| refresh[i]).collect();
-            let pipeline = self.batch_pipeline(eval, &batch, &flags);
-            match self.shared.commands.send_noting_node(&key, &pipeline).await {
+            // On a cluster, the master's `WAIT` goes in this pipeline when none is in
+            // flight (a lone emitter: one round trip); else the batch waits for the next.
+            let leads = self.lead_wait(&key);
+            let wait_inline = !self.shared.cluster || leads.is_some();
+            let pipeline = self.batch_pipeline(eval, &batch, &flags, wait_inline);
+            let sent = self.shared.commands.send_noting_node(&key, &pipeline).await;
+            if let Some(master) = &leads {
+                self.next_wait(master);
+            }
+            match sent {
                 // Not cached on this server (yet): nothing ran, send the script itself.
                 Ok((_, answers))
                     if !eval
@@ -359,7 +367,8 @@ impl RedisBackend {
                     eval = true;
                 }
                 Ok((node, answers)) => {
-                    let results = self.read_batch_replies(&batch, answers, node).await;
+                    let deferred_to = if wait_inline { None } else { node };
+                    let results = self.read_batch_replies(&batch, answers, deferred_to).await;
                     for (&i, result) in pending.iter().zip(results) {
                         replies[i] = Some(result);
                     }
@@ -393,8 +402,8 @@ impl RedisBackend {
     }
 
     /// Reads the replies of a batch's pipeline: the script's array (one item per entry),
-    /// then `WAIT`'s count, or on a cluster the connection's id, with which the count
-    /// comes from the master's next `WAIT` (`node`: the master that answered).
+    /// then `WAIT`'s count, or with `node` (the master that answered) the connection's
+    /// id, with which the count comes from that master's next `WAIT`.
     async fn read_batch_replies(
         &self,
         entries: &[&Entry<'_>],

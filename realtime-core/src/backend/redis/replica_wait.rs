@@ -10,11 +10,13 @@
 //! batch's script call was answered, covers that batch and all others answered on the
 //! same connection before it.
 //!
-//! So a batch whose script call was answered asks [`RedisBackend::wait_for_replicas`]:
-//! with no `WAIT` in flight to its master it sends one at once (a lone emitter waits one
-//! `WAIT`, as before); otherwise it waits for the `WAIT` after the one in flight (which
-//! may have been sent before its script call ran), shared with every batch that arrived
-//! meanwhile.
+//! So a batch about to be sent to a master with no `WAIT` in flight carries the `WAIT`
+//! in its own pipeline, after its script call ([`RedisBackend::lead_wait`]: a lone
+//! emitter waits one round trip, as before); the other batches are sent without, and
+//! once answered ask [`RedisBackend::wait_for_replicas`]: with no `WAIT` in flight by
+//! then, one is sent at once; otherwise the batch waits for the `WAIT` after the one in
+//! flight (which may have been sent before its script call ran), shared with every batch
+//! that arrived meanwhile.
 //!
 //! The cover holds on one connection only, and the connection to a master may be replaced
 //! (a reconnect) between a batch and the `WAIT`: a batch's pipeline ends with `CLIENT ID`,
@@ -31,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use redis::Value;
 use tokio::sync::oneshot;
 
-use super::cluster::NodeAddr;
+use super::cluster::{NodeAddr, key_slot};
 use super::commands::Commands;
 use super::{Durability, RedisBackend};
 use crate::util::lock;
@@ -68,6 +70,27 @@ impl std::fmt::Debug for ReplicaWaits {
 }
 
 impl RedisBackend {
+    /// With [`Durability::Replicated`] on a cluster: if no `WAIT` to the master of `key`'s
+    /// slot is in flight, claims the next one for the caller's pipeline and returns that
+    /// master; the caller calls [`next_wait`](Self::next_wait) once its pipeline is
+    /// answered (or failed). `None`: the batch goes without `WAIT`.
+    pub(super) fn lead_wait(&self, key: &str) -> Option<NodeAddr> {
+        let Durability::Replicated { .. } = self.shared.options.durability else {
+            return None;
+        };
+        let Commands::Cluster(cluster) = &self.shared.commands else {
+            return None;
+        };
+        let node = cluster.master_of(key_slot(key.as_bytes()))?;
+        let mut masters = lock(&self.shared.replica_waits.masters);
+        let master = masters.entry(Arc::clone(&node)).or_default();
+        if master.in_flight {
+            return None;
+        }
+        master.in_flight = true;
+        Some(node)
+    }
+
     /// How many replicas acknowledged the writes made over connection `connection`
     /// (its `CLIENT ID`) to the master at `node`, by a `WAIT` sent after this call.
     pub(super) async fn wait_for_replicas(&self, node: &NodeAddr, connection: i64) -> Acknowledged {
@@ -94,7 +117,7 @@ impl RedisBackend {
     /// A `WAIT` to `node` ended: sends the next for the batches that arrived meanwhile
     /// (from a task of its own, so that the caller returns at once), or notes that none is
     /// in flight.
-    fn next_wait(&self, node: &NodeAddr) {
+    pub(super) fn next_wait(&self, node: &NodeAddr) {
         let Some(waiters) = self.take_waiters(node) else {
             return;
         };
