@@ -10,7 +10,11 @@
 -- (Redis turns every argument into a string of its own: on a hot channel that, not the
 -- XADD, was most of the cost):
 --
--- ARGV[1..6]: the backend's settings (below) and the number of streams. Then per stream:
+-- ARGV[1..7]: the backend's settings (below), the number of streams, and how many of
+-- them come first as lone streams: one entry, nothing to escape, no idempotency key, no
+-- TTL refresh asked (a batch over many channels is mostly these). Per lone stream:
+--   channel name, data, event
+-- Then per other stream:
 --   channel name, spec, [the channel's JSON text, when spec has `j`]
 --   then <count> entries: data, event, [options, when spec has `o`], [the event's JSON
 --   text, when options has `e`]
@@ -45,9 +49,44 @@ local CHUNK = 8000
 
 local replies = {}
 local replied = 0
-local at = 7                     -- the next argument to read
+local lone = tonumber(ARGV[7])
+local at = 8                     -- the next argument to read
 local remembered_key = streams + 1
-for s = 1, streams do
+
+-- The lone streams: the general loop below, without what they do not need (its per
+-- stream and per entry bookkeeping cost Redis more than the XADD's arguments).
+local lone_middle = grouped and '","id":"' or nil
+for s = 1, lone do
+  local stream, channel, data, event = KEYS[s], ARGV[at], ARGV[at + 1], ARGV[at + 2]
+  at = at + 3
+  local id
+  if expires then                -- (the TTL is set if this XADD creates the stream)
+    if max_len ~= '0' then
+      id = redis.pcall('XADD', stream, 'NOMKSTREAM', 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
+    else
+      id = redis.pcall('XADD', stream, 'NOMKSTREAM', '*', 'data', data, 'event', event, 'channel', channel)
+    end
+  end
+  if id == nil or id == false then
+    if max_len ~= '0' then
+      id = redis.pcall('XADD', stream, 'MAXLEN', trim, max_len, '*', 'data', data, 'event', event, 'channel', channel)
+    else
+      id = redis.pcall('XADD', stream, '*', 'data', data, 'event', event, 'channel', channel)
+    end
+    if expires and type(id) ~= 'table' then
+      redis.call('EXPIRE', stream, expire_secs)
+    end
+  end
+  if type(id) == 'table' then
+    id = '!' .. (id.err or 'XADD failed')
+  else
+    redis.call(publish, stream, '{"data":' .. data .. ',"event":"' .. event .. (lone_middle or ('","channel":"' .. channel .. '","id":"')) .. id .. '"}')
+  end
+  replied = replied + 1
+  replies[replied] = id
+end
+-- The other streams.
+for s = lone + 1, streams do
   local stream = KEYS[s]
   local channel = ARGV[at]
   local spec = ARGV[at + 1]

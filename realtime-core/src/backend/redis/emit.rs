@@ -275,14 +275,27 @@ impl RedisBackend {
             }
         }
         self.stream_settings(&mut command);
-        command.arg(runs.len());
         let mut refresh = refresh.iter();
-        for run in &runs {
+        let refreshed: Vec<bool> = runs
+            .iter()
+            .map(|run| refresh.by_ref().take(run.len()).any(|&r| r))
+            .collect();
+        // The lone streams first, three arguments each (see `script_order`).
+        let lone = runs
+            .iter()
+            .zip(&refreshed)
+            .take_while(|(run, refreshed)| is_lone(run, **refreshed))
+            .count();
+        command.arg(runs.len()).arg(lone);
+        for run in &runs[..lone] {
+            let entry = run[0];
+            command
+                .arg(entry.channel.as_ref())
+                .arg(entry.data.as_ref())
+                .arg(entry.event.as_ref());
+        }
+        for (run, &refreshed) in runs.iter().zip(&refreshed).skip(lone) {
             let channel = &run[0].channel;
-            let refreshed = refresh
-                .by_ref()
-                .take(run.len())
-                .fold(false, |any, &r| any | r);
             let with_options = run
                 .iter()
                 .any(|entry| entry.once.is_some() || !json_safe(&entry.event));
@@ -342,7 +355,7 @@ impl RedisBackend {
             .collect();
         let key = self.stream_key(&entries[0].channel);
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
-        let mut pending = grouped_by_channel(entries);
+        let mut pending = script_order(entries, &refresh);
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
         let mut eval = false;
         let mut retried = false;
@@ -488,26 +501,51 @@ impl RedisBackend {
 }
 
 /// The entries of a batch in runs of one stream each (the entries come grouped by
-/// channel: see [`grouped_by_channel`]).
+/// channel: see [`script_order`]).
 fn stream_runs<'e, 'a>(entries: &'e [&'e Entry<'a>]) -> Vec<&'e [&'e Entry<'a>]> {
     entries
         .chunk_by(|one, other| one.channel == other.channel)
         .collect()
 }
 
-/// The positions of `entries` reordered so that each channel's entries are adjacent, in
-/// the order the channels first appear, each channel's entries in their own order: the
-/// script takes a batch stream by stream, and order only matters within a stream.
-fn grouped_by_channel(entries: &[&Entry<'_>]) -> Vec<usize> {
-    let mut first_seen: HashMap<&str, usize> = HashMap::new();
-    let first_of_channel: Vec<usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| *first_seen.entry(entry.channel.as_ref()).or_insert(i))
-        .collect();
+/// The positions of `entries` in the order the script takes them: each channel's entries
+/// adjacent and in their own order (the script takes a batch stream by stream, and order
+/// only matters within a stream), the lone streams first (see [`is_lone`]: the script
+/// has a shorter path for them), then the others, each in the order the channels first
+/// appear. `refresh[i]`: entry `i` asks for its channel's TTL to be refreshed.
+fn script_order(entries: &[&Entry<'_>], refresh: &[bool]) -> Vec<usize> {
+    // Per channel: where it first appears, how many entries it has, whether it asks for
+    // a refresh.
+    let mut channels: HashMap<&str, (usize, usize, bool)> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let seen = channels
+            .entry(entry.channel.as_ref())
+            .or_insert((i, 0, false));
+        seen.1 += 1;
+        seen.2 |= refresh.get(i).copied().unwrap_or(false);
+    }
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&i| first_of_channel[i]);
+    order.sort_by_key(|&i| {
+        let entry = entries[i];
+        let (first, count, refreshed) = channels[entry.channel.as_ref()];
+        let lone = count == 1 && is_lone(&[entry], refreshed);
+        (!lone, first)
+    });
     order
+}
+
+/// Whether a stream's run goes to the script as a lone stream: one entry, without an
+/// idempotency key, with names JSON writes as they are, and no TTL refresh asked.
+fn is_lone(run: &[&Entry<'_>], refreshed: bool) -> bool {
+    match run {
+        [entry] => {
+            !refreshed
+                && entry.once.is_none()
+                && json_safe(&entry.channel)
+                && json_safe(&entry.event)
+        }
+        _ => false,
+    }
 }
 
 /// `name` as JSON writes it between quotes.
@@ -561,4 +599,53 @@ fn read_entry_reply(channel: &str, item: Value) -> Reply {
         .parse()
         .map_err(|_| BackendError::new(BACKEND, format!("XADD returned a malformed id `{id}`")))?;
     Ok(Appended { id, replayed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(
+        channel: &'static str,
+        event: &'static str,
+        key: Option<&'static str>,
+    ) -> Entry<'static> {
+        Entry {
+            channel: Cow::Borrowed(channel),
+            event: Cow::Borrowed(event),
+            data: Cow::Borrowed("1"),
+            once: key.map(|key| (Cow::Borrowed(key), Duration::from_secs(1))),
+        }
+    }
+
+    #[test]
+    fn the_script_takes_lone_streams_first_and_each_channel_in_its_order() {
+        let entries = [
+            entry("hot", "a.b", None),        // 0: hot has three entries
+            entry("lone-1", "a.b", None),     // 1: lone
+            entry("hot", "a.b", None),        // 2
+            entry("keyed", "a.b", Some("k")), // 3: one entry, but an idempotency key
+            entry("lone-2", "a.b", None),     // 4: lone
+            entry("refreshed", "a.b", None),  // 5: one entry, but a TTL refresh
+            entry("esc\"aped", "a.b", None),  // 6: one entry, a name JSON escapes
+            entry("hot", "a.b", None),        // 7
+            entry("odd-event", "a\"b", None), // 8: one entry, an event JSON escapes
+        ];
+        let entries: Vec<&Entry<'_>> = entries.iter().collect();
+        let refresh = [false, false, false, false, false, true, false, false, false];
+        assert_eq!(
+            script_order(&entries, &refresh),
+            [1, 4, 0, 2, 7, 3, 5, 6, 8]
+        );
+        let ordered: Vec<&Entry<'_>> = script_order(&entries, &refresh)
+            .into_iter()
+            .map(|i| entries[i])
+            .collect();
+        let runs = stream_runs(&ordered);
+        let lone: Vec<bool> = runs
+            .iter()
+            .map(|run| is_lone(run, run[0].channel == "refreshed"))
+            .collect();
+        assert_eq!(lone, [true, true, false, false, false, false, false]);
+    }
 }
