@@ -630,3 +630,46 @@ async fn with_replicated_durability_one_wait_covers_a_masters_concurrent_batches
         "{waits} WAITs for {scripts} script calls: the masters' batches did not share them"
     );
 }
+
+/// Replicated emits whose callers give up while their master is frozen (SIGSTOP) give
+/// back both their slot's turn and their master's `WAIT`: once the master is back, the
+/// next emit to it is answered and acknowledged by its replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_emits_abandoned_in_flight_leave_no_master_stuck() {
+    let _one_cluster = ONE_CLUSTER.lock().await;
+    let cluster = PrivateCluster::start().await;
+    let prefix = unique_prefix();
+    let options = RedisOptions::default()
+        .key_prefix(&prefix)
+        .command_timeout(Duration::from_secs(3))
+        .durability(Durability::Replicated {
+            replicas: 1,
+            timeout: Duration::from_secs(2),
+        });
+    let emitter = RedisBackend::connect_url(&cluster.url(), options)
+        .await
+        .unwrap();
+    let slot = cluster.key_slot(&emitter.stream_key("room")).await;
+    let master = cluster.master_of_slot(slot).await;
+    emitter.append("room", "counter.tick", "0").await.unwrap();
+    cluster.pause(master);
+    for n in 1..=8 {
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(50),
+            emitter.append("room", "counter.tick", &n.to_string()),
+        )
+        .await;
+        assert!(
+            abandoned.is_err(),
+            "the master is frozen: emit {n} cannot be answered"
+        );
+    }
+    cluster.resume(master);
+    let next = tokio::time::timeout(
+        Duration::from_secs(10),
+        emitter.append("room", "counter.tick", "9"),
+    )
+    .await
+    .expect("the master's lane and WAIT serve the next emit once it answers");
+    next.unwrap();
+}

@@ -7,7 +7,8 @@
 //! stream's entries, in stream order (publish order is stream order). And on a private
 //! Redis: a batch in flight when Redis freezes is retried with its keys, every emit stored
 //! once; the pub/sub connection killed while batches are in flight loses and repeats no
-//! delivery.
+//! delivery; Redis killed and restarted mid-batch leaves no lane stuck and stores nothing
+//! twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failing test panics
 
@@ -380,4 +381,149 @@ async fn pubsub_killed_while_batches_are_in_flight_loses_and_repeats_nothing() {
             .is_err(),
         "nothing is delivered twice"
     );
+}
+
+/// Redis killed (SIGKILL) and restarted empty while 128 tasks emit through group commit
+/// over 50 channels (batches of lone and shared streams in flight): no emit hangs (a lane
+/// whose batch died must not stay counted as busy), the emits in flight fail with an error
+/// that says so, every emit sent after the restart is acknowledged, and nothing is stored
+/// twice (only what cannot have run is sent again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_while_batches_are_in_flight_leaves_no_lane_stuck() {
+    const TASKS: usize = 128;
+    const CHANNELS: usize = 50;
+    let mut redis = realtime_tests::PrivateRedis::start().await;
+    let options = RedisOptions::default()
+        .key_prefix("restarted:")
+        .command_timeout(Duration::from_millis(500));
+    let backend = Arc::new(
+        RedisBackend::connect_with(&redis.url(), options)
+            .await
+            .unwrap(),
+    );
+    let after_restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let backend = Arc::clone(&backend);
+            let after_restart = Arc::clone(&after_restart);
+            tokio::spawn(async move {
+                let mut failures = Vec::new();
+                let mut acknowledged_after = Vec::new();
+                for step in 0.. {
+                    let sent_after_restart = after_restart.load(Ordering::SeqCst);
+                    if sent_after_restart && acknowledged_after.len() >= 5 {
+                        break;
+                    }
+                    let channel = format!("room-{}", (task + step) % CHANNELS);
+                    let data = format!("{{\"task\":{task},\"step\":{step}}}");
+                    let appended = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        backend.append(&channel, "counter.tick", &data),
+                    )
+                    .await
+                    .unwrap_or_else(|_| panic!("task {task}: an emit hung"));
+                    match appended {
+                        Ok(id) if sent_after_restart => {
+                            acknowledged_after.push((channel, id, data))
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            assert!(
+                                !sent_after_restart,
+                                "task {task}: an emit sent after the restart failed: {error}"
+                            );
+                            failures.push(error.to_string());
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                }
+                (failures, acknowledged_after)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.restart().await;
+    // Emits sent from here on find Redis up (the connection reconnects on its first use).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    after_restart.store(true, Ordering::SeqCst);
+    let mut failures = Vec::new();
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        let (failed, ids) = task.await.unwrap();
+        failures.extend(failed);
+        acknowledged.extend(ids);
+    }
+    println!(
+        "{} failed emits during the outage (e.g. {:?}); {} acknowledged after the restart",
+        failures.len(),
+        failures.first(),
+        acknowledged.len()
+    );
+    assert!(!failures.is_empty(), "the kill hit emits in flight");
+    assert!(
+        failures
+            .iter()
+            .all(|failure| failure.contains("emit to channel")),
+        "each failure names its channel: {failures:?}"
+    );
+    let mut stored_data = Vec::new();
+    let mut stored_ids = HashMap::new();
+    for index in 0..CHANNELS {
+        let channel = format!("room-{index}");
+        for entry in backend
+            .read(&channel, ReadRange::after(None, 100_000))
+            .await
+            .unwrap()
+        {
+            stored_ids.insert((channel.clone(), entry.id), entry.data.to_string());
+            stored_data.push(entry.data.to_string());
+        }
+    }
+    let distinct: std::collections::HashSet<&String> = stored_data.iter().collect();
+    assert_eq!(distinct.len(), stored_data.len(), "nothing stored twice");
+    for (channel, id, data) in &acknowledged {
+        assert_eq!(
+            stored_ids.get(&(channel.clone(), *id)),
+            Some(data),
+            "an emit acknowledged after the restart is stored with its data"
+        );
+    }
+}
+
+/// Emits whose callers give up while Redis has not answered (a `timeout` around the
+/// emit, a request whose client went away) give their lane's turn back: with Redis frozen,
+/// eight emits are abandoned after 50 ms each (more than the two batches a lane keeps in
+/// flight); once Redis is back, the next emit is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emits_abandoned_in_flight_leave_no_lane_stuck() {
+    let redis = realtime_tests::PrivateRedis::start().await;
+    let options = RedisOptions::default()
+        .key_prefix("abandoned:")
+        .command_timeout(Duration::from_secs(2));
+    let backend = RedisBackend::connect_with(&redis.url(), options)
+        .await
+        .unwrap();
+    backend.append("room", "counter.tick", "0").await.unwrap();
+    redis.pause();
+    for n in 1..=8 {
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(50),
+            backend.append("room", "counter.tick", &n.to_string()),
+        )
+        .await;
+        assert!(
+            abandoned.is_err(),
+            "Redis is frozen: emit {n} cannot be answered"
+        );
+    }
+    redis.resume();
+    let next = tokio::time::timeout(
+        Duration::from_secs(5),
+        backend.append("room", "counter.tick", "9"),
+    )
+    .await
+    .expect("the lane serves the next emit once Redis answers");
+    next.unwrap();
 }

@@ -81,6 +81,21 @@ struct Lane {
     waiting: Vec<Waiting>,
 }
 
+/// A lane's turn taken by an emit sent alone, given back when the emit ends (the lane's
+/// next batch sent, or one batch fewer counted in flight): also when its caller abandons
+/// it mid-flight (a `timeout` around the emit, a request whose client went away), or
+/// the lane would stay counted busy and its waiting emits would never be sent.
+struct LaneTurn<'b> {
+    backend: &'b RedisBackend,
+    lane: u16,
+}
+
+impl Drop for LaneTurn<'_> {
+    fn drop(&mut self) {
+        self.backend.next_batch(self.lane);
+    }
+}
+
 /// The group-commit state of a backend: its lanes, and when it last refreshed each
 /// channel's TTL.
 #[derive(Default)]
@@ -130,8 +145,12 @@ impl RedisBackend {
             Ok(entry) => entry,
             Err(answer) => return answer.await.unwrap_or_else(|_| Err(stopped())),
         };
+        let turn = LaneTurn {
+            backend: self,
+            lane,
+        };
         let reply = self.send_batch(&[&entry]).await.remove(0);
-        self.next_batch(lane);
+        drop(turn);
         reply
     }
 
@@ -147,11 +166,22 @@ impl RedisBackend {
     /// One of the lane's batches ended: sends what waited meanwhile (from a task of its
     /// own, so that the caller returns at once), or counts one batch fewer in flight.
     fn next_batch(&self, lane: u16) {
-        let Some(batch) = self.take_waiting(lane) else {
+        let Some(mut batch) = self.take_waiting(lane) else {
             return;
         };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to send them from (it is shutting down): the waiting emits fail
+            // (their answers are dropped) and the lane ends idle.
+            loop {
+                drop(batch);
+                match self.take_waiting(lane) {
+                    Some(next) => batch = next,
+                    None => return,
+                }
+            }
+        };
         let backend = self.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let mut batch = batch;
             loop {
                 let (entries, waiters): (Vec<Entry<'static>>, Vec<oneshot::Sender<Reply>>) = batch
@@ -368,9 +398,7 @@ impl RedisBackend {
             let wait_inline = !self.shared.cluster || leads.is_some();
             let pipeline = self.batch_pipeline(eval, &batch, &flags, wait_inline);
             let sent = self.shared.commands.send_noting_node(&key, &pipeline).await;
-            if let Some(master) = &leads {
-                self.next_wait(master);
-            }
+            drop(leads);
             match sent {
                 // Not cached on this server (yet): nothing ran, send the script itself.
                 Ok((_, answers))

@@ -57,6 +57,21 @@ struct Master {
     waiting: Vec<Waiter>,
 }
 
+/// A master's `WAIT` claimed by a caller, given back when the caller is done (the next
+/// `WAIT` sent for the batches waiting, or none counted in flight): also when the caller
+/// is abandoned mid-flight, or the master would stay counted busy and its waiting
+/// batches would never be answered.
+pub(super) struct WaitTurn {
+    backend: RedisBackend,
+    node: NodeAddr,
+}
+
+impl Drop for WaitTurn {
+    fn drop(&mut self) {
+        self.backend.next_wait(&self.node);
+    }
+}
+
 /// The `WAIT`s of a cluster backend, per master.
 #[derive(Default)]
 pub(super) struct ReplicaWaits {
@@ -71,10 +86,10 @@ impl std::fmt::Debug for ReplicaWaits {
 
 impl RedisBackend {
     /// With [`Durability::Replicated`] on a cluster: if no `WAIT` to the master of `key`'s
-    /// slot is in flight, claims the next one for the caller's pipeline and returns that
-    /// master; the caller calls [`next_wait`](Self::next_wait) once its pipeline is
-    /// answered (or failed). `None`: the batch goes without `WAIT`.
-    pub(super) fn lead_wait(&self, key: &str) -> Option<NodeAddr> {
+    /// slot is in flight, claims the next one for the caller's pipeline; the caller drops
+    /// the turn once its pipeline is answered (or failed). `None`: the batch goes without
+    /// `WAIT`.
+    pub(super) fn lead_wait(&self, key: &str) -> Option<WaitTurn> {
         let Durability::Replicated { .. } = self.shared.options.durability else {
             return None;
         };
@@ -88,7 +103,10 @@ impl RedisBackend {
             return None;
         }
         master.in_flight = true;
-        Some(node)
+        Some(WaitTurn {
+            backend: self.clone(),
+            node,
+        })
     }
 
     /// How many replicas acknowledged the writes made over connection `connection`
@@ -109,21 +127,36 @@ impl RedisBackend {
         if let Some(waiting) = waiting {
             return waiting.await.unwrap_or(None);
         }
+        let turn = WaitTurn {
+            backend: self.clone(),
+            node: Arc::clone(node),
+        };
         let acknowledged = covering(self.send_wait(node).await, connection);
-        self.next_wait(node);
+        drop(turn);
         acknowledged
     }
 
     /// A `WAIT` to `node` ended: sends the next for the batches that arrived meanwhile
     /// (from a task of its own, so that the caller returns at once), or notes that none is
     /// in flight.
-    pub(super) fn next_wait(&self, node: &NodeAddr) {
-        let Some(waiters) = self.take_waiters(node) else {
+    fn next_wait(&self, node: &NodeAddr) {
+        let Some(mut waiters) = self.take_waiters(node) else {
             return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to send it from (it is shutting down): the waiting batches learn
+            // nothing (their answers are dropped) and no `WAIT` stays counted in flight.
+            loop {
+                drop(waiters);
+                match self.take_waiters(node) {
+                    Some(next) => waiters = next,
+                    None => return,
+                }
+            }
         };
         let backend = self.clone();
         let node = Arc::clone(node);
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             let mut waiters = waiters;
             loop {
                 let answer = backend.send_wait(&node).await;
