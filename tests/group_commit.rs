@@ -300,14 +300,17 @@ enum CounterEvent {
     Tick { task: u32, step: u32 },
 }
 
-/// The pub/sub connection killed (`CLIENT KILL TYPE pubsub`) three times while batches
-/// are in flight: 64 tasks emit 100 events each to one channel; a subscriber that started
+/// The pub/sub connection killed (`CLIENT KILL TYPE pubsub`) ten times while batches
+/// are in flight: 64 tasks emit 300 events each to one channel; a subscriber that started
 /// before them receives every acknowledged emit exactly once, in stream order (what the
 /// killed connection missed comes from the stream), and each with its data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pubsub_killed_while_batches_are_in_flight_loses_and_repeats_nothing() {
     const TASKS: u32 = 64;
-    const EMITS: u32 = 100;
+    const EMITS: u32 = 300;
+    // Each kill is a reconnect whose resubscription races the emits: a live message
+    // delivered ahead of the feed's catch-up would make it skip what it missed.
+    const KILLS: u32 = 10;
     let redis = realtime_tests::PrivateRedis::start().await;
     let backend = Arc::new(
         RedisBackend::connect_with(&redis.url(), RedisOptions::default().key_prefix("killed:"))
@@ -334,7 +337,7 @@ async fn pubsub_killed_while_batches_are_in_flight_loses_and_repeats_nothing() {
         })
         .collect();
     let mut kills_mid_run = 0;
-    for _ in 0..3 {
+    for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(30)).await;
         let mid_run = acknowledged_so_far.load(Ordering::Relaxed) < TASKS * EMITS;
         let killed = redis.kill_pubsub_connections().await;
@@ -526,4 +529,57 @@ async fn emits_abandoned_in_flight_leave_no_lane_stuck() {
     .await
     .expect("the lane serves the next emit once Redis answers");
     next.unwrap();
+}
+
+/// A reconnected pub/sub connection delivers messages before the control task has marked
+/// its channels live (a window of microseconds, widened here to 300 ms by the `testing`
+/// hook): those messages must not reach a feed ahead of its catch-up, or the feed would
+/// skip what was emitted while the connection was down. The pub/sub connection is killed
+/// while an emitter runs; the subscriber gets every acknowledged emit once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_of_a_reconnecting_connection_do_not_overtake_the_catch_up() {
+    use realtime_core::backend::redis::testing::widen_resubscribe_window;
+    let redis = realtime_tests::PrivateRedis::start().await;
+    let backend =
+        RedisBackend::connect_with(&redis.url(), RedisOptions::default().key_prefix("window:"))
+            .await
+            .unwrap();
+    let rt = realtime_core::Realtime::<CounterEvent>::with_backend(backend);
+    let room = rt.channel("room");
+    let mut subscription = room.subscribe_all().await.unwrap();
+    widen_resubscribe_window(Duration::from_millis(300));
+    let emitter = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut acknowledged = Vec::new();
+            for step in 0..300 {
+                acknowledged.push(
+                    room.emit(&CounterEvent::Tick { task: 0, step })
+                        .await
+                        .unwrap(),
+                );
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            acknowledged
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(redis.kill_pubsub_connections().await, 1);
+    let acknowledged = emitter.await.unwrap();
+    widen_resubscribe_window(Duration::ZERO);
+    let mut received = Vec::new();
+    while received.len() < acknowledged.len() {
+        let envelope = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {} events", received.len(), acknowledged.len()))
+            .expect("the subscription stays open");
+        received.push(envelope.id);
+        if envelope.id == *acknowledged.last().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(
+        received, acknowledged,
+        "every emit delivered once, in order"
+    );
 }

@@ -47,6 +47,28 @@ use redis::aio::ConnectionManagerConfig;
 
 pub use layout::{DEFAULT_KEY_PREFIX, KeyLayout};
 
+/// Fault injection for this crate's tests (`testing` feature); not part of the API.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod testing {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    static RESUBSCRIBED_UNTIL_LIVE_MS: AtomicU64 = AtomicU64::new(0);
+
+    /// Makes every single-Redis pub/sub reconnect of this process wait `window` between
+    /// resubscribing its channels (their messages already flow) and marking them live:
+    /// widens a window that is otherwise microseconds long. `Duration::ZERO` ends it.
+    pub fn widen_resubscribe_window(window: Duration) {
+        let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        RESUBSCRIBED_UNTIL_LIVE_MS.store(ms, Ordering::SeqCst);
+    }
+
+    pub(super) fn resubscribe_window() -> Duration {
+        Duration::from_millis(RESUBSCRIBED_UNTIL_LIVE_MS.load(Ordering::SeqCst))
+    }
+}
+
 use super::{
     Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, PresenceJoin,
     PresenceLeave, RawEntry, ReadRange,

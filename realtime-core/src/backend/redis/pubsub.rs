@@ -153,7 +153,10 @@ impl Route {
 struct ChannelRoutes {
     routes: Vec<Route>,
     /// Subscribed on a live connection. While not, the poller makes its feeds read the
-    /// stream.
+    /// stream, and messages that arrive anyway (a connection's dispatcher runs before
+    /// the control task marks its channels live) are not delivered: one queued ahead of
+    /// the feed's catch-up would move it past the entries it missed. They are in the
+    /// stream, and the catch-up queued when the channel goes live reads them.
     live: bool,
 }
 
@@ -164,7 +167,9 @@ impl ChannelRoutes {
         }
     }
 
-    /// Marks the channel live again after a gap: every feed catches up from the stream.
+    /// Marks the channel live (subscribed, maybe after a gap): every feed catches up from
+    /// the stream before the first message delivered from now on. The only way a channel
+    /// goes live.
     fn resume(&mut self) {
         self.live = true;
         self.routes.iter_mut().for_each(Route::resync);
@@ -202,7 +207,7 @@ fn remove_route(routes: &RouteTable, channel: &str, id: u64) -> bool {
 fn route_payload(routes: &RouteTable, channel: &str, payload: &[u8]) {
     let messages = parse_published_all(payload);
     let mut routes = lock(routes);
-    let Some(entry) = routes.get_mut(channel) else {
+    let Some(entry) = routes.get_mut(channel).filter(|entry| entry.live) else {
         return;
     };
     for incoming in messages {

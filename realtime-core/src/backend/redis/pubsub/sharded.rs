@@ -333,7 +333,7 @@ impl ControlTask {
             }
         }
         for (addr, channels) in by_master {
-            left += self.place_on(&addr, &channels, true).await;
+            left += self.place_on(&addr, &channels).await;
         }
         if left == 0 {
             self.backoff.reset();
@@ -352,7 +352,7 @@ impl ControlTask {
         let connection = self.link(&addr).await?;
         match ssubscribe(connection, channel.to_owned()).await {
             Subscribed::Yes => {
-                self.mark_placed(channel, &addr, false);
+                self.mark_placed(channel, &addr);
                 Ok(())
             }
             Subscribed::Moved => {
@@ -364,9 +364,9 @@ impl ControlTask {
     }
 
     /// Subscribes `channels`, all of `addr`'s slots, on its connection, at most
-    /// [`SUBSCRIBES_IN_FLIGHT`] at a time; `resync` their feeds once subscribed. Returns
+    /// [`SUBSCRIBES_IN_FLIGHT`] at a time; their feeds resync once subscribed. Returns
     /// how many are left unplaced.
-    async fn place_on(&mut self, addr: &NodeAddr, channels: &[String], resync: bool) -> usize {
+    async fn place_on(&mut self, addr: &NodeAddr, channels: &[String]) -> usize {
         let Ok(connection) = self.link(addr).await else {
             return channels.len();
         };
@@ -381,7 +381,7 @@ impl ControlTask {
             .await;
             for (channel, answer) in batch.iter().zip(answers) {
                 match answer {
-                    Subscribed::Yes => self.mark_placed(channel, addr, resync),
+                    Subscribed::Yes => self.mark_placed(channel, addr),
                     Subscribed::Moved => {
                         self.refresh_soon();
                         left += 1;
@@ -405,15 +405,13 @@ impl ControlTask {
         left
     }
 
-    fn mark_placed(&mut self, channel: &str, addr: &NodeAddr, resync: bool) {
+    /// The channel's messages reach its feeds from now on, after a `Resync` (see
+    /// `ChannelRoutes::resume`).
+    fn mark_placed(&mut self, channel: &str, addr: &NodeAddr) {
         tracing::debug!(channel, %addr, "redis SSUBSCRIBE");
         self.placement.insert(channel.to_owned(), Arc::clone(addr));
         if let Some(entry) = lock(&self.routes).get_mut(channel) {
-            if resync {
-                entry.resume();
-            } else {
-                entry.live = true;
-            }
+            entry.resume();
         }
     }
 

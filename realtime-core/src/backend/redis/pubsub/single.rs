@@ -146,7 +146,7 @@ impl ControlTask {
             Ok(Ok(())) => {
                 tracing::debug!(channel, "redis SUBSCRIBE");
                 if let Some(entry) = lock(&self.routes).get_mut(&channel) {
-                    entry.live = true;
+                    entry.resume();
                 }
             }
             // The route stays: it is polled until the connection is back and resubscribed.
@@ -198,6 +198,8 @@ impl ControlTask {
                 self.link = Some(link);
                 self.retry_at = None;
                 self.backoff.reset();
+                #[cfg(feature = "testing")]
+                sleep(super::super::testing::resubscribe_window()).await;
                 let mut routes = lock(&self.routes);
                 for entry in routes.values_mut() {
                     entry.resume();
