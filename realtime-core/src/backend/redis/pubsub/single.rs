@@ -199,7 +199,12 @@ impl ControlTask {
                 self.retry_at = None;
                 self.backoff.reset();
                 #[cfg(feature = "testing")]
-                sleep(super::super::testing::resubscribe_window()).await;
+                {
+                    let window = super::super::testing::resubscribe_window();
+                    if !window.is_zero() {
+                        sleep(window).await;
+                    }
+                }
                 let mut routes = lock(&self.routes);
                 for entry in routes.values_mut() {
                     entry.resume();
