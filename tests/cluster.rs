@@ -673,3 +673,63 @@ async fn replicated_emits_abandoned_in_flight_leave_no_master_stuck() {
     .expect("the master's lane and WAIT serve the next emit once it answers");
     next.unwrap();
 }
+
+/// A master's reconnected sharded pub/sub connection delivers messages before the control
+/// task has marked its channels live (widened here to 300 ms by the `testing` hook):
+/// they must not reach a feed ahead of its catch-up. The shard connections are killed
+/// while an emitter runs; the subscriber gets every acknowledged emit once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_of_a_reconnecting_shard_connection_do_not_overtake_the_catch_up() {
+    use realtime_core::backend::redis::testing::widen_resubscribe_window;
+    let _one_cluster = ONE_CLUSTER.lock().await;
+    let cluster = PrivateCluster::start_with(3, 0).await;
+    let prefix = unique_prefix();
+    let rt = Realtime::<TestEvent>::with_backend(
+        backend(&cluster.url(), &prefix, Durability::Master).await,
+    );
+    let room = rt.channel("room");
+    let mut subscription = room.subscribe_all().await.unwrap();
+    widen_resubscribe_window(Duration::from_millis(300));
+    let emitter = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut acknowledged = Vec::new();
+            for n in 0..300 {
+                acknowledged.push(room.emit(&TestEvent::Tick(n)).await.unwrap());
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            acknowledged
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut killed = 0;
+    for master in cluster.masters().await {
+        let mut admin = cluster.connection(master).await;
+        let count: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        killed += count;
+    }
+    assert!(
+        killed >= 1,
+        "the shard connection of the channel's master was killed"
+    );
+    let acknowledged = emitter.await.unwrap();
+    widen_resubscribe_window(Duration::ZERO);
+    let mut received = Vec::new();
+    while received.last() != acknowledged.last() {
+        let envelope = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {} events", received.len(), acknowledged.len()))
+            .expect("the subscription stays open");
+        received.push(envelope.id);
+    }
+    assert_eq!(
+        received, acknowledged,
+        "every emit delivered once, in order"
+    );
+}

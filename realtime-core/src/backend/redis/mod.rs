@@ -56,9 +56,10 @@ pub mod testing {
 
     static RESUBSCRIBED_UNTIL_LIVE_MS: AtomicU64 = AtomicU64::new(0);
 
-    /// Makes every single-Redis pub/sub reconnect of this process wait `window` between
-    /// resubscribing its channels (their messages already flow) and marking them live:
-    /// widens a window that is otherwise microseconds long. `Duration::ZERO` ends it.
+    /// Makes every pub/sub reconnect of this process (to one Redis, or to a cluster's
+    /// master) wait `window` between resubscribing its channels (their messages already
+    /// flow) and marking them live: widens a window that is otherwise microseconds long.
+    /// `Duration::ZERO` ends it.
     pub fn widen_resubscribe_window(window: Duration) {
         let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
         RESUBSCRIBED_UNTIL_LIVE_MS.store(ms, Ordering::SeqCst);

@@ -379,6 +379,13 @@ impl ControlTask {
                     .map(|channel| ssubscribe(connection.clone(), channel.clone())),
             )
             .await;
+            #[cfg(feature = "testing")]
+            {
+                let window = super::super::testing::resubscribe_window();
+                if !window.is_zero() {
+                    sleep(window).await;
+                }
+            }
             for (channel, answer) in batch.iter().zip(answers) {
                 match answer {
                     Subscribed::Yes => self.mark_placed(channel, addr),
