@@ -71,6 +71,8 @@ pub(crate) struct Shared<E: Events> {
     pub(crate) authorize: Option<Box<dyn Authorize<E::Presence>>>,
     pub(crate) first_replay: Option<FirstReplayHook<E>>,
     pub(crate) emit: Option<EmitConfig>,
+    /// Whether `<path>/history` is served.
+    pub(crate) history: bool,
     pub(crate) open: Arc<AtomicUsize>,
     /// Streams whose presence outlives them now (see `SseConfig::presence_linger`).
     pub(crate) lingering: Arc<AtomicUsize>,
@@ -84,6 +86,7 @@ pub struct RealtimeSseBuilder<E: Events> {
     authorize: Option<Box<dyn Authorize<E::Presence>>>,
     first_replay: Option<FirstReplayHook<E>>,
     emit: Option<EmitConfig>,
+    history: bool,
 }
 
 impl<E: Events> std::fmt::Debug for RealtimeSseBuilder<E> {
@@ -214,6 +217,16 @@ impl<E: Events> RealtimeSseBuilder<E> {
         self
     }
 
+    /// Serves a channel's stored events at `<path>/history?channel=<name>` (`GET`),
+    /// authorized by the stream's hook like the stream itself (which can replay the same
+    /// events from any cursor), bounded to 1,000 events per request. The
+    /// `@realtime-rs/client` reads it for `history()` and for subscriptions that start
+    /// with history. See `docs/guide/client.md` for the query and the answers.
+    pub fn history_route(mut self) -> Self {
+        self.history = true;
+        self
+    }
+
     /// Builds the endpoint.
     pub fn build(self) -> RealtimeSse<E> {
         RealtimeSse {
@@ -223,6 +236,7 @@ impl<E: Events> RealtimeSseBuilder<E> {
                 authorize: self.authorize,
                 first_replay: self.first_replay,
                 emit: self.emit,
+                history: self.history,
                 open: Arc::new(AtomicUsize::new(0)),
                 lingering: Arc::new(AtomicUsize::new(0)),
                 shutdown: CancellationToken::new(),
@@ -240,6 +254,7 @@ impl<E: Events> RealtimeSse<E> {
             authorize: None,
             first_replay: None,
             emit: None,
+            history: false,
         }
     }
 

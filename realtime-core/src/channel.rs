@@ -11,7 +11,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::cursor::Cursor;
-use crate::envelope::Envelope;
+use crate::envelope::{Delivery, Envelope};
 use crate::error::Result;
 use crate::events::{EventKind, Events, KindFilter};
 use crate::history::History;
@@ -224,6 +224,21 @@ impl<E: Events> Channel<E> {
     /// # Errors
     /// A bad channel name or limit; a backend failure.
     pub async fn history(&self, query: History) -> Result<Vec<Envelope<E>>> {
+        Ok(self
+            .history_deliveries(query)
+            .await?
+            .iter()
+            .map(|delivery| delivery.envelope().clone())
+            .collect())
+    }
+
+    /// [`history`](Self::history) as [`Delivery`]s: each typed envelope with its data as
+    /// the compact JSON text it was decoded from, for a transport that sends history on
+    /// (the HTTP history route) without encoding each event again.
+    ///
+    /// # Errors
+    /// As [`history`](Self::history).
+    pub async fn history_deliveries(&self, query: History) -> Result<Vec<Delivery<E>>> {
         let name = self.checked()?;
         let range = query.to_range()?;
         let entries = self.core.backend.read(name, range).await?;
@@ -237,7 +252,6 @@ impl<E: Events> Channel<E> {
                     entry,
                 )
             })
-            .map(|delivery| delivery.envelope().clone())
             .collect())
     }
 

@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod proxy;
+pub mod server;
 pub mod sse;
 
 /// The README's Rust examples, compiled and run as doctests (this crate depends on every

@@ -20,20 +20,16 @@
 //! runs) and prints its id. Bad arguments or failures: a message on stderr and a non-zero
 //! exit.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
-use http::header::{self, HeaderValue};
-use http::{Method, StatusCode};
 use realtime_axum::{EmitConfig, RealtimeSse};
 use realtime_core::Realtime;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use realtime_tests::TestEvent;
+use realtime_tests::server::{Args, Options, init_logs, run, shutdown_signal, static_file};
 
 const USAGE: &str = "usage:
   e2e-server serve --port P --redis URL --prefix PFX --static DIR [--plain-axum] [--exit-with-parent]
@@ -51,14 +47,22 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => Args::parse(
             &args[1..],
-            &["port", "redis", "prefix", "static"],
-            &["plain-axum", "exit-with-parent"],
+            Options {
+                required: &["port", "redis", "prefix", "static"],
+                optional: &[],
+                flags: &["plain-axum", "exit-with-parent"],
+                usage: USAGE,
+            },
         )
         .and_then(|args| run(serve(args))),
         Some("emit") => Args::parse(
             &args[1..],
-            &["redis", "prefix", "channel", "event", "data"],
-            &[],
+            Options {
+                required: &["redis", "prefix", "channel", "event", "data"],
+                optional: &[],
+                flags: &[],
+                usage: USAGE,
+            },
         )
         .and_then(|args| run(emit(args))),
         Some("-h" | "--help") => {
@@ -74,67 +78,6 @@ fn main() -> ExitCode {
             eprintln!("e2e-server: {message}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn run(task: impl Future<Output = Result<(), String>>) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| format!("cannot start the runtime: {error}"))?;
-    let result = runtime.block_on(task);
-    // Without this, dropping the runtime waits for the thread blocked reading stdin.
-    runtime.shutdown_background();
-    result
-}
-
-/// `--name value` options, each required once, and `--flag`s.
-#[derive(Debug)]
-struct Args {
-    values: HashMap<String, String>,
-    flags: Vec<String>,
-}
-
-impl Args {
-    fn parse(args: &[String], required: &[&str], flags: &[&str]) -> Result<Self, String> {
-        let mut values = HashMap::new();
-        let mut set_flags = Vec::new();
-        let mut rest = args.iter();
-        while let Some(arg) = rest.next() {
-            let Some(name) = arg.strip_prefix("--") else {
-                return Err(format!("unexpected argument `{arg}`\n{USAGE}"));
-            };
-            if flags.contains(&name) {
-                set_flags.push(name.to_owned());
-                continue;
-            }
-            if !required.contains(&name) {
-                return Err(format!("unknown option `{arg}`\n{USAGE}"));
-            }
-            let Some(value) = rest.next() else {
-                return Err(format!("option `{arg}` needs a value"));
-            };
-            if values.insert(name.to_owned(), value.clone()).is_some() {
-                return Err(format!("option `{arg}` given twice"));
-            }
-        }
-        if let Some(missing) = required.iter().find(|name| !values.contains_key(**name)) {
-            return Err(format!("missing option `--{missing}`\n{USAGE}"));
-        }
-        Ok(Self {
-            values,
-            flags: set_flags,
-        })
-    }
-
-    fn get(&self, name: &str) -> &str {
-        // `parse` made sure every required option is there.
-        self.values.get(name).map_or("", String::as_str)
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.flags.iter().any(|flag| flag == name)
     }
 }
 
@@ -201,7 +144,7 @@ async fn serve(args: Args) -> Result<(), String> {
         let sse = sse.clone();
         let exit_with_parent = args.flag("exit-with-parent");
         async move {
-            shutdown_signal(exit_with_parent).await;
+            shutdown_signal("e2e-server", exit_with_parent).await;
             eprintln!("e2e-server: shutting down");
             sse.shutdown();
             // Graceful shutdown waits for every connection; never for long.
@@ -225,89 +168,4 @@ async fn serve(args: Args) -> Result<(), String> {
     served.map_err(|error| format!("server failed: {error}"))?;
     eprintln!("e2e-server: stopped");
     Ok(())
-}
-
-/// Completes on SIGTERM or SIGINT; with `exit_with_parent`, exits the process when stdin
-/// closes.
-async fn shutdown_signal(exit_with_parent: bool) {
-    use tokio::signal::unix::{SignalKind, signal};
-    if exit_with_parent {
-        tokio::spawn(async {
-            use tokio::io::AsyncReadExt;
-            let mut stdin = tokio::io::stdin();
-            let mut buffer = [0u8; 64];
-            while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
-            eprintln!("e2e-server: stdin closed (the parent is gone); exiting");
-            std::process::exit(1);
-        });
-    }
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => {
-            eprintln!("e2e-server: cannot listen for signals; stop me with SIGKILL");
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-/// Logs to stderr, filtered by `RUST_LOG` (default: warnings).
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(false)
-        .try_init();
-}
-
-/// Serves the files directly in the static folder (`/` is `index.html`); nothing else.
-async fn static_file(State(root): State<PathBuf>, request: Request) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
-    }
-    let name = match request.uri().path().trim_start_matches('/') {
-        "" => "index.html",
-        name => name,
-    };
-    let plain = !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if !plain {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    match tokio::fs::read(root.join(name)).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, content_type(Path::new(name))),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn content_type(path: &Path) -> HeaderValue {
-    let value = match path.extension().and_then(|ext| ext.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js" | "mjs") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("json" | "map") => "application/json",
-        Some("png") => "image/png",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    HeaderValue::from_static(value)
 }

@@ -1,0 +1,34 @@
+/**
+ * Reconnect delays: exponential backoff with full jitter (a uniformly random delay up to a
+ * cap that doubles with each failed attempt), so that clients that lost the same server do
+ * not come back in the same second.
+ */
+
+/** The bounds of the backoff. */
+export interface BackoffOptions {
+  /** The cap of the first retry's delay; default 500 ms. */
+  readonly minMs?: number;
+  /** The largest cap; default 30 s. */
+  readonly maxMs?: number;
+}
+
+/** The delay before retry number `attempt` (1 for the first retry). */
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
+  const min = options.minMs ?? 500;
+  const max = options.maxMs ?? 30_000;
+  const cap = Math.min(max, min * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  return Math.round(random() * cap);
+}
+
+/** The delay a `Retry-After` header asks for (seconds or an HTTP date), if it parses. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

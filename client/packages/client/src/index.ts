@@ -1,0 +1,39 @@
+/**
+ * @realtime-rs/client: typed realtime events from a realtime-rs server (or any server that
+ * speaks the `@upstash/realtime` 1.1.0 wire protocol) over Server-Sent Events, with
+ * history, presence and emit. Framework-agnostic, no runtime dependencies.
+ *
+ * ```ts
+ * import { createClient } from "@realtime-rs/client";
+ *
+ * const client = createClient<{ "chat.message": { text: string } }>({ url: "/api/realtime" });
+ * const stop = client.subscribe({
+ *   channels: ["room-1"],
+ *   onEvent: ({ id, data }) => console.log(id, data.text),
+ * });
+ * await client.emit("room-1", "chat.message", { text: "hi" });
+ * stop();
+ * ```
+ */
+
+export { createClient, RealtimeClient, type ClientOptions } from "./client.js";
+export { RealtimeError, type HeadersSource } from "./http.js";
+export { backoffDelay, type BackoffOptions } from "./backoff.js";
+export { compareIds, isEventId } from "./ids.js";
+export { createParser, type SseMessage, type SseParser } from "./parser.js";
+export type {
+  ClientStats,
+  EventMap,
+  EventName,
+  EventSchemas,
+  HistoryOptions,
+  Member,
+  PresenceInfo,
+  RealtimeEvent,
+  RealtimeIssue,
+  StandardIssue,
+  StandardResult,
+  StandardSchema,
+  Status,
+  SubscribeOptions,
+} from "./types.js";
