@@ -133,7 +133,7 @@ export class RealtimeClient<Events extends EventMap> {
       channels,
       events: options.events === undefined ? undefined : new Set(options.events),
       deliver: (event) => options.onEvent(event as RealtimeEvent<Events, Name>),
-      issue: (issue) => onError?.(issue),
+      issue: (issue) => (onError ?? console.error)(issue),
       held: new Map(),
     };
     const history = options.history ?? 0;
@@ -174,7 +174,7 @@ export class RealtimeClient<Events extends EventMap> {
         apply(event);
         publish();
       },
-      issue: (issue) => this.#options.onError?.(issue),
+      issue: (issue) => (this.#options.onError ?? console.error)(issue),
       held: new Map([[channel, []]]),
       live: () => {
         const mine = ++generation;
@@ -412,9 +412,12 @@ export class RealtimeClient<Events extends EventMap> {
     }
     this.#cursors.set(channel, id);
     const message: AnyEvent = { id, channel, event, data: record["data"] };
-    if (!this.#accept(message, this.#options.onError)) return;
-    for (const sub of [...this.#subs]) {
-      if (!sub.channels.includes(channel) || (sub.events !== undefined && !sub.events.has(event))) continue;
+    const subs = [...this.#subs].filter(
+      (sub) => sub.channels.includes(channel) && (sub.events === undefined || sub.events.has(event)),
+    );
+    // An invalid event is reported to the subscriptions it was for.
+    if (!this.#accept(message, (issue) => subs.forEach((sub) => sub.issue(issue)))) return;
+    for (const sub of subs) {
       const held = sub.held.get(channel);
       if (held !== undefined) held.push(message);
       else deliverSafely(sub, message);
@@ -533,14 +536,15 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
   return new RealtimeClient<Events>(options);
 }
 
-/** Calls the app's callback; an exception in it is reported, never stops the stream. */
+/**
+ * Calls the app's callback; an exception in it goes to `onError` (or the console), never
+ * stops the stream nor skips another subscription.
+ */
 function deliverSafely(sub: Sub, event: AnyEvent): void {
   try {
     sub.deliver(event);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    sub.issue({ kind: "callback", message: String(error), channel: event.channel, event: event.event, id: event.id });
   }
 }
 

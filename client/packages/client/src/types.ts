@@ -81,10 +81,13 @@ export type Status =
     }
   | { readonly state: "closed" };
 
-/** What went wrong with an event, a request or the stream (never thrown into the app). */
+/**
+ * What went wrong with an event, a request, the stream or the app's own callback (`kind:
+ * "callback"`, the exception's text in `message`): reported, never thrown into the app.
+ */
 export interface RealtimeIssue {
   /** What kind of problem. */
-  readonly kind: "invalid-event" | "unknown-event" | "bad-frame" | "server-error" | "presence";
+  readonly kind: "invalid-event" | "unknown-event" | "bad-frame" | "server-error" | "presence" | "callback";
   /** What was wrong. */
   readonly message: string;
   /** The channel, when one is concerned. */
