@@ -232,6 +232,15 @@ async function explainLoss({ page, streams }, ticks, rooms) {
   return [...lines, "streams:", ...urls].join("\n");
 }
 
+/** How many `type` listeners the page's window has (DevTools protocol). */
+async function windowListeners({ context, page }, type) {
+  const cdp = await context.newCDPSession(page);
+  const { result } = await cdp.send("Runtime.evaluate", { expression: "window" });
+  const { listeners } = await cdp.send("DOMDebugger.getEventListeners", { objectId: result.objectId });
+  await cdp.detach();
+  return listeners.filter((listener) => listener.type === type).length;
+}
+
 function stats(page) {
   return page.evaluate(() => window.__client.stats);
 }
@@ -273,6 +282,9 @@ test("StrictMode: the double mount opens one stream, and cursors survive remount
     assert.equal((await server.stats()).open_streams, 1, "open streams on the server after the double mount");
     assert.equal((await stats(page)).connections, 1, "connections after the double mount");
     assert.deepEqual(await page.evaluate(() => window.__statusLog), ["connecting", "connected"]);
+    // StrictMode made the provider's client twice and kept one: the other left nothing
+    // behind (a client listens to `online` only while it streams).
+    assert.equal(await windowListeners(strict, "online"), 1, "`online` listeners on window");
 
     const ticks = new Ticks(server);
     for (let i = 0; i < 10; i++) await ticks.emit("room-s1");

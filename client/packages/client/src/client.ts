@@ -93,16 +93,11 @@ export class RealtimeClient<Events extends EventMap> {
   #debounce: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #closed = false;
-  #unlisten: () => void = () => undefined;
 
   constructor(options: ClientOptions<Events> = {}) {
     this.#options = options;
     this.#url = options.url ?? "/api/realtime";
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#unlisten = listenToEnvironment(
-      () => this.reconnect(),
-      () => this.#connection?.abort(),
-    );
   }
 
   /** The connection's state now. */
@@ -268,7 +263,6 @@ export class RealtimeClient<Events extends EventMap> {
   close(): void {
     this.#closed = true;
     this.#subs.clear();
-    this.#unlisten();
     clearTimeout(this.#debounce);
     this.#connection?.abort();
     this.#wake.abort();
@@ -312,6 +306,12 @@ export class RealtimeClient<Events extends EventMap> {
   /** Keeps one stream open for the wanted channels until there are none, or `close`. */
   async #run(): Promise<void> {
     this.#running = true;
+    // Only while a stream is wanted: a client made and dropped (React StrictMode calls a
+    // state initializer twice) leaves nothing behind.
+    const unlisten = listenToEnvironment(
+      () => this.reconnect(),
+      () => this.#connection?.abort(),
+    );
     let attempt = 0;
     try {
       while (!this.#closed) {
@@ -374,6 +374,7 @@ export class RealtimeClient<Events extends EventMap> {
         await sleep(retryInMs, this.#wake.signal);
       }
     } finally {
+      unlisten();
       this.#running = false;
       this.#connection = undefined;
       this.#connected = [];
