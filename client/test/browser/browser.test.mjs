@@ -5,7 +5,8 @@
 //   CLIENT_TEST_SERVER=<target>/debug/client-test-server node --test test/browser/
 //
 // Environment: CLIENT_TEST_SERVER (else the cargo target folder), CHROMIUM (default
-// /usr/bin/chromium). The @upstash comparison needs tests/e2e's packages (`npm ci` there);
+// /usr/bin/chromium), BROWSER_TEST_REDIS=1 (the server on Redis at REDIS_URL, default
+// redis://127.0.0.1:6379, under a fresh key prefix; else the embedded backend). The @upstash comparison needs tests/e2e's packages (`npm ci` there);
 // without them it is skipped, with a message.
 //
 // Every event is a `counter.tick` carrying a run-wide unique number, emitted over HTTP by
@@ -16,7 +17,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { compareIds } from "@realtime-rs/client";
-import { emitVia, sleep, startServer } from "../server.mjs";
+import { emitVia, redisUrl, sleep, startServer, uniquePrefix } from "../server.mjs";
 import { buildPages, dist } from "./build.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -43,9 +44,10 @@ async function closePages() {
   await Promise.all(contexts.splice(0).map((context) => context.close().catch(() => undefined)));
 }
 
-/** A server serving the pages, on the embedded backend. */
+/** A server serving the pages: on the embedded backend, or on Redis (a fresh key prefix) with BROWSER_TEST_REDIS=1. */
 function pageServer() {
-  return startServer({ staticDir: dist });
+  const redis = process.env.BROWSER_TEST_REDIS === "1" ? { redis: redisUrl, prefix: `${uniquePrefix()}:` } : {};
+  return startServer({ staticDir: dist, ...redis });
 }
 
 /** Opens `file` (ours.html or upstash.html) with `query`; waits for status `connected`. */
