@@ -1,9 +1,10 @@
 // Bundles the browser tests' pages into test/browser/dist/: ours.html (@realtime-rs/react,
-// from the workspace's built packages: run `npx tsc -b packages/client packages/react`
-// first) and, when tests/e2e's packages are installed, upstash.html (the unmodified
-// @upstash/realtime 1.1.0 client, for the comparison).
+// from the workspace's packages, which it compiles first: `tsc -b`, incremental) and, when
+// tests/e2e's packages are installed, upstash.html (the unmodified @upstash/realtime 1.1.0
+// client, for the comparison).
 //
 //   node test/browser/build.mjs
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -31,8 +32,13 @@ const common = {
   logLevel: "warning",
 };
 
-/** Builds the pages; returns whether the @upstash page was built. */
+/** Builds the packages and the pages; returns whether the @upstash page was built. */
 export async function buildPages() {
+  const workspace = fileURLToPath(new URL("../..", import.meta.url));
+  execFileSync(process.execPath, [`${workspace}node_modules/typescript/bin/tsc`, "-b", "packages/client", "packages/react"], {
+    cwd: workspace,
+    stdio: "inherit",
+  });
   await mkdir(dist, { recursive: true });
   // Development React: StrictMode's double mount only happens there.
   await build({ ...common, entryPoints: [`${here}page/ours.tsx`], outfile: `${dist}/ours.js` });
