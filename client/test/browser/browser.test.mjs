@@ -20,6 +20,7 @@ import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { emitVia, redisUrl, sleep, startServer, uniquePrefix } from "../server.mjs";
 import { buildPages, dist } from "./build.mjs";
+import { CuttableProxy } from "./proxy.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
@@ -57,8 +58,11 @@ function pageServer() {
   return startServer({ staticDir: dist, ...redis });
 }
 
-/** Opens `file` (ours.html or upstash.html) with `query`; waits for status `connected`. */
-async function openPage(server, file, query) {
+/**
+ * Opens `file` (ours.html or upstash.html) with `query`, from `origin` (the server's, or a
+ * proxy's); waits for status `connected`.
+ */
+async function openPage(server, file, query, origin = server.origin) {
   const context = await browser.newContext();
   contexts.push(context);
   const page = await context.newPage();
@@ -68,9 +72,9 @@ async function openPage(server, file, query) {
   });
   const streams = [];
   page.on("request", (request) => {
-    if (request.method() === "GET" && request.url().startsWith(`${server.url}?`)) streams.push(request.url());
+    if (request.method() === "GET" && request.url().startsWith(`${origin}/api/realtime?`)) streams.push(request.url());
   });
-  await page.goto(`${server.origin}/${file}?${query}`);
+  await page.goto(`${origin}/${file}?${query}`);
   await page.waitForFunction(() => document.querySelector("#status")?.dataset.state === "connected", null, {
     timeout: 15_000,
   });
@@ -250,6 +254,33 @@ async function windowListeners({ context, page }, type) {
   return listeners.filter((listener) => listener.type === type).length;
 }
 
+/**
+ * A 10 s network outage for `pages` (opened through `proxy`), two ticks a second emitted to
+ * `room` meanwhile: DevTools takes each page offline (its `offline` event fires, new
+ * requests fail) and, once our page shows it, the proxy resets the open connections
+ * (DevTools leaves them flowing). Returns the function that ends it.
+ */
+async function outage(pages, proxy, ticks, room) {
+  const sessions = await Promise.all(pages.map(({ context, page }) => context.newCDPSession(page)));
+  const offline = (off) => ({ offline: off, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await Promise.all(sessions.map((cdp) => cdp.send("Network.emulateNetworkConditions", offline(true))));
+  for (const { page, file } of pages) {
+    if (file === "ours.html") {
+      await page.waitForFunction(() => !navigator.onLine && document.querySelector("#status")?.dataset.state === "offline");
+    }
+  }
+  proxy.cut();
+  const begin = Date.now();
+  while (Date.now() - begin < 10_000) {
+    await ticks.emit(room);
+    await sleep(500);
+  }
+  return async () => {
+    proxy.restore();
+    await Promise.all(sessions.map((cdp) => cdp.send("Network.emulateNetworkConditions", offline(false))));
+  };
+}
+
 function stats(page) {
   return page.evaluate(() => window.__client.stats);
 }
@@ -322,37 +353,27 @@ test("StrictMode: the double mount opens one stream, and cursors survive remount
   }
 });
 
-test("offline for 10 s (DevTools network emulation): no tries while offline, one reconnect after, the missed events once and in order", async () => {
+test("offline for 10 s (DevTools offline, open connections reset): no tries while offline, one reconnect after, the missed events once and in order", async () => {
   const server = await pageServer();
+  const proxy = await CuttableProxy.start(server.port);
   try {
     const room = "room-o";
-    const offline = await openPage(server, "ours.html", `room=${room}`);
-    const { page, context } = offline;
+    const offline = await openPage(server, "ours.html", `room=${room}`, proxy.origin);
+    const { page } = offline;
     await live(page, room);
     const ticks = new Ticks(server);
     for (let i = 0; i < 5; i++) await ticks.emit(room);
     assert.ok(await caughtUp(page, ticks, room), "events before the outage");
 
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Network.enable");
     const logBefore = (await page.evaluate(() => window.__statusLog)).length;
     const shownBefore = (await page.evaluate(() => window.__shown)).length;
     const streamsBefore = offline.streams.length;
     const connectionsBefore = (await stats(page)).connections;
-    const condition = (off) => ({ offline: off, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
-    await cdp.send("Network.emulateNetworkConditions", condition(true));
-    await page.waitForFunction(() => !navigator.onLine && document.querySelector("#status")?.dataset.state === "offline", null, {
-      timeout: 10_000,
-    });
-    const outage = Date.now();
-    while (Date.now() - outage < 10_000) {
-      await ticks.emit(room);
-      await sleep(500);
-    }
+    const online = await outage([offline], proxy, ticks, room);
     const duringOutage = (await received(page)).length;
     const streamsDuringOutage = offline.streams.length - streamsBefore;
-    await cdp.send("Network.emulateNetworkConditions", condition(false));
+    await online();
     assert.ok(await caughtUp(page, ticks, room), "the events emitted during the outage");
     await sleep(1_000);
 
@@ -377,6 +398,7 @@ test("offline for 10 s (DevTools network emulation): no tries while offline, one
     assert.ok(shown.includes("offline") && shown.at(-1) === "connected", `statuses shown: ${shown}`);
   } finally {
     await closePages();
+    await proxy.close();
     await server.stop();
   }
 });
@@ -443,6 +465,57 @@ test("the @upstash/realtime 1.1.0 client and ours, side by side: 100 room change
     assert.ok(theirs.duplicates > 0, "the @upstash client showed no duplicates: the scenario may not test anything");
   } finally {
     await closePages();
+    await server.stop();
+  }
+});
+
+test("the @upstash/realtime 1.1.0 client and ours, side by side: the network offline for 10 s", async () => {
+  assert.ok(upstashBuilt, "tests/e2e/node_modules is missing: run `npm ci` in tests/e2e (scripts/test does)");
+  const server = await pageServer();
+  const proxy = await CuttableProxy.start(server.port);
+  try {
+    const room = "room-o";
+    const pages = [
+      await openPage(server, "ours.html", `room=${room}`, proxy.origin),
+      await openPage(server, "upstash.html", `room=${room}`, proxy.origin),
+    ];
+    await live(pages[0].page, room);
+    await sleep(500); // the @upstash page has no way to tell that its subscription is live
+    const ticks = new Ticks(server);
+    for (let i = 0; i < 5; i++) await ticks.emit(room);
+    for (const { page } of pages) assert.ok(await caughtUp(page, ticks, room), "events before the outage");
+
+    const before = await Promise.all(
+      pages.map(async (p) => ({ shown: (await p.page.evaluate(() => window.__shown)).length, streams: p.streams.length })),
+    );
+    const online = await outage(pages, proxy, ticks, room);
+    const during = pages.map((p, i) => p.streams.length - before[i].streams);
+    const sentDuring = ticks.sent.length - 5;
+    await online();
+    const back = Date.now();
+    for (let i = 0; i < 5; i++) await ticks.emit(room); // and after the outage
+    const resumed = await Promise.all(
+      pages.map(async ({ page }) => ((await caughtUp(page, ticks, room, 15_000)) ? Date.now() - back : undefined)),
+    );
+    await sleep(1_000);
+
+    const results = [];
+    for (const [i, p] of pages.entries()) {
+      const shown = (await p.page.evaluate(() => window.__shown)).slice(before[i].shown);
+      const result = tally(ticks, [room], await received(p.page));
+      results.push(result);
+      const name = i === 0 ? "@realtime-rs/react" : "@upstash/realtime 1.1.0";
+      const caught = resumed[i] === undefined ? "not caught up 15 s after" : `caught up ${resumed[i]} ms after`;
+      result.line =
+        `${name}: ${caught}, ${result.duplicates} duplicates, ${result.lost} lost; ${during[i]} stream tries ` +
+        `while offline, ${p.streams.length - before[i].streams - during[i]} after; statuses shown: ${shown.join(" -> ")}`;
+    }
+    console.log(`offline comparison: ${sentDuring} events during 10 s offline, 5 after; ${results[1].line}; ${results[0].line}`);
+    const { line: _, ...mine } = results[0];
+    assert.deepEqual(mine, { delivered: ticks.sent.length, duplicates: 0, lost: 0, reordered: 0, foreign: 0 });
+  } finally {
+    await closePages();
+    await proxy.close();
     await server.stop();
   }
 });
