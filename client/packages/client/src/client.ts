@@ -77,6 +77,12 @@ export class RealtimeClient<Events extends EventMap> {
   readonly #cursors = new Map<string, string>();
   /** Channels live on the current connection (their `connected` frame came). */
   readonly #live = new Set<string>();
+  /**
+   * Channels whose events this connection brought while no subscription wanted them: not
+   * consumed (their cursors stay), so they and the channel's later events on this
+   * connection are left for the next one to replay.
+   */
+  readonly #skipped = new Set<string>();
   readonly #statusListeners = new Set<(status: Status) => void>();
   #status: Status = { state: "connecting" };
   #stats = { duplicatesDropped: 0, invalidEvents: 0, connections: 0, failedConnects: 0 };
@@ -87,16 +93,11 @@ export class RealtimeClient<Events extends EventMap> {
   #debounce: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #closed = false;
-  #unlisten: () => void = () => undefined;
 
   constructor(options: ClientOptions<Events> = {}) {
     this.#options = options;
     this.#url = options.url ?? "/api/realtime";
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#unlisten = listenToEnvironment(
-      () => this.reconnect(),
-      () => this.#connection?.abort(),
-    );
   }
 
   /** The connection's state now. */
@@ -262,7 +263,6 @@ export class RealtimeClient<Events extends EventMap> {
   close(): void {
     this.#closed = true;
     this.#subs.clear();
-    this.#unlisten();
     clearTimeout(this.#debounce);
     this.#connection?.abort();
     this.#wake.abort();
@@ -295,7 +295,7 @@ export class RealtimeClient<Events extends EventMap> {
       const wanted = this.#wanted();
       if (!this.#running) {
         if (wanted.length > 0) void this.#run();
-      } else if (wanted.join("\n") !== this.#connected.join("\n")) {
+      } else if (wanted.join("\n") !== this.#connected.join("\n") || wanted.some((c) => this.#skipped.has(c))) {
         // Ends the connection (or the wait before the next one): the loop takes the new set.
         this.#connection?.abort();
         this.#wake.abort();
@@ -306,6 +306,12 @@ export class RealtimeClient<Events extends EventMap> {
   /** Keeps one stream open for the wanted channels until there are none, or `close`. */
   async #run(): Promise<void> {
     this.#running = true;
+    // Only while a stream is wanted: a client made and dropped (React StrictMode calls a
+    // state initializer twice) leaves nothing behind.
+    const unlisten = listenToEnvironment(
+      () => this.reconnect(),
+      () => this.#connection?.abort(),
+    );
     let attempt = 0;
     try {
       while (!this.#closed) {
@@ -322,6 +328,7 @@ export class RealtimeClient<Events extends EventMap> {
         this.#connection = connection;
         this.#connected = channels;
         this.#live.clear();
+        this.#skipped.clear();
         let openedAt: number | undefined;
         let end: StreamEnd;
         try {
@@ -367,6 +374,7 @@ export class RealtimeClient<Events extends EventMap> {
         await sleep(retryInMs, this.#wake.signal);
       }
     } finally {
+      unlisten();
       this.#running = false;
       this.#connection = undefined;
       this.#connected = [];
@@ -403,6 +411,13 @@ export class RealtimeClient<Events extends EventMap> {
     const event = record["event"];
     if (!isEventId(id) || typeof event !== "string" || channel === undefined) {
       this.#options.onError?.({ kind: "bad-frame", message: `not an event: ${raw.slice(0, 200)}` });
+      return;
+    }
+    // A channel left while the connection still carries it (the reconnect is debounced):
+    // were its cursor moved, a subscription joining it later would resume after events
+    // nobody received.
+    if (this.#skipped.has(channel) || ![...this.#subs].some((sub) => sub.channels.includes(channel))) {
+      this.#skipped.add(channel);
       return;
     }
     const cursor = this.#cursors.get(channel);
