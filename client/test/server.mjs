@@ -38,7 +38,7 @@ export const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 let prefixes = 0;
 /** A key prefix no other test run uses. */
 export function uniquePrefix() {
-  return `client-test-${process.pid}-${Date.now()}-${prefixes++}`;
+  return `client-test-${process.pid}-${Date.now()}-${prefixes++}:`;
 }
 
 /**
