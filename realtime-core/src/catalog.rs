@@ -109,7 +109,7 @@ impl Catalog {
         })?;
         let attempt = match serde_json::from_str::<Value>(&entry.data) {
             Ok(data) => self
-                .decode_value::<E>(kind, data)
+                .decode_text::<E>(kind, &data, &entry.data)
                 .map(|event| (event, json_text::compact(&entry.data).text.into_owned())),
             Err(error) => Err(Error::Decode(DecodeError::InvalidData {
                 event: kind.name(),
@@ -125,6 +125,13 @@ impl Catalog {
             }
         }
         attempt
+    }
+
+    /// Validates `data` and decodes the event from `text`, the JSON it was parsed from:
+    /// the text keeps integers beyond 64 bits exact, the `Value` does not.
+    fn decode_text<E: Events>(&self, kind: E::Kind, data: &Value, text: &str) -> Result<E, Error> {
+        self.validate(kind.index(), data)?;
+        Ok(E::from_data_json(kind.name(), text)?)
     }
 
     fn decode_value<E: Events>(&self, kind: E::Kind, data: Value) -> Result<E, Error> {
