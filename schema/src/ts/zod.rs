@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Number, Value};
 
+use super::support::{self, Support};
 use super::{Generator, MAX_SAFE_INTEGER, Warning, formats, jsdoc, json_string, key};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -244,6 +245,7 @@ impl Generator<'_> {
             Additional::Allowed => "z.looseObject",
             Additional::Unspecified | Additional::Schema(_) => "z.object",
         };
+        let inherited = support::reads_inherited_key(rules);
         let mut code = format!("{constructor}({{");
         if !rules.properties.is_empty() {
             code.push('\n');
@@ -254,13 +256,31 @@ impl Generator<'_> {
                 if !property.required {
                     value.push_str(".optional()");
                 }
-                let _ = writeln!(code, "{pad}{}: {value},", key(&property.name));
+                let name = if inherited && property.name == "__proto__" {
+                    support::PROTO_KEY.to_owned()
+                } else {
+                    key(&property.name)
+                };
+                let _ = writeln!(code, "{pad}{name}: {value},");
             }
             code.push_str(&"  ".repeat(depth));
         }
         code.push_str("})");
         if let Additional::Schema(values) = &rules.additional {
             let _ = write!(code, ".catchall({})", self.zod(values, depth)?);
+        }
+        if inherited {
+            self.supports.insert(Support::OwnProperties);
+            code = format!("z.preprocess(ownProperties, {code})");
+            if rules
+                .properties
+                .iter()
+                .any(|property| property.name == "__proto__")
+            {
+                self.supports.insert(Support::RestoreProto);
+                let ty = self.ts_object(rules, depth)?;
+                let _ = write!(code, ".transform(restoreProto<{ty}>)");
+            }
         }
         Ok(code)
     }

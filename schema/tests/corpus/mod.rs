@@ -173,6 +173,22 @@ pub struct Document {
     pub change: Change,
 }
 
+/// Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+/// `__proto__` in an object literal sets the prototype instead of a property.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InheritedKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constructor: Option<String>,
+    #[serde(default, rename = "toString", skip_serializing_if = "Option::is_none")]
+    pub to_string: Option<String>,
+    #[serde(default, rename = "valueOf", skip_serializing_if = "Option::is_none")]
+    pub value_of: Option<u32>,
+    #[serde(rename = "hasOwnProperty")]
+    pub has_own_property: bool,
+    #[serde(rename = "__proto__")]
+    pub proto: String,
+}
+
 /// Sub-events included with `#[event(flatten)]`.
 #[derive(Events, Clone, Debug, PartialEq)]
 #[events(namespace = "billing")]
@@ -323,6 +339,8 @@ pub enum Corpus {
     Replayed {
         events: Vec<realtime_core::Nested<Corpus>>,
     },
+    #[event("object.inherited")]
+    Inherited(InheritedKeys),
 }
 
 fn tree() -> TreeNode {
@@ -535,6 +553,20 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Locate(Locator::Target(Target { id: "t3".into() })),
         Corpus::Locate(Locator::Path { path: "/a".into() }),
         Corpus::Probe(FormatProbe::default()),
+        Corpus::Inherited(InheritedKeys {
+            constructor: None,
+            to_string: None,
+            value_of: None,
+            has_own_property: false,
+            proto: "p".into(),
+        }),
+        Corpus::Inherited(InheritedKeys {
+            constructor: Some("c".into()),
+            to_string: Some("t".into()),
+            value_of: Some(3),
+            has_own_property: true,
+            proto: String::new(),
+        }),
     ]
 }
 
@@ -787,6 +819,21 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "locate.requested",
             json!({ "name": "x" }),
             "no untagged variant matches",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false, "__proto__": 5 }),
+            "a number for the string `__proto__`",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false }),
+            "`__proto__` missing",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false, "__proto__": "p", "toString": 1 }),
+            "a number for the string `toString`",
         ),
     ]
 }

@@ -341,6 +341,8 @@ pub enum Corpus {
 a `oneOf` per event with a `$ref` back to the event set.*/
     #[serde(rename = "batch.replayed")]
     BatchReplayed(CorpusReplayed),
+    #[serde(rename = "object.inherited")]
+    ObjectInherited(InheritedKeys),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -485,6 +487,11 @@ impl ::std::convert::From<FormatProbe> for Corpus {
 impl ::std::convert::From<CorpusReplayed> for Corpus {
     fn from(value: CorpusReplayed) -> Self {
         Self::BatchReplayed(value)
+    }
+}
+impl ::std::convert::From<InheritedKeys> for Corpus {
+    fn from(value: InheritedKeys) -> Self {
+        Self::ObjectInherited(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -1059,6 +1066,21 @@ pub struct FormatProbe {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub uuid: ::std::option::Option<::uuid::Uuid>,
 }
+/**Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+`__proto__` in an object literal sets the prototype instead of a property.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct InheritedKeys {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub constructor: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "hasOwnProperty")]
+    pub has_own_property: bool,
+    #[serde(rename = "__proto__")]
+    pub proto: ::std::string::String,
+    #[serde(rename = "toString", skip_serializing_if = "::std::option::Option::is_none")]
+    pub to_string: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "valueOf", skip_serializing_if = "::std::option::Option::is_none")]
+    pub value_of: ::std::option::Option<u32>,
+}
 ///Untagged, with a struct inside: the struct's Rust name is not on the wire.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
@@ -1211,6 +1233,8 @@ pub enum NestedCorpus {
 a `oneOf` per event with a `$ref` back to the event set.*/
     #[serde(rename = "batch.replayed")]
     BatchReplayed(CorpusReplayed),
+    #[serde(rename = "object.inherited")]
+    ObjectInherited(InheritedKeys),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1350,6 +1374,11 @@ impl ::std::convert::From<FormatProbe> for NestedCorpus {
 impl ::std::convert::From<CorpusReplayed> for NestedCorpus {
     fn from(value: CorpusReplayed) -> Self {
         Self::BatchReplayed(value)
+    }
+}
+impl ::std::convert::From<InheritedKeys> for NestedCorpus {
+    fn from(value: InheritedKeys) -> Self {
+        Self::ObjectInherited(value)
     }
 }
 ///The data of an event that carries none: `null`.

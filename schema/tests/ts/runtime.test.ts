@@ -23,12 +23,26 @@ function lookup(name: string): ZodType {
   return node as ZodType;
 }
 
+/** The JSON of `value` with every object's keys sorted (own keys only, `__proto__` included). */
+function canonical(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === "object" && value !== null) {
+    return Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical((value as Record<string, unknown>)[key])]);
+  }
+  return value;
+}
+
 const samples = JSON.parse(readFileSync(path, "utf8")) as Samples;
 const failures: string[] = [];
 for (const sample of samples.valid) {
   const result = lookup(sample.event).safeParse(sample.data);
   if (!result.success) {
     failures.push(`valid ${sample.event} ${JSON.stringify(sample.data)} was refused: ${result.error.message}`);
+  } else if (JSON.stringify(canonical(result.data)) !== JSON.stringify(canonical(sample.data))) {
+    failures.push(`valid ${sample.event} ${JSON.stringify(sample.data)} was changed: ${JSON.stringify(canonical(result.data))}`);
   }
 }
 for (const sample of samples.invalid) {

@@ -135,6 +135,31 @@ function isUriFormat(text: string): boolean {
   return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
 }
 
+// Objects with keys that Object.prototype also has (`constructor`, `__proto__`).
+
+const PROTO_KEY = "__proto__ (own)";
+
+/**
+ * The data's own properties in an object without a prototype, `__proto__` as PROTO_KEY:
+ * zod reads `input[key]`, which would find an absent `toString` on Object.prototype.
+ */
+function ownProperties(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const own: Record<string, unknown> = Object.create(null);
+  for (const [key, item] of Object.entries(value)) own[key === "__proto__" ? PROTO_KEY : key] = item;
+  return own;
+}
+
+/** Puts PROTO_KEY back as an own `__proto__` property (an assignment would set the prototype). */
+function restoreProto<T>(value: object): T {
+  if (Object.hasOwn(value, PROTO_KEY)) {
+    const item: unknown = (value as Record<string, unknown>)[PROTO_KEY];
+    delete (value as Record<string, unknown>)[PROTO_KEY];
+    Object.defineProperty(value, "__proto__", { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return value as T;
+}
+
 export const Target = z.object({
   id: z.string(),
 });
@@ -454,6 +479,35 @@ export const FormatProbe = z.object({
 export type FormatProbe = z.infer<typeof FormatProbe>;
 
 /**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export type InheritedKeys = {
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
+};
+/**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export const InheritedKeys: z.ZodType<InheritedKeys> = z.preprocess(ownProperties, z.object({
+  [PROTO_KEY]: z.string(),
+  constructor: z.string().nullable().optional(),
+  hasOwnProperty: z.boolean(),
+  toString: z.string().nullable().optional(),
+  valueOf: z.int().gte(0).lte(4294967295).nullable().optional(),
+})).transform(restoreProto<{
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
+}>);
+
+/**
  * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
  * a `oneOf` per event with a `$ref` back to the event set.
  */
@@ -558,6 +612,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusReplayed;
   event: "batch.replayed";
+} | {
+  data: InheritedKeys;
+  event: "object.inherited";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -680,6 +737,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: z.lazy(() => CorpusReplayed),
     event: z.literal("batch.replayed"),
   }),
+  z.strictObject({
+    data: InheritedKeys,
+    event: z.literal("object.inherited"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -786,6 +847,9 @@ export const schema = {
      * a `oneOf` per event with a `$ref` back to the event set.
      */
     replayed: CorpusReplayed,
+  },
+  object: {
+    inherited: InheritedKeys,
   },
 };
 

@@ -189,6 +189,18 @@ export type FormatProbe = {
   uuid?: string | null;
 };
 
+/**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export type InheritedKeys = {
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
+};
+
 /** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
 export type Locator = Target | {
   path: string;
@@ -287,6 +299,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusReplayed;
   event: "batch.replayed";
+} | {
+  data: InheritedKeys;
+  event: "object.inherited";
 };
 
 /** A string enum. */
@@ -378,6 +393,7 @@ export type RealtimeEvents = {
    * a `oneOf` per event with a `$ref` back to the event set.
    */
   "batch.replayed": CorpusReplayed;
+  "object.inherited": InheritedKeys;
 };
 
 /** An event name. */
