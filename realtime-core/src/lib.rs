@@ -65,6 +65,7 @@ pub mod idempotency;
 mod json_text;
 pub mod metrics;
 mod nested;
+mod pattern;
 pub mod presence;
 mod realtime;
 pub mod schema;

@@ -5,6 +5,8 @@
 //! Where typify's own choice would not read back what the derive writes, the conversion
 //! or a typify conversion setting names the type (see [`CONVERSIONS`]).
 
+mod patterns;
+
 use std::cell::Cell;
 use std::sync::Once;
 
@@ -109,7 +111,8 @@ fn typify(value: &Value) -> std::result::Result<syn::File, String> {
             .unwrap_or_default();
         format!("typify panicked: {message}")
     })??;
-    syn::parse2(generated).map_err(|error| format!("typify produced invalid Rust: {error}"))
+    syn::parse2(patterns::in_unicode_mode(generated))
+        .map_err(|error| format!("typify produced invalid Rust: {error}"))
 }
 
 thread_local! {

@@ -127,6 +127,19 @@ pub struct FormatProbe {
     pub ipv6: Option<Ipv6Addr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
+    // Patterns where Rust's regex dialect and ECMA-262's differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"\bend$"))]
+    pub word_end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^(\w)\1$"))]
+    pub twin_word: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^(\d)\1$"))]
+    pub twin_digit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\p{L}[\p{L}\p{M}' -]*$"))]
+    pub letters: Option<String>,
 }
 
 /// A single value: a `const`.
@@ -553,6 +566,11 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Locate(Locator::Target(Target { id: "t3".into() })),
         Corpus::Locate(Locator::Path { path: "/a".into() }),
         Corpus::Probe(FormatProbe::default()),
+        Corpus::Probe(FormatProbe {
+            letters: Some("Zo\u{eb} d'Arc".into()),
+            word_end: Some("the end".into()),
+            ..FormatProbe::default()
+        }),
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -932,6 +950,15 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("uri", "http://u@[::1]/", true),
         ("uri", "http://[v1.x]/", true),
         ("email", "\"\"@example.com", true),
+        // ECMA-262: `\b`, `\w` and `\d` are ASCII; `\p{..}` needs Unicode mode.
+        ("word_end", "\u{e9}end", true),
+        ("word_end", "bend", false),
+        ("twin_word", "\u{e9}\u{e9}", false),
+        ("twin_word", "aa", true),
+        ("twin_digit", "\u{661}\u{661}", false),
+        ("twin_digit", "11", true),
+        ("letters", "Zo\u{eb}", true),
+        ("letters", "Zo\u{eb}2", false),
     ]
 }
 

@@ -469,11 +469,15 @@ export const FormatProbe = z.object({
   ip: z.stringFormat("ip", isIpFormat).nullable().optional(),
   ipv4: z.ipv4().nullable().optional(),
   ipv6: z.stringFormat("ipv6", isIpv6Format).nullable().optional(),
+  letters: z.string().regex(new RegExp("^\\p{L}[\\p{L}\\p{M}' -]*$", "u")).nullable().optional(),
   naive_date_time: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/).nullable().optional(),
   naive_time: z.iso.time().nullable().optional(),
   time: z.stringFormat("time", isTimeFormat).nullable().optional(),
+  twin_digit: z.string().regex(new RegExp("^(\\d)\\1$", "u")).nullable().optional(),
+  twin_word: z.string().regex(new RegExp("^(\\w)\\1$", "u")).nullable().optional(),
   uri: z.stringFormat("uri", isUriFormat).nullable().optional(),
   uuid: z.guid().nullable().optional(),
+  word_end: z.string().regex(new RegExp("\\bend$", "u")).nullable().optional(),
 });
 /** String formats, one optional field each; each of `format_probes` sets one. */
 export type FormatProbe = z.infer<typeof FormatProbe>;

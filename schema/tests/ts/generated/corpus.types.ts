@@ -182,11 +182,15 @@ export type FormatProbe = {
   ip?: string | null;
   ipv4?: string | null;
   ipv6?: string | null;
+  letters?: string | null;
   naive_date_time?: string | null;
   naive_time?: string | null;
   time?: string | null;
+  twin_digit?: string | null;
+  twin_word?: string | null;
   uri?: string | null;
   uuid?: string | null;
+  word_end?: string | null;
 };
 
 /**
