@@ -222,9 +222,18 @@ impl EventSchema {
 
     /// Builds the schema with one generator, so shared types appear once.
     fn with_settings<E: Events>(settings: SchemaSettings) -> Self {
-        let mut generator = settings.into_generator();
+        let mut generator = settings
+            .with_transform(crate::pattern::EcmaEscapes)
+            .into_generator();
         let mut events = Vec::with_capacity(E::NAMES.len());
         E::describe(&mut generator, &mut events);
+        for event in &mut events {
+            // Definitions get the generator's transforms; an event's own data schema not.
+            schemars::transform::Transform::transform(
+                &mut crate::pattern::EcmaEscapes,
+                &mut event.data,
+            );
+        }
         let definitions = generator.take_definitions(true);
         Self {
             title: E::TYPE_NAME,

@@ -2,9 +2,14 @@
 //! browser's zod module runs it (`new RegExp(pattern, "u")`). The validator's own engine
 //! is Rust's regex dialect, where `\b`, `\w` and `\d` may be Unicode-aware and `(?i)` is
 //! accepted: server and browser would disagree on the same pattern.
+//!
+//! schemars escapes the text of `contains(pattern = "...")` with Rust's regex escaping
+//! (`\-`, `\#`), which ECMA-262's Unicode mode refuses: [`EcmaEscapes`] writes those
+//! characters plainly in the document.
 
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError, ValidationOptions};
+use schemars::transform::{Transform, transform_subschemas};
 use serde_json::{Map, Value};
 
 /// `options` with `pattern` checked by an ECMA-262 engine (`regress`, Unicode mode).
@@ -57,6 +62,50 @@ impl<'i> Keyword<'i> for EcmaPattern {
     }
 }
 
+/// The schemars transform that rewrites Rust's escapes of `#`, `&`, `~` (anywhere) and
+/// `-` (outside a class) in `pattern`s: the characters need none, and ECMA-262's Unicode
+/// mode refuses them escaped.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EcmaEscapes;
+
+impl Transform for EcmaEscapes {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        if let Some(Value::String(pattern)) = schema.get_mut("pattern") {
+            *pattern = without_rust_escapes(pattern);
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+fn without_rust_escapes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next @ ('#' | '&' | '~')) => out.push(next),
+                Some('-') if !in_class => out.push('-'),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +154,12 @@ mod tests {
         let text = json!("b");
         let error = validator.validate(&text).unwrap_err();
         assert_eq!(error.kind().keyword(), "pattern");
+    }
+
+    #[test]
+    fn rust_escapes_become_plain_characters_outside_a_class() {
+        assert_eq!(without_rust_escapes(r"a\-b\#c\&d\~e"), "a-b#c&d~e");
+        assert_eq!(without_rust_escapes(r"[a\-z]\-"), r"[a\-z]-");
+        assert_eq!(without_rust_escapes(r"\\-\.\["), r"\\-\.\[");
     }
 }

@@ -140,6 +140,10 @@ pub struct FormatProbe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^\p{L}[\p{L}\p{M}' -]*$"))]
     pub letters: Option<String>,
+    /// schemars escapes the text with Rust's escaping (`a\-b\#`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(contains(pattern = "a-b#"))]
+    pub marked: Option<String>,
 }
 
 /// A single value: a `const`.
@@ -959,6 +963,8 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("twin_digit", "11", true),
         ("letters", "Zo\u{eb}", true),
         ("letters", "Zo\u{eb}2", false),
+        ("marked", "x a-b# y", true),
+        ("marked", "a-b", false),
     ]
 }
 

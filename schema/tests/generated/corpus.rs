@@ -1057,6 +1057,9 @@ pub struct FormatProbe {
     pub ipv6: ::std::option::Option<::std::net::Ipv6Addr>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub letters: ::std::option::Option<FormatProbeLetters>,
+    ///schemars escapes the text with Rust's escaping (`a\-b\#`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub marked: ::std::option::Option<FormatProbeMarked>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub naive_date_time: ::std::option::Option<::chrono::NaiveDateTime>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1119,6 +1122,62 @@ impl ::std::convert::TryFrom<::std::string::String> for FormatProbeLetters {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FormatProbeLetters {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///schemars escapes the text with Rust's escaping (`a\-b\#`).
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeMarked(::std::string::String);
+impl ::std::ops::Deref for FormatProbeMarked {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeMarked> for ::std::string::String {
+    fn from(value: FormatProbeMarked) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeMarked {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("a-b#", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"a-b#\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeMarked {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeMarked {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeMarked {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,

@@ -470,6 +470,8 @@ export const FormatProbe = z.object({
   ipv4: z.ipv4().nullable().optional(),
   ipv6: z.stringFormat("ipv6", isIpv6Format).nullable().optional(),
   letters: z.string().regex(new RegExp("^\\p{L}[\\p{L}\\p{M}' -]*$", "u")).nullable().optional(),
+  /** schemars escapes the text with Rust's escaping (`a\-b\#`). */
+  marked: z.string().regex(new RegExp("a-b#", "u")).nullable().optional(),
   naive_date_time: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/).nullable().optional(),
   naive_time: z.iso.time().nullable().optional(),
   time: z.stringFormat("time", isTimeFormat).nullable().optional(),

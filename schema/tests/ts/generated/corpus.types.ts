@@ -183,6 +183,8 @@ export type FormatProbe = {
   ipv4?: string | null;
   ipv6?: string | null;
   letters?: string | null;
+  /** schemars escapes the text with Rust's escaping (`a\-b\#`). */
+  marked?: string | null;
   naive_date_time?: string | null;
   naive_time?: string | null;
   time?: string | null;
