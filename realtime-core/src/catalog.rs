@@ -56,7 +56,7 @@ impl Catalog {
                 let definition = schema.event(kind.name()).ok_or_else(|| {
                     format!("no schema was described for event `{}`", kind.name())
                 })?;
-                crate::pattern::ecma_patterns(jsonschema::options())
+                crate::uri::with_uri_format(crate::pattern::ecma_patterns(jsonschema::options()))
                     .should_validate_formats(true)
                     .build(&schema.data_schema(definition))
                     .map_err(|error| error.to_string())

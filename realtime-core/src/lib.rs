@@ -71,6 +71,7 @@ mod realtime;
 pub mod schema;
 mod shared;
 pub mod subscription;
+mod uri;
 mod util;
 
 mod private;

@@ -164,6 +164,14 @@ const RESERVED: &[&str] = &[
     "isIpFormat",
     "isIpv4Format",
     "isIpv6Format",
+    "isRfc3986Uri",
+    "isUrlSerialization",
+    "URL",
+    // Objects with keys that Object.prototype has (`support.rs`).
+    "PROTO_KEY",
+    "ownProperties",
+    "restoreProto",
+    "Object",
 ];
 
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;

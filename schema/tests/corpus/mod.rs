@@ -11,6 +11,7 @@ use realtime_core::{Events, Realtime};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use url::Url;
 use uuid::Uuid;
 
 /// A chat message, shared by two events.
@@ -358,6 +359,9 @@ pub enum Corpus {
     },
     #[event("object.inherited")]
     Inherited(InheritedKeys),
+    /// `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[event("link.shared")]
+    Link { url: Url },
 }
 
 fn tree() -> TreeNode {
@@ -575,6 +579,19 @@ pub fn samples() -> Vec<Corpus> {
             word_end: Some("the end".into()),
             ..FormatProbe::default()
         }),
+        // What the url crate writes, which RFC 3986 alone refuses.
+        Corpus::Link {
+            url: Url::parse("https://shop.example.com/list?ids[]=1&ids[]=2").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("https://example.com/?q={x}&filter=a|b").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("https://example.com/items[1]/x%5Ey").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("data:text/plain,hello world").unwrap(),
+        },
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -894,7 +911,10 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("uri", " https://example.com", false),
         ("uri", "//example.com/a", false),
         ("uri", "/relative", false),
-        ("uri", "https://example.com/%zz", false),
+        // Not RFC 3986, but a URL as the WHATWG URL Standard (and url::Url) writes it.
+        ("uri", "https://example.com/%zz", true),
+        ("uri", "https://example.com/?a=[1]|{2}", true),
+        ("uri", "https://example.com/a%20b c", false),
         ("uri", "https://ex\u{e4}mple.com", false),
         ("uri", "http://a@b@c", false),
         ("uri", "http://[::1", false),

@@ -343,6 +343,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     BatchReplayed(CorpusReplayed),
     #[serde(rename = "object.inherited")]
     ObjectInherited(InheritedKeys),
+    ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[serde(rename = "link.shared")]
+    LinkShared(CorpusLink),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -492,6 +495,11 @@ impl ::std::convert::From<CorpusReplayed> for Corpus {
 impl ::std::convert::From<InheritedKeys> for Corpus {
     fn from(value: InheritedKeys) -> Self {
         Self::ObjectInherited(value)
+    }
+}
+impl ::std::convert::From<CorpusLink> for Corpus {
+    fn from(value: CorpusLink) -> Self {
+        Self::LinkShared(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -750,6 +758,11 @@ impl<'de> ::serde::Deserialize<'de> for CorpusKeyedByOffsetKey {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
     }
+}
+///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusLink {
+    pub url: ::std::string::String,
 }
 ///Arrays, sets, tuples, maps and arbitrary JSON.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1526,6 +1539,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     BatchReplayed(CorpusReplayed),
     #[serde(rename = "object.inherited")]
     ObjectInherited(InheritedKeys),
+    ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[serde(rename = "link.shared")]
+    LinkShared(CorpusLink),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1670,6 +1686,11 @@ impl ::std::convert::From<CorpusReplayed> for NestedCorpus {
 impl ::std::convert::From<InheritedKeys> for NestedCorpus {
     fn from(value: InheritedKeys) -> Self {
         Self::ObjectInherited(value)
+    }
+}
+impl ::std::convert::From<CorpusLink> for NestedCorpus {
+    fn from(value: CorpusLink) -> Self {
+        Self::LinkShared(value)
     }
 }
 ///The data of an event that carries none: `null`.

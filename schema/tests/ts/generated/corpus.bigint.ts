@@ -118,10 +118,25 @@ function isEmailFormat(text: string): boolean {
   return isHostnameFormat(domain);
 }
 
+/** An RFC 3986 `URI`, or a URL exactly as the WHATWG URL Standard writes it (what Rust's
+ * `url::Url` sends, e.g. `?ids[]=1`), as the server checks `uri`. */
+function isUriFormat(text: string): boolean {
+  return isRfc3986Uri(text) || isUrlSerialization(text);
+}
+
+/** Whether `text` parses as a URL and is written back unchanged. */
+function isUrlSerialization(text: string): boolean {
+  try {
+    return new URL(text).href === text;
+  } catch {
+    return false;
+  }
+}
+
 /** RFC 3986 `URI`: a scheme, then only the characters the grammar allows (no spaces,
  * ASCII only, `%` followed by two hex digits); a port is digits; an IP literal host is
  * an IPv6 address or `vX.` future form. */
-function isUriFormat(text: string): boolean {
+function isRfc3986Uri(text: string): boolean {
   const char = "[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2}";
   const match = new RegExp(
     `^[A-Za-z][A-Za-z0-9+.\\-]*:(?:\\/\\/(?:(?:${char}|:)*@)?((?:${char})*|\\[[^\\]]*\\])(?::[0-9]*)?(?=[\\/?#]|$)|(?!\\/\\/))` +
@@ -283,6 +298,13 @@ export const CorpusKeyed = z.object({
 });
 /** Integer-keyed maps: schemars writes `patternProperties`. */
 export type CorpusKeyed = z.infer<typeof CorpusKeyed>;
+
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export const CorpusLink = z.object({
+  url: z.stringFormat("uri", isUriFormat),
+});
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export type CorpusLink = z.infer<typeof CorpusLink>;
 
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export const CorpusLists = z.object({
@@ -620,6 +642,9 @@ export type NestedCorpus = {
 } | {
   data: InheritedKeys;
   event: "object.inherited";
+} | {
+  data: CorpusLink;
+  event: "link.shared";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -746,6 +771,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: InheritedKeys,
     event: z.literal("object.inherited"),
   }),
+  z.strictObject({
+    data: CorpusLink,
+    event: z.literal("link.shared"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -855,6 +884,10 @@ export const schema = {
   },
   object: {
     inherited: InheritedKeys,
+  },
+  link: {
+    /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+    shared: CorpusLink,
   },
 };
 

@@ -77,6 +77,11 @@ export type CorpusKeyed = {
   by_offset: { [key: string]: boolean };
 };
 
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export type CorpusLink = {
+  url: string;
+};
+
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export type CorpusLists = {
   extra: unknown;
@@ -308,6 +313,9 @@ export type NestedCorpus = {
 } | {
   data: InheritedKeys;
   event: "object.inherited";
+} | {
+  data: CorpusLink;
+  event: "link.shared";
 };
 
 /** A string enum. */
@@ -400,6 +408,8 @@ export type RealtimeEvents = {
    */
   "batch.replayed": CorpusReplayed;
   "object.inherited": InheritedKeys;
+  /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+  "link.shared": CorpusLink;
 };
 
 /** An event name. */
