@@ -171,7 +171,10 @@ const RESERVED: &[&str] = &[
     "PROTO_KEY",
     "ownProperties",
     "restoreProto",
+    "exactlyOne",
+    "canonicalJson",
     "Object",
+    "Math",
 ];
 
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;

@@ -1,5 +1,6 @@
-//! Small functions the generated zod schemas call where JavaScript's objects differ from
-//! JSON's: keys that `Object.prototype` also has. Written once, above the schemas.
+//! Small functions the generated zod schemas call where zod or JavaScript's objects differ
+//! from JSON Schema and JSON: keys that `Object.prototype` also has, `oneOf`, and items
+//! compared as JSON values. Written once, above the schemas.
 
 use std::collections::BTreeSet;
 
@@ -43,6 +44,8 @@ pub(super) const PROTO_KEY: &str = "[PROTO_KEY]";
 pub(super) enum Support {
     OwnProperties,
     RestoreProto,
+    ExactlyOne,
+    CanonicalJson,
 }
 
 /// Whether an object with these properties must be read through `ownProperties`.
@@ -75,22 +78,101 @@ pub(super) fn optional_type(name: &str, ty: String) -> String {
     }
 }
 
+/// Whether every variant is a `const`, or an object with a required property that is a
+/// `const` of its own value in each (serde's internal and adjacent tags): then at most
+/// one can match, and `oneOf` needs no check beyond `z.union`'s.
+pub(super) fn told_apart_by_a_tag(variants: &[Schema]) -> bool {
+    let consts: Option<Vec<&serde_json::Value>> = variants
+        .iter()
+        .map(|variant| match &variant.kind {
+            Kind::Const(value) => Some(value),
+            _ => None,
+        })
+        .collect();
+    if let Some(consts) = consts {
+        return distinct(&consts);
+    }
+    let Some(Kind::Object(first)) = variants.first().map(|variant| &variant.kind) else {
+        return false;
+    };
+    first.properties.iter().any(|candidate| {
+        let tags: Option<Vec<&serde_json::Value>> = variants
+            .iter()
+            .map(|variant| match &variant.kind {
+                Kind::Object(rules) => rules.properties.iter().find_map(|property| {
+                    match (&property.schema.kind, property.required) {
+                        (Kind::Const(value), true) if property.name == candidate.name => {
+                            Some(value)
+                        }
+                        _ => None,
+                    }
+                }),
+                _ => None,
+            })
+            .collect();
+        tags.is_some_and(|tags| distinct(&tags))
+    })
+}
+
+fn distinct(values: &[&serde_json::Value]) -> bool {
+    values
+        .iter()
+        .enumerate()
+        .all(|(index, value)| !values[..index].contains(value))
+}
+
 /// The code of `supports`, in a fixed order; empty for none.
 pub(super) fn code(supports: &BTreeSet<Support>) -> String {
     let mut out = String::new();
     if supports.is_empty() {
         return out;
     }
-    out.push_str("\n// Objects with keys that Object.prototype also has (`constructor`, `__proto__`).\n\nconst PROTO_KEY = \"__proto__ (own)\";\n");
+    out.push_str(
+        "\n// Where zod's own checks differ from JSON Schema's, or objects from JSON's.\n",
+    );
+    if supports.contains(&Support::OwnProperties) {
+        out.push_str("\nconst PROTO_KEY = \"__proto__ (own)\";\n");
+    }
     for support in supports {
         out.push('\n');
         out.push_str(match support {
             Support::OwnProperties => OWN_PROPERTIES,
             Support::RestoreProto => RESTORE_PROTO,
+            Support::ExactlyOne => EXACTLY_ONE,
+            Support::CanonicalJson => CANONICAL_JSON,
         });
     }
     out
 }
+
+const EXACTLY_ONE: &str = r#"/** JSON Schema's `oneOf`: the data must match exactly one variant (`z.union` takes the first). */
+function exactlyOne<const T extends readonly z.ZodType[]>(variants: T): z.ZodType<z.output<T[number]>> {
+  return z.unknown().transform((value, ctx) => {
+    const matches = variants.map((variant) => variant.safeParse(value)).filter((result) => result.success);
+    const [only] = matches;
+    if (matches.length === 1 && only !== undefined) return only.data as z.output<T[number]>;
+    ctx.issues.push({
+      code: "custom",
+      input: value,
+      message: matches.length === 0 ? "matches none of the variants" : `matches ${matches.length} variants; exactly one must match`,
+    });
+    return z.NEVER;
+  });
+}
+"#;
+
+const CANONICAL_JSON: &str = r#"/** The JSON text of `value` with every object's keys sorted: equal JSON values, equal texts. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
+}
+"#;
 
 const OWN_PROPERTIES: &str = r#"/**
  * The data's own properties in an object without a prototype, `__proto__` as PROTO_KEY:

@@ -362,6 +362,13 @@ pub enum Corpus {
     /// `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[event("link.shared")]
     Link { url: Url },
+    /// `oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[event("data.checked")]
+    Checked {
+        outcome: Result<u32, String>,
+        groups: BTreeSet<BTreeMap<String, u32>>,
+        single: f32,
+    },
 }
 
 fn tree() -> TreeNode {
@@ -579,6 +586,19 @@ pub fn samples() -> Vec<Corpus> {
             word_end: Some("the end".into()),
             ..FormatProbe::default()
         }),
+        Corpus::Checked {
+            outcome: Ok(1),
+            groups: BTreeSet::from([
+                BTreeMap::from([("a".into(), 1), ("b".into(), 2)]),
+                BTreeMap::from([("a".into(), 2)]),
+            ]),
+            single: 0.5,
+        },
+        Corpus::Checked {
+            outcome: Err("e".into()),
+            groups: BTreeSet::new(),
+            single: f32::MAX,
+        },
         // What the url crate writes, which RFC 3986 alone refuses.
         Corpus::Link {
             url: Url::parse("https://shop.example.com/list?ids[]=1&ids[]=2").unwrap(),
@@ -858,6 +878,21 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "locate.requested",
             json!({ "name": "x" }),
             "no untagged variant matches",
+        ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1, "Err": "e" }, "groups": [], "single": 0 }),
+            "both variants of a Result",
+        ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1 }, "groups": [{ "a": 1, "b": 2 }, { "b": 2, "a": 1 }], "single": 0 }),
+            "equal maps in a set, keys in another order",
+        ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1 }, "groups": [], "single": 1e39 }),
+            "beyond the range of an f32",
         ),
         (
             "object.inherited",

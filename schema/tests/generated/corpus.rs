@@ -346,6 +346,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[serde(rename = "data.checked")]
+    DataChecked(CorpusChecked),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -502,10 +505,22 @@ impl ::std::convert::From<CorpusLink> for Corpus {
         Self::LinkShared(value)
     }
 }
+impl ::std::convert::From<CorpusChecked> for Corpus {
+    fn from(value: CorpusChecked) -> Self {
+        Self::DataChecked(value)
+    }
+}
 ///`uuid::Uuid`, any version.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct CorpusAssigned {
     pub id: ::uuid::Uuid,
+}
+///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusChecked {
+    pub groups: ::std::vec::Vec<::std::collections::HashMap<::std::string::String, u32>>,
+    pub outcome: ResultOfUint32OrString,
+    pub single: f32,
 }
 ///Booleans and nullable values.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1542,6 +1557,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[serde(rename = "data.checked")]
+    DataChecked(CorpusChecked),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1693,6 +1711,11 @@ impl ::std::convert::From<CorpusLink> for NestedCorpus {
         Self::LinkShared(value)
     }
 }
+impl ::std::convert::From<CorpusChecked> for NestedCorpus {
+    fn from(value: CorpusChecked) -> Self {
+        Self::DataChecked(value)
+    }
+}
 ///The data of an event that carries none: `null`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(transparent)]
@@ -1778,6 +1801,17 @@ pub struct Reply {
     pub author: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub comment: ::std::option::Option<Comment>,
+}
+///`ResultOfUint32OrString`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub enum ResultOfUint32OrString {
+    Ok(u32),
+    Err(::std::string::String),
+}
+impl ::std::convert::From<u32> for ResultOfUint32OrString {
+    fn from(value: u32) -> Self {
+        Self::Ok(value)
+    }
 }
 ///Untagged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]

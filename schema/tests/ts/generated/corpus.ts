@@ -150,7 +150,7 @@ function isRfc3986Uri(text: string): boolean {
   return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
 }
 
-// Objects with keys that Object.prototype also has (`constructor`, `__proto__`).
+// Where zod's own checks differ from JSON Schema's, or objects from JSON's.
 
 const PROTO_KEY = "__proto__ (own)";
 
@@ -175,13 +175,40 @@ function restoreProto<T>(value: object): T {
   return value as T;
 }
 
+/** JSON Schema's `oneOf`: the data must match exactly one variant (`z.union` takes the first). */
+function exactlyOne<const T extends readonly z.ZodType[]>(variants: T): z.ZodType<z.output<T[number]>> {
+  return z.unknown().transform((value, ctx) => {
+    const matches = variants.map((variant) => variant.safeParse(value)).filter((result) => result.success);
+    const [only] = matches;
+    if (matches.length === 1 && only !== undefined) return only.data as z.output<T[number]>;
+    ctx.issues.push({
+      code: "custom",
+      input: value,
+      message: matches.length === 0 ? "matches none of the variants" : `matches ${matches.length} variants; exactly one must match`,
+    });
+    return z.NEVER;
+  });
+}
+
+/** The JSON text of `value` with every object's keys sorted: equal JSON values, equal texts. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
+}
+
 export const Target = z.object({
   id: z.string(),
 });
 export type Target = z.infer<typeof Target>;
 
 /** Internally tagged. */
-export const Action = z.union([
+export const Action = exactlyOne([
   z.object({
     type: z.literal("start"),
   }),
@@ -263,6 +290,25 @@ export const CorpusAssigned = z.object({
 /** `uuid::Uuid`, any version. */
 export type CorpusAssigned = z.infer<typeof CorpusAssigned>;
 
+export const Result_of_uint32_or_string = exactlyOne([
+  z.object({
+    Ok: z.int().gte(0).lte(4294967295),
+  }),
+  z.object({
+    Err: z.string(),
+  }),
+]);
+export type Result_of_uint32_or_string = z.infer<typeof Result_of_uint32_or_string>;
+
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export const CorpusChecked = z.object({
+  groups: z.array(z.record(z.string(), z.int().gte(0).lte(4294967295))).refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: "items must be unique" }),
+  outcome: Result_of_uint32_or_string,
+  single: z.number().refine((value) => Number.isFinite(Math.fround(value)), { message: "beyond the range of a 32-bit float" }),
+});
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export type CorpusChecked = z.infer<typeof CorpusChecked>;
+
 /** A string enum. */
 export const Priority = z.enum(["low", "normal", "high"]);
 /** A string enum. */
@@ -313,7 +359,7 @@ export const CorpusLists = z.object({
   point: z.tuple([z.number(), z.number()]),
   scores: z.record(z.string(), z.int().gte(0).lte(4294967295)),
   tags: z.array(z.string()).min(1).max(3),
-  unique: z.array(z.int().gte(0).lte(255)).refine((items) => new Set(items.map((item) => JSON.stringify(item))).size === items.length, { message: "items must be unique" }),
+  unique: z.array(z.int().gte(0).lte(255)).refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: "items must be unique" }),
 });
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export type CorpusLists = z.infer<typeof CorpusLists>;
@@ -382,7 +428,7 @@ export const CorpusSample = z.object({
 export type CorpusSample = z.infer<typeof CorpusSample>;
 
 /** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
-export const Shape = z.union([
+export const Shape = exactlyOne([
   z.literal("empty"),
   z.strictObject({
     circle: z.number(),
@@ -646,6 +692,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusLink;
   event: "link.shared";
+} | {
+  data: CorpusChecked;
+  event: "data.checked";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -776,6 +825,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: CorpusLink,
     event: z.literal("link.shared"),
   }),
+  z.strictObject({
+    data: CorpusChecked,
+    event: z.literal("data.checked"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -811,6 +864,8 @@ export const schema = {
     lists: CorpusLists,
     /** Integer-keyed maps: schemars writes `patternProperties`. */
     keyed: CorpusKeyed,
+    /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+    checked: CorpusChecked,
   },
   shape: {
     drawn: Shape,

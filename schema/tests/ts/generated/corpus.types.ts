@@ -51,6 +51,13 @@ export type CorpusAssigned = {
   id: string;
 };
 
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export type CorpusChecked = {
+  groups: Array<{ [key: string]: number }>;
+  outcome: Result_of_uint32_or_string;
+  single: number;
+};
+
 /** Booleans and nullable values. */
 export type CorpusFlags = {
   enabled: boolean;
@@ -316,6 +323,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusLink;
   event: "link.shared";
+} | {
+  data: CorpusChecked;
+  event: "data.checked";
 };
 
 /** A string enum. */
@@ -324,6 +334,12 @@ export type Priority = "low" | "normal" | "high";
 export type Reply = {
   author: string;
   comment: Comment | null;
+};
+
+export type Result_of_uint32_or_string = {
+  Ok: number;
+} | {
+  Err: string;
 };
 
 /** Untagged. */
@@ -410,6 +426,8 @@ export type RealtimeEvents = {
   "object.inherited": InheritedKeys;
   /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
   "link.shared": CorpusLink;
+  /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+  "data.checked": CorpusChecked;
 };
 
 /** An event name. */
