@@ -56,6 +56,12 @@ pub const CONVERSIONS: &[(&str, &str)] = &[
         r#"{"type": "integer", "format": "int64", "not": {"enum": [0]}}"#,
         "::std::num::NonZeroI64",
     ),
+    // `u128` and `i128` (typify: `u64` and `i64`, which refuse the wider values).
+    (
+        r#"{"type": "integer", "format": "uint128", "minimum": 0}"#,
+        "u128",
+    ),
+    (r#"{"type": "integer", "format": "int128"}"#, "i128"),
 ];
 
 /// Generates Rust types for `document` (the raw JSON, also parsed as a [`Document`] to

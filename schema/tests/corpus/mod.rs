@@ -362,6 +362,9 @@ pub enum Corpus {
     /// `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[event("link.shared")]
     Link { url: Url },
+    /// Integers beyond 64 bits.
+    #[event("wide.id")]
+    Wide { id: u128, offset: i128 },
     /// `oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[event("data.checked")]
     Checked {
@@ -586,6 +589,11 @@ pub fn samples() -> Vec<Corpus> {
             word_end: Some("the end".into()),
             ..FormatProbe::default()
         }),
+        // Within 64 bits: a sample goes through `serde_json::Value` (see rust_roundtrip.rs).
+        Corpus::Wide {
+            id: u128::from(u64::MAX),
+            offset: i128::from(i64::MIN),
+        },
         Corpus::Checked {
             outcome: Ok(1),
             groups: BTreeSet::from([

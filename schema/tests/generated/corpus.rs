@@ -346,6 +346,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///Integers beyond 64 bits.
+    #[serde(rename = "wide.id")]
+    WideId(CorpusWide),
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
@@ -503,6 +506,11 @@ impl ::std::convert::From<InheritedKeys> for Corpus {
 impl ::std::convert::From<CorpusLink> for Corpus {
     fn from(value: CorpusLink) -> Self {
         Self::LinkShared(value)
+    }
+}
+impl ::std::convert::From<CorpusWide> for Corpus {
+    fn from(value: CorpusWide) -> Self {
+        Self::WideId(value)
     }
 }
 impl ::std::convert::From<CorpusChecked> for Corpus {
@@ -881,6 +889,12 @@ pub struct CorpusTimes {
     pub until: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     pub utc: ::chrono::DateTime<::chrono::FixedOffset>,
     pub zoned: ::chrono::DateTime<::chrono::FixedOffset>,
+}
+///Integers beyond 64 bits.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusWide {
+    pub id: u128,
+    pub offset: i128,
 }
 ///Flattened struct and flattened enum.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1557,6 +1571,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///Integers beyond 64 bits.
+    #[serde(rename = "wide.id")]
+    WideId(CorpusWide),
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
@@ -1709,6 +1726,11 @@ impl ::std::convert::From<InheritedKeys> for NestedCorpus {
 impl ::std::convert::From<CorpusLink> for NestedCorpus {
     fn from(value: CorpusLink) -> Self {
         Self::LinkShared(value)
+    }
+}
+impl ::std::convert::From<CorpusWide> for NestedCorpus {
+    fn from(value: CorpusWide) -> Self {
+        Self::WideId(value)
     }
 }
 impl ::std::convert::From<CorpusChecked> for NestedCorpus {

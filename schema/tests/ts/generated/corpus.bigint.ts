@@ -580,6 +580,14 @@ export const InheritedKeys: z.ZodType<InheritedKeys> = z.preprocess(ownPropertie
   valueOf?: number | null | Object["valueOf"];
 }>);
 
+/** Integers beyond 64 bits. */
+export const CorpusWide = z.object({
+  id: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+  offset: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+});
+/** Integers beyond 64 bits. */
+export type CorpusWide = z.infer<typeof CorpusWide>;
+
 /**
  * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
  * a `oneOf` per event with a `$ref` back to the event set.
@@ -691,6 +699,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusLink;
   event: "link.shared";
+} | {
+  data: CorpusWide;
+  event: "wide.id";
 } | {
   data: CorpusChecked;
   event: "data.checked";
@@ -825,6 +836,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     event: z.literal("link.shared"),
   }),
   z.strictObject({
+    data: CorpusWide,
+    event: z.literal("wide.id"),
+  }),
+  z.strictObject({
     data: CorpusChecked,
     event: z.literal("data.checked"),
   }),
@@ -943,6 +958,10 @@ export const schema = {
   link: {
     /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
     shared: CorpusLink,
+  },
+  wide: {
+    /** Integers beyond 64 bits. */
+    id: CorpusWide,
   },
 };
 

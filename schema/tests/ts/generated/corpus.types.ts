@@ -167,6 +167,12 @@ export type CorpusTimes = {
   zoned: string;
 };
 
+/** Integers beyond 64 bits. */
+export type CorpusWide = {
+  id: number;
+  offset: number;
+};
+
 /** Flattened struct and flattened enum. */
 export type Document = {
   at: string;
@@ -324,6 +330,9 @@ export type NestedCorpus = {
   data: CorpusLink;
   event: "link.shared";
 } | {
+  data: CorpusWide;
+  event: "wide.id";
+} | {
   data: CorpusChecked;
   event: "data.checked";
 };
@@ -426,6 +435,8 @@ export type RealtimeEvents = {
   "object.inherited": InheritedKeys;
   /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
   "link.shared": CorpusLink;
+  /** Integers beyond 64 bits. */
+  "wide.id": CorpusWide;
   /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
   "data.checked": CorpusChecked;
 };
