@@ -20,6 +20,8 @@ use crate::util::lock;
 pub(crate) struct Catalog {
     names: &'static [&'static str],
     validators: Vec<Result<jsonschema::Validator, String>>,
+    /// Per event: whether its data may hold a 128-bit integer (see [`Catalog::check_read_back`]).
+    wide: Vec<bool>,
     keys: EventKeys,
 }
 
@@ -62,11 +64,27 @@ impl Catalog {
                     .map_err(|error| error.to_string())
             })
             .collect();
+        let wide = E::Kind::ALL
+            .iter()
+            .map(|kind| {
+                schema.event(kind.name()).is_some_and(|definition| {
+                    holds_wide_integer(&schema, definition.data.as_value())
+                })
+            })
+            .collect();
         Catalog {
             names: E::NAMES,
             validators,
+            wide,
             keys: EventKeys::new(E::NAMES),
         }
+    }
+
+    /// Whether an emit of the event at `index` must check that its text decodes back: its
+    /// data may hold a `u128`/`i128`, which serde cannot read inside an untagged or
+    /// internally tagged enum or a flattened field, whatever its value.
+    pub(crate) fn check_read_back(&self, index: usize) -> bool {
+        self.wide.get(index).copied().unwrap_or(true)
     }
 
     /// The metric keys labelled with this set's event names.
@@ -138,4 +156,34 @@ impl Catalog {
         self.validate(kind.index(), &data)?;
         Ok(E::from_data(kind.name(), data)?)
     }
+}
+
+/// Whether `schema` (with the definitions it refers to) has a 128-bit integer format.
+fn holds_wide_integer(set: &EventSchema, schema: &Value) -> bool {
+    let mut pending = vec![schema];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(node) = pending.pop() {
+        match node {
+            Value::Object(object) => {
+                if let Some(Value::String(format)) = object.get("format") {
+                    if format == "uint128" || format == "int128" {
+                        return true;
+                    }
+                }
+                if let Some(name) = object
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|reference| reference.strip_prefix("#/$defs/"))
+                {
+                    if seen.insert(name) {
+                        pending.extend(set.definitions.get(name));
+                    }
+                }
+                pending.extend(object.values());
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    false
 }

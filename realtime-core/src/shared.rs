@@ -98,10 +98,12 @@ impl<E: Events> Core<E> {
         let data = event.to_data_json().map_err(encode_error)?;
         let written: Value = serde_json::from_str(&data).map_err(encode_error)?;
         self.catalog.validate(kind.index(), &written)?;
-        if json_text::may_hold_wide_integer(&written) {
+        if self.catalog.check_read_back(kind.index()) || json_text::may_hold_wide_integer(&written)
+        {
             // Readers decode the stored text, which keeps a `u128` exact; but serde cannot
-            // buffer one for an untagged or flattened enum, so such an event would be
-            // stored and then lost to every reader. Refuse it here instead.
+            // buffer one for an untagged or flattened enum, and `Nested` reads through a
+            // `Value`, so such an event would be stored and then lost to every reader.
+            // Refuse it here instead.
             E::from_data_json(name, &data).map_err(|error| Error::Decode(unreadable(error)))?;
         }
         Ok((Prepared { name, data }, written))
@@ -195,7 +197,8 @@ fn unreadable(error: DecodeError) -> DecodeError {
             path,
             message: format!(
                 "{message}; the event serializes to JSON that does not decode back into it \
-                 (an integer beyond 64 bits inside an untagged or flattened enum?), so it is \
+                 (serde reads no `u128`/`i128` inside an untagged or internally tagged enum or a \
+                 flattened field, nor beyond 64 bits inside a nested event), so it is \
                  not stored"
             ),
         },

@@ -123,3 +123,35 @@ async fn an_event_whose_text_would_not_decode_back_is_refused_at_emit() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].event, batch_of(7));
 }
+
+/// serde buffers an untagged enum's input, and its buffer has no 128-bit integers: no
+/// `Exact` value reads back, however small.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum Amount {
+    Exact(u128),
+    Text(String),
+}
+
+#[derive(Events, Clone, Debug, PartialEq)]
+enum PriceEvent {
+    #[event("price.set")]
+    Set(Amount),
+}
+
+#[tokio::test]
+async fn a_128_bit_integer_serde_cannot_read_back_is_refused_whatever_its_value() {
+    let rt = Realtime::<PriceEvent>::memory();
+    let error = rt
+        .emit(&PriceEvent::Set(Amount::Exact(7)))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("not stored"), "{error}");
+    // The same event with a value serde reads back is stored.
+    rt.emit(&PriceEvent::Set(Amount::Text("7".into())))
+        .await
+        .unwrap();
+    let stored = rt.history(History::new()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event, PriceEvent::Set(Amount::Text("7".into())));
+}
