@@ -207,6 +207,26 @@ pub struct InheritedKeys {
     pub proto: String,
 }
 
+/// An externally tagged enum with an untagged fallback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub enum Reading {
+    Celsius(f64),
+    Kelvin(f64),
+    #[serde(untagged)]
+    Other(Value),
+}
+
+/// An internally tagged enum with an untagged fallback that keeps what it does not know.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Command {
+    Start {
+        at: u32,
+    },
+    #[serde(untagged)]
+    Other(serde_json::Map<String, Value>),
+}
+
 /// Sub-events included with `#[event(flatten)]`.
 #[derive(Events, Clone, Debug, PartialEq)]
 #[events(namespace = "billing")]
@@ -362,6 +382,13 @@ pub enum Corpus {
     /// `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[event("link.shared")]
     Link { url: Url },
+    /// Untagged fallbacks, and a `Result` of a unit.
+    #[event("device.read")]
+    Read {
+        reading: Reading,
+        command: Command,
+        done: Result<(), String>,
+    },
     /// Integers beyond 64 bits.
     #[event("wide.id")]
     Wide { id: u128, offset: i128 },
@@ -589,6 +616,21 @@ pub fn samples() -> Vec<Corpus> {
             word_end: Some("the end".into()),
             ..FormatProbe::default()
         }),
+        Corpus::Read {
+            reading: Reading::Celsius(21.5),
+            command: Command::Start { at: 3 },
+            done: Ok(()),
+        },
+        Corpus::Read {
+            reading: Reading::Other(json!("n/a")),
+            command: Command::Other(serde_json::Map::from_iter([("op".into(), json!("stop"))])),
+            done: Err("jammed".into()),
+        },
+        Corpus::Read {
+            reading: Reading::Other(Value::Null),
+            command: Command::Other(serde_json::Map::new()),
+            done: Ok(()),
+        },
         // Within 64 bits: a sample goes through `serde_json::Value` (see rust_roundtrip.rs).
         Corpus::Wide {
             id: u128::from(u64::MAX),

@@ -2,6 +2,11 @@
 // Do not edit: regenerate it, and check it with `realtime-schema check`.
 // Needs `serde` (derive) and `serde_json`, and `chrono`, `uuid` or `regress` where it names them;
 // declare it as `#[allow(clippy::all)] mod events;`.
+//
+// Shapes typify cannot express, typed `serde_json::Value` so that they round-trip:
+// - /$defs/Command (batch.replayed, device.read): an enum variant that takes any object (an untagged fallback); typed `serde_json::Value`
+// - /$defs/Reading (batch.replayed, device.read): an enum variant that takes any JSON (an untagged fallback); typed `serde_json::Value`
+// - /$defs/Result_of_null_or_string (batch.replayed, device.read): a variant whose data is `()` (`{"Ok": null}`), which typify writes as a bare string; typed `serde_json::Value`
 
 ///Internally tagged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -252,6 +257,26 @@ impl<'de> ::serde::Deserialize<'de> for ChatMessageText {
             })
     }
 }
+///`Command`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct Command(pub ::serde_json::Value);
+impl ::std::ops::Deref for Command {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<Command> for ::serde_json::Value {
+    fn from(value: Command) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for Command {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
 ///Mutually recursive types.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Comment {
@@ -346,6 +371,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///Untagged fallbacks, and a `Result` of a unit.
+    #[serde(rename = "device.read")]
+    DeviceRead(CorpusRead),
     ///Integers beyond 64 bits.
     #[serde(rename = "wide.id")]
     WideId(CorpusWide),
@@ -506,6 +534,11 @@ impl ::std::convert::From<InheritedKeys> for Corpus {
 impl ::std::convert::From<CorpusLink> for Corpus {
     fn from(value: CorpusLink) -> Self {
         Self::LinkShared(value)
+    }
+}
+impl ::std::convert::From<CorpusRead> for Corpus {
+    fn from(value: CorpusRead) -> Self {
+        Self::DeviceRead(value)
     }
 }
 impl ::std::convert::From<CorpusWide> for Corpus {
@@ -850,6 +883,13 @@ pub struct CorpusProfile {
     pub handle: ::std::string::String,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+///Untagged fallbacks, and a `Result` of a unit.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusRead {
+    pub command: Command,
+    pub done: ResultOfNullOrString,
+    pub reading: Reading,
 }
 /**Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
 a `oneOf` per event with a `$ref` back to the event set.*/
@@ -1571,6 +1611,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
     #[serde(rename = "link.shared")]
     LinkShared(CorpusLink),
+    ///Untagged fallbacks, and a `Result` of a unit.
+    #[serde(rename = "device.read")]
+    DeviceRead(CorpusRead),
     ///Integers beyond 64 bits.
     #[serde(rename = "wide.id")]
     WideId(CorpusWide),
@@ -1728,6 +1771,11 @@ impl ::std::convert::From<CorpusLink> for NestedCorpus {
         Self::LinkShared(value)
     }
 }
+impl ::std::convert::From<CorpusRead> for NestedCorpus {
+    fn from(value: CorpusRead) -> Self {
+        Self::DeviceRead(value)
+    }
+}
 impl ::std::convert::From<CorpusWide> for NestedCorpus {
     fn from(value: CorpusWide) -> Self {
         Self::WideId(value)
@@ -1817,12 +1865,52 @@ impl ::std::convert::TryFrom<::std::string::String> for Priority {
         value.parse()
     }
 }
+///`Reading`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct Reading(pub ::serde_json::Value);
+impl ::std::ops::Deref for Reading {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<Reading> for ::serde_json::Value {
+    fn from(value: Reading) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for Reading {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
 ///`Reply`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Reply {
     pub author: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub comment: ::std::option::Option<Comment>,
+}
+///`ResultOfNullOrString`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct ResultOfNullOrString(pub ::serde_json::Value);
+impl ::std::ops::Deref for ResultOfNullOrString {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<ResultOfNullOrString> for ::serde_json::Value {
+    fn from(value: ResultOfNullOrString) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for ResultOfNullOrString {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
 }
 ///`ResultOfUint32OrString`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]

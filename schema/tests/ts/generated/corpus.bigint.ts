@@ -262,6 +262,17 @@ export const ChatMessage = z.object({
 /** A chat message, shared by two events. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export const Command = z.union([
+  z.object({
+    at: z.int().gte(0).lte(4294967295),
+    op: z.literal("start"),
+  }),
+  z.looseObject({}),
+]);
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export type Command = z.infer<typeof Command>;
+
 /** Mutually recursive types. */
 export type Comment = {
   replies: Reply[];
@@ -413,6 +424,38 @@ export const CorpusProfile = z.looseObject({
 });
 /** Unknown fields are kept. */
 export type CorpusProfile = z.infer<typeof CorpusProfile>;
+
+export const Result_of_null_or_string = exactlyOne([
+  z.object({
+    Ok: z.null(),
+  }),
+  z.object({
+    Err: z.string(),
+  }),
+]);
+export type Result_of_null_or_string = z.infer<typeof Result_of_null_or_string>;
+
+/** An externally tagged enum with an untagged fallback. */
+export const Reading = z.union([
+  z.strictObject({
+    Celsius: z.number(),
+  }),
+  z.strictObject({
+    Kelvin: z.number(),
+  }),
+  z.json(),
+]);
+/** An externally tagged enum with an untagged fallback. */
+export type Reading = z.infer<typeof Reading>;
+
+/** Untagged fallbacks, and a `Result` of a unit. */
+export const CorpusRead = z.object({
+  command: Command,
+  done: Result_of_null_or_string,
+  reading: Reading,
+});
+/** Untagged fallbacks, and a `Result` of a unit. */
+export type CorpusRead = z.infer<typeof CorpusRead>;
 
 /** Numbers: bounds, floats and 64-bit integers. */
 export const CorpusSample = z.object({
@@ -700,6 +743,9 @@ export type NestedCorpus = {
   data: CorpusLink;
   event: "link.shared";
 } | {
+  data: CorpusRead;
+  event: "device.read";
+} | {
   data: CorpusWide;
   event: "wide.id";
 } | {
@@ -836,6 +882,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     event: z.literal("link.shared"),
   }),
   z.strictObject({
+    data: CorpusRead,
+    event: z.literal("device.read"),
+  }),
+  z.strictObject({
     data: CorpusWide,
     event: z.literal("wide.id"),
   }),
@@ -958,6 +1008,10 @@ export const schema = {
   link: {
     /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
     shared: CorpusLink,
+  },
+  device: {
+    /** Untagged fallbacks, and a `Result` of a unit. */
+    read: CorpusRead,
   },
   wide: {
     /** Integers beyond 64 bits. */

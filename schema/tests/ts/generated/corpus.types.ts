@@ -40,6 +40,12 @@ export type ChatMessage = {
   userId: string;
 };
 
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export type Command = {
+  at: number;
+  op: "start";
+} | { [key: string]: unknown };
+
 /** Mutually recursive types. */
 export type Comment = {
   replies: Reply[];
@@ -126,6 +132,13 @@ export type CorpusPrioritized = {
 export type CorpusProfile = {
   handle: string;
   [key: string]: unknown;
+};
+
+/** Untagged fallbacks, and a `Result` of a unit. */
+export type CorpusRead = {
+  command: Command;
+  done: Result_of_null_or_string;
+  reading: Reading;
 };
 
 /**
@@ -330,6 +343,9 @@ export type NestedCorpus = {
   data: CorpusLink;
   event: "link.shared";
 } | {
+  data: CorpusRead;
+  event: "device.read";
+} | {
   data: CorpusWide;
   event: "wide.id";
 } | {
@@ -340,9 +356,22 @@ export type NestedCorpus = {
 /** A string enum. */
 export type Priority = "low" | "normal" | "high";
 
+/** An externally tagged enum with an untagged fallback. */
+export type Reading = {
+  Celsius: number;
+} | {
+  Kelvin: number;
+} | unknown;
+
 export type Reply = {
   author: string;
   comment: Comment | null;
+};
+
+export type Result_of_null_or_string = {
+  Ok: null;
+} | {
+  Err: string;
 };
 
 export type Result_of_uint32_or_string = {
@@ -435,6 +464,8 @@ export type RealtimeEvents = {
   "object.inherited": InheritedKeys;
   /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
   "link.shared": CorpusLink;
+  /** Untagged fallbacks, and a `Result` of a unit. */
+  "device.read": CorpusRead;
   /** Integers beyond 64 bits. */
   "wide.id": CorpusWide;
   /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
