@@ -188,7 +188,7 @@ function ownProperties(value: unknown): unknown {
 
 const RESTORE_PROTO: &str = r#"/** Puts PROTO_KEY back as an own `__proto__` property (an assignment would set the prototype). */
 function restoreProto<T>(value: object): T {
-  if (Object.hasOwn(value, PROTO_KEY)) {
+  if (Object.prototype.hasOwnProperty.call(value, PROTO_KEY)) {
     const item: unknown = (value as Record<string, unknown>)[PROTO_KEY];
     delete (value as Record<string, unknown>)[PROTO_KEY];
     Object.defineProperty(value, "__proto__", { value: item, enumerable: true, writable: true, configurable: true });
