@@ -671,3 +671,29 @@ async fn a_stream_recreated_within_the_refresh_second_still_expires() {
         .unwrap();
     assert!((100..=121).contains(&ttl), "TTL {ttl}");
 }
+
+/// Integers beyond 64 bits, stored as their digits.
+#[derive(Events, Clone, Debug, PartialEq)]
+enum WideEvent {
+    #[event("wide.id")]
+    Id(u128),
+}
+
+#[tokio::test]
+async fn integers_beyond_64_bits_reach_history_and_live_subscribers_through_redis() {
+    let backend =
+        redis_backend(RedisOptions::default().expire_after(Duration::from_secs(600))).await;
+    let rt = Realtime::<WideEvent>::with_backend(backend);
+    let room = rt.channel("wide");
+    let mut live = room.subscribe_all().await.unwrap();
+    let event = WideEvent::Id(u128::from(u64::MAX) + 1);
+    room.emit(&event).await.unwrap();
+    let received = tokio::time::timeout(PATIENCE, live.next())
+        .await
+        .expect("the event arrives live")
+        .unwrap();
+    assert_eq!(received.event, event);
+    let stored = room.history(History::new()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event, event);
+}

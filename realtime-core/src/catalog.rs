@@ -20,6 +20,8 @@ use crate::util::lock;
 pub(crate) struct Catalog {
     names: &'static [&'static str],
     validators: Vec<Result<jsonschema::Validator, String>>,
+    /// Per event: whether its data may hold a 128-bit integer (see [`Catalog::check_read_back`]).
+    wide: Vec<bool>,
     keys: EventKeys,
 }
 
@@ -56,17 +58,33 @@ impl Catalog {
                 let definition = schema.event(kind.name()).ok_or_else(|| {
                     format!("no schema was described for event `{}`", kind.name())
                 })?;
-                jsonschema::options()
+                crate::uri::with_uri_format(crate::pattern::ecma_patterns(jsonschema::options()))
                     .should_validate_formats(true)
                     .build(&schema.data_schema(definition))
                     .map_err(|error| error.to_string())
             })
             .collect();
+        let wide = E::Kind::ALL
+            .iter()
+            .map(|kind| {
+                schema.event(kind.name()).is_some_and(|definition| {
+                    holds_wide_integer(&schema, definition.data.as_value())
+                })
+            })
+            .collect();
         Catalog {
             names: E::NAMES,
             validators,
+            wide,
             keys: EventKeys::new(E::NAMES),
         }
+    }
+
+    /// Whether an emit of the event at `index` must check that its text decodes back: its
+    /// data may hold a `u128`/`i128`, which serde cannot read inside an untagged or
+    /// internally tagged enum or a flattened field, whatever its value.
+    pub(crate) fn check_read_back(&self, index: usize) -> bool {
+        self.wide.get(index).copied().unwrap_or(true)
     }
 
     /// The metric keys labelled with this set's event names.
@@ -109,7 +127,7 @@ impl Catalog {
         })?;
         let attempt = match serde_json::from_str::<Value>(&entry.data) {
             Ok(data) => self
-                .decode_value::<E>(kind, data)
+                .decode_text::<E>(kind, &data, &entry.data)
                 .map(|event| (event, json_text::compact(&entry.data).text.into_owned())),
             Err(error) => Err(Error::Decode(DecodeError::InvalidData {
                 event: kind.name(),
@@ -127,8 +145,45 @@ impl Catalog {
         attempt
     }
 
+    /// Validates `data` and decodes the event from `text`, the JSON it was parsed from:
+    /// the text keeps integers beyond 64 bits exact, the `Value` does not.
+    fn decode_text<E: Events>(&self, kind: E::Kind, data: &Value, text: &str) -> Result<E, Error> {
+        self.validate(kind.index(), data)?;
+        Ok(E::from_data_json(kind.name(), text)?)
+    }
+
     fn decode_value<E: Events>(&self, kind: E::Kind, data: Value) -> Result<E, Error> {
         self.validate(kind.index(), &data)?;
         Ok(E::from_data(kind.name(), data)?)
     }
+}
+
+/// Whether `schema` (with the definitions it refers to) has a 128-bit integer format.
+fn holds_wide_integer(set: &EventSchema, schema: &Value) -> bool {
+    let mut pending = vec![schema];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(node) = pending.pop() {
+        match node {
+            Value::Object(object) => {
+                if let Some(Value::String(format)) = object.get("format") {
+                    if format == "uint128" || format == "int128" {
+                        return true;
+                    }
+                }
+                if let Some(name) = object
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|reference| reference.strip_prefix("#/$defs/"))
+                {
+                    if seen.insert(name) {
+                        pending.extend(set.definitions.get(name));
+                    }
+                }
+                pending.extend(object.values());
+            }
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    false
 }

@@ -90,6 +90,24 @@ pub trait Events: Sized + Clone + Send + Sync + 'static {
     /// [`DecodeError::InvalidData`] with the JSON path when the data does not deserialize.
     fn from_data(event: &str, data: Value) -> Result<Self, DecodeError>;
 
+    /// Decodes an event from its name and its data as JSON text: what history and live
+    /// delivery read. The derive reads the text straight into the Rust types, because a
+    /// [`Value`] holds no integer beyond 64 bits (a `u128` above `u64::MAX` would become an
+    /// `f64` and fail to decode); this default goes through [`from_data`](Events::from_data).
+    ///
+    /// # Errors
+    /// As [`from_data`](Events::from_data); [`DecodeError::InvalidData`] when `data` is not
+    /// JSON.
+    fn from_data_json(event: &str, data: &str) -> Result<Self, DecodeError> {
+        let Some(kind) = Self::Kind::from_name(event) else {
+            return Err(DecodeError::UnknownEvent(
+                crate::private::names::unknown_event(event, Self::NAMES),
+            ));
+        };
+        let value = crate::private::codec::parse_data(kind.name(), data)?;
+        Self::from_data(event, value)
+    }
+
     /// Appends the definition of every event (flattened enums included) to `out`, using one
     /// generator so that shared types land once in its definitions (`$defs`).
     fn describe(generator: &mut schemars::SchemaGenerator, out: &mut Vec<EventDefinition>);
@@ -204,9 +222,18 @@ impl EventSchema {
 
     /// Builds the schema with one generator, so shared types appear once.
     fn with_settings<E: Events>(settings: SchemaSettings) -> Self {
-        let mut generator = settings.into_generator();
+        let mut generator = settings
+            .with_transform(crate::pattern::EcmaEscapes)
+            .into_generator();
         let mut events = Vec::with_capacity(E::NAMES.len());
         E::describe(&mut generator, &mut events);
+        for event in &mut events {
+            // Definitions get the generator's transforms; an event's own data schema not.
+            schemars::transform::Transform::transform(
+                &mut crate::pattern::EcmaEscapes,
+                &mut event.data,
+            );
+        }
         let definitions = generator.take_definitions(true);
         Self {
             title: E::TYPE_NAME,

@@ -65,6 +65,21 @@ pub(crate) fn members(value: &Value) -> usize {
     }
 }
 
+/// Whether `value` holds a number that may have been an integer beyond 64 bits in the
+/// text it was parsed from: a `Value` keeps those only as the nearest `f64`.
+pub(crate) fn may_hold_wide_integer(value: &Value) -> bool {
+    // 2^63: below it, every integer a parser met fits an `i64` or a `u64`.
+    const WIDE: f64 = 9_223_372_036_854_775_808.0;
+    match value {
+        Value::Number(number) => number
+            .as_f64()
+            .is_some_and(|float| number.is_f64() && float.abs() >= WIDE),
+        Value::Array(items) => items.iter().any(may_hold_wide_integer),
+        Value::Object(map) => map.values().any(may_hold_wide_integer),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

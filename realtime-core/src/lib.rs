@@ -65,11 +65,13 @@ pub mod idempotency;
 mod json_text;
 pub mod metrics;
 mod nested;
+mod pattern;
 pub mod presence;
 mod realtime;
 pub mod schema;
 mod shared;
 pub mod subscription;
+mod uri;
 mod util;
 
 mod private;

@@ -16,7 +16,9 @@ pub mod exports {
     pub use serde;
     pub use serde_json;
 
-    pub use super::codec::{decode_data, decode_unit, deserialize_kind};
+    pub use super::codec::{
+        decode_data, decode_data_json, decode_unit, decode_unit_json, deserialize_kind,
+    };
     pub use super::names::{assert_distinct_names, concat_names, unknown_event};
     pub use super::schema::{definition_of, unit_definition};
     pub use crate::presence::{NoPresence, PresenceChange, PresenceKind, PresenceVariant};

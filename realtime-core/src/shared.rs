@@ -98,6 +98,14 @@ impl<E: Events> Core<E> {
         let data = event.to_data_json().map_err(encode_error)?;
         let written: Value = serde_json::from_str(&data).map_err(encode_error)?;
         self.catalog.validate(kind.index(), &written)?;
+        if self.catalog.check_read_back(kind.index()) || json_text::may_hold_wide_integer(&written)
+        {
+            // Readers decode the stored text, which keeps a `u128` exact; but serde cannot
+            // buffer one for an untagged or flattened enum, and `Nested` reads through a
+            // `Value`, so such an event would be stored and then lost to every reader.
+            // Refuse it here instead.
+            E::from_data_json(name, &data).map_err(|error| Error::Decode(unreadable(error)))?;
+        }
         Ok((Prepared { name, data }, written))
     }
 
@@ -126,7 +134,7 @@ impl<E: Events> Core<E> {
                 message: format!("data is not JSON: {error}"),
             })?;
         self.catalog.validate(kind.index(), &received)?;
-        let typed = E::from_data(name, received.clone())?;
+        let typed = E::from_data_json(name, data.get())?;
         let (prepared, written) = self.encode_checked(&typed)?;
         let compacted = json_text::compact(data.get());
         let same_meaning =
@@ -174,5 +182,26 @@ impl<E: Events> Core<E> {
         })?;
         tracing::debug!(channel, event = name, %id, "emitted");
         Ok(id)
+    }
+}
+
+/// The error for an event whose written text does not decode back into it.
+fn unreadable(error: DecodeError) -> DecodeError {
+    match error {
+        DecodeError::InvalidData {
+            event,
+            path,
+            message,
+        } => DecodeError::InvalidData {
+            event,
+            path,
+            message: format!(
+                "{message}; the event serializes to JSON that does not decode back into it \
+                 (serde reads no `u128`/`i128` inside an untagged or internally tagged enum or a \
+                 flattened field, nor beyond 64 bits inside a nested event), so it is \
+                 not stored"
+            ),
+        },
+        other => other,
     }
 }

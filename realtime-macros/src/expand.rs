@@ -50,6 +50,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let mut kind_arms = Vec::new();
     let mut serialize_arms = Vec::new();
     let mut from_data_arms = Vec::new();
+    let mut from_json_arms = Vec::new();
     let mut describe = Vec::new();
     let mut flatten_checks = Vec::new();
     for variant in &input.variants {
@@ -71,6 +72,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
                         ::core::result::Result::Ok(Self::#variant_ident)
                     }
                 });
+                from_json_arms.push(quote! {
+                    #kind::#variant_ident => {
+                        ::realtime_core::__private::decode_unit_json(#name, #data)?;
+                        ::core::result::Result::Ok(Self::#variant_ident)
+                    }
+                });
                 describe.push(quote! {
                     #out.push(::realtime_core::__private::unit_definition(#name, #description));
                 });
@@ -84,6 +91,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 from_data_arms.push(quote! {
                     #kind::#variant_ident => {
                         ::realtime_core::__private::decode_data::<#ty>(#name, #data)
+                            .map(Self::#variant_ident)
+                    }
+                });
+                from_json_arms.push(quote! {
+                    #kind::#variant_ident => {
+                        ::realtime_core::__private::decode_data_json::<#ty>(#name, #data)
                             .map(Self::#variant_ident)
                     }
                 });
@@ -121,6 +134,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
                             .map(Self::#variant_ident)
                     }
                 });
+                from_json_arms.push(quote! {
+                    #kind::#variant_ident(_) => {
+                        <#ty as ::realtime_core::Events>::from_data_json(#event, #data)
+                            .map(Self::#variant_ident)
+                    }
+                });
                 describe.push(quote! {
                     <#ty as ::realtime_core::Events>::describe(#generator, #out);
                 });
@@ -145,6 +164,14 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 from_data_arms.push(quote! {
                     #kind::#variant_ident => {
                         let #value = ::realtime_core::__private::decode_data::<#owned>(#name, #data)?;
+                        ::core::result::Result::Ok(Self::#variant_ident {
+                            #(#field_idents: #value.#field_idents),*
+                        })
+                    }
+                });
+                from_json_arms.push(quote! {
+                    #kind::#variant_ident => {
+                        let #value = ::realtime_core::__private::decode_data_json::<#owned>(#name, #data)?;
                         ::core::result::Result::Ok(Self::#variant_ident {
                             #(#field_idents: #value.#field_idents),*
                         })
@@ -237,6 +264,25 @@ fn expand(input: &Input<'_>) -> TokenStream {
                     };
                     match #value {
                         #(#from_data_arms,)*
+                    }
+                }
+
+                fn from_data_json(
+                    #event: &::core::primitive::str,
+                    #data: &::core::primitive::str,
+                ) -> ::core::result::Result<Self, ::realtime_core::DecodeError> {
+                    let ::core::option::Option::Some(#value) =
+                        <#kind as ::realtime_core::EventKind>::from_name(#event)
+                    else {
+                        return ::core::result::Result::Err(::realtime_core::DecodeError::UnknownEvent(
+                            ::realtime_core::__private::unknown_event(
+                                #event,
+                                <Self as ::realtime_core::Events>::NAMES,
+                            ),
+                        ));
+                    };
+                    match #value {
+                        #(#from_json_arms,)*
                     }
                 }
 

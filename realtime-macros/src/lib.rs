@@ -9,6 +9,7 @@ mod ast;
 mod attr;
 mod errors;
 mod expand;
+mod pattern;
 mod valid;
 
 use proc_macro::TokenStream;

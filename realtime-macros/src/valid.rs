@@ -182,6 +182,7 @@ fn validate_variant(
         Form::Struct(fields) => {
             for field in fields {
                 own_type_in_data(input, &field.ty, errors);
+                crate::pattern::validate_field(field, errors);
             }
         }
         Form::Unit => {}

@@ -86,6 +86,8 @@ fn sixty_four_bit_integers_are_reported_with_their_pointer() {
             "/$defs/CorpusSample/properties/total",
             "/$defs/CorpusSizes/properties/len",
             "/$defs/CorpusSizes/properties/offset",
+            "/$defs/CorpusWide/properties/id",
+            "/$defs/CorpusWide/properties/offset",
             "/$defs/Scalar/anyOf/1",
         ]
     );

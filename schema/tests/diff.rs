@@ -605,7 +605,76 @@ fn a_number_becoming_non_zero_tightens_and_an_integer_map_key_pattern_is_compare
         .iter()
         .map(|change| (change.consumers, change.history))
         .collect();
-    // The added pattern admits more keys (breaking for old clients); patterns are not
-    // compared for inclusion, so the removed one is reported as refusing keys history has.
-    assert_eq!(constraints, [(Breaking, Safe), (Safe, Breaking)]);
+    // The signed keys include the unsigned ones: more keys (breaking for old clients),
+    // and every stored key still passes.
+    assert_eq!(constraints, [(Breaking, Safe)]);
+}
+
+#[test]
+fn an_exclusive_minimum_beside_an_equal_minimum_tightens() {
+    let changed = changes(
+        json!({ "type": "number", "minimum": 0 }),
+        json!({ "type": "number", "minimum": 0, "exclusiveMinimum": 0 }),
+    );
+    assert_one(
+        &changed,
+        ChangeKind::ConstraintTightened {
+            constraint: "minimum".into(),
+            from: "0".into(),
+            to: "> 0".into(),
+        },
+        "",
+        Safe,
+        Breaking,
+    );
+    let back = changes(
+        json!({ "type": "number", "exclusiveMaximum": 1 }),
+        json!({ "type": "number", "maximum": 1 }),
+    );
+    assert_one(
+        &back,
+        ChangeKind::ConstraintLoosened {
+            constraint: "maximum".into(),
+            from: "< 1".into(),
+            to: "1".into(),
+        },
+        "",
+        Breaking,
+        Safe,
+    );
+}
+
+#[test]
+fn integer_map_keys_becoming_any_string_widen_the_keys_for_old_clients_only() {
+    // `BTreeMap<u32, String>` to `BTreeMap<String, String>`: `{"7": "x"}` still reads.
+    let changed = changes(
+        json!({ "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": text() } }),
+        json!({ "type": "object", "additionalProperties": text() }),
+    );
+    let impacts: Vec<(Impact, Impact)> = changed
+        .iter()
+        .map(|change| (change.consumers, change.history))
+        .collect();
+    assert_eq!(impacts, [(Breaking, Safe)], "{changed:#?}");
+    // The other way, keys history holds (`"a"`) are refused.
+    let back = changes(
+        json!({ "type": "object", "additionalProperties": text() }),
+        json!({ "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": text() } }),
+    );
+    let impacts: Vec<(Impact, Impact)> = back
+        .iter()
+        .map(|change| (change.consumers, change.history))
+        .collect();
+    assert_eq!(impacts, [(Safe, Breaking)], "{back:#?}");
+    // A value type changed under the keys is still seen.
+    let values = changes(
+        json!({ "type": "object", "additionalProperties": false, "patternProperties": { "^\\d+$": text() } }),
+        json!({ "type": "object", "additionalProperties": { "type": "integer" } }),
+    );
+    assert!(
+        values
+            .iter()
+            .any(|change| matches!(change.kind, ChangeKind::TypeChanged { .. })),
+        "{values:#?}"
+    );
 }

@@ -21,6 +21,46 @@ pub fn decode_data<T: DeserializeOwned>(
     })
 }
 
+/// Deserializes the data of `event` from its JSON text, reporting the JSON path of the
+/// first offending value. Straight from the text, not through a [`Value`]: a `Value` turns
+/// an integer beyond 64 bits into an `f64`, which a `u128` or `i128` then refuses.
+pub fn decode_data_json<T: DeserializeOwned>(
+    event: &'static str,
+    data: &str,
+) -> Result<T, DecodeError> {
+    let mut deserializer = serde_json::Deserializer::from_str(data);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        DecodeError::InvalidData {
+            event,
+            path,
+            message: error.into_inner().to_string(),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| not_json(event, &error))?;
+    Ok(value)
+}
+
+/// Decodes the JSON text of a unit variant's data, which must be `null`.
+pub fn decode_unit_json(event: &'static str, data: &str) -> Result<(), DecodeError> {
+    decode_unit(event, &parse_data(event, data)?)
+}
+
+/// Parses the data of `event` into a [`Value`].
+pub(crate) fn parse_data(event: &'static str, data: &str) -> Result<Value, DecodeError> {
+    serde_json::from_str(data).map_err(|error| not_json(event, &error))
+}
+
+fn not_json(event: &'static str, error: &serde_json::Error) -> DecodeError {
+    DecodeError::InvalidData {
+        event,
+        path: ".".to_owned(),
+        message: format!("data is not JSON: {error}"),
+    }
+}
+
 /// Decodes the data of a unit variant, which must be `null`.
 pub fn decode_unit(event: &'static str, data: &Value) -> Result<(), DecodeError> {
     if data.is_null() {

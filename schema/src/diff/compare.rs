@@ -311,23 +311,21 @@ impl<'a> Differ<'a> {
 
     fn numbers(&mut self, old: &NumberRules, new: &NumberRules, path: &str, pointer: &str) {
         let lower = |rules: &NumberRules| {
-            let inclusive = rules.minimum.as_ref().and_then(Number::as_f64);
-            let exclusive = rules.exclusive_minimum.as_ref().and_then(Number::as_f64);
-            match (inclusive, exclusive) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            }
+            Limit::tighter(
+                Limit::of(rules.minimum.as_ref(), false),
+                Limit::of(rules.exclusive_minimum.as_ref(), true),
+                true,
+            )
         };
         let upper = |rules: &NumberRules| {
-            let inclusive = rules.maximum.as_ref().and_then(Number::as_f64);
-            let exclusive = rules.exclusive_maximum.as_ref().and_then(Number::as_f64);
-            match (inclusive, exclusive) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            Limit::tighter(
+                Limit::of(rules.maximum.as_ref(), false),
+                Limit::of(rules.exclusive_maximum.as_ref(), true),
+                false,
+            )
         };
-        self.float_bound(path, pointer, "minimum", lower(old), lower(new), true);
-        self.float_bound(path, pointer, "maximum", upper(old), upper(new), false);
+        self.limit(path, pointer, "minimum", lower(old), lower(new), true);
+        self.limit(path, pointer, "maximum", upper(old), upper(new), false);
         for value in new
             .excluded
             .iter()
@@ -358,6 +356,33 @@ impl<'a> Differ<'a> {
                 };
                 self.push(path, pointer, kind, Breaking, Breaking);
             }
+        }
+    }
+
+    /// A lower (`is_lower`) or upper limit on a number, inclusive or exclusive: `> 0` is
+    /// tighter than `>= 0` (the stored `0.0` no longer passes).
+    fn limit(
+        &mut self,
+        path: &str,
+        pointer: &str,
+        name: &str,
+        old: Option<Limit>,
+        new: Option<Limit>,
+        is_lower: bool,
+    ) {
+        if old == new {
+            return;
+        }
+        let (from, to) = (Limit::show(old, is_lower), Limit::show(new, is_lower));
+        let tighter = match (old, new) {
+            (None, Some(_)) => true,
+            (Some(_), None) | (None, None) => false,
+            (Some(old), Some(new)) => Limit::tighter(Some(old), Some(new), is_lower) == Some(new),
+        };
+        if tighter {
+            self.tightened(path, pointer, name, from, to);
+        } else {
+            self.loosened(path, pointer, name, from, to);
         }
     }
 
@@ -497,50 +522,7 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        // A pattern lets more keys in when other keys are refused, and constrains the keys
-        // it matches when they are allowed.
-        let refused = |rules: &ObjectRules| rules.additional == Additional::Forbidden;
-        for pattern in &new.patterns {
-            match old
-                .patterns
-                .iter()
-                .find(|old| old.pattern == pattern.pattern)
-            {
-                Some(before) => self.compare(
-                    &before.schema,
-                    &pattern.schema,
-                    &format!("{path}./{}/", pattern.pattern),
-                ),
-                None => {
-                    let shown = format!("`{}`", pattern.pattern);
-                    if refused(new) {
-                        self.loosened(path, pointer, "patternProperties", "none".to_owned(), shown);
-                    } else {
-                        self.tightened(
-                            path,
-                            pointer,
-                            "patternProperties",
-                            "none".to_owned(),
-                            shown,
-                        );
-                    }
-                }
-            }
-        }
-        for before in &old.patterns {
-            if !new
-                .patterns
-                .iter()
-                .any(|pattern| pattern.pattern == before.pattern)
-            {
-                let shown = format!("`{}`", before.pattern);
-                if refused(old) {
-                    self.tightened(path, pointer, "patternProperties", shown, "none".to_owned());
-                } else {
-                    self.loosened(path, pointer, "patternProperties", shown, "none".to_owned());
-                }
-            }
-        }
+        self.patterns(old, new, path, pointer);
         let show = |additional: &Additional| match additional {
             Additional::Unspecified => "unspecified",
             Additional::Allowed => "true",
@@ -563,6 +545,69 @@ impl<'a> Differ<'a> {
                     self.tightened(path, pointer, "additionalProperties", from, to);
                 } else {
                     self.loosened(path, pointer, "additionalProperties", from, to);
+                }
+            }
+        }
+    }
+
+    /// The keys matching a pattern: where the other side has a pattern covering them, or
+    /// takes other keys, their values are compared; otherwise they are keys one side
+    /// accepts and the other refuses (`BTreeMap<u32, _>` to `BTreeMap<String, _>` widens
+    /// the keys, which only old clients mind).
+    fn patterns(&mut self, old: &'a ObjectRules, new: &'a ObjectRules, path: &str, pointer: &str) {
+        for pattern in &new.patterns {
+            let at = format!("{path}./{}/", pattern.pattern);
+            let covering = old
+                .patterns
+                .iter()
+                .find(|before| covers(&pattern.pattern, &before.pattern));
+            if let Some(before) = covering.filter(|before| before.pattern == pattern.pattern) {
+                self.compare(&before.schema, &pattern.schema, &at);
+                continue;
+            }
+            match &old.additional {
+                // The keys were taken before, by the other keys' schema: only their values
+                // may now be held to another schema.
+                Additional::Schema(before) => self.compare(before, &pattern.schema, &at),
+                Additional::Allowed | Additional::Unspecified => {}
+                Additional::Forbidden if covering.is_none() => {
+                    let shown = format!("`{}`", pattern.pattern);
+                    self.loosened(path, pointer, "patternProperties", "none".to_owned(), shown);
+                }
+                Additional::Forbidden => {}
+            }
+        }
+        for before in &old.patterns {
+            let at = format!("{path}./{}/", before.pattern);
+            if new
+                .patterns
+                .iter()
+                .any(|pattern| pattern.pattern == before.pattern)
+            {
+                continue;
+            }
+            if let Some(pattern) = new
+                .patterns
+                .iter()
+                .find(|pattern| covers(&pattern.pattern, &before.pattern))
+            {
+                let shown = format!("`{}`", pattern.pattern);
+                self.loosened(
+                    path,
+                    pointer,
+                    "patternProperties",
+                    format!("`{}`", before.pattern),
+                    shown,
+                );
+                self.compare(&before.schema, &pattern.schema, &at);
+                continue;
+            }
+            match &new.additional {
+                Additional::Schema(after) => self.compare(&before.schema, after, &at),
+                Additional::Allowed | Additional::Unspecified => {}
+                Additional::Forbidden => {
+                    let shown = format!("`{}`", before.pattern);
+                    self.tightened(path, pointer, "patternProperties", shown, "none".to_owned());
                 }
             }
         }
@@ -771,4 +816,57 @@ fn type_name(kind: &Kind) -> String {
         Kind::Ref(name) => name.clone(),
         other => kind_name(other),
     }
+}
+
+/// A limit on a number: its value, and whether the value itself is excluded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Limit {
+    value: f64,
+    exclusive: bool,
+}
+
+impl Limit {
+    fn of(number: Option<&Number>, exclusive: bool) -> Option<Limit> {
+        number
+            .and_then(Number::as_f64)
+            .map(|value| Limit { value, exclusive })
+    }
+
+    /// The tighter of two lower (`is_lower`) or upper limits; at the same value, the
+    /// exclusive one.
+    fn tighter(a: Option<Limit>, b: Option<Limit>, is_lower: bool) -> Option<Limit> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let beyond = if is_lower {
+                    b.value > a.value
+                } else {
+                    b.value < a.value
+                };
+                Some(if beyond || (b.value == a.value && b.exclusive) {
+                    b
+                } else {
+                    a
+                })
+            }
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn show(limit: Option<Limit>, is_lower: bool) -> String {
+        match limit {
+            None => "none".to_owned(),
+            Some(Limit {
+                value,
+                exclusive: false,
+            }) => value.to_string(),
+            Some(Limit { value, .. }) => format!("{} {value}", if is_lower { ">" } else { "<" }),
+        }
+    }
+}
+
+/// Whether every key `inner` matches also matches `outer`: the same pattern, or the
+/// integer-key patterns schemars writes (`^\d+$` within `^-?\d+$`). Other patterns are
+/// not compared for inclusion.
+fn covers(outer: &str, inner: &str) -> bool {
+    outer == inner || (outer == r"^-?\d+$" && inner == r"^\d+$")
 }

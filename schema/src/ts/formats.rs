@@ -225,10 +225,25 @@ function isEmailFormat(text: string): boolean {
 }
 "#;
 
-const URI: &str = r#"/** RFC 3986 `URI`: a scheme, then only the characters the grammar allows (no spaces,
+const URI: &str = r#"/** An RFC 3986 `URI`, or a URL exactly as the WHATWG URL Standard writes it (what Rust's
+ * `url::Url` sends, e.g. `?ids[]=1`), as the server checks `uri`. */
+function isUriFormat(text: string): boolean {
+  return isRfc3986Uri(text) || isUrlSerialization(text);
+}
+
+/** Whether `text` parses as a URL and is written back unchanged. */
+function isUrlSerialization(text: string): boolean {
+  try {
+    return new URL(text).href === text;
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 3986 `URI`: a scheme, then only the characters the grammar allows (no spaces,
  * ASCII only, `%` followed by two hex digits); a port is digits; an IP literal host is
  * an IPv6 address or `vX.` future form. */
-function isUriFormat(text: string): boolean {
+function isRfc3986Uri(text: string): boolean {
   const char = "[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2}";
   const match = new RegExp(
     `^[A-Za-z][A-Za-z0-9+.\\-]*:(?:\\/\\/(?:(?:${char}|:)*@)?((?:${char})*|\\[[^\\]]*\\])(?::[0-9]*)?(?=[\\/?#]|$)|(?!\\/\\/))` +

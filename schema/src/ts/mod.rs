@@ -2,6 +2,7 @@
 //! `@upstash/realtime` accepts, or plain types with `types_only`.
 
 mod formats;
+mod support;
 mod types;
 mod zod;
 
@@ -68,6 +69,7 @@ pub fn generate(document: &Document, options: &Options) -> Result<Generated> {
         warnings: Vec::new(),
         lazy: BTreeSet::new(),
         helpers: BTreeSet::new(),
+        supports: BTreeSet::new(),
     };
     let code = generator.module()?;
     let mut warnings = document.warnings.clone();
@@ -162,6 +164,17 @@ const RESERVED: &[&str] = &[
     "isIpFormat",
     "isIpv4Format",
     "isIpv6Format",
+    "isRfc3986Uri",
+    "isUrlSerialization",
+    "URL",
+    // Objects with keys that Object.prototype has (`support.rs`).
+    "PROTO_KEY",
+    "ownProperties",
+    "restoreProto",
+    "exactlyOne",
+    "canonicalJson",
+    "Object",
+    "Math",
 ];
 
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
@@ -175,6 +188,8 @@ struct Generator<'a> {
     lazy: BTreeSet<String>,
     /// The format checks the zod schemas call, written once before them.
     helpers: BTreeSet<formats::Helper>,
+    /// The other functions they call (`support.rs`).
+    supports: BTreeSet<support::Support>,
 }
 
 /// A node of the namespace tree: an event (by index) or a namespace of named children.
@@ -263,7 +278,9 @@ impl Generator<'_> {
                 out.push('\n');
                 let doc = jsdoc(schema.description.as_deref(), 0);
                 out.push_str(&doc);
-                if recursive {
+                // zod's inferred type of an object with an optional `toString` refuses
+                // an object literal (it has Object's `toString`): the type is written out.
+                if recursive || support::holds_inherited_key(schema) {
                     let _ = writeln!(out, "export type {name} = {};", self.ts(schema, 0)?);
                     out.push_str(&doc);
                     let _ = writeln!(
@@ -287,6 +304,7 @@ impl Generator<'_> {
             out.push_str("\n/** `useRealtime`, typed with these events. */\nexport const { useRealtime } = createRealtime<RealtimeEvents>();\n");
         }
         module.push_str(&formats::code(&self.helpers));
+        module.push_str(&support::code(&self.supports));
         module.push_str(&body);
         Ok(())
     }

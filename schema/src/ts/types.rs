@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::support;
 use super::zod::{check_pattern, is_safe};
 use super::{Generator, Warning, jsdoc, key};
 use crate::error::{Error, Result};
@@ -94,7 +95,7 @@ impl Generator<'_> {
         Ok(if compound { format!("({text})") } else { text })
     }
 
-    fn ts_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
+    pub(super) fn ts_object(&mut self, rules: &ObjectRules, depth: usize) -> Result<String> {
         if !rules.patterns.is_empty() {
             // Keys matching a pattern: an index signature of their one value type (an
             // integer-keyed map), or of `unknown` when the patterns differ.
@@ -134,13 +135,13 @@ impl Generator<'_> {
         let mut code = "{\n".to_owned();
         for property in &rules.properties {
             code.push_str(&jsdoc(property.schema.description.as_deref(), depth + 1));
-            let optional = if property.required { "" } else { "?" };
-            let _ = writeln!(
-                code,
-                "{pad}{}{optional}: {};",
-                key(&property.name),
-                self.ts(&property.schema, depth + 1)?
-            );
+            let ty = self.ts(&property.schema, depth + 1)?;
+            let (optional, ty) = if property.required {
+                ("", ty)
+            } else {
+                ("?", support::optional_type(&property.name, ty))
+            };
+            let _ = writeln!(code, "{pad}{}{optional}: {ty};", key(&property.name));
         }
         if rules.additional == Additional::Allowed {
             let _ = writeln!(code, "{pad}[key: string]: unknown;");

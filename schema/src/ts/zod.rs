@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Number, Value};
 
+use super::support::{self, Support};
 use super::{Generator, MAX_SAFE_INTEGER, Warning, formats, jsdoc, json_string, key};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -23,6 +24,11 @@ impl Generator<'_> {
                 let mut code = "z.number()".to_owned();
                 push_bounds(&mut code, rules);
                 push_excluded(&mut code, rules);
+                if rules.format.as_deref() == Some("float") {
+                    // serde rounds to the nearest `f32` (as `Math.fround` does); beyond
+                    // its range that is infinity, which the server refuses.
+                    code.push_str(".refine((value) => Number.isFinite(Math.fround(value)), { message: \"beyond the range of a 32-bit float\" })");
+                }
                 code
             }
             Kind::Array(rules) => self.zod_array(rules, depth)?,
@@ -65,9 +71,20 @@ impl Generator<'_> {
                 }
             }
             Kind::Nullable(inner) => format!("{}.nullable()", self.zod(inner, depth)?),
-            Kind::Union { variants, .. } => {
+            Kind::Union {
+                variants,
+                exclusive,
+            } => {
+                // `oneOf`: exactly one variant may match, which `z.union` (the first that
+                // matches) does not check, unless a tag tells the variants apart.
+                let union = if *exclusive && !support::told_apart_by_a_tag(variants) {
+                    self.supports.insert(Support::ExactlyOne);
+                    "exactlyOne"
+                } else {
+                    "z.union"
+                };
                 let pad = "  ".repeat(depth + 1);
-                let mut code = "z.union([\n".to_owned();
+                let mut code = format!("{union}([\n");
                 for variant in adjacent_units_refuse_content(variants) {
                     let _ = writeln!(code, "{pad}{},", self.zod(&variant, depth + 1)?);
                 }
@@ -222,7 +239,9 @@ impl Generator<'_> {
             let _ = write!(code, ".max({max})");
         }
         if rules.unique {
-            code.push_str(".refine((items) => new Set(items.map((item) => JSON.stringify(item))).size === items.length, { message: \"items must be unique\" })");
+            // Compared as JSON values: `{"a":1,"b":2}` and `{"b":2,"a":1}` are equal.
+            self.supports.insert(Support::CanonicalJson);
+            code.push_str(".refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: \"items must be unique\" })");
         }
         Ok(code)
     }
@@ -244,6 +263,7 @@ impl Generator<'_> {
             Additional::Allowed => "z.looseObject",
             Additional::Unspecified | Additional::Schema(_) => "z.object",
         };
+        let inherited = support::reads_inherited_key(rules);
         let mut code = format!("{constructor}({{");
         if !rules.properties.is_empty() {
             code.push('\n');
@@ -254,13 +274,31 @@ impl Generator<'_> {
                 if !property.required {
                     value.push_str(".optional()");
                 }
-                let _ = writeln!(code, "{pad}{}: {value},", key(&property.name));
+                let name = if inherited && property.name == "__proto__" {
+                    support::PROTO_KEY.to_owned()
+                } else {
+                    key(&property.name)
+                };
+                let _ = writeln!(code, "{pad}{name}: {value},");
             }
             code.push_str(&"  ".repeat(depth));
         }
         code.push_str("})");
         if let Additional::Schema(values) = &rules.additional {
             let _ = write!(code, ".catchall({})", self.zod(values, depth)?);
+        }
+        if inherited {
+            self.supports.insert(Support::OwnProperties);
+            code = format!("z.preprocess(ownProperties, {code})");
+            if rules
+                .properties
+                .iter()
+                .any(|property| property.name == "__proto__")
+            {
+                self.supports.insert(Support::RestoreProto);
+                let ty = self.ts_object(rules, depth)?;
+                let _ = write!(code, ".transform(restoreProto<{ty}>)");
+            }
         }
         Ok(code)
     }

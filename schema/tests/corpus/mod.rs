@@ -11,6 +11,7 @@ use realtime_core::{Events, Realtime};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use url::Url;
 use uuid::Uuid;
 
 /// A chat message, shared by two events.
@@ -127,6 +128,23 @@ pub struct FormatProbe {
     pub ipv6: Option<Ipv6Addr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Uuid>,
+    // Patterns where Rust's regex dialect and ECMA-262's differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"\bend$"))]
+    pub word_end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^(\w)\1$"))]
+    pub twin_word: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^(\d)\1$"))]
+    pub twin_digit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\p{L}[\p{L}\p{M}' -]*$"))]
+    pub letters: Option<String>,
+    /// schemars escapes the text with Rust's escaping (`a\-b\#`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(contains(pattern = "a-b#"))]
+    pub marked: Option<String>,
 }
 
 /// A single value: a `const`.
@@ -171,6 +189,42 @@ pub struct Document {
     pub audit: Audit,
     #[serde(flatten)]
     pub change: Change,
+}
+
+/// Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+/// `__proto__` in an object literal sets the prototype instead of a property.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InheritedKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constructor: Option<String>,
+    #[serde(default, rename = "toString", skip_serializing_if = "Option::is_none")]
+    pub to_string: Option<String>,
+    #[serde(default, rename = "valueOf", skip_serializing_if = "Option::is_none")]
+    pub value_of: Option<u32>,
+    #[serde(rename = "hasOwnProperty")]
+    pub has_own_property: bool,
+    #[serde(rename = "__proto__")]
+    pub proto: String,
+}
+
+/// An externally tagged enum with an untagged fallback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub enum Reading {
+    Celsius(f64),
+    Kelvin(f64),
+    #[serde(untagged)]
+    Other(Value),
+}
+
+/// An internally tagged enum with an untagged fallback that keeps what it does not know.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Command {
+    Start {
+        at: u32,
+    },
+    #[serde(untagged)]
+    Other(serde_json::Map<String, Value>),
 }
 
 /// Sub-events included with `#[event(flatten)]`.
@@ -322,6 +376,28 @@ pub enum Corpus {
     #[event("batch.replayed")]
     Replayed {
         events: Vec<realtime_core::Nested<Corpus>>,
+    },
+    #[event("object.inherited")]
+    Inherited(InheritedKeys),
+    /// `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[event("link.shared")]
+    Link { url: Url },
+    /// Untagged fallbacks, and a `Result` of a unit.
+    #[event("device.read")]
+    Read {
+        reading: Reading,
+        command: Command,
+        done: Result<(), String>,
+    },
+    /// Integers beyond 64 bits.
+    #[event("wide.id")]
+    Wide { id: u128, offset: i128 },
+    /// `oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[event("data.checked")]
+    Checked {
+        outcome: Result<u32, String>,
+        groups: BTreeSet<BTreeMap<String, u32>>,
+        single: f32,
     },
 }
 
@@ -535,6 +611,71 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Locate(Locator::Target(Target { id: "t3".into() })),
         Corpus::Locate(Locator::Path { path: "/a".into() }),
         Corpus::Probe(FormatProbe::default()),
+        Corpus::Probe(FormatProbe {
+            letters: Some("Zo\u{eb} d'Arc".into()),
+            word_end: Some("the end".into()),
+            ..FormatProbe::default()
+        }),
+        Corpus::Read {
+            reading: Reading::Celsius(21.5),
+            command: Command::Start { at: 3 },
+            done: Ok(()),
+        },
+        Corpus::Read {
+            reading: Reading::Other(json!("n/a")),
+            command: Command::Other(serde_json::Map::from_iter([("op".into(), json!("stop"))])),
+            done: Err("jammed".into()),
+        },
+        Corpus::Read {
+            reading: Reading::Other(Value::Null),
+            command: Command::Other(serde_json::Map::new()),
+            done: Ok(()),
+        },
+        // Within 64 bits: a sample goes through `serde_json::Value` (see rust_roundtrip.rs).
+        Corpus::Wide {
+            id: u128::from(u64::MAX),
+            offset: i128::from(i64::MIN),
+        },
+        Corpus::Checked {
+            outcome: Ok(1),
+            groups: BTreeSet::from([
+                BTreeMap::from([("a".into(), 1), ("b".into(), 2)]),
+                BTreeMap::from([("a".into(), 2)]),
+            ]),
+            single: 0.5,
+        },
+        Corpus::Checked {
+            outcome: Err("e".into()),
+            groups: BTreeSet::new(),
+            single: f32::MAX,
+        },
+        // What the url crate writes, which RFC 3986 alone refuses.
+        Corpus::Link {
+            url: Url::parse("https://shop.example.com/list?ids[]=1&ids[]=2").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("https://example.com/?q={x}&filter=a|b").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("https://example.com/items[1]/x%5Ey").unwrap(),
+        },
+        Corpus::Link {
+            url: Url::parse("data:text/plain,hello world").unwrap(),
+        },
+        Corpus::Inherited(InheritedKeys {
+            constructor: None,
+            to_string: None,
+            value_of: None,
+            has_own_property: false,
+            proto: "p".into(),
+        }),
+        Corpus::Inherited(InheritedKeys {
+            constructor: Some("c".into()),
+            to_string: Some("t".into()),
+            value_of: Some(3),
+            has_own_property: true,
+            proto: String::new(),
+        }),
     ]
 }
 
@@ -788,6 +929,36 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             json!({ "name": "x" }),
             "no untagged variant matches",
         ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1, "Err": "e" }, "groups": [], "single": 0 }),
+            "both variants of a Result",
+        ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1 }, "groups": [{ "a": 1, "b": 2 }, { "b": 2, "a": 1 }], "single": 0 }),
+            "equal maps in a set, keys in another order",
+        ),
+        (
+            "data.checked",
+            json!({ "outcome": { "Ok": 1 }, "groups": [], "single": 1e39 }),
+            "beyond the range of an f32",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false, "__proto__": 5 }),
+            "a number for the string `__proto__`",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false }),
+            "`__proto__` missing",
+        ),
+        (
+            "object.inherited",
+            json!({ "hasOwnProperty": false, "__proto__": "p", "toString": 1 }),
+            "a number for the string `toString`",
+        ),
     ]
 }
 
@@ -825,7 +996,10 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("uri", " https://example.com", false),
         ("uri", "//example.com/a", false),
         ("uri", "/relative", false),
-        ("uri", "https://example.com/%zz", false),
+        // Not RFC 3986, but a URL as the WHATWG URL Standard (and url::Url) writes it.
+        ("uri", "https://example.com/%zz", true),
+        ("uri", "https://example.com/?a=[1]|{2}", true),
+        ("uri", "https://example.com/a%20b c", false),
         ("uri", "https://ex\u{e4}mple.com", false),
         ("uri", "http://a@b@c", false),
         ("uri", "http://[::1", false),
@@ -885,6 +1059,17 @@ pub fn format_probes() -> Vec<(&'static str, &'static str, bool)> {
         ("uri", "http://u@[::1]/", true),
         ("uri", "http://[v1.x]/", true),
         ("email", "\"\"@example.com", true),
+        // ECMA-262: `\b`, `\w` and `\d` are ASCII; `\p{..}` needs Unicode mode.
+        ("word_end", "\u{e9}end", true),
+        ("word_end", "bend", false),
+        ("twin_word", "\u{e9}\u{e9}", false),
+        ("twin_word", "aa", true),
+        ("twin_digit", "\u{661}\u{661}", false),
+        ("twin_digit", "11", true),
+        ("letters", "Zo\u{eb}", true),
+        ("letters", "Zo\u{eb}2", false),
+        ("marked", "x a-b# y", true),
+        ("marked", "a-b", false),
     ]
 }
 

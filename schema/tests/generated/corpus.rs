@@ -2,6 +2,11 @@
 // Do not edit: regenerate it, and check it with `realtime-schema check`.
 // Needs `serde` (derive) and `serde_json`, and `chrono`, `uuid` or `regress` where it names them;
 // declare it as `#[allow(clippy::all)] mod events;`.
+//
+// Shapes typify cannot express, typed `serde_json::Value` so that they round-trip:
+// - /$defs/Command (batch.replayed, device.read): an enum variant that takes any object (an untagged fallback); typed `serde_json::Value`
+// - /$defs/Reading (batch.replayed, device.read): an enum variant that takes any JSON (an untagged fallback); typed `serde_json::Value`
+// - /$defs/Result_of_null_or_string (batch.replayed, device.read): a variant whose data is `()` (`{"Ok": null}`), which typify writes as a bare string; typed `serde_json::Value`
 
 ///Internally tagged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -252,6 +257,26 @@ impl<'de> ::serde::Deserialize<'de> for ChatMessageText {
             })
     }
 }
+///`Command`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct Command(pub ::serde_json::Value);
+impl ::std::ops::Deref for Command {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<Command> for ::serde_json::Value {
+    fn from(value: Command) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for Command {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
 ///Mutually recursive types.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Comment {
@@ -341,6 +366,20 @@ pub enum Corpus {
 a `oneOf` per event with a `$ref` back to the event set.*/
     #[serde(rename = "batch.replayed")]
     BatchReplayed(CorpusReplayed),
+    #[serde(rename = "object.inherited")]
+    ObjectInherited(InheritedKeys),
+    ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[serde(rename = "link.shared")]
+    LinkShared(CorpusLink),
+    ///Untagged fallbacks, and a `Result` of a unit.
+    #[serde(rename = "device.read")]
+    DeviceRead(CorpusRead),
+    ///Integers beyond 64 bits.
+    #[serde(rename = "wide.id")]
+    WideId(CorpusWide),
+    ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[serde(rename = "data.checked")]
+    DataChecked(CorpusChecked),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -487,10 +526,42 @@ impl ::std::convert::From<CorpusReplayed> for Corpus {
         Self::BatchReplayed(value)
     }
 }
+impl ::std::convert::From<InheritedKeys> for Corpus {
+    fn from(value: InheritedKeys) -> Self {
+        Self::ObjectInherited(value)
+    }
+}
+impl ::std::convert::From<CorpusLink> for Corpus {
+    fn from(value: CorpusLink) -> Self {
+        Self::LinkShared(value)
+    }
+}
+impl ::std::convert::From<CorpusRead> for Corpus {
+    fn from(value: CorpusRead) -> Self {
+        Self::DeviceRead(value)
+    }
+}
+impl ::std::convert::From<CorpusWide> for Corpus {
+    fn from(value: CorpusWide) -> Self {
+        Self::WideId(value)
+    }
+}
+impl ::std::convert::From<CorpusChecked> for Corpus {
+    fn from(value: CorpusChecked) -> Self {
+        Self::DataChecked(value)
+    }
+}
 ///`uuid::Uuid`, any version.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct CorpusAssigned {
     pub id: ::uuid::Uuid,
+}
+///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusChecked {
+    pub groups: ::std::vec::Vec<::std::collections::HashMap<::std::string::String, u32>>,
+    pub outcome: ResultOfUint32OrString,
+    pub single: f32,
 }
 ///Booleans and nullable values.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -591,7 +662,7 @@ impl ::std::str::FromStr for CorpusJoinedHandle {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("^[a-z0-9_]+$").unwrap() });
+        { ::regress::Regex::with_flags("^[a-z0-9_]+$", "u").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^[a-z0-9_]+$\"".into());
         }
@@ -653,7 +724,7 @@ impl ::std::str::FromStr for CorpusKeyedByIdKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("^\\d+$").unwrap() });
+        { ::regress::Regex::with_flags("^\\d+$", "u").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^\\d+$\"".into());
         }
@@ -709,7 +780,7 @@ impl ::std::str::FromStr for CorpusKeyedByOffsetKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("^-?\\d+$").unwrap() });
+        { ::regress::Regex::with_flags("^-?\\d+$", "u").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"^-?\\d+$\"".into());
         }
@@ -743,6 +814,11 @@ impl<'de> ::serde::Deserialize<'de> for CorpusKeyedByOffsetKey {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
     }
+}
+///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusLink {
+    pub url: ::std::string::String,
 }
 ///Arrays, sets, tuples, maps and arbitrary JSON.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -808,6 +884,13 @@ pub struct CorpusProfile {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+///Untagged fallbacks, and a `Result` of a unit.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusRead {
+    pub command: Command,
+    pub done: ResultOfNullOrString,
+    pub reading: Reading,
+}
 /**Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
 a `oneOf` per event with a `$ref` back to the event set.*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -846,6 +929,12 @@ pub struct CorpusTimes {
     pub until: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     pub utc: ::chrono::DateTime<::chrono::FixedOffset>,
     pub zoned: ::chrono::DateTime<::chrono::FixedOffset>,
+}
+///Integers beyond 64 bits.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusWide {
+    pub id: u128,
+    pub offset: i128,
 }
 ///Flattened struct and flattened enum.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1049,15 +1138,321 @@ pub struct FormatProbe {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ipv6: ::std::option::Option<::std::net::Ipv6Addr>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub letters: ::std::option::Option<FormatProbeLetters>,
+    ///schemars escapes the text with Rust's escaping (`a\-b\#`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub marked: ::std::option::Option<FormatProbeMarked>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub naive_date_time: ::std::option::Option<::chrono::NaiveDateTime>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub naive_time: ::std::option::Option<::chrono::NaiveTime>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub time: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub twin_digit: ::std::option::Option<FormatProbeTwinDigit>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub twin_word: ::std::option::Option<FormatProbeTwinWord>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub uri: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub uuid: ::std::option::Option<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub word_end: ::std::option::Option<FormatProbeWordEnd>,
+}
+///`FormatProbeLetters`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeLetters(::std::string::String);
+impl ::std::ops::Deref for FormatProbeLetters {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeLetters> for ::std::string::String {
+    fn from(value: FormatProbeLetters) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeLetters {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^\\p{L}[\\p{L}\\p{M}' -]*$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^\\p{L}[\\p{L}\\p{M}' -]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeLetters {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeLetters {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeLetters {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///schemars escapes the text with Rust's escaping (`a\-b\#`).
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeMarked(::std::string::String);
+impl ::std::ops::Deref for FormatProbeMarked {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeMarked> for ::std::string::String {
+    fn from(value: FormatProbeMarked) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeMarked {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("a-b#", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"a-b#\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeMarked {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeMarked {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeMarked {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`FormatProbeTwinDigit`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeTwinDigit(::std::string::String);
+impl ::std::ops::Deref for FormatProbeTwinDigit {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeTwinDigit> for ::std::string::String {
+    fn from(value: FormatProbeTwinDigit) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeTwinDigit {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^(\\d)\\1$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^(\\d)\\1$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeTwinDigit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeTwinDigit {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeTwinDigit {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`FormatProbeTwinWord`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeTwinWord(::std::string::String);
+impl ::std::ops::Deref for FormatProbeTwinWord {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeTwinWord> for ::std::string::String {
+    fn from(value: FormatProbeTwinWord) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeTwinWord {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^(\\w)\\1$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^(\\w)\\1$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeTwinWord {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeTwinWord {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeTwinWord {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`FormatProbeWordEnd`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FormatProbeWordEnd(::std::string::String);
+impl ::std::ops::Deref for FormatProbeWordEnd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FormatProbeWordEnd> for ::std::string::String {
+    fn from(value: FormatProbeWordEnd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FormatProbeWordEnd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("\\bend$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"\\bend$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FormatProbeWordEnd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FormatProbeWordEnd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FormatProbeWordEnd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+/**Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+`__proto__` in an object literal sets the prototype instead of a property.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct InheritedKeys {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub constructor: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "hasOwnProperty")]
+    pub has_own_property: bool,
+    #[serde(rename = "__proto__")]
+    pub proto: ::std::string::String,
+    #[serde(rename = "toString", skip_serializing_if = "::std::option::Option::is_none")]
+    pub to_string: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "valueOf", skip_serializing_if = "::std::option::Option::is_none")]
+    pub value_of: ::std::option::Option<u32>,
 }
 ///Untagged, with a struct inside: the struct's Rust name is not on the wire.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1211,6 +1606,20 @@ pub enum NestedCorpus {
 a `oneOf` per event with a `$ref` back to the event set.*/
     #[serde(rename = "batch.replayed")]
     BatchReplayed(CorpusReplayed),
+    #[serde(rename = "object.inherited")]
+    ObjectInherited(InheritedKeys),
+    ///`url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs.
+    #[serde(rename = "link.shared")]
+    LinkShared(CorpusLink),
+    ///Untagged fallbacks, and a `Result` of a unit.
+    #[serde(rename = "device.read")]
+    DeviceRead(CorpusRead),
+    ///Integers beyond 64 bits.
+    #[serde(rename = "wide.id")]
+    WideId(CorpusWide),
+    ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
+    #[serde(rename = "data.checked")]
+    DataChecked(CorpusChecked),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1352,6 +1761,31 @@ impl ::std::convert::From<CorpusReplayed> for NestedCorpus {
         Self::BatchReplayed(value)
     }
 }
+impl ::std::convert::From<InheritedKeys> for NestedCorpus {
+    fn from(value: InheritedKeys) -> Self {
+        Self::ObjectInherited(value)
+    }
+}
+impl ::std::convert::From<CorpusLink> for NestedCorpus {
+    fn from(value: CorpusLink) -> Self {
+        Self::LinkShared(value)
+    }
+}
+impl ::std::convert::From<CorpusRead> for NestedCorpus {
+    fn from(value: CorpusRead) -> Self {
+        Self::DeviceRead(value)
+    }
+}
+impl ::std::convert::From<CorpusWide> for NestedCorpus {
+    fn from(value: CorpusWide) -> Self {
+        Self::WideId(value)
+    }
+}
+impl ::std::convert::From<CorpusChecked> for NestedCorpus {
+    fn from(value: CorpusChecked) -> Self {
+        Self::DataChecked(value)
+    }
+}
 ///The data of an event that carries none: `null`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(transparent)]
@@ -1431,12 +1865,63 @@ impl ::std::convert::TryFrom<::std::string::String> for Priority {
         value.parse()
     }
 }
+///`Reading`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct Reading(pub ::serde_json::Value);
+impl ::std::ops::Deref for Reading {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<Reading> for ::serde_json::Value {
+    fn from(value: Reading) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for Reading {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
 ///`Reply`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Reply {
     pub author: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub comment: ::std::option::Option<Comment>,
+}
+///`ResultOfNullOrString`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct ResultOfNullOrString(pub ::serde_json::Value);
+impl ::std::ops::Deref for ResultOfNullOrString {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<ResultOfNullOrString> for ::serde_json::Value {
+    fn from(value: ResultOfNullOrString) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for ResultOfNullOrString {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
+///`ResultOfUint32OrString`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub enum ResultOfUint32OrString {
+    Ok(u32),
+    Err(::std::string::String),
+}
+impl ::std::convert::From<u32> for ResultOfUint32OrString {
+    fn from(value: u32) -> Self {
+        Self::Ok(value)
+    }
 }
 ///Untagged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]

@@ -23,18 +23,57 @@ function lookup(name: string): ZodType {
   return node as ZodType;
 }
 
+/** The JSON of `value` with every object's keys sorted (own keys only, `__proto__` included). */
+function canonical(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === "object" && value !== null) {
+    return Object.keys(value)
+      .sort()
+      .map((key) => [key, canonical((value as Record<string, unknown>)[key])]);
+  }
+  return value;
+}
+
+/**
+ * `value` with the keys of the objects in every second array item in reverse order. JSON
+ * objects are unordered: no verdict may change (e.g. two equal maps in a set, written with
+ * their keys in different orders, are still equal).
+ */
+function reorderKeys(value: unknown, reverse = false): unknown {
+  if (Array.isArray(value)) return value.map((item, index) => reorderKeys(item, index % 2 === 1));
+  if (typeof value === "object" && value !== null) {
+    const keys = Object.keys(value);
+    if (reverse) keys.reverse();
+    const out = {};
+    for (const key of keys) {
+      const item = reorderKeys((value as Record<string, unknown>)[key], reverse);
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
 const samples = JSON.parse(readFileSync(path, "utf8")) as Samples;
 const failures: string[] = [];
 for (const sample of samples.valid) {
   const result = lookup(sample.event).safeParse(sample.data);
   if (!result.success) {
     failures.push(`valid ${sample.event} ${JSON.stringify(sample.data)} was refused: ${result.error.message}`);
+  } else if (JSON.stringify(canonical(result.data)) !== JSON.stringify(canonical(sample.data))) {
+    failures.push(`valid ${sample.event} ${JSON.stringify(sample.data)} was changed: ${JSON.stringify(canonical(result.data))}`);
+  }
+  const reordered = reorderKeys(sample.data);
+  if (!lookup(sample.event).safeParse(reordered).success) {
+    failures.push(`valid ${sample.event} ${JSON.stringify(reordered)} was refused with its keys in another order`);
   }
 }
 for (const sample of samples.invalid) {
-  const result = lookup(sample.event).safeParse(sample.data);
-  if (result.success) {
-    failures.push(`invalid ${sample.event} (${sample.reason}) ${JSON.stringify(sample.data)} was accepted`);
+  for (const data of [sample.data, reorderKeys(sample.data)]) {
+    if (lookup(sample.event).safeParse(data).success) {
+      failures.push(`invalid ${sample.event} (${sample.reason}) ${JSON.stringify(data)} was accepted`);
+    }
   }
 }
 for (const probe of samples.probes) {

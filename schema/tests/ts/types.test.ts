@@ -8,6 +8,7 @@ import {
   type ChatMessage,
   type Comment,
   type Shape,
+  type InheritedKeys,
   type RealtimeEvents,
 } from "./generated/corpus.js";
 import type * as Plain from "./generated/corpus.types.js";
@@ -99,3 +100,10 @@ export function bigintOptionTypes64BitIntegersAsBigint(): void {
   const number: Big.CorpusSample = { count: 1, ratio: 0, small: 0, level: 1, delta: 1, total: 2 };
   void [sample, number];
 }
+
+// An object literal has Object's `toString` and `constructor`: optional properties of those
+// names still accept one without them.
+export const inheritedKeys: InheritedKeys = { hasOwnProperty: false, ["__proto__"]: "p" };
+export const plainInheritedKeys: Plain.InheritedKeys = { hasOwnProperty: true, ["__proto__"]: "" };
+// @ts-expect-error a number for the string `toString`
+export const wrongInheritedKeys: InheritedKeys = { hasOwnProperty: false, ["__proto__"]: "p", toString: 1 };

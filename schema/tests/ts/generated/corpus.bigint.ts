@@ -118,10 +118,25 @@ function isEmailFormat(text: string): boolean {
   return isHostnameFormat(domain);
 }
 
+/** An RFC 3986 `URI`, or a URL exactly as the WHATWG URL Standard writes it (what Rust's
+ * `url::Url` sends, e.g. `?ids[]=1`), as the server checks `uri`. */
+function isUriFormat(text: string): boolean {
+  return isRfc3986Uri(text) || isUrlSerialization(text);
+}
+
+/** Whether `text` parses as a URL and is written back unchanged. */
+function isUrlSerialization(text: string): boolean {
+  try {
+    return new URL(text).href === text;
+  } catch {
+    return false;
+  }
+}
+
 /** RFC 3986 `URI`: a scheme, then only the characters the grammar allows (no spaces,
  * ASCII only, `%` followed by two hex digits); a port is digits; an IP literal host is
  * an IPv6 address or `vX.` future form. */
-function isUriFormat(text: string): boolean {
+function isRfc3986Uri(text: string): boolean {
   const char = "[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2}";
   const match = new RegExp(
     `^[A-Za-z][A-Za-z0-9+.\\-]*:(?:\\/\\/(?:(?:${char}|:)*@)?((?:${char})*|\\[[^\\]]*\\])(?::[0-9]*)?(?=[\\/?#]|$)|(?!\\/\\/))` +
@@ -134,13 +149,65 @@ function isUriFormat(text: string): boolean {
   return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
 }
 
+// Where zod's own checks differ from JSON Schema's, or objects from JSON's.
+
+const PROTO_KEY = "__proto__ (own)";
+
+/**
+ * The data's own properties in an object without a prototype, `__proto__` as PROTO_KEY:
+ * zod reads `input[key]`, which would find an absent `toString` on Object.prototype.
+ */
+function ownProperties(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const own: Record<string, unknown> = Object.create(null);
+  for (const [key, item] of Object.entries(value)) own[key === "__proto__" ? PROTO_KEY : key] = item;
+  return own;
+}
+
+/** Puts PROTO_KEY back as an own `__proto__` property (an assignment would set the prototype). */
+function restoreProto<T>(value: object): T {
+  if (Object.prototype.hasOwnProperty.call(value, PROTO_KEY)) {
+    const item: unknown = (value as Record<string, unknown>)[PROTO_KEY];
+    delete (value as Record<string, unknown>)[PROTO_KEY];
+    Object.defineProperty(value, "__proto__", { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return value as T;
+}
+
+/** JSON Schema's `oneOf`: the data must match exactly one variant (`z.union` takes the first). */
+function exactlyOne<const T extends readonly z.ZodType[]>(variants: T): z.ZodType<z.output<T[number]>> {
+  return z.unknown().transform((value, ctx) => {
+    const matches = variants.map((variant) => variant.safeParse(value)).filter((result) => result.success);
+    const [only] = matches;
+    if (matches.length === 1 && only !== undefined) return only.data as z.output<T[number]>;
+    ctx.issues.push({
+      code: "custom",
+      input: value,
+      message: matches.length === 0 ? "matches none of the variants" : `matches ${matches.length} variants; exactly one must match`,
+    });
+    return z.NEVER;
+  });
+}
+
+/** The JSON text of `value` with every object's keys sorted: equal JSON values, equal texts. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
+}
+
 export const Target = z.object({
   id: z.string(),
 });
 export type Target = z.infer<typeof Target>;
 
 /** Internally tagged. */
-export const Action = z.union([
+export const Action = exactlyOne([
   z.object({
     type: z.literal("start"),
   }),
@@ -195,6 +262,17 @@ export const ChatMessage = z.object({
 /** A chat message, shared by two events. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export const Command = z.union([
+  z.object({
+    at: z.int().gte(0).lte(4294967295),
+    op: z.literal("start"),
+  }),
+  z.looseObject({}),
+]);
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export type Command = z.infer<typeof Command>;
+
 /** Mutually recursive types. */
 export type Comment = {
   replies: Reply[];
@@ -221,6 +299,25 @@ export const CorpusAssigned = z.object({
 });
 /** `uuid::Uuid`, any version. */
 export type CorpusAssigned = z.infer<typeof CorpusAssigned>;
+
+export const Result_of_uint32_or_string = exactlyOne([
+  z.object({
+    Ok: z.int().gte(0).lte(4294967295),
+  }),
+  z.object({
+    Err: z.string(),
+  }),
+]);
+export type Result_of_uint32_or_string = z.infer<typeof Result_of_uint32_or_string>;
+
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export const CorpusChecked = z.object({
+  groups: z.array(z.record(z.string(), z.int().gte(0).lte(4294967295))).refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: "items must be unique" }),
+  outcome: Result_of_uint32_or_string,
+  single: z.number().refine((value) => Number.isFinite(Math.fround(value)), { message: "beyond the range of a 32-bit float" }),
+});
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export type CorpusChecked = z.infer<typeof CorpusChecked>;
 
 /** A string enum. */
 export const Priority = z.enum(["low", "normal", "high"]);
@@ -259,13 +356,20 @@ export const CorpusKeyed = z.object({
 /** Integer-keyed maps: schemars writes `patternProperties`. */
 export type CorpusKeyed = z.infer<typeof CorpusKeyed>;
 
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export const CorpusLink = z.object({
+  url: z.stringFormat("uri", isUriFormat),
+});
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export type CorpusLink = z.infer<typeof CorpusLink>;
+
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export const CorpusLists = z.object({
   extra: z.json(),
   point: z.tuple([z.number(), z.number()]),
   scores: z.record(z.string(), z.int().gte(0).lte(4294967295)),
   tags: z.array(z.string()).min(1).max(3),
-  unique: z.array(z.int().gte(0).lte(255)).refine((items) => new Set(items.map((item) => JSON.stringify(item))).size === items.length, { message: "items must be unique" }),
+  unique: z.array(z.int().gte(0).lte(255)).refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: "items must be unique" }),
 });
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
 export type CorpusLists = z.infer<typeof CorpusLists>;
@@ -321,6 +425,38 @@ export const CorpusProfile = z.looseObject({
 /** Unknown fields are kept. */
 export type CorpusProfile = z.infer<typeof CorpusProfile>;
 
+export const Result_of_null_or_string = exactlyOne([
+  z.object({
+    Ok: z.null(),
+  }),
+  z.object({
+    Err: z.string(),
+  }),
+]);
+export type Result_of_null_or_string = z.infer<typeof Result_of_null_or_string>;
+
+/** An externally tagged enum with an untagged fallback. */
+export const Reading = z.union([
+  z.strictObject({
+    Celsius: z.number(),
+  }),
+  z.strictObject({
+    Kelvin: z.number(),
+  }),
+  z.json(),
+]);
+/** An externally tagged enum with an untagged fallback. */
+export type Reading = z.infer<typeof Reading>;
+
+/** Untagged fallbacks, and a `Result` of a unit. */
+export const CorpusRead = z.object({
+  command: Command,
+  done: Result_of_null_or_string,
+  reading: Reading,
+});
+/** Untagged fallbacks, and a `Result` of a unit. */
+export type CorpusRead = z.infer<typeof CorpusRead>;
+
 /** Numbers: bounds, floats and 64-bit integers. */
 export const CorpusSample = z.object({
   count: z.int().gte(0).lte(4294967295),
@@ -334,7 +470,7 @@ export const CorpusSample = z.object({
 export type CorpusSample = z.infer<typeof CorpusSample>;
 
 /** Externally tagged (serde's default): unit, newtype, struct and tuple variants. */
-export const Shape = z.union([
+export const Shape = exactlyOne([
   z.literal("empty"),
   z.strictObject({
     circle: z.number(),
@@ -443,14 +579,57 @@ export const FormatProbe = z.object({
   ip: z.stringFormat("ip", isIpFormat).nullable().optional(),
   ipv4: z.ipv4().nullable().optional(),
   ipv6: z.stringFormat("ipv6", isIpv6Format).nullable().optional(),
+  letters: z.string().regex(new RegExp("^\\p{L}[\\p{L}\\p{M}' -]*$", "u")).nullable().optional(),
+  /** schemars escapes the text with Rust's escaping (`a\-b\#`). */
+  marked: z.string().regex(new RegExp("a-b#", "u")).nullable().optional(),
   naive_date_time: z.iso.datetime({ local: true }).regex(/T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/).nullable().optional(),
   naive_time: z.iso.time().nullable().optional(),
   time: z.stringFormat("time", isTimeFormat).nullable().optional(),
+  twin_digit: z.string().regex(new RegExp("^(\\d)\\1$", "u")).nullable().optional(),
+  twin_word: z.string().regex(new RegExp("^(\\w)\\1$", "u")).nullable().optional(),
   uri: z.stringFormat("uri", isUriFormat).nullable().optional(),
   uuid: z.guid().nullable().optional(),
+  word_end: z.string().regex(new RegExp("\\bend$", "u")).nullable().optional(),
 });
 /** String formats, one optional field each; each of `format_probes` sets one. */
 export type FormatProbe = z.infer<typeof FormatProbe>;
+
+/**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export type InheritedKeys = {
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
+};
+/**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export const InheritedKeys: z.ZodType<InheritedKeys> = z.preprocess(ownProperties, z.object({
+  [PROTO_KEY]: z.string(),
+  constructor: z.string().nullable().optional(),
+  hasOwnProperty: z.boolean(),
+  toString: z.string().nullable().optional(),
+  valueOf: z.int().gte(0).lte(4294967295).nullable().optional(),
+})).transform(restoreProto<{
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
+}>);
+
+/** Integers beyond 64 bits. */
+export const CorpusWide = z.object({
+  id: z.number().gte(0).refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+  offset: z.number().refine(Number.isInteger, { message: "expected an integer" }).transform((value) => BigInt(value)),
+});
+/** Integers beyond 64 bits. */
+export type CorpusWide = z.infer<typeof CorpusWide>;
 
 /**
  * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
@@ -557,6 +736,21 @@ export type NestedCorpus = {
 } | {
   data: CorpusReplayed;
   event: "batch.replayed";
+} | {
+  data: InheritedKeys;
+  event: "object.inherited";
+} | {
+  data: CorpusLink;
+  event: "link.shared";
+} | {
+  data: CorpusRead;
+  event: "device.read";
+} | {
+  data: CorpusWide;
+  event: "wide.id";
+} | {
+  data: CorpusChecked;
+  event: "data.checked";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -679,6 +873,26 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: z.lazy(() => CorpusReplayed),
     event: z.literal("batch.replayed"),
   }),
+  z.strictObject({
+    data: InheritedKeys,
+    event: z.literal("object.inherited"),
+  }),
+  z.strictObject({
+    data: CorpusLink,
+    event: z.literal("link.shared"),
+  }),
+  z.strictObject({
+    data: CorpusRead,
+    event: z.literal("device.read"),
+  }),
+  z.strictObject({
+    data: CorpusWide,
+    event: z.literal("wide.id"),
+  }),
+  z.strictObject({
+    data: CorpusChecked,
+    event: z.literal("data.checked"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -714,6 +928,8 @@ export const schema = {
     lists: CorpusLists,
     /** Integer-keyed maps: schemars writes `patternProperties`. */
     keyed: CorpusKeyed,
+    /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+    checked: CorpusChecked,
   },
   shape: {
     drawn: Shape,
@@ -785,6 +1001,21 @@ export const schema = {
      * a `oneOf` per event with a `$ref` back to the event set.
      */
     replayed: CorpusReplayed,
+  },
+  object: {
+    inherited: InheritedKeys,
+  },
+  link: {
+    /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+    shared: CorpusLink,
+  },
+  device: {
+    /** Untagged fallbacks, and a `Result` of a unit. */
+    read: CorpusRead,
+  },
+  wide: {
+    /** Integers beyond 64 bits. */
+    id: CorpusWide,
   },
 };
 

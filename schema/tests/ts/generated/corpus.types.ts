@@ -40,6 +40,12 @@ export type ChatMessage = {
   userId: string;
 };
 
+/** An internally tagged enum with an untagged fallback that keeps what it does not know. */
+export type Command = {
+  at: number;
+  op: "start";
+} | { [key: string]: unknown };
+
 /** Mutually recursive types. */
 export type Comment = {
   replies: Reply[];
@@ -49,6 +55,13 @@ export type Comment = {
 /** `uuid::Uuid`, any version. */
 export type CorpusAssigned = {
   id: string;
+};
+
+/** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+export type CorpusChecked = {
+  groups: Array<{ [key: string]: number }>;
+  outcome: Result_of_uint32_or_string;
+  single: number;
 };
 
 /** Booleans and nullable values. */
@@ -75,6 +88,11 @@ export type CorpusJoined = {
 export type CorpusKeyed = {
   by_id: { [key: string]: Target };
   by_offset: { [key: string]: boolean };
+};
+
+/** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+export type CorpusLink = {
+  url: string;
 };
 
 /** Arrays, sets, tuples, maps and arbitrary JSON. */
@@ -116,6 +134,13 @@ export type CorpusProfile = {
   [key: string]: unknown;
 };
 
+/** Untagged fallbacks, and a `Result` of a unit. */
+export type CorpusRead = {
+  command: Command;
+  done: Result_of_null_or_string;
+  reading: Reading;
+};
+
 /**
  * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
  * a `oneOf` per event with a `$ref` back to the event set.
@@ -155,6 +180,12 @@ export type CorpusTimes = {
   zoned: string;
 };
 
+/** Integers beyond 64 bits. */
+export type CorpusWide = {
+  id: number;
+  offset: number;
+};
+
 /** Flattened struct and flattened enum. */
 export type Document = {
   at: string;
@@ -182,11 +213,29 @@ export type FormatProbe = {
   ip?: string | null;
   ipv4?: string | null;
   ipv6?: string | null;
+  letters?: string | null;
+  /** schemars escapes the text with Rust's escaping (`a\-b\#`). */
+  marked?: string | null;
   naive_date_time?: string | null;
   naive_time?: string | null;
   time?: string | null;
+  twin_digit?: string | null;
+  twin_word?: string | null;
   uri?: string | null;
   uuid?: string | null;
+  word_end?: string | null;
+};
+
+/**
+ * Keys that `Object.prototype` also has: JavaScript finds an absent one there, and
+ * `__proto__` in an object literal sets the prototype instead of a property.
+ */
+export type InheritedKeys = {
+  __proto__: string;
+  constructor?: string | null | Object["constructor"];
+  hasOwnProperty: boolean;
+  toString?: string | null | Object["toString"];
+  valueOf?: number | null | Object["valueOf"];
 };
 
 /** Untagged, with a struct inside: the struct's Rust name is not on the wire. */
@@ -287,14 +336,48 @@ export type NestedCorpus = {
 } | {
   data: CorpusReplayed;
   event: "batch.replayed";
+} | {
+  data: InheritedKeys;
+  event: "object.inherited";
+} | {
+  data: CorpusLink;
+  event: "link.shared";
+} | {
+  data: CorpusRead;
+  event: "device.read";
+} | {
+  data: CorpusWide;
+  event: "wide.id";
+} | {
+  data: CorpusChecked;
+  event: "data.checked";
 };
 
 /** A string enum. */
 export type Priority = "low" | "normal" | "high";
 
+/** An externally tagged enum with an untagged fallback. */
+export type Reading = {
+  Celsius: number;
+} | {
+  Kelvin: number;
+} | unknown;
+
 export type Reply = {
   author: string;
   comment: Comment | null;
+};
+
+export type Result_of_null_or_string = {
+  Ok: null;
+} | {
+  Err: string;
+};
+
+export type Result_of_uint32_or_string = {
+  Ok: number;
+} | {
+  Err: string;
 };
 
 /** Untagged. */
@@ -378,6 +461,15 @@ export type RealtimeEvents = {
    * a `oneOf` per event with a `$ref` back to the event set.
    */
   "batch.replayed": CorpusReplayed;
+  "object.inherited": InheritedKeys;
+  /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
+  "link.shared": CorpusLink;
+  /** Untagged fallbacks, and a `Result` of a unit. */
+  "device.read": CorpusRead;
+  /** Integers beyond 64 bits. */
+  "wide.id": CorpusWide;
+  /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
+  "data.checked": CorpusChecked;
 };
 
 /** An event name. */
