@@ -26,9 +26,13 @@ enum Command {
         /// Plain TypeScript types (event name -> payload), no zod.
         #[arg(long, conflicts_with_all = ["hook"])]
         types_only: bool,
-        /// Also export the typed `useRealtime` hook.
-        #[arg(long)]
+        /// Also export the typed `useRealtime` hook of `@upstash/realtime`.
+        #[arg(long, conflicts_with_all = ["client"])]
         hook: bool,
+        /// Also export a typed `createClient` of our own client: `realtime-rs`
+        /// (`@realtime-rs/client`) or `realtime-rs-react` (also `@realtime-rs/react`'s hooks).
+        #[arg(long, value_enum)]
+        client: Option<ClientArg>,
         /// 64-bit integers as `bigint` instead of `number`.
         #[arg(long)]
         bigint: bool,
@@ -72,6 +76,23 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+enum ClientArg {
+    /// `@realtime-rs/client`.
+    RealtimeRs,
+    /// `@realtime-rs/client` and the hooks of `@realtime-rs/react`.
+    RealtimeRsReact,
+}
+
+impl From<ClientArg> for ts::ClientTarget {
+    fn from(client: ClientArg) -> Self {
+        match client {
+            ClientArg::RealtimeRs => ts::ClientTarget::RealtimeRs,
+            ClientArg::RealtimeRsReact => ts::ClientTarget::RealtimeRsReact,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum ModeArg {
     /// New code reads old events (history).
     Backward,
@@ -110,12 +131,14 @@ fn run(command: Command) -> realtime_schema::Result<ExitCode> {
             types_only,
             hook,
             bigint,
+            client,
         } => {
             let document = Document::read(&schema)?;
             let options = ts::Options {
                 types_only,
                 hook,
                 bigint,
+                client: client.map(Into::into),
             };
             let generated = ts::generate(&document, &options)?;
             warn(&generated.warnings);

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::panic)] // test helpers fail the test loudly
 
+pub mod client_events;
 pub mod cluster;
 pub mod proxy;
 pub mod server;

@@ -1,5 +1,7 @@
 //! TypeScript generation: zod 4 schemas in the nested namespace shape that
-//! `@upstash/realtime` accepts, or plain types with `types_only`.
+//! `@upstash/realtime` accepts, or plain types with `types_only`; optionally bound to a
+//! client: `@upstash/realtime`'s hook (`hook`) or our own `@realtime-rs/client`
+//! (`client`).
 
 mod formats;
 mod support;
@@ -24,6 +26,36 @@ pub struct Options {
     pub hook: bool,
     /// 64-bit integers as `bigint` (parsed with `z.coerce.bigint()`) instead of `number`.
     pub bigint: bool,
+    /// Also emit a `createClient` of `@realtime-rs/client` typed (and, with zod,
+    /// validating) with these events, and with [`ClientTarget::RealtimeRsReact`] the typed
+    /// hooks of `@realtime-rs/react`.
+    pub client: Option<ClientTarget>,
+}
+
+/// The client the generated module is bound to (`--client <name>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientTarget {
+    /// `@realtime-rs/client`: `export function createClient(...)` and `Events`.
+    RealtimeRs,
+    /// The same, plus `@realtime-rs/react`'s hooks: `export const { useRealtime, ... }`.
+    RealtimeRsReact,
+}
+
+impl ClientTarget {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientTarget::RealtimeRs => "realtime-rs",
+            ClientTarget::RealtimeRsReact => "realtime-rs-react",
+        }
+    }
+
+    /// The target named `name` on the command line.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [ClientTarget::RealtimeRs, ClientTarget::RealtimeRsReact]
+            .into_iter()
+            .find(|target| target.name() == name)
+    }
 }
 
 impl Options {
@@ -38,6 +70,10 @@ impl Options {
             if set {
                 flags.push_str(flag);
             }
+        }
+        if let Some(client) = self.client {
+            flags.push_str(" --client ");
+            flags.push_str(client.name());
         }
         flags
     }
@@ -89,6 +125,20 @@ const RESERVED: &[&str] = &[
     "RealtimeEvent",
     "useRealtime",
     "createRealtime",
+    // The client bindings (`--client`).
+    "events",
+    "Events",
+    "createClient",
+    "createRealtimeClient",
+    "ClientOptions",
+    "RealtimeClient",
+    "createRealtimeHooks",
+    "RealtimeProvider",
+    "useStatus",
+    "usePresence",
+    "useEmit",
+    "useHistory",
+    "useClient",
     // TypeScript reserved words and predefined type names.
     "break",
     "case",
@@ -192,6 +242,26 @@ struct Generator<'a> {
     supports: BTreeSet<support::Support>,
 }
 
+/// The imports of the `--client` bindings.
+fn client_imports(out: &mut String, client: ClientTarget) {
+    out.push_str("import { createClient as createRealtimeClient, type ClientOptions, type RealtimeClient } from \"@realtime-rs/client\";\n");
+    if client == ClientTarget::RealtimeRsReact {
+        out.push_str("import { createRealtimeHooks } from \"@realtime-rs/react\";\n");
+    }
+}
+
+/// `createClient` (validating with `events` when `validating`) and, for React, the hooks.
+fn client_bindings(out: &mut String, client: ClientTarget, validating: bool) {
+    if validating {
+        out.push_str("\n/** A `@realtime-rs/client` for these events; it validates what it receives and emits with `events`. */\nexport function createClient(options: Omit<ClientOptions<Events>, \"schemas\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>({ ...options, schemas: events });\n}\n");
+    } else {
+        out.push_str("\n/** A `@realtime-rs/client` for these events (types only: nothing is validated). */\nexport function createClient(options: Omit<ClientOptions<Events>, \"schemas\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>(options);\n}\n");
+    }
+    if client == ClientTarget::RealtimeRsReact {
+        out.push_str("\n/** The `@realtime-rs/react` hooks, typed with these events: `<RealtimeProvider client={createClient()}>`. */\nexport const { RealtimeProvider, useRealtime, useStatus, usePresence, useEmit, useHistory, useClient } = createRealtimeHooks<Events>();\n");
+    }
+}
+
 /// A node of the namespace tree: an event (by index) or a namespace of named children.
 enum Node {
     Event(usize),
@@ -227,6 +297,10 @@ impl Generator<'_> {
     }
 
     fn types_module(&mut self, out: &mut String) -> Result<()> {
+        if let Some(client) = self.options.client {
+            out.push('\n');
+            client_imports(out, client);
+        }
         for (name, schema) in &self.document.definitions {
             out.push('\n');
             out.push_str(&jsdoc(schema.description.as_deref(), 0));
@@ -248,6 +322,10 @@ impl Generator<'_> {
             "};\n\n/** An event name. */\nexport type RealtimeEventName = keyof RealtimeEvents;\n",
         );
         out.push_str("\n/** An event as it travels: its name and its data. */\nexport type RealtimeEvent = {\n  [E in RealtimeEventName]: { event: E; data: RealtimeEvents[E] };\n}[RealtimeEventName];\n");
+        if let Some(client) = self.options.client {
+            out.push_str("\n/** Event name -> data type, what `@realtime-rs/client` is typed with. */\nexport type Events = RealtimeEvents;\n");
+            client_bindings(out, client, false);
+        }
         Ok(())
     }
 
@@ -255,6 +333,9 @@ impl Generator<'_> {
         module.push_str("\nimport { z } from \"zod\";\n");
         if self.options.hook {
             module.push_str("import { createRealtime } from \"@upstash/realtime/client\";\n");
+        }
+        if let Some(client) = self.options.client {
+            client_imports(module, client);
         }
         // The schemas first, then the format checks they call are written above them.
         let mut body = String::new();
@@ -302,6 +383,19 @@ impl Generator<'_> {
         out.push_str(";\n\n/** The type of `schema`: `createRealtime<RealtimeEvents>()`. */\nexport type RealtimeEvents = typeof schema;\n");
         if self.options.hook {
             out.push_str("\n/** `useRealtime`, typed with these events. */\nexport const { useRealtime } = createRealtime<RealtimeEvents>();\n");
+        }
+        if let Some(client) = self.options.client {
+            out.push_str("\n/** Each event's data schema by name: what `createClient` validates with. */\nexport const events = {\n");
+            for event in &self.document.events {
+                let path: String = event
+                    .name
+                    .split('.')
+                    .map(|segment| format!("[{}]", json_string(segment)))
+                    .collect();
+                let _ = writeln!(out, "  {}: schema{path},", json_string(&event.name));
+            }
+            out.push_str("};\n\n/** Event name -> data type, what `@realtime-rs/client` is typed with. */\nexport type Events = { [E in keyof typeof events]: z.output<(typeof events)[E]> };\n");
+            client_bindings(out, client, true);
         }
         module.push_str(&formats::code(&self.helpers));
         module.push_str(&support::code(&self.supports));

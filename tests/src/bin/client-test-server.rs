@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N]
-//!                          [--token T] [--max-streams N] [--static DIR] [--exit-with-parent]
+//!                          [--token T] [--max-streams N] [--command-timeout-ms N]
+//!                          [--static DIR] [--exit-with-parent]
 //! client-test-server schema
 //! ```
 //!
@@ -26,41 +27,13 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use realtime_axum::{Access, AuthRequest, EmitConfig, RealtimeSse, RequestError};
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
-use realtime_core::{Events, PresenceChange, Realtime};
+use realtime_core::{Events, Realtime};
+use realtime_tests::client_events::{ClientTestEvent, Visitor};
 use realtime_tests::server::{Args, Options, init_logs, run, shutdown_signal, static_file};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 const USAGE: &str = "usage:
-  client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N] [--token T] [--max-streams N] [--static DIR] [--exit-with-parent]
+  client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N] [--token T] [--max-streams N] [--command-timeout-ms N] [--static DIR] [--exit-with-parent]
   client-test-server schema";
-
-/// The events of the client's tests.
-#[derive(Events, Clone, Debug, PartialEq)]
-enum ClientTestEvent {
-    /// A chat message; its text must be 1 to 280 characters.
-    #[event("chat.message")]
-    Message {
-        /// Who wrote it.
-        author: String,
-        /// What they wrote.
-        #[schemars(length(min = 1, max = 280))]
-        text: String,
-    },
-    /// A numbered tick, to check order.
-    #[event("counter.tick")]
-    Tick(u32),
-    /// Who is in a room.
-    #[event(presence)]
-    Presence(PresenceChange<Visitor>),
-}
-
-/// What a room shows about a member.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
-struct Visitor {
-    /// The member's display name.
-    name: String,
-}
 
 /// How long test streams live in Redis after their last emit.
 const STREAM_LIFETIME: Duration = Duration::from_secs(600);
@@ -80,6 +53,7 @@ fn main() -> ExitCode {
                     "keepalive-ms",
                     "token",
                     "max-streams",
+                    "command-timeout-ms",
                     "static",
                 ],
                 flags: &["exit-with-parent"],
@@ -121,9 +95,12 @@ async fn realtime(args: &Args) -> Result<Realtime<ClientTestEvent>, String> {
     let Some(url) = args.optional("redis") else {
         return Ok(Realtime::memory());
     };
-    let options = RedisOptions::default()
-        .key_prefix(args.optional("prefix").unwrap_or("client-test"))
+    let mut options = RedisOptions::default()
+        .key_prefix(args.optional("prefix").unwrap_or("client-test:"))
         .expire_after(STREAM_LIFETIME);
+    if let Some(ms) = number::<u64>(args, "command-timeout-ms")? {
+        options = options.command_timeout(Duration::from_millis(ms));
+    }
     let backend = RedisBackend::connect_with(url, options)
         .await
         .map_err(|error| error.to_string())?;
