@@ -3,7 +3,7 @@
 // else from the cargo target folder.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const workspace = fileURLToPath(new URL("../..", import.meta.url));
@@ -20,15 +20,30 @@ export function serverBinary() {
   return binary;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1, from 20000 up to the kernel's ephemeral range: a server
+ * restarts on its port while clients open outgoing connections, whose local ports come
+ * from that range and could take it in between; and Chromium refuses some lower ports.
+ */
+export async function freePort() {
+  let ephemeral = 32768;
+  try {
+    ephemeral = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]) || ephemeral;
+  } catch {
+    // not Linux: the default
+  }
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * Math.max(1_000, ephemeral - 20_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port found");
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
   });
 }
 

@@ -16,7 +16,7 @@ use axum::Router;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-pub use schema::{assert_schema_fresh, assert_typescript_fresh};
+pub use schema::{assert_schema_fresh, assert_typescript_fresh, assert_typescript_fresh_with};
 pub use scrape::Scrape;
 pub use stream::EventStream;
 
