@@ -24,7 +24,7 @@ use redis::Value;
 use tokio::sync::oneshot;
 
 use super::cluster::NodeAddr;
-use super::commands::Outcome;
+use super::commands::{Outcome, answered_kind, error_text_kind, failure_kind};
 use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim};
 use crate::backend::{Appended, BackendError, FailureKind};
 use crate::cursor::Cursor;
@@ -426,7 +426,7 @@ impl RedisBackend {
                             BACKEND,
                             format!("emit to channel `{channel}` failed: {source}"),
                         )
-                        .kind(outcome.failure_kind(true))));
+                        .kind(failure_kind(&source, true))));
                     }
                     if !again.is_empty() {
                         tracing::debug!(entries = again.len(), error = %source, "emits sent once more on a fresh connection");
@@ -466,7 +466,7 @@ impl RedisBackend {
                             BACKEND,
                             format!("emit to channel `{}` failed: {source}", entry.channel),
                         )
-                        .kind(Outcome::Answered.failure_kind(true)))
+                        .kind(answered_kind(&source)))
                     })
                     .collect();
             }
@@ -617,7 +617,8 @@ fn read_entry_reply(channel: &str, item: Value) -> Reply {
             )
             .kind(FailureKind::Refused));
         }
-        return Err(BackendError::new(BACKEND, format!("{}: {error}", failed())));
+        return Err(BackendError::new(BACKEND, format!("{}: {error}", failed()))
+            .kind(error_text_kind(error)));
     }
     let (id, replayed) = match text.strip_prefix('=') {
         Some(id) => (id, true),

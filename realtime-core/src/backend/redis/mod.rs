@@ -234,10 +234,16 @@ impl std::fmt::Debug for RedisBackend {
 }
 
 /// A failure with Redis's own words in the message (e.g. `WRONGTYPE ...`), and the error
-/// as its source.
+/// as its source; what it means for the caller as for a read ([`commands::failure_kind`]).
 fn failure(message: impl Into<String>, source: redis::RedisError) -> BackendError {
     let message = format!("{}: {source}", message.into());
-    BackendError::with_source(BACKEND, message, source)
+    let kind = commands::failure_kind(&source, false);
+    BackendError::with_source(BACKEND, message, source).kind(kind)
+}
+
+/// A URL that cannot be parsed: the same on every retry.
+fn invalid_url(url: &str, source: redis::RedisError) -> BackendError {
+    failure(format!("invalid Redis URL `{url}`"), source).kind(FailureKind::Refused)
 }
 
 /// The command connections' settings: replies and connecting bounded by
@@ -254,8 +260,7 @@ fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
 /// at once (a disconnect push) and reconnects before the next command, instead of failing
 /// that command with "broken pipe".
 fn resp3(url: &str) -> Result<redis::ConnectionInfo, BackendError> {
-    let client = redis::Client::open(url)
-        .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+    let client = redis::Client::open(url).map_err(|source| invalid_url(url, source))?;
     let info = client.get_connection_info().clone();
     let settings = info
         .redis_settings()
@@ -286,10 +291,9 @@ impl RedisBackend {
     /// When the URL is malformed or Redis cannot be reached.
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Self, BackendError> {
         check_options(&options)?;
-        let client = redis::Client::open(url)
-            .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
-        let commands_client = redis::Client::open(resp3(url)?)
-            .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+        let client = redis::Client::open(url).map_err(|source| invalid_url(url, source))?;
+        let commands_client =
+            redis::Client::open(resp3(url)?).map_err(|source| invalid_url(url, source))?;
         let commands = commands_client
             .get_connection_manager_with_config(manager_config(&options))
             .await
@@ -411,6 +415,11 @@ impl RedisBackend {
         channel: &str,
         range: ReadRange,
     ) -> Result<Vec<RawEntry>, BackendError> {
+        if holds_no_id(&range) {
+            // Redis refuses such a range (`invalid start ID for the interval`) rather than
+            // answer it with nothing; nothing is what is in it.
+            return Ok(Vec::new());
+        }
         let key = self.stream_key(channel);
         let start = bound_arg(range.start, "-");
         let end = bound_arg(range.end, "+");
@@ -438,24 +447,14 @@ impl RedisBackend {
                         retried = true;
                         continue;
                     }
-                    return Err(command_failure(
-                        failed(),
-                        channel,
-                        source,
-                        outcome.failure_kind(false),
-                    ));
+                    return Err(command_failure(failed(), channel, source, false));
                 }
             }
         };
         let reply = match reply {
             Some(Ok(reply)) => reply,
             Some(Err(source)) => {
-                return Err(command_failure(
-                    failed(),
-                    channel,
-                    source,
-                    Outcome::Answered.failure_kind(false),
-                ));
+                return Err(command_failure(failed(), channel, source, false));
             }
             None => {
                 return Err(BackendError::new(
@@ -471,6 +470,12 @@ impl RedisBackend {
         }
         Ok(entries)
     }
+}
+
+/// Whether no stream id can lie in `range`: strictly after the largest id, or strictly
+/// before the smallest.
+fn holds_no_id(range: &ReadRange) -> bool {
+    range.start == Bound::Excluded(Cursor::MAX) || range.end == Bound::Excluded(Cursor::MIN)
 }
 
 fn bound_arg(bound: Bound<Cursor>, unbounded: &str) -> String {

@@ -183,24 +183,14 @@ impl RedisBackend {
                         let second = match second {
                             Some(Ok(value)) => Some(value),
                             Some(Err(source)) => {
-                                return Err(command_failure(
-                                    failed(),
-                                    channel,
-                                    source,
-                                    Outcome::Answered.failure_kind(false),
-                                ));
+                                return Err(command_failure(failed(), channel, source, false));
                             }
                             None => None,
                         };
                         return Ok((value, second));
                     }
                     Some(Err(source)) => {
-                        return Err(command_failure(
-                            failed(),
-                            channel,
-                            source,
-                            Outcome::Answered.failure_kind(true),
-                        ));
+                        return Err(command_failure(failed(), channel, source, true));
                     }
                     None => {
                         return Err(BackendError::new(
@@ -215,12 +205,7 @@ impl RedisBackend {
                         retried = true;
                         continue;
                     }
-                    return Err(command_failure(
-                        failed(),
-                        channel,
-                        source,
-                        outcome.failure_kind(true),
-                    ));
+                    return Err(command_failure(failed(), channel, source, true));
                 }
             }
         }

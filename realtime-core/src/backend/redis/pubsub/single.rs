@@ -15,10 +15,14 @@ use super::{
     SINGLE_METRICS, add_route, remove_route, report_lost, route_payload,
 };
 use crate::backend::BackendError;
+use crate::backend::redis::commands::failure_kind;
 use crate::util::{Backoff, lock};
 
+/// A failure of the pub/sub connection; what it means for a subscriber as for a read
+/// (a refusal such as `NOPERM` is lasting, a lost connection passes).
 fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError {
-    BackendError::with_source(BACKEND, message, source)
+    let kind = failure_kind(&source, false);
+    BackendError::with_source(BACKEND, message, source).kind(kind)
 }
 
 /// Runs the control task until every handle is dropped.
