@@ -119,7 +119,7 @@ impl Drop for Leases {
         // What was still held stops being kept alive here (it expires with its lease).
         let held = self.held();
         if held > 0 {
-            metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -(held as f64));
+            metrics::PRESENCE_CONNECTIONS_GAUGE.add(-(held as i64));
         }
     }
 }
@@ -240,7 +240,7 @@ impl Leases {
                 ttl,
             };
             if entry.connections.insert(connection, held).is_none() {
-                metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, 1.0);
+                metrics::PRESENCE_CONNECTIONS_GAUGE.add(1);
             }
             entry.due = entry.due.min(Instant::now() + entry.interval());
         }
@@ -254,7 +254,7 @@ impl Leases {
         let mut channels = lock(&self.channels);
         let entry = channels.get_mut(channel)?;
         entry.connections.remove(connection)?;
-        metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -1.0);
+        metrics::PRESENCE_CONNECTIONS_GAUGE.add(-1);
         let lease = Arc::clone(&entry.lease);
         if entry.is_unused() {
             channels.remove(channel);

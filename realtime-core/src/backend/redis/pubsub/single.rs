@@ -58,7 +58,7 @@ impl Drop for Link {
     fn drop(&mut self) {
         self.dispatcher.abort();
         self.pinger.abort();
-        SINGLE_METRICS.open(-1.0);
+        SINGLE_METRICS.open(-1);
     }
 }
 
@@ -252,7 +252,7 @@ impl ControlTask {
         .abort_handle();
         let pinger =
             tokio::spawn(ping(sink.clone(), self.control.clone(), self.generation)).abort_handle();
-        SINGLE_METRICS.open(1.0);
+        SINGLE_METRICS.open(1);
         Ok(Link {
             sink,
             dispatcher,
