@@ -250,6 +250,46 @@ async fn commands_redis_denies_are_refused_for_good_not_unavailable() {
     assert!(body.contains("no permissions"), "{body}");
 }
 
+/// A retry sends the same event and data with its key; another event under a used key is
+/// a mistake the route refuses (422, as the IETF draft on `Idempotency-Key` asks), not a
+/// 200 with the first event's id that silently drops the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emit_route_refuses_an_idempotency_key_reused_for_other_data() {
+    let rt = Realtime::<TestEvent>::with_backend(redis_backend(RedisOptions::default()).await);
+    let sse = RealtimeSse::builder(rt.clone())
+        .emit_route(EmitConfig::new())
+        .build();
+    let http = TestServer::serve(&sse).await;
+    let post = |data: u32| {
+        reqwest::Client::new()
+            .post(http.url("/api/realtime"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "order-7")
+            .body(json!({"channel": "orders", "event": "counter.tick", "data": data}).to_string())
+            .send()
+    };
+    let first = post(1).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let retry: Value = post(1).await.unwrap().json().await.unwrap();
+    assert_eq!(retry, first, "the same event and data: the original id");
+
+    let reused = post(2).await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = reused.json().await.unwrap();
+    let text = body["error"].as_str().unwrap();
+    assert!(
+        text.contains("`order-7`") && text.contains("different event or data"),
+        "{text}"
+    );
+    assert!(
+        text.contains(first["id"].as_str().unwrap()),
+        "names the original: {text}"
+    );
+    let stored = rt.channel("orders").history(History::new()).await.unwrap();
+    assert_eq!(stored.len(), 1, "nothing more stored");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_key_prefixes_cannot_address_each_others_channels() {
     let outer = redis_backend(RedisOptions::default()).await;

@@ -106,6 +106,20 @@ pub enum Error {
     /// An idempotency key breaks the rules.
     #[error(transparent)]
     InvalidIdempotencyKey(#[from] InvalidIdempotencyKey),
+    /// The idempotency key was used on the channel within the window for a different
+    /// event or data: nothing was stored. The same key with the same event and data
+    /// returns the original id; a new event needs a new key.
+    #[error(
+        "idempotency key `{key}` was already used on channel `{channel}` for a different event or data; nothing was stored (a retry must send the same event and data; a new event needs a new key): {source}"
+    )]
+    IdempotencyKeyReused {
+        /// The channel written to.
+        channel: String,
+        /// The key.
+        key: String,
+        /// What the backend reported (with the original entry's id).
+        source: BackendError,
+    },
     /// The emit was sent to storage but no answer came (a timeout, a connection lost with
     /// the emit in flight): it may have been stored and delivered, or not. Retry it with
     /// an idempotency key to be sure it is stored exactly once.

@@ -102,7 +102,8 @@ pub const OUTCOME_OK: &str = "ok";
 /// [`OUTCOME`]: refused by the schema (unknown event, data that breaks the schema or does
 /// not decode); nothing stored.
 pub const OUTCOME_INVALID: &str = "invalid";
-/// [`OUTCOME`]: a bad channel name or idempotency key; nothing stored.
+/// [`OUTCOME`]: a bad channel name or idempotency key, or a key reused for another event;
+/// nothing stored.
 pub const OUTCOME_BAD_REQUEST: &str = "bad_request";
 /// [`OUTCOME`]: storage failed or refused; nothing stored.
 pub const OUTCOME_STORAGE_ERROR: &str = "storage_error";
@@ -330,7 +331,9 @@ impl Outcome {
     pub(crate) fn of_error(error: &Error) -> Self {
         match error {
             Error::UnknownEvent(_) | Error::Decode(_) | Error::Invalid(_) => Outcome::Invalid,
-            Error::InvalidChannel(_) | Error::InvalidIdempotencyKey(_) => Outcome::BadRequest,
+            Error::InvalidChannel(_)
+            | Error::InvalidIdempotencyKey(_)
+            | Error::IdempotencyKeyReused { .. } => Outcome::BadRequest,
             Error::Backend(_) => Outcome::StorageError,
             Error::OutcomeUnknown { .. } => Outcome::Unknown,
             _ => Outcome::Error,

@@ -170,6 +170,11 @@ impl<E: Events> Core<E> {
                 channel: channel.to_owned(),
                 source: error,
             },
+            FailureKind::KeyReused => Error::IdempotencyKeyReused {
+                channel: channel.to_owned(),
+                key: key.unwrap_or_default().to_owned(),
+                source: error,
+            },
             _ => Error::Backend(error),
         })?;
         tracing::debug!(channel, event = name, %id, "emitted");

@@ -134,6 +134,10 @@ pub enum FailureKind {
     /// The backend refused the request for a reason that retrying will not fix (e.g. the
     /// channel's key holds data of another type). Nothing was written.
     Refused,
+    /// An idempotent append ([`Backend::append_once`]) whose key was used on the channel
+    /// within the window for a different event or data: nothing was written. A key names
+    /// one event; a new event needs a new key.
+    KeyReused,
 }
 
 /// A failure of the storage backend.
@@ -217,7 +221,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Cursor, BackendError>>;
 
     /// Appends an entry unless `key` was used on the channel within `window`, atomically:
-    /// a retry with the same key returns the original id instead of appending again.
+    /// a retry with the same key, event and data returns the original id instead of
+    /// appending again; the same key with another event or data is refused with
+    /// [`FailureKind::KeyReused`] (so a backend keeps a digest of what it stored with the
+    /// key).
     ///
     /// The default refuses: a backend that cannot make the check and the append one step
     /// must not pretend to.

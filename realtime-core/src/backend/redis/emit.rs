@@ -592,7 +592,8 @@ fn json_safe(name: &str) -> bool {
         .all(|byte| (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\')
 }
 
-/// One entry's item of the script's reply: `<id>` stored, `=<id>` replayed, `!<error>`.
+/// One entry's item of the script's reply: `<id>` stored, `=<id>` replayed, `#<id>` its key
+/// reused for another event or data, `!<error>`.
 fn read_entry_reply(channel: &str, item: Value) -> Reply {
     let failed = || format!("emit to channel `{channel}` failed");
     let text = match item {
@@ -619,6 +620,16 @@ fn read_entry_reply(channel: &str, item: Value) -> Reply {
         }
         return Err(BackendError::new(BACKEND, format!("{}: {error}", failed()))
             .kind(error_text_kind(error)));
+    }
+    if let Some(original) = text.strip_prefix('#') {
+        return Err(BackendError::new(
+            BACKEND,
+            format!(
+                "its idempotency key stored entry {original} of channel `{channel}`, with \
+                 another event or data"
+            ),
+        )
+        .kind(FailureKind::KeyReused));
     }
     let (id, replayed) = match text.strip_prefix('=') {
         Some(id) => (id, true),
