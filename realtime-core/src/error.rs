@@ -152,6 +152,20 @@ pub enum Error {
     /// A presence member id breaks the rules.
     #[error(transparent)]
     InvalidMember(#[from] InvalidMemberId),
+    /// A presence info larger than the handle accepts
+    /// ([`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info));
+    /// nothing was stored.
+    #[error(
+        "the presence info of member `{member}` is {size} bytes of JSON; at most {max} are accepted (RealtimeBuilder::max_presence_info)"
+    )]
+    PresenceInfoTooLarge {
+        /// The member id.
+        member: String,
+        /// The info's size, in bytes of JSON.
+        size: usize,
+        /// The largest size accepted.
+        max: usize,
+    },
     /// A presence TTL out of range.
     #[error("presence TTL {ttl:?} is out of range; expected 1 s to 1 h")]
     InvalidPresenceTtl {

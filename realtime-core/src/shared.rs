@@ -29,6 +29,8 @@ pub(crate) struct Core<E: Events> {
     pub(crate) counters: Arc<Counters>,
     pub(crate) hub: Hub<E>,
     pub(crate) idempotency_window: Duration,
+    /// The largest presence info accepted, in bytes of JSON.
+    pub(crate) max_presence_info: usize,
     /// The presence connections this handle keeps alive, and their heartbeat task.
     pub(crate) presence: Arc<Leases>,
     /// The member records this handle has checked against their schema.

@@ -94,6 +94,10 @@ const JOIN_ATTEMPTS: usize = 3;
 /// The shortest TTL [`Presence::join`] accepts.
 pub const MIN_PRESENCE_TTL: Duration = Duration::from_secs(1);
 
+/// The largest presence info [`Presence::join`] accepts by default, in bytes of its JSON
+/// (see [`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info)).
+pub const DEFAULT_MAX_PRESENCE_INFO: usize = 4 * 1024;
+
 /// The longest TTL [`Presence::join`] accepts.
 pub const MAX_PRESENCE_TTL: Duration = Duration::from_secs(3_600);
 
@@ -150,7 +154,10 @@ impl<E: Events> Presence<E> {
     ///
     /// # Errors
     /// [`Error::InvalidMember`] for a bad id, [`Error::InvalidPresenceTtl`] for a `ttl`
-    /// outside [`MIN_PRESENCE_TTL`]..=[`MAX_PRESENCE_TTL`], [`Error::Invalid`] (event
+    /// outside [`MIN_PRESENCE_TTL`]..=[`MAX_PRESENCE_TTL`], [`Error::PresenceInfoTooLarge`]
+    /// for an info whose JSON is larger than
+    /// [`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info)
+    /// ([`DEFAULT_MAX_PRESENCE_INFO`] by default), [`Error::Invalid`] (event
     /// `presence.joined`) when the info breaks its schema, a bad channel name, a backend
     /// failure.
     pub async fn join(
@@ -228,6 +235,11 @@ impl<E: Events> Presence<E> {
             event: JOINED_EVENT,
             source,
         };
+        let max = self.core.max_presence_info;
+        let size = serde_json::to_vec(&info).map_err(encode_error)?.len();
+        if size > max {
+            return Err(Error::PresenceInfoTooLarge { member, size, max });
+        }
         let record = serde_json::to_string(&Member { id: member, info }).map_err(encode_error)?;
         let written: serde_json::Value = serde_json::from_str(&record).map_err(encode_error)?;
         self.core.catalog.validate(kind.index(), &written)?;
