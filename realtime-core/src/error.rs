@@ -4,7 +4,7 @@ use crate::backend::BackendError;
 use crate::channel_name::InvalidChannelName;
 use crate::cursor::{Cursor, CursorParseError};
 use crate::idempotency::InvalidIdempotencyKey;
-use crate::presence::InvalidMemberId;
+use crate::member::InvalidMemberId;
 
 /// An event name that is not part of the event set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

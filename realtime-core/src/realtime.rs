@@ -19,7 +19,8 @@ use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
 use crate::metrics::Outcome;
-use crate::presence::{CheckedRecords, Leases};
+use crate::presence::leases::Leases;
+use crate::presence::records::CheckedRecords;
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 

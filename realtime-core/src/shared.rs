@@ -20,7 +20,8 @@ use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
 use crate::metrics::{self, Outcome};
-use crate::presence::{CheckedRecords, Leases};
+use crate::presence::leases::Leases;
+use crate::presence::records::CheckedRecords;
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {

@@ -57,8 +57,10 @@
 
 mod change;
 mod guard;
-mod leases;
-mod records;
+// The crate's shared state holds these (`shared.rs` names the files themselves, which do
+// not import this one: no import circle).
+pub(crate) mod leases;
+pub(crate) mod records;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -68,15 +70,15 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 
-pub use change::{
-    InvalidMemberId, JOINED_EVENT, LEFT_EVENT, MAX_MEMBER_ID_LEN, Member, NoPresence,
-    PresenceChange, PresenceInfo, PresenceKind, PresenceVariant, check_member_id,
-};
+pub use change::{PresenceKind, PresenceVariant};
 pub use guard::PresenceGuard;
-use leases::HoldError;
-pub(crate) use leases::Leases;
 pub use leases::WATCH_SWEEP_INTERVAL;
-pub(crate) use records::CheckedRecords;
+use leases::{HoldError, Leases};
+
+pub use crate::member::{
+    InvalidMemberId, JOINED_EVENT, LEFT_EVENT, MAX_MEMBER_ID_LEN, Member, NoPresence,
+    PresenceChange, PresenceInfo, check_member_id,
+};
 
 use crate::backend::{BackendError, FailureKind, JoinOutcome};
 use crate::channel_name::{ChannelName, InvalidChannelName};

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::{Logs, MemoryBackend};
 use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use crate::cursor::Cursor;
-use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+use crate::member::{JOINED_EVENT, LEFT_EVENT};
 
 /// One channel's presence.
 #[derive(Debug, Default)]

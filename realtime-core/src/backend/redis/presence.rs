@@ -16,7 +16,7 @@ use super::{BACKEND, RedisBackend, layout};
 use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use crate::backend::{BackendError, FailureKind};
 use crate::cursor::Cursor;
-use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+use crate::member::{JOINED_EVENT, LEFT_EVENT};
 
 /// Sweeps, joins, leaves, refreshes and lists in one atomic step per call; its keys and
 /// arguments are named at the top of the file.
