@@ -54,7 +54,10 @@ fn code_of(path: &Path) -> String {
 /// `super::x` is taken from the file's parent module.
 fn named_paths(module: &[String], code: &str) -> Vec<Vec<String>> {
     let mut paths = Vec::new();
-    for (start, _) in code.match_indices("crate::").chain(code.match_indices("super::")) {
+    for (start, _) in code
+        .match_indices("crate::")
+        .chain(code.match_indices("super::"))
+    {
         // `$crate::` (in macros) is the user's view of this crate: skip it, as any other
         // identifier ending in `crate`.
         let before = code[..start].chars().next_back();

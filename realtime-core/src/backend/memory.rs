@@ -17,7 +17,8 @@ mod presence;
 
 use super::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
 use super::{
-    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, FeedItem, RawEntry, ReadRange,
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, FeedItem, LeaveOutcome,
+    RawEntry, ReadRange,
 };
 use crate::cursor::Cursor;
 use crate::util::{lock, now_ms};
@@ -407,7 +408,7 @@ impl Backend for MemoryBackend {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         let left = self.presence_leave_now(channel, leave);
         Box::pin(std::future::ready(Ok(left)))
     }

@@ -23,7 +23,7 @@ pub mod presence;
 pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
-pub use presence::{JoinOutcome, PresenceJoin, PresenceLeave};
+pub use presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
 
 /// A boxed, `Send` future, as backend methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -292,12 +292,13 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Sweeps the channel, then removes the connection; appends `presence.left` when it
-    /// was its member's last connection and returns that entry's id.
+    /// was its member's last connection, and says what it did
+    /// ([`LeaveOutcome::NotFound`] when the connection is not under the lease).
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         let _ = (channel, leave);
         Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
     }
@@ -383,7 +384,7 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         (**self).presence_leave(channel, leave)
     }
 

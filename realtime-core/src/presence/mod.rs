@@ -56,6 +56,7 @@
 //! [`WATCH_SWEEP_INTERVAL`]) announces the departures, once.
 
 mod change;
+mod departures;
 mod guard;
 // The crate's shared state holds these (`shared.rs` names the files themselves, which do
 // not import this one: no import circle).

@@ -71,8 +71,8 @@ pub mod testing {
 }
 
 use super::{
-    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, PresenceJoin,
-    PresenceLeave, RawEntry, ReadRange,
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, LeaveOutcome,
+    PresenceJoin, PresenceLeave, RawEntry, ReadRange,
 };
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
@@ -621,7 +621,7 @@ impl Backend for RedisBackend {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         Box::pin(self.presence_leave_entry(channel, leave))
     }
 

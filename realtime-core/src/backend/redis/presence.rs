@@ -13,7 +13,7 @@ use redis::Value;
 
 use super::commands::{Outcome, command_failure};
 use super::{BACKEND, RedisBackend, layout};
-use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
+use crate::backend::presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
 use crate::backend::{BackendError, FailureKind};
 use crate::cursor::Cursor;
 use crate::member::{JOINED_EVENT, LEFT_EVENT};
@@ -230,9 +230,13 @@ impl RedisBackend {
         &self,
         channel: &str,
         leave: PresenceLeave<'_>,
-    ) -> Result<Option<Cursor>, BackendError> {
+    ) -> Result<LeaveOutcome, BackendError> {
         let reply = self.presence_call(channel, Operation::Leave(leave)).await?;
-        read_optional_id(channel, &reply)
+        if super::text(&reply).as_deref() == Some("?") {
+            return Ok(LeaveOutcome::NotFound);
+        }
+        let left = read_optional_id(channel, &reply)?;
+        Ok(left.map_or(LeaveOutcome::StillPresent, LeaveOutcome::Announced))
     }
 
     pub(super) async fn presence_refresh_lease(
