@@ -733,3 +733,103 @@ async fn messages_of_a_reconnecting_shard_connection_do_not_overtake_the_catch_u
         "every emit delivered once, in order"
     );
 }
+
+/// `Durability::Replicated { replicas: 1 }`, a master killed and **not** restarted: the
+/// promoted replica has no replica of its own. Emits to its channels must get a
+/// terminating answer: after at most a few "outcome unknown" (stored, not replicated: the
+/// failover had to be learnt), a quick refusal (`Unavailable`, 503 over HTTP) with nothing
+/// stored, on every retry, rather than a 504 that a keyed retry loop never gets past.
+/// Every acknowledged emit is on the new master (it had it as a replica); the other
+/// shards go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_emits_to_a_master_left_without_replicas_are_refused_before_storing() {
+    let mut setup = setup(Durability::Replicated {
+        replicas: 1,
+        timeout: Duration::from_secs(1),
+    })
+    .await;
+    let (victim, victim_master) = setup.channels[0].clone();
+    let (other, _) = setup
+        .channels
+        .iter()
+        .find(|(_, master)| *master != victim_master)
+        .cloned()
+        .unwrap();
+    let room = setup.emitter.channel(victim.as_str());
+    let mut acknowledged = Vec::new();
+    for n in 0..5 {
+        acknowledged.push((n, room.emit(&TestEvent::Tick(n)).await.unwrap()));
+    }
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(&victim))
+        .await;
+    let (old, new) = setup.cluster.kill_master_and_wait_for_failover(slot).await;
+    println!("master {old} killed (not restarted); replica {new} took over");
+
+    let mut unknown = 0;
+    let mut refused = Vec::new();
+    let mut slowest_refusal = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for n in 5.. {
+        if refused.len() >= 10 || Instant::now() > deadline {
+            break;
+        }
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), room.emit(&TestEvent::Tick(n)))
+            .await
+            .expect("every emit gets an answer");
+        match outcome {
+            Ok(id) => acknowledged.push((n, id)),
+            Err(Error::OutcomeUnknown { .. }) => unknown += 1,
+            Err(Error::Backend(error)) if error.failure_kind() == FailureKind::Unavailable => {
+                if error.message().contains("replicas") {
+                    slowest_refusal = slowest_refusal.max(started.elapsed());
+                    refused.push(n);
+                }
+            }
+            Err(other) => panic!("emit {n}: {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "after the failover: {unknown} outcome unknown, {} refused (slowest {slowest_refusal:?}), {} acknowledged in all",
+        refused.len(),
+        acknowledged.len()
+    );
+    assert_eq!(
+        refused.len(),
+        10,
+        "emits are refused, not left unknown forever"
+    );
+    assert!(
+        unknown <= 3,
+        "{unknown} outcome unknown before the refusals"
+    );
+    assert!(
+        slowest_refusal < Duration::from_secs(2),
+        "{slowest_refusal:?}"
+    );
+
+    let stored: Vec<u32> = setup
+        .store
+        .read(&victim, ReadRange::after(None, 1_000))
+        .await
+        .unwrap()
+        .iter()
+        .map(|entry| entry.data.parse().unwrap())
+        .collect();
+    for n in &refused {
+        assert!(!stored.contains(n), "refused emit {n} was stored");
+    }
+    for (n, id) in &acknowledged {
+        assert!(stored.contains(n), "acknowledged emit {n} ({id}) lost");
+    }
+    // Another shard, with its replica, is not affected.
+    setup
+        .emitter
+        .channel(other.as_str())
+        .emit(&TestEvent::Tick(0))
+        .await
+        .unwrap();
+}

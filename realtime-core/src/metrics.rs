@@ -81,6 +81,12 @@ pub const HTTP_REFUSED: &str = "realtime_http_refused_total";
 /// `Presence::members`.
 pub const PRESENCE_CONNECTIONS: &str = "realtime_presence_connections";
 
+/// Gauge: Redis masters this process found short of replicas for
+/// `Durability::Replicated` (a `WAIT` counted fewer than asked, and `INFO replication`
+/// has not shown enough attached since): replicated emits to them are refused (503,
+/// nothing stored). Above 0 after a failover until a replica attaches to the new master.
+pub const REPLICA_SHORTAGES: &str = "realtime_replica_shortages";
+
 /// Label: the event name, as declared by the event set (`(unknown)` for an emit naming
 /// no event of the set).
 pub const EVENT: &str = "event";
@@ -191,6 +197,11 @@ pub fn describe() {
         "Requests refused by the realtime endpoint, by route and HTTP status"
     );
     describe_gauge!(
+        REPLICA_SHORTAGES,
+        Unit::Count,
+        "Redis masters short of replicas for Durability::Replicated: emits to them refused"
+    );
+    describe_gauge!(
         PRESENCE_CONNECTIONS,
         Unit::Count,
         "Presence connections held by this process (one per PresenceGuard)"
@@ -289,8 +300,14 @@ pub(crate) static PUBSUB_CONNECTIONS_SHARDED_GAUGE: StateGauge = StateGauge::new
     Key::from_static_parts(PUBSUB_CONNECTIONS, &MODE_SHARDED_LABELS),
 );
 
+/// The level of [`REPLICA_SHORTAGES`].
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) static REPLICA_SHORTAGES_GAUGE: StateGauge =
+    StateGauge::new(Key::from_static_name(REPLICA_SHORTAGES));
+
 /// Every state gauge, written again by [`describe`].
-static STATE_GAUGES: [&StateGauge; 4] = [
+static STATE_GAUGES: [&StateGauge; 5] = [
+    &REPLICA_SHORTAGES_GAUGE,
     &SSE_OPEN_STREAMS_GAUGE,
     &PRESENCE_CONNECTIONS_GAUGE,
     &PUBSUB_CONNECTIONS_SINGLE_GAUGE,

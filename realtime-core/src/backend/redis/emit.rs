@@ -384,6 +384,22 @@ impl RedisBackend {
             .map(|entry| self.refresh_ttl(&entry.channel))
             .collect();
         let key = self.stream_key(&entries[0].channel);
+        if let Err(short) = self.check_replicas(&key).await {
+            return entries
+                .iter()
+                .map(|entry| {
+                    Err(BackendError::new(
+                        BACKEND,
+                        format!(
+                            "emit to channel `{}` refused: {}",
+                            entry.channel,
+                            short.message()
+                        ),
+                    )
+                    .kind(short.failure_kind()))
+                })
+                .collect();
+        }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
         let mut pending = script_order(entries, &refresh);
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
@@ -408,8 +424,10 @@ impl RedisBackend {
                     eval = true;
                 }
                 Ok((node, answers)) => {
-                    let deferred_to = if wait_inline { None } else { node };
-                    let results = self.read_batch_replies(&batch, answers, deferred_to).await;
+                    let deferred_to = if wait_inline { None } else { node.clone() };
+                    let results = self
+                        .read_batch_replies(&batch, answers, deferred_to, node.as_ref())
+                        .await;
                     for (&i, result) in pending.iter().zip(results) {
                         replies[i] = Some(result);
                     }
@@ -444,12 +462,14 @@ impl RedisBackend {
 
     /// Reads the replies of a batch's pipeline: the script's array (one item per entry),
     /// then `WAIT`'s count, or with `node` (the master that answered) the connection's
-    /// id, with which the count comes from that master's next `WAIT`.
+    /// id, with which the count comes from that master's next `WAIT`. `answered_by`: the
+    /// master that answered (`None` on one Redis), told how many replicas it counted.
     async fn read_batch_replies(
         &self,
         entries: &[&Entry<'_>],
         answers: Vec<redis::RedisResult<Value>>,
         node: Option<NodeAddr>,
+        answered_by: Option<&NodeAddr>,
     ) -> Vec<Reply> {
         let mut answers = answers.into_iter();
         let script = answers.next();
@@ -481,6 +501,9 @@ impl RedisBackend {
         if let (Some(node), Some(Ok(Value::Int(connection)))) = (&node, &replicated) {
             let acknowledged = self.wait_for_replicas(node, *connection).await;
             replicated = acknowledged.map(|count| Ok(Value::Int(count)));
+        }
+        if let Some(Ok(Value::Int(count))) = &replicated {
+            self.record_replicas(answered_by, *count);
         }
         entries
             .iter()

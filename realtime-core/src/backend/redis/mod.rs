@@ -37,6 +37,7 @@ mod emit;
 mod layout;
 mod presence;
 mod pubsub;
+mod replica_shortage;
 mod replica_wait;
 
 use std::ops::Bound;
@@ -96,6 +97,12 @@ pub enum Durability {
     /// Done when at least `replicas` replicas also have it (`WAIT`), within `timeout`.
     /// Otherwise the emit fails with [`FailureKind::OutcomeUnknown`]: it is stored and
     /// was delivered live, but a failover may lose it; retry with an idempotency key.
+    ///
+    /// A master whose `WAIT` counted fewer replicas than asked (after a failover, the
+    /// promoted replica has none until one attaches) is refused further emits before
+    /// anything is stored, with [`FailureKind::Unavailable`], until `INFO replication`
+    /// (asked at most once a second) shows enough replicas: as Redis's
+    /// `min-replicas-to-write`, so that a retry loop ends.
     Replicated {
         /// How many replicas must have the entry.
         replicas: u32,
@@ -223,6 +230,7 @@ struct Shared {
     emit: redis::Script,
     group: emit::GroupCommit,
     replica_waits: replica_wait::ReplicaWaits,
+    replica_shortages: replica_shortage::ReplicaShortages,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -371,6 +379,7 @@ impl RedisBackend {
                 emit: redis::Script::new(EMIT_SCRIPT),
                 group: emit::GroupCommit::default(),
                 replica_waits: replica_wait::ReplicaWaits::default(),
+                replica_shortages: replica_shortage::ReplicaShortages::default(),
             }),
         }
     }
