@@ -833,3 +833,135 @@ async fn replicated_emits_to_a_master_left_without_replicas_are_refused_before_s
         .await
         .unwrap();
 }
+
+/// Presence on the shard whose master is killed (SIGKILL, its replica promoted): members
+/// held by a live process, a TTL longer than the failover. An observer reading the channel
+/// as a page does sees no presence event for the members that stay (no `left` then
+/// `joined` flap); `members()` answers either an error (while no master serves the slot)
+/// or the full list, never a partial one; a member that leaves during the failover gets
+/// exactly one `presence.left` once the new master answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_on_a_failed_over_shard_stays_put_and_a_leave_meanwhile_is_announced_once() {
+    use realtime_core::backend::conformance::{RoomEvent, Visitor};
+    let mut setup = setup(Durability::Master).await;
+    let (channel, _) = setup.channels[0].clone();
+    let options = RedisOptions {
+        key_layout: setup.store.options().key_layout.clone(),
+        ..RedisOptions::default()
+    }
+    .command_timeout(Duration::from_millis(500));
+    let observer = Realtime::<RoomEvent>::with_backend(
+        RedisBackend::connect_url(&setup.cluster.url(), options.clone())
+            .await
+            .unwrap(),
+    );
+    let holder = Realtime::<RoomEvent>::with_backend(
+        RedisBackend::connect_url(&setup.cluster.url(), options)
+            .await
+            .unwrap(),
+    );
+    let ttl = Duration::from_secs(10);
+    let mut page = observer
+        .channel(channel.as_str())
+        .subscribe_all()
+        .await
+        .unwrap();
+    let presence = holder.channel(channel.as_str()).presence();
+    let visitor = |name: &str| Visitor { name: name.into() };
+    let _ada = presence.join("ada", visitor("Ada"), ttl).await.unwrap();
+    let bob = presence.join("bob", visitor("Bob"), ttl).await.unwrap();
+    let _cy = presence.join("cy", visitor("Cy"), ttl).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let envelope = tokio::time::timeout(Duration::from_secs(5), page.next())
+            .await
+            .expect("the joins arrive")
+            .unwrap();
+        if let RoomEvent::Presence(change) = envelope.event {
+            seen.push((change.is_joined(), change.member().id.clone()));
+        }
+    }
+    // Replicated before the kill (the joins are a second old by now).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(&channel))
+        .await;
+    let listing = {
+        let observer = observer.clone();
+        let channel = channel.clone();
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let until = Instant::now() + Duration::from_secs(12);
+            while Instant::now() < until {
+                let listed = observer
+                    .channel(channel.as_str())
+                    .presence()
+                    .members()
+                    .await;
+                answers.push(listed.map(|members| {
+                    members
+                        .into_iter()
+                        .map(|member| member.id)
+                        .collect::<Vec<_>>()
+                }));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            answers
+        })
+    };
+    let killed = Instant::now();
+    let kill = setup.cluster.kill_master_and_wait_for_failover(slot);
+    let (leave_during, (old, new)) = tokio::join!(
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            drop(bob);
+        },
+        kill
+    );
+    let () = leave_during;
+    println!(
+        "master {old} killed; replica {new} took over in {:?}",
+        killed.elapsed()
+    );
+
+    let mut after = Vec::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while let Ok(Some(envelope)) = tokio::time::timeout_at(until, page.next()).await {
+        if let RoomEvent::Presence(change) = envelope.event {
+            after.push((change.is_joined(), change.member().id.clone()));
+        }
+    }
+    println!("presence events after the kill: {after:?}");
+    assert_eq!(
+        after,
+        [(false, "bob".to_owned())],
+        "bob's left once, nothing else"
+    );
+
+    let answers = listing.await.unwrap();
+    let errors = answers.iter().filter(|answer| answer.is_err()).count();
+    let full = ["ada", "bob", "cy"].map(str::to_owned).to_vec();
+    let stayed = ["ada", "cy"].map(str::to_owned).to_vec();
+    for answer in answers.iter().flatten() {
+        assert!(
+            answer == &full || answer == &stayed,
+            "members() answered {answer:?}"
+        );
+    }
+    println!(
+        "members() during and after: {} answers, {errors} errors",
+        answers.len()
+    );
+    let members: Vec<String> = observer
+        .channel(channel.as_str())
+        .presence()
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|member| member.id)
+        .collect();
+    assert_eq!(members, stayed);
+}
