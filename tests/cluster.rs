@@ -733,3 +733,235 @@ async fn messages_of_a_reconnecting_shard_connection_do_not_overtake_the_catch_u
         "every emit delivered once, in order"
     );
 }
+
+/// `Durability::Replicated { replicas: 1 }`, a master killed and **not** restarted: the
+/// promoted replica has no replica of its own. Emits to its channels must get a
+/// terminating answer: after at most a few "outcome unknown" (stored, not replicated: the
+/// failover had to be learnt), a quick refusal (`Unavailable`, 503 over HTTP) with nothing
+/// stored, on every retry, rather than a 504 that a keyed retry loop never gets past.
+/// Every acknowledged emit is on the new master (it had it as a replica); the other
+/// shards go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicated_emits_to_a_master_left_without_replicas_are_refused_before_storing() {
+    let mut setup = setup(Durability::Replicated {
+        replicas: 1,
+        timeout: Duration::from_secs(1),
+    })
+    .await;
+    let (victim, victim_master) = setup.channels[0].clone();
+    let (other, _) = setup
+        .channels
+        .iter()
+        .find(|(_, master)| *master != victim_master)
+        .cloned()
+        .unwrap();
+    let room = setup.emitter.channel(victim.as_str());
+    let mut acknowledged = Vec::new();
+    for n in 0..5 {
+        acknowledged.push((n, room.emit(&TestEvent::Tick(n)).await.unwrap()));
+    }
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(&victim))
+        .await;
+    let (old, new) = setup.cluster.kill_master_and_wait_for_failover(slot).await;
+    println!("master {old} killed (not restarted); replica {new} took over");
+
+    let mut unknown = 0;
+    let mut refused = Vec::new();
+    let mut slowest_refusal = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for n in 5.. {
+        if refused.len() >= 10 || Instant::now() > deadline {
+            break;
+        }
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), room.emit(&TestEvent::Tick(n)))
+            .await
+            .expect("every emit gets an answer");
+        match outcome {
+            Ok(id) => acknowledged.push((n, id)),
+            Err(Error::OutcomeUnknown { .. }) => unknown += 1,
+            Err(Error::Backend(error)) if error.failure_kind() == FailureKind::Unavailable => {
+                if error.message().contains("replicas") {
+                    slowest_refusal = slowest_refusal.max(started.elapsed());
+                    refused.push(n);
+                }
+            }
+            Err(other) => panic!("emit {n}: {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "after the failover: {unknown} outcome unknown, {} refused (slowest {slowest_refusal:?}), {} acknowledged in all",
+        refused.len(),
+        acknowledged.len()
+    );
+    assert_eq!(
+        refused.len(),
+        10,
+        "emits are refused, not left unknown forever"
+    );
+    assert!(
+        unknown <= 3,
+        "{unknown} outcome unknown before the refusals"
+    );
+    assert!(
+        slowest_refusal < Duration::from_secs(2),
+        "{slowest_refusal:?}"
+    );
+
+    let stored: Vec<u32> = setup
+        .store
+        .read(&victim, ReadRange::after(None, 1_000))
+        .await
+        .unwrap()
+        .iter()
+        .map(|entry| entry.data.parse().unwrap())
+        .collect();
+    for n in &refused {
+        assert!(!stored.contains(n), "refused emit {n} was stored");
+    }
+    for (n, id) in &acknowledged {
+        assert!(stored.contains(n), "acknowledged emit {n} ({id}) lost");
+    }
+    // Another shard, with its replica, is not affected.
+    setup
+        .emitter
+        .channel(other.as_str())
+        .emit(&TestEvent::Tick(0))
+        .await
+        .unwrap();
+}
+
+/// Presence on the shard whose master is killed (SIGKILL, its replica promoted): members
+/// held by a live process, a TTL longer than the failover. An observer reading the channel
+/// as a page does sees no presence event for the members that stay (no `left` then
+/// `joined` flap); `members()` answers either an error (while no master serves the slot)
+/// or the full list, never a partial one; a member that leaves during the failover gets
+/// exactly one `presence.left` once the new master answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_on_a_failed_over_shard_stays_put_and_a_leave_meanwhile_is_announced_once() {
+    use realtime_core::backend::conformance::{RoomEvent, Visitor};
+    let mut setup = setup(Durability::Master).await;
+    let (channel, _) = setup.channels[0].clone();
+    let options = RedisOptions {
+        key_layout: setup.store.options().key_layout.clone(),
+        ..RedisOptions::default()
+    }
+    .command_timeout(Duration::from_millis(500));
+    let observer = Realtime::<RoomEvent>::with_backend(
+        RedisBackend::connect_url(&setup.cluster.url(), options.clone())
+            .await
+            .unwrap(),
+    );
+    let holder = Realtime::<RoomEvent>::with_backend(
+        RedisBackend::connect_url(&setup.cluster.url(), options)
+            .await
+            .unwrap(),
+    );
+    let ttl = Duration::from_secs(10);
+    let mut page = observer
+        .channel(channel.as_str())
+        .subscribe_all()
+        .await
+        .unwrap();
+    let presence = holder.channel(channel.as_str()).presence();
+    let visitor = |name: &str| Visitor { name: name.into() };
+    let _ada = presence.join("ada", visitor("Ada"), ttl).await.unwrap();
+    let bob = presence.join("bob", visitor("Bob"), ttl).await.unwrap();
+    let _cy = presence.join("cy", visitor("Cy"), ttl).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let envelope = tokio::time::timeout(Duration::from_secs(5), page.next())
+            .await
+            .expect("the joins arrive")
+            .unwrap();
+        if let RoomEvent::Presence(change) = envelope.event {
+            seen.push((change.is_joined(), change.member().id.clone()));
+        }
+    }
+    // Replicated before the kill (the joins are a second old by now).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let slot = setup
+        .cluster
+        .key_slot(&setup.store.stream_key(&channel))
+        .await;
+    let listing = {
+        let observer = observer.clone();
+        let channel = channel.clone();
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let until = Instant::now() + Duration::from_secs(12);
+            while Instant::now() < until {
+                let listed = observer
+                    .channel(channel.as_str())
+                    .presence()
+                    .members()
+                    .await;
+                answers.push(listed.map(|members| {
+                    members
+                        .into_iter()
+                        .map(|member| member.id)
+                        .collect::<Vec<_>>()
+                }));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            answers
+        })
+    };
+    let killed = Instant::now();
+    let kill = setup.cluster.kill_master_and_wait_for_failover(slot);
+    let (leave_during, (old, new)) = tokio::join!(
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            drop(bob);
+        },
+        kill
+    );
+    let () = leave_during;
+    println!(
+        "master {old} killed; replica {new} took over in {:?}",
+        killed.elapsed()
+    );
+
+    let mut after = Vec::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while let Ok(Some(envelope)) = tokio::time::timeout_at(until, page.next()).await {
+        if let RoomEvent::Presence(change) = envelope.event {
+            after.push((change.is_joined(), change.member().id.clone()));
+        }
+    }
+    println!("presence events after the kill: {after:?}");
+    assert_eq!(
+        after,
+        [(false, "bob".to_owned())],
+        "bob's left once, nothing else"
+    );
+
+    let answers = listing.await.unwrap();
+    let errors = answers.iter().filter(|answer| answer.is_err()).count();
+    let full = ["ada", "bob", "cy"].map(str::to_owned).to_vec();
+    let stayed = ["ada", "cy"].map(str::to_owned).to_vec();
+    for answer in answers.iter().flatten() {
+        assert!(
+            answer == &full || answer == &stayed,
+            "members() answered {answer:?}"
+        );
+    }
+    println!(
+        "members() during and after: {} answers, {errors} errors",
+        answers.len()
+    );
+    let members: Vec<String> = observer
+        .channel(channel.as_str())
+        .presence()
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|member| member.id)
+        .collect();
+    assert_eq!(members, stayed);
+}

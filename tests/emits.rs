@@ -208,6 +208,88 @@ async fn a_channel_whose_key_holds_another_type_is_refused_for_good_without_redi
     assert_eq!(stream.status, StatusCode::CONFLICT);
 }
 
+/// Redis's deterministic refusals (here `NOPERM`, an ACL that denies the stream
+/// commands) are lasting: retrying cannot help, so no 503 with `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_redis_denies_are_refused_for_good_not_unavailable() {
+    let server = PrivateRedis::start().await;
+    let mut admin = server.connection().await;
+    let _: () = redis::cmd("ACL")
+        .arg(&["SETUSER", "app", "on", ">secret", "~*", "&*", "+@all"][..])
+        .arg(&["-xadd", "-xrange", "-xrevrange"][..])
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let url = format!("redis://app:secret@{}", server.addr());
+    let backend = RedisBackend::connect_with(&url, RedisOptions::default())
+        .await
+        .unwrap();
+    let rt = Realtime::<TestEvent>::with_backend(backend);
+
+    // The emit script's XADD (caught inside the script) and a read.
+    let emitted = rt.channel("denied").emit(&tick(1)).await.unwrap_err();
+    let read = rt
+        .channel("denied")
+        .history(History::last(5))
+        .await
+        .unwrap_err();
+    for error in [&emitted, &read] {
+        let Error::Backend(backend) = error else {
+            panic!("expected a backend refusal, got {error:?}");
+        };
+        assert_eq!(backend.failure_kind(), FailureKind::Refused, "{error}");
+    }
+
+    let sse = RealtimeSse::new(rt.clone());
+    let http = TestServer::serve(&sse).await;
+    let resume =
+        SseClient::connect(&http.url("/api/realtime?channel=denied&last_ack_denied=1-0")).await;
+    assert_eq!(resume.status, StatusCode::CONFLICT);
+    assert!(resume.headers.get("retry-after").is_none());
+    let body = resume.rest().await;
+    assert!(body.contains("no permissions"), "{body}");
+}
+
+/// A retry sends the same event and data with its key; another event under a used key is
+/// a mistake the route refuses (422, as the IETF draft on `Idempotency-Key` asks), not a
+/// 200 with the first event's id that silently drops the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emit_route_refuses_an_idempotency_key_reused_for_other_data() {
+    let rt = Realtime::<TestEvent>::with_backend(redis_backend(RedisOptions::default()).await);
+    let sse = RealtimeSse::builder(rt.clone())
+        .emit_route(EmitConfig::new())
+        .build();
+    let http = TestServer::serve(&sse).await;
+    let post = |data: u32| {
+        reqwest::Client::new()
+            .post(http.url("/api/realtime"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "order-7")
+            .body(json!({"channel": "orders", "event": "counter.tick", "data": data}).to_string())
+            .send()
+    };
+    let first = post(1).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let retry: Value = post(1).await.unwrap().json().await.unwrap();
+    assert_eq!(retry, first, "the same event and data: the original id");
+
+    let reused = post(2).await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = reused.json().await.unwrap();
+    let text = body["error"].as_str().unwrap();
+    assert!(
+        text.contains("`order-7`") && text.contains("different event or data"),
+        "{text}"
+    );
+    assert!(
+        text.contains(first["id"].as_str().unwrap()),
+        "names the original: {text}"
+    );
+    let stored = rt.channel("orders").history(History::new()).await.unwrap();
+    assert_eq!(stored.len(), 1, "nothing more stored");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_key_prefixes_cannot_address_each_others_channels() {
     let outer = redis_backend(RedisOptions::default()).await;

@@ -21,12 +21,12 @@ use futures::StreamExt;
 use proptest::prelude::*;
 use realtime_core::Cursor;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
-use realtime_core::backend::{Backend, FeedItem, ReadRange};
+use realtime_core::backend::{Backend, FailureKind, FeedItem, ReadRange};
 use realtime_tests::{redis_backend, redis_cluster_backend};
 
 /// One task's emits: to which channel (an index), the data's length, the event's name (an
 /// index into [`EVENTS`]), and an idempotency key (an index into a small pool, so that
-/// keys repeat) or none.
+/// keys repeat: 0 to 3 as retries of one event, 4 and 5 reused for other data) or none.
 type Plan = Vec<Vec<(usize, usize, usize, Option<u8>)>>;
 
 /// Event names: plain ones, and one that JSON must escape in the live message.
@@ -68,38 +68,58 @@ async fn check(backend: RedisBackend, channels: usize, plan: Plan) {
         let names = names.clone();
         tasks.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
+            let mut refused = Vec::new();
             for (step, (channel, length, event, key)) in emits.into_iter().enumerate() {
-                let data = format!(
+                let mut data = format!(
                     "{{\"task\":{task},\"step\":{step},\"pad\":\"{}\"}}",
                     "x".repeat(length)
                 );
+                let mut event = EVENTS[event];
                 let name = &names[channel];
                 match key {
                     Some(key) => {
+                        // Keys 0 to 3 are retries (the same event and data whoever sends
+                        // them: the first stores, the others answer its id); keys 4 and 5
+                        // carry each emit's own data, so a second use is refused.
+                        if key < 4 {
+                            data = format!(
+                                "{{\"key\":{key},\"pad\":\"{}\"}}",
+                                "k".repeat(usize::from(key) * 700)
+                            );
+                            event = EVENTS[usize::from(key) % EVENTS.len()];
+                        }
                         let key = format!("key-{key}");
-                        let appended = backend
-                            .append_once(name, EVENTS[event], &data, &key, Duration::from_secs(60))
+                        match backend
+                            .append_once(name, event, &data, &key, Duration::from_secs(60))
                             .await
-                            .unwrap();
-                        acknowledged.push((
-                            channel,
-                            appended.id,
-                            (data, EVENTS[event]),
-                            Some((key, appended.replayed)),
-                        ));
+                        {
+                            Ok(appended) => acknowledged.push((
+                                channel,
+                                appended.id,
+                                (data, event),
+                                Some((key, appended.replayed)),
+                            )),
+                            Err(error) if error.failure_kind() == FailureKind::KeyReused => {
+                                refused.push((channel, key, (data, event)));
+                            }
+                            Err(error) => panic!("emit with key {key}: {error}"),
+                        }
                     }
                     None => {
-                        let id = backend.append(name, EVENTS[event], &data).await.unwrap();
-                        acknowledged.push((channel, id, (data, EVENTS[event]), None));
+                        let id = backend.append(name, event, &data).await.unwrap();
+                        acknowledged.push((channel, id, (data, event), None));
                     }
                 }
             }
-            acknowledged
+            (acknowledged, refused)
         }));
     }
     let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
     for task in tasks {
-        acknowledged.extend(task.await.unwrap());
+        let (ours, theirs) = task.await.unwrap();
+        acknowledged.extend(ours);
+        refused.extend(theirs);
     }
     let mut stored: Vec<HashMap<Cursor, (String, &str)>> = Vec::new();
     let mut stored_order: Vec<Vec<Cursor>> = Vec::new();
@@ -146,6 +166,17 @@ async fn check(backend: RedisBackend, channels: usize, plan: Plan) {
                 stored_by_us[*channel] += 1;
             }
         }
+    }
+    // A key used again with other data was refused: its first use stored other data.
+    for (channel, key, data) in &refused {
+        let first = first_of_key
+            .get(&(*channel, key.clone()))
+            .unwrap_or_else(|| panic!("key {key} of channel {channel} refused, never stored"));
+        assert_ne!(
+            stored[*channel][first],
+            (data.0.clone(), data.1),
+            "refused though it is the same event and data"
+        );
     }
     for channel in 0..channels {
         assert_eq!(

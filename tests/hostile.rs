@@ -653,3 +653,124 @@ async fn when_streams_hold_every_descriptor_accept_backs_off_without_spinning_or
         "{warnings} accept warnings in {wall:?}:\n{log}"
     );
 }
+
+/// The kernel's accounting of the server's sockets (`ss -tm`), `(sndbuf, queued)` in
+/// bytes per socket: `tb` (the send buffer's size) and `w` (what is queued to send).
+fn server_socket_memory(port: u16) -> Vec<(u64, u64)> {
+    let output = std::process::Command::new("ss")
+        .args([
+            "-tmnH",
+            "state",
+            "established",
+            "sport",
+            "=",
+            &format!(":{port}"),
+        ])
+        .output()
+        .expect("ss (iproute2) runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split("skmem:(")
+        .skip(1)
+        .map(|fields| {
+            let fields = fields.split(')').next().unwrap_or_default();
+            let field = |name: &str| {
+                fields
+                    .split(',')
+                    .find_map(|field| field.strip_prefix(name)?.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            (field("tb"), field("w"))
+        })
+        .collect()
+}
+
+/// The kernel's TCP memory in all (`/proc/net/sockstat`, pages), in KiB.
+fn tcp_memory_kib() -> u64 {
+    let sockstat = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
+    sockstat
+        .lines()
+        .find(|line| line.starts_with("TCP:"))
+        .and_then(|line| {
+            line.split_whitespace()
+                .skip_while(|word| *word != "mem")
+                .nth(1)
+        })
+        .and_then(|pages| pages.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}
+
+/// Event-stream clients that read nothing: each holds at most the configured send buffer
+/// of kernel memory on the server (Linux doubles `SO_SNDBUF`), where the kernel's own
+/// buffer would grow to `tcp_wmem`'s maximum (4 MiB) before the write-stall timer even
+/// starts. `NON_READERS` clients (default 50; the figures in docs/reliability.md are for
+/// 1,000), each sent 2 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_reading_stream_clients_hold_a_bounded_send_buffer_each() {
+    let clients: usize = std::env::var("NON_READERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50);
+    let rt = Realtime::<TestEvent>::memory();
+    let sse = RealtimeSse::new(rt.clone());
+    let mut config = config();
+    config.write_stall_timeout = Duration::from_secs(120);
+    let server = TestServer::start_with_config(sse.router("/api/realtime"), config).await;
+    let baseline = tcp_memory_kib();
+    let mut stuck = Vec::new();
+    for _ in 0..clients {
+        let mut socket = connect_small_window(server.addr).await;
+        socket
+            .write_all(stream_head("/api/realtime?channel=big").as_bytes())
+            .await
+            .unwrap();
+        stuck.push(socket);
+    }
+    let start = Instant::now();
+    while sse.open_streams() < clients {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{} streams open",
+            sse.open_streams()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for n in 0..32 {
+        let text = format!("{n:04}{}", "x".repeat(BIG));
+        rt.channel("big")
+            .emit(&TestEvent::Typing(text))
+            .await
+            .unwrap();
+    }
+    // Until the queues stop growing.
+    let mut queued = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now: u64 = server_socket_memory(server.addr.port())
+            .iter()
+            .map(|(_, w)| w)
+            .sum();
+        if now == queued && now > 0 {
+            break;
+        }
+        queued = now;
+    }
+    let sockets = server_socket_memory(server.addr.port());
+    let largest_buffer = sockets.iter().map(|(tb, _)| *tb).max().unwrap_or(0);
+    let total_queued: u64 = sockets.iter().map(|(_, w)| w).sum();
+    println!(
+        "{clients} non-reading clients: server send buffers at most {largest_buffer} B, \
+         {} KiB queued on the server in all ({} KiB per client); kernel TCP memory {} KiB \
+         above the start",
+        total_queued / 1024,
+        total_queued / 1024 / clients as u64,
+        tcp_memory_kib().saturating_sub(baseline)
+    );
+    assert_eq!(sockets.len(), clients, "one server socket per client");
+    let bound = 2 * realtime_axum::DEFAULT_EVENT_STREAM_SEND_BUFFER as u64;
+    assert!(
+        largest_buffer <= bound + 4096,
+        "a send buffer of {largest_buffer} B, expected at most {bound} B"
+    );
+    assert!(total_queued <= clients as u64 * (bound + 4096));
+    drop(stuck);
+}

@@ -130,3 +130,162 @@ async fn the_members_of_a_killed_process_are_gone_within_the_ttl_and_announced_o
     );
     drop(survivor);
 }
+
+/// The presence entries a page would read (`presence.joined` / `presence.left`), as
+/// `(event, member)`.
+async fn presence_entries(
+    subscription: &mut (impl futures::Stream<Item = realtime_core::Envelope<RoomEvent>> + Unpin),
+    within: Duration,
+) -> Vec<(&'static str, String)> {
+    use futures::StreamExt;
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(envelope)) = tokio::time::timeout_at(deadline, subscription.next()).await {
+        if let RoomEvent::Presence(change) = envelope.event {
+            let event = if change.is_joined() { "joined" } else { "left" };
+            seen.push((event, change.member().id.clone()));
+        }
+    }
+    seen
+}
+
+/// Builds a member list the way the presence guide's page does: `joined` adds (a repeat
+/// changes nothing), `left` removes.
+fn list_from(entries: &[(&str, String)]) -> std::collections::BTreeSet<String> {
+    let mut list = std::collections::BTreeSet::new();
+    for (event, member) in entries {
+        if *event == "joined" {
+            list.insert(member.clone());
+        } else {
+            list.remove(member);
+        }
+    }
+    list
+}
+
+/// Two processes on a private Redis: one holds the members, the other reads the channel
+/// as a page does (a subscription, not a presence watcher: it sweeps nothing).
+async fn holder_and_observer(
+    server: &realtime_tests::PrivateRedis,
+) -> (Realtime<RoomEvent>, Realtime<RoomEvent>) {
+    use realtime_core::backend::redis::{RedisBackend, RedisOptions};
+    let options = RedisOptions::default().command_timeout(Duration::from_millis(300));
+    let holder = RedisBackend::connect_with(&server.url(), options.clone())
+        .await
+        .unwrap();
+    let observer = RedisBackend::connect_with(&server.url(), options)
+        .await
+        .unwrap();
+    (
+        Realtime::with_backend(holder),
+        Realtime::with_backend(observer),
+    )
+}
+
+fn visitor(name: &str) -> Visitor {
+    Visitor { name: name.into() }
+}
+
+/// A member whose only connection in the channel leaves while its leave cannot reach
+/// storage (here Redis refuses the holder's scripts for a while, by ACL: a leave frozen in
+/// a socket would still run once Redis thaws). The leave fails, and nothing of this
+/// process sweeps the channel any more; once Redis answers, the leave is tried again and
+/// its `presence.left` announced, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_leave_fails_is_announced_once_redis_answers() {
+    use realtime_core::backend::redis::{RedisBackend, RedisOptions};
+    let server = realtime_tests::PrivateRedis::start().await;
+    let mut admin = server.connection().await;
+    let acl = |rule: &'static str| {
+        let mut admin = admin.clone();
+        async move {
+            let _: () = redis::cmd("ACL")
+                .arg(
+                    &[
+                        "SETUSER", "holder", "on", ">secret", "~*", "&*", "+@all", rule,
+                    ][..],
+                )
+                .query_async(&mut admin)
+                .await
+                .unwrap();
+        }
+    };
+    acl("+@scripting").await;
+    let url = format!("redis://holder:secret@{}", server.addr());
+    let options = RedisOptions::default().command_timeout(Duration::from_millis(300));
+    let holder = Realtime::<RoomEvent>::with_backend(
+        RedisBackend::connect_with(&url, options.clone())
+            .await
+            .unwrap(),
+    );
+    let (_, observer) = holder_and_observer(&server).await;
+    let ttl = Duration::from_secs(2);
+    let mut page = observer.channel("room").subscribe_all().await.unwrap();
+    let bob = holder
+        .channel("room")
+        .presence()
+        .join("bob", visitor("Bob"), ttl)
+        .await
+        .unwrap();
+    let joined = presence_entries(&mut page, Duration::from_secs(2)).await;
+    assert_eq!(joined, [("joined", "bob".to_owned())]);
+
+    acl("-@scripting").await;
+    drop(bob);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    acl("+@scripting").await;
+
+    // Within the retry's back-off; then nothing more.
+    let after = presence_entries(&mut page, ttl * 4).await;
+    assert_eq!(after, [("left", "bob".to_owned())]);
+    let members = observer.channel("room").presence().members().await.unwrap();
+    assert!(members.is_empty(), "{members:?}");
+    let _: () = redis::cmd("PING").query_async(&mut admin).await.unwrap();
+}
+
+/// Redis restarts empty (no persistence): every key is lost, the `presence.joined` entries
+/// too. A member whose leave failed during the outage gets its `presence.left` from its
+/// process (nobody else knows it was there); a member still connected is joined again (a
+/// repeated `presence.joined` with no `presence.left` before it, which a page must take as
+/// "present", not as a second member). The page's list converges to `members()`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_empty_restart_a_list_built_from_the_events_converges_to_the_members() {
+    let mut server = realtime_tests::PrivateRedis::start().await;
+    let (holder, observer) = holder_and_observer(&server).await;
+    let ttl = Duration::from_secs(2);
+    let mut page = observer.channel("room").subscribe_all().await.unwrap();
+    let presence = holder.channel("room").presence();
+    let ada = presence.join("ada", visitor("Ada"), ttl).await.unwrap();
+    let bob = presence.join("bob", visitor("Bob"), ttl).await.unwrap();
+    let mut seen = presence_entries(&mut page, Duration::from_secs(2)).await;
+    assert_eq!(
+        list_from(&seen),
+        ["ada".to_owned(), "bob".to_owned()].into()
+    );
+
+    server.kill();
+    drop(bob);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.restart().await;
+
+    seen.extend(presence_entries(&mut page, ttl * 5).await);
+    let members: Vec<String> = observer
+        .channel("room")
+        .presence()
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|member: Member<Visitor>| member.id)
+        .collect();
+    assert_eq!(members, ["ada"]);
+    assert_eq!(list_from(&seen), ["ada".to_owned()].into(), "{seen:?}");
+    let lefts = |who: &str| {
+        seen.iter()
+            .filter(|(event, member)| *event == "left" && member == who)
+            .count()
+    };
+    assert_eq!(lefts("bob"), 1, "{seen:?}");
+    assert_eq!(lefts("ada"), 0, "{seen:?}");
+    drop(ada);
+}

@@ -25,6 +25,7 @@ for_each_backend!(
     past_max_streams_lingering_a_closed_stream_leaves_at_once,
     a_join_that_fails_refuses_the_stream_and_leaves_nothing,
     the_members_route_is_exact_and_authorized_like_the_stream,
+    an_oversized_presence_info_is_refused_by_join_and_by_the_stream,
 );
 
 async fn realtime(kind: BackendKind) -> Realtime<RoomEvent> {
@@ -462,4 +463,93 @@ async fn an_event_set_without_presence_has_no_members_route() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+/// An event set whose presence info has no size rule of its own (any string).
+#[derive(realtime_core::Events, Clone, Debug, PartialEq)]
+enum Board {
+    #[event("board.note")]
+    Note(String),
+    #[event(presence)]
+    Presence(realtime_core::PresenceChange<String>),
+}
+
+async fn an_oversized_presence_info_is_refused_by_join_and_by_the_stream(kind: BackendKind) {
+    let backend = kind.open(StorageOptions::default()).await;
+    let rt = Realtime::<Board>::with_backend(std::sync::Arc::clone(&backend));
+    let ttl = Duration::from_secs(30);
+
+    // The join API: the default bound, 4 KiB of JSON (a string's two quotes included).
+    let board = rt.channel("board").presence();
+    let at_bound = "i".repeat(realtime_core::presence::DEFAULT_MAX_PRESENCE_INFO - 2);
+    let held = board.join("ada", at_bound, ttl).await.unwrap();
+    let too_large = "i".repeat(8 * 1024 * 1024);
+    let error = board.join("bob", too_large, ttl).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            realtime_core::Error::PresenceInfoTooLarge { size, max: 4096, .. } if size == 8 * 1024 * 1024 + 2
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("at most 4096"), "{error}");
+    let listed: Vec<String> = board
+        .members()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(listed, ["ada"], "nothing stored for bob");
+    held.leave().await.unwrap();
+
+    // A bound of the app's own, and the SSE path: the hook's info (`x-info-len` bytes) is
+    // refused with 413 before anything is stored or announced.
+    let bounded = Realtime::<Board>::builder(backend)
+        .max_presence_info(64)
+        .build();
+    let sse = RealtimeSse::builder(bounded.clone())
+        .authorize(|request: AuthRequest| async move {
+            let length = request
+                .headers()
+                .get("x-info-len")
+                .and_then(|value| value.to_str().ok()?.parse().ok())
+                .unwrap_or(0);
+            Ok::<_, axum::response::Response>(Access::presence(
+                "ada".to_owned(),
+                "i".repeat(length),
+                request.channels.clone(),
+            ))
+        })
+        .build();
+    let server = TestServer::serve(&sse).await;
+    let url = server.url("/api/realtime?channel=room-1");
+    let stream = |length: usize| {
+        SseClient::connect_with(
+            reqwest::Client::new()
+                .get(&url)
+                .header("x-info-len", length.to_string()),
+        )
+    };
+    let refused = stream(63).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = serde_json::from_str(&refused.rest().await).unwrap();
+    let text = body["error"].as_str().unwrap();
+    assert!(
+        text.contains("65 bytes") && text.contains("at most 64"),
+        "{text}"
+    );
+    let room = bounded.channel("room-1");
+    assert!(room.presence().members().await.unwrap().is_empty());
+    assert!(
+        room.history(realtime_core::History::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(sse.open_streams(), 0);
+
+    let mut accepted = stream(62).await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert_eq!(accepted.next_json().await["type"], "connected");
 }

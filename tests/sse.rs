@@ -35,6 +35,7 @@ for_each_backend!(
     cors_origins_can_be_restricted,
     a_browsers_own_reconnect_gets_204_so_the_client_sends_fresh_cursors,
     first_replay_decides_per_channel_what_a_new_client_gets,
+    a_cursor_past_every_id_means_nothing_missed_then_live,
 );
 
 async fn realtime(kind: BackendKind) -> Realtime<TestEvent> {
@@ -881,4 +882,42 @@ async fn first_replay_decides_per_channel_what_a_new_client_gets(kind: BackendKi
         ticks_until(&mut client, &["job-7"], 103).await,
         [vec![2, 100, 101, 102]]
     );
+}
+
+async fn a_cursor_past_every_id_means_nothing_missed_then_live(kind: BackendKind) {
+    let past_everything = Cursor::MAX.to_string();
+    for lean in [true, false] {
+        let rt = realtime(kind).await;
+        let stored = rt.channel("stored");
+        let newest = stored.emit(&TestEvent::Tick(0)).await.unwrap();
+        let sse = RealtimeSse::new(rt.clone());
+        let server = if lean {
+            TestServer::serve(&sse).await
+        } else {
+            TestServer::start_with_axum_serve(sse.router("/api/realtime")).await
+        };
+        // An empty channel, and one with an entry: no replay, the newest stored entry as
+        // the cursor, then the events emitted from now on (whose ids lie below the
+        // client's cursor).
+        for (channel, cursor) in [("empty", None), ("stored", Some(newest))] {
+            let url = server.url(&format!(
+                "/api/realtime?channel={channel}&last_ack_{channel}={past_everything}"
+            ));
+            let mut client = SseClient::connect(&url).await;
+            assert_eq!(client.status, StatusCode::OK, "lean {lean}, {channel}");
+            let mut connected = json!({"type": "connected", "channel": channel});
+            if let Some(cursor) = cursor {
+                connected["cursor"] = json!(cursor.to_string());
+            }
+            assert_eq!(client.next_json().await, connected, "lean {lean}");
+            let live = rt.channel(channel).emit(&TestEvent::Tick(1)).await.unwrap();
+            let frame = client.next_json().await;
+            assert_eq!(
+                frame["id"],
+                json!(live.to_string()),
+                "lean {lean}, {channel}"
+            );
+            assert_eq!(tick_of(&frame), 1);
+        }
+    }
 }

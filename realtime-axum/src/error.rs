@@ -80,7 +80,9 @@ impl IntoResponse for RequestError {
 }
 
 /// The answer to a request that failed in the core: 422 for events the schema refuses
-/// (with `event`, `path` and, for a schema rule, `rule`), 400 for bad names, cursors and
+/// (with `event`, `path` and, for a schema rule, `rule`) and for an idempotency key reused
+/// with another event or data, 413 for a presence info over the bound, 400 for bad names,
+/// cursors and
 /// keys, 503 with `Retry-After` while storage is unreachable, 504 when an emit's outcome is
 /// unknown, 409 when storage refuses for good (a channel's key holds other data).
 ///
@@ -110,6 +112,14 @@ impl From<&Error> for RequestError {
                 unprocessable(event, path)
             }
             Error::ReservedEvent { event } => unprocessable(event, ""),
+            // As the IETF draft on the `Idempotency-Key` header asks for a key reused with
+            // another payload.
+            Error::PresenceInfoTooLarge { .. } => {
+                RequestError::new(StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
+            }
+            Error::IdempotencyKeyReused { .. } => {
+                RequestError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
             Error::InvalidChannel(_)
             | Error::InvalidMember(_)
             | Error::InvalidPresenceTtl { .. }

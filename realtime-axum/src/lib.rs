@@ -71,4 +71,4 @@ pub use config::{
 pub use endpoint::{RealtimeSse, RealtimeSseBuilder};
 pub use error::{RETRY_AFTER_SECS, RequestError};
 pub use query::ChannelRequest;
-pub use serve::{Serve, ServeConfig, serve};
+pub use serve::{DEFAULT_EVENT_STREAM_SEND_BUFFER, Serve, ServeConfig, serve};

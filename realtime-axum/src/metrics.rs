@@ -11,7 +11,6 @@ use realtime_core::metrics as names;
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-static OPEN_STREAMS: Key = Key::from_static_name(names::SSE_OPEN_STREAMS);
 static STREAMS_OPENED: Key = Key::from_static_name(names::SSE_STREAMS_OPENED);
 static EVENTS_SENT: Key = Key::from_static_name(names::SSE_EVENTS_SENT);
 
@@ -76,27 +75,16 @@ fn increment(key: &Key) {
     ::metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
 }
 
-fn open_streams(delta: f64) {
-    ::metrics::with_recorder(|recorder| {
-        let gauge = recorder.register_gauge(&OPEN_STREAMS, &METADATA);
-        if delta >= 0.0 {
-            gauge.increment(delta);
-        } else {
-            gauge.decrement(-delta);
-        }
-    });
-}
-
 /// An event stream started.
 pub(crate) fn stream_opened() {
     increment(&STREAMS_OPENED);
-    open_streams(1.0);
+    names::SSE_OPEN_STREAMS_GAUGE.add(1);
 }
 
 /// An event stream ended.
 pub(crate) fn stream_closed(reason: CloseReason) {
     increment(reason.key());
-    open_streams(-1.0);
+    names::SSE_OPEN_STREAMS_GAUGE.add(-1);
 }
 
 /// An event frame was handed to a connection.

@@ -129,9 +129,15 @@ impl<E: Events> Channel<E> {
 
     /// Like [`emit`](Self::emit), but at most once per `key` on this channel within the
     /// idempotency window ([`RealtimeBuilder::idempotency_window`], 5 minutes by
-    /// default): a retry with the same key returns the original id and stores nothing.
-    /// Retry with the same key whenever an emit fails with
+    /// default): a retry with the same key, event and data returns the original id and
+    /// stores nothing. Retry with the same key whenever an emit fails with
     /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) or any other error.
+    ///
+    /// A key names one event: the same key with another event or other data (compared as
+    /// stored: the event's name and its JSON text) is refused with
+    /// [`Error::IdempotencyKeyReused`](crate::Error::IdempotencyKeyReused), naming the
+    /// original id, and nothing is stored. The backend keeps a digest of what it stored
+    /// with the key for that.
     ///
     /// ```
     /// # use realtime_core::{Events, Realtime};
@@ -147,8 +153,10 @@ impl<E: Events> Channel<E> {
     /// ```
     ///
     /// # Errors
-    /// As [`emit`](Self::emit), and [`Error::InvalidIdempotencyKey`](crate::Error::InvalidIdempotencyKey)
-    /// for a key that is not 1 to 255 visible ASCII characters.
+    /// As [`emit`](Self::emit), [`Error::InvalidIdempotencyKey`](crate::Error::InvalidIdempotencyKey)
+    /// for a key that is not 1 to 255 visible ASCII characters, and
+    /// [`Error::IdempotencyKeyReused`](crate::Error::IdempotencyKeyReused) for a key used
+    /// within the window for another event or data.
     ///
     /// [`RealtimeBuilder::idempotency_window`]: crate::RealtimeBuilder::idempotency_window
     pub async fn emit_with_key(&self, event: &E, key: &str) -> Result<Cursor> {

@@ -4,7 +4,7 @@ use crate::backend::BackendError;
 use crate::channel_name::InvalidChannelName;
 use crate::cursor::{Cursor, CursorParseError};
 use crate::idempotency::InvalidIdempotencyKey;
-use crate::presence::InvalidMemberId;
+use crate::member::InvalidMemberId;
 
 /// An event name that is not part of the event set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -106,6 +106,20 @@ pub enum Error {
     /// An idempotency key breaks the rules.
     #[error(transparent)]
     InvalidIdempotencyKey(#[from] InvalidIdempotencyKey),
+    /// The idempotency key was used on the channel within the window for a different
+    /// event or data: nothing was stored. The same key with the same event and data
+    /// returns the original id; a new event needs a new key.
+    #[error(
+        "idempotency key `{key}` was already used on channel `{channel}` for a different event or data; nothing was stored (a retry must send the same event and data; a new event needs a new key): {source}"
+    )]
+    IdempotencyKeyReused {
+        /// The channel written to.
+        channel: String,
+        /// The key.
+        key: String,
+        /// What the backend reported (with the original entry's id).
+        source: BackendError,
+    },
     /// The emit was sent to storage but no answer came (a timeout, a connection lost with
     /// the emit in flight): it may have been stored and delivered, or not. Retry it with
     /// an idempotency key to be sure it is stored exactly once.
@@ -138,6 +152,20 @@ pub enum Error {
     /// A presence member id breaks the rules.
     #[error(transparent)]
     InvalidMember(#[from] InvalidMemberId),
+    /// A presence info larger than the handle accepts
+    /// ([`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info));
+    /// nothing was stored.
+    #[error(
+        "the presence info of member `{member}` is {size} bytes of JSON; at most {max} are accepted (RealtimeBuilder::max_presence_info)"
+    )]
+    PresenceInfoTooLarge {
+        /// The member id.
+        member: String,
+        /// The info's size, in bytes of JSON.
+        size: usize,
+        /// The largest size accepted.
+        max: usize,
+    },
     /// A presence TTL out of range.
     #[error("presence TTL {ttl:?} is out of range; expected 1 s to 1 h")]
     InvalidPresenceTtl {

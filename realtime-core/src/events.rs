@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{DecodeError, UnknownEvent};
-use crate::presence::PresenceChange;
+use crate::member::PresenceChange;
 use crate::schema::{EventDefinition, EventSchema};
 
 /// An app's set of realtime events: one enum variant per event name.

@@ -63,6 +63,7 @@ pub mod history;
 mod hub;
 pub mod idempotency;
 mod json_text;
+mod member;
 pub mod metrics;
 mod nested;
 mod pattern;

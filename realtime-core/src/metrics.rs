@@ -24,7 +24,10 @@ use ::metrics::{
     Key, Label, Level, Metadata, Unit, describe_counter, describe_gauge, describe_histogram,
 };
 
+use std::sync::Mutex;
+
 use crate::error::Error;
+use crate::util::lock;
 
 /// Counter, labels [`EVENT`] and [`OUTCOME`]: emits by event and outcome
 /// ([`OUTCOME_OK`], [`OUTCOME_INVALID`], [`OUTCOME_BAD_REQUEST`],
@@ -78,6 +81,12 @@ pub const HTTP_REFUSED: &str = "realtime_http_refused_total";
 /// `Presence::members`.
 pub const PRESENCE_CONNECTIONS: &str = "realtime_presence_connections";
 
+/// Gauge: Redis masters this process found short of replicas for
+/// `Durability::Replicated` (a `WAIT` counted fewer than asked, and `INFO replication`
+/// has not shown enough attached since): replicated emits to them are refused (503,
+/// nothing stored). Above 0 after a failover until a replica attaches to the new master.
+pub const REPLICA_SHORTAGES: &str = "realtime_replica_shortages";
+
 /// Label: the event name, as declared by the event set (`(unknown)` for an emit naming
 /// no event of the set).
 pub const EVENT: &str = "event";
@@ -99,7 +108,8 @@ pub const OUTCOME_OK: &str = "ok";
 /// [`OUTCOME`]: refused by the schema (unknown event, data that breaks the schema or does
 /// not decode); nothing stored.
 pub const OUTCOME_INVALID: &str = "invalid";
-/// [`OUTCOME`]: a bad channel name or idempotency key; nothing stored.
+/// [`OUTCOME`]: a bad channel name or idempotency key, or a key reused for another event;
+/// nothing stored.
 pub const OUTCOME_BAD_REQUEST: &str = "bad_request";
 /// [`OUTCOME`]: storage failed or refused; nothing stored.
 pub const OUTCOME_STORAGE_ERROR: &str = "storage_error";
@@ -123,9 +133,10 @@ pub const MODE_SINGLE: &str = "single";
 /// [`MODE`]: `SSUBSCRIBE` on a Redis Cluster.
 pub const MODE_SHARDED: &str = "sharded";
 
-/// Gives every metric its help text and unit in the installed recorder. Call it once after
-/// installing the recorder (the Prometheus exporter writes them as `# HELP` lines); calling
-/// it without a recorder does nothing.
+/// Gives every metric its help text and unit in the installed recorder, and writes the
+/// gauges of the process's state (open streams, connections) as they are now. Call it once
+/// after installing the recorder (the Prometheus exporter writes the help as `# HELP`
+/// lines); calling it without a recorder does nothing.
 pub fn describe() {
     describe_counter!(EMITS, Unit::Count, "Emits by event and outcome");
     describe_histogram!(
@@ -186,10 +197,18 @@ pub fn describe() {
         "Requests refused by the realtime endpoint, by route and HTTP status"
     );
     describe_gauge!(
+        REPLICA_SHORTAGES,
+        Unit::Count,
+        "Redis masters short of replicas for Durability::Replicated: emits to them refused"
+    );
+    describe_gauge!(
         PRESENCE_CONNECTIONS,
         Unit::Count,
         "Presence connections held by this process (one per PresenceGuard)"
     );
+    for gauge in STATE_GAUGES {
+        gauge.publish();
+    }
 }
 
 /// Where the framework's own recordings say they come from.
@@ -209,24 +228,97 @@ pub(crate) fn record(key: &Key, value: f64) {
     ::metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA).record(value));
 }
 
-/// Adds `delta` (negative to subtract) to the gauge `key`.
-pub(crate) fn gauge_add(key: &Key, delta: f64) {
-    ::metrics::with_recorder(|recorder| {
-        let gauge = recorder.register_gauge(key, &METADATA);
-        if delta >= 0.0 {
-            gauge.increment(delta);
-        } else {
-            gauge.decrement(-delta);
-        }
-    });
+/// A gauge of the process's state now (connections, open streams), right whenever it is
+/// read: its level is kept in the process and written whole to the recorder at every
+/// change, and again by [`describe`]. Increments and decrements sent to a recorder
+/// installed after some of them would leave it off (even negative) for the process's
+/// life.
+#[derive(Debug)]
+pub struct StateGauge {
+    key: Key,
+    /// The level, and whether it ever changed (a gauge nothing touched is not written, so
+    /// e.g. a memory backend exports no pub/sub connections at all rather than 0).
+    level: Mutex<(i64, bool)>,
 }
+
+impl StateGauge {
+    const fn new(key: Key) -> Self {
+        Self {
+            key,
+            level: Mutex::new((0, false)),
+        }
+    }
+
+    /// Adds `delta` (negative to subtract) and writes the new level to the recorder.
+    pub fn add(&self, delta: i64) {
+        // Held while writing, so concurrent changes reach the recorder in their order.
+        let mut level = lock(&self.level);
+        *level = (level.0 + delta, true);
+        self.write(level.0);
+    }
+
+    /// The level now.
+    pub fn level(&self) -> i64 {
+        lock(&self.level).0
+    }
+
+    /// Writes the level to the recorder, if it ever changed.
+    fn publish(&self) {
+        let level = lock(&self.level);
+        if level.1 {
+            self.write(level.0);
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)] // levels are far below 2^52
+    fn write(&self, level: i64) {
+        ::metrics::with_recorder(|recorder| {
+            recorder
+                .register_gauge(&self.key, &METADATA)
+                .set(level as f64);
+        });
+    }
+}
+
+static MODE_SINGLE_LABELS: [Label; 1] = [Label::from_static_parts(MODE, MODE_SINGLE)];
+static MODE_SHARDED_LABELS: [Label; 1] = [Label::from_static_parts(MODE, MODE_SHARDED)];
+
+/// The level of [`SSE_OPEN_STREAMS`] (changed by the SSE endpoint of `realtime-axum`).
+pub static SSE_OPEN_STREAMS_GAUGE: StateGauge =
+    StateGauge::new(Key::from_static_name(SSE_OPEN_STREAMS));
+/// The level of [`PRESENCE_CONNECTIONS`].
+pub(crate) static PRESENCE_CONNECTIONS_GAUGE: StateGauge =
+    StateGauge::new(Key::from_static_name(PRESENCE_CONNECTIONS));
+/// The level of [`PUBSUB_CONNECTIONS`] on one Redis.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) static PUBSUB_CONNECTIONS_SINGLE_GAUGE: StateGauge = StateGauge::new(
+    Key::from_static_parts(PUBSUB_CONNECTIONS, &MODE_SINGLE_LABELS),
+);
+/// The level of [`PUBSUB_CONNECTIONS`] on a Redis Cluster.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) static PUBSUB_CONNECTIONS_SHARDED_GAUGE: StateGauge = StateGauge::new(
+    Key::from_static_parts(PUBSUB_CONNECTIONS, &MODE_SHARDED_LABELS),
+);
+
+/// The level of [`REPLICA_SHORTAGES`].
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) static REPLICA_SHORTAGES_GAUGE: StateGauge =
+    StateGauge::new(Key::from_static_name(REPLICA_SHORTAGES));
+
+/// Every state gauge, written again by [`describe`].
+static STATE_GAUGES: [&StateGauge; 5] = [
+    &REPLICA_SHORTAGES_GAUGE,
+    &SSE_OPEN_STREAMS_GAUGE,
+    &PRESENCE_CONNECTIONS_GAUGE,
+    &PUBSUB_CONNECTIONS_SINGLE_GAUGE,
+    &PUBSUB_CONNECTIONS_SHARDED_GAUGE,
+];
 
 pub(crate) static EMIT_DURATION_KEY: Key = Key::from_static_name(EMIT_DURATION);
 pub(crate) static DELIVERY_LAG_KEY: Key = Key::from_static_name(DELIVERY_LAG);
 pub(crate) static CATCH_UPS_KEY: Key = Key::from_static_name(CATCH_UPS);
 pub(crate) static FEED_RESYNCS_KEY: Key = Key::from_static_name(FEED_RESYNCS);
 pub(crate) static STORED_ENTRIES_REJECTED_KEY: Key = Key::from_static_name(STORED_ENTRIES_REJECTED);
-pub(crate) static PRESENCE_CONNECTIONS_KEY: Key = Key::from_static_name(PRESENCE_CONNECTIONS);
 
 /// How an emit ended, as the [`OUTCOME`] label says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,7 +348,9 @@ impl Outcome {
     pub(crate) fn of_error(error: &Error) -> Self {
         match error {
             Error::UnknownEvent(_) | Error::Decode(_) | Error::Invalid(_) => Outcome::Invalid,
-            Error::InvalidChannel(_) | Error::InvalidIdempotencyKey(_) => Outcome::BadRequest,
+            Error::InvalidChannel(_)
+            | Error::InvalidIdempotencyKey(_)
+            | Error::IdempotencyKeyReused { .. } => Outcome::BadRequest,
             Error::Backend(_) => Outcome::StorageError,
             Error::OutcomeUnknown { .. } => Outcome::Unknown,
             _ => Outcome::Error,

@@ -19,7 +19,8 @@ use crate::history::History;
 use crate::hub::{Counters, Hub};
 use crate::idempotency::DEFAULT_IDEMPOTENCY_WINDOW;
 use crate::metrics::Outcome;
-use crate::presence::{CheckedRecords, Leases};
+use crate::presence::leases::Leases;
+use crate::presence::records::CheckedRecords;
 use crate::shared::Core;
 use crate::subscription::SubscribeBuilder;
 
@@ -133,6 +134,7 @@ impl<E: Events> Realtime<E> {
             backend: Arc::new(backend),
             fanout_capacity: DEFAULT_FANOUT_CAPACITY,
             idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
+            max_presence_info: crate::presence::DEFAULT_MAX_PRESENCE_INFO,
             _events: std::marker::PhantomData,
         }
     }
@@ -252,6 +254,7 @@ pub struct RealtimeBuilder<E> {
     backend: Arc<dyn Backend>,
     fanout_capacity: usize,
     idempotency_window: Duration,
+    max_presence_info: usize,
     _events: std::marker::PhantomData<fn() -> E>,
 }
 
@@ -261,6 +264,7 @@ impl<E> std::fmt::Debug for RealtimeBuilder<E> {
             .field("backend", &self.backend.name())
             .field("fanout_capacity", &self.fanout_capacity)
             .field("idempotency_window", &self.idempotency_window)
+            .field("max_presence_info", &self.max_presence_info)
             .finish()
     }
 }
@@ -279,6 +283,16 @@ impl<E: Events> RealtimeBuilder<E> {
     /// [`Channel::emit_with_key`]).
     pub fn idempotency_window(mut self, window: Duration) -> Self {
         self.idempotency_window = window.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The largest presence info a member may join with, in bytes of its JSON (default
+    /// [`DEFAULT_MAX_PRESENCE_INFO`](crate::presence::DEFAULT_MAX_PRESENCE_INFO), 4 KiB):
+    /// every `presence.joined` carries it to every subscriber of the channel, and
+    /// [`Presence::members`](crate::presence::Presence::members) lists it for every member.
+    /// A larger one is refused with [`Error::PresenceInfoTooLarge`](crate::Error::PresenceInfoTooLarge).
+    pub fn max_presence_info(mut self, bytes: usize) -> Self {
+        self.max_presence_info = bytes;
         self
     }
 
@@ -302,6 +316,7 @@ impl<E: Events> RealtimeBuilder<E> {
                 counters,
                 hub,
                 idempotency_window: self.idempotency_window,
+                max_presence_info: self.max_presence_info,
             }),
         }
     }

@@ -20,7 +20,8 @@ use crate::events::{EventKind, Events};
 use crate::hub::{Counters, Hub};
 use crate::json_text;
 use crate::metrics::{self, Outcome};
-use crate::presence::{CheckedRecords, Leases};
+use crate::presence::leases::Leases;
+use crate::presence::records::CheckedRecords;
 
 /// What every handle and channel of one `Realtime` share.
 pub(crate) struct Core<E: Events> {
@@ -29,6 +30,8 @@ pub(crate) struct Core<E: Events> {
     pub(crate) counters: Arc<Counters>,
     pub(crate) hub: Hub<E>,
     pub(crate) idempotency_window: Duration,
+    /// The largest presence info accepted, in bytes of JSON.
+    pub(crate) max_presence_info: usize,
     /// The presence connections this handle keeps alive, and their heartbeat task.
     pub(crate) presence: Arc<Leases>,
     /// The member records this handle has checked against their schema.
@@ -176,6 +179,11 @@ impl<E: Events> Core<E> {
         let id = appended.map_err(|error| match error.failure_kind() {
             FailureKind::OutcomeUnknown => Error::OutcomeUnknown {
                 channel: channel.to_owned(),
+                source: error,
+            },
+            FailureKind::KeyReused => Error::IdempotencyKeyReused {
+                channel: channel.to_owned(),
+                key: key.unwrap_or_default().to_owned(),
                 source: error,
             },
             _ => Error::Backend(error),

@@ -431,6 +431,24 @@ impl<E: Events> Follower<E> {
 
     /// Starts strictly after `position`, reading the first page of what follows it.
     async fn start_since(&mut self, position: Position) -> Result<()> {
+        // A cursor past everything this process has broadcast may lie past the stream's
+        // newest entry too (a bogus cursor, or one from before a restart that lost the
+        // stream). The newest entry is read before the page, so an entry appended in
+        // between is newer than it and reaches the live feed.
+        let beyond_broadcast = match (position, self.last) {
+            (Position::Cursor(cursor), Some(newest)) => cursor > newest,
+            (Position::Cursor(_), None) => true,
+            (Position::Millis(_), _) => false,
+        };
+        let newest_stored = if beyond_broadcast {
+            let newest = self
+                .backend
+                .read(&self.channel, ReadRange::newest(1))
+                .await?;
+            Some(newest.last().map(|entry| entry.id))
+        } else {
+            None
+        };
         self.last = match position {
             // The client has seen this id: nothing at or before it is sent again, whatever
             // the shared feed has broadcast so far (it may lag behind the stream, e.g.
@@ -442,7 +460,18 @@ impl<E: Events> Follower<E> {
             Position::Millis(_) => self.last.map(|newest| newest.min(position.as_start())),
         };
         self.start = self.last;
-        self.read_page().await
+        self.read_page().await?;
+        // A cursor past the newest stored entry means nothing was missed; it must not
+        // hide what is emitted from now on (whose ids lie below it), so the subscription
+        // goes on from the newest entry, the cursor `connected` then reports.
+        if let (Position::Cursor(cursor), Some(newest)) = (position, newest_stored) {
+            let nothing_after = self.last == Some(cursor);
+            if nothing_after && newest.is_none_or(|newest| newest < cursor) {
+                self.last = newest;
+                self.start = newest;
+            }
+        }
+        Ok(())
     }
 
     /// Decodes entries and queues those the filter lets through.

@@ -23,6 +23,8 @@ use notifications::NotificationEvent;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     server::init_tracing();
+    // Before the backend connects: what is recorded before a recorder exists is lost.
+    example_support::metrics::install()?;
     let port = server::port_from(std::env::args().skip(1), "notifications [--port N]")?;
     let realtime = server::realtime_from_env::<NotificationEvent>("notifications").await?;
     let web = PathBuf::from(

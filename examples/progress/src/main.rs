@@ -22,6 +22,8 @@ const USAGE: &str = "progress [--port N] | progress follow <job id>";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     server::init_tracing();
+    // Before the backend connects: what is recorded before a recorder exists is lost.
+    example_support::metrics::install()?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("follow") {
         return follow_from_terminal(&args[1..]).await;

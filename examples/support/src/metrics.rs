@@ -1,15 +1,21 @@
 //! The example servers' metrics: the framework's counters, gauges and histograms
 //! ([`realtime_core::metrics`]) exported in the Prometheus text format at `GET /metrics`.
 //!
-//! [`routes`] installs the process's recorder ([`metrics_exporter_prometheus`]) on first
-//! use, describes every metric, and starts the recorder's upkeep (a thread that drains
-//! histogram samples every 5 s, so memory stays bounded between scrapes). The `_seconds`
-//! histograms get Prometheus buckets ([`LATENCY_BUCKETS`]), so they add up across
-//! processes.
+//! [`install`], called first thing in `main` (before the backend connects or anything
+//! else records), installs the process's recorder ([`metrics_exporter_prometheus`]),
+//! describes every metric, and starts the recorder's upkeep (a thread that drains
+//! histogram samples every 5 s, so memory stays bounded between scrapes). A recording made
+//! before a recorder exists is lost, so a recorder installed late (e.g. by the first
+//! scrape) would miss every count before it. The `_seconds` histograms get Prometheus
+//! buckets ([`LATENCY_BUCKETS`]), so they add up across processes.
 //!
 //! ```
+//! # fn main() -> Result<(), String> {
+//! example_support::metrics::install()?;
+//! // ... connect the backend, build the app ...
 //! let app: axum::Router = axum::Router::new().merge(example_support::metrics::routes());
 //! # let _ = app;
+//! # Ok(()) }
 //! ```
 //!
 //! The route is open to anyone who can reach the server: in production serve it on an
@@ -32,7 +38,17 @@ pub const LATENCY_BUCKETS: [f64; 14] = [
 /// How often the recorder drains histogram samples between scrapes.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// The `GET /metrics` route (Prometheus text); installs the recorder on first use.
+/// Installs the process's recorder, unless it is installed already. Call it at start-up,
+/// before anything records.
+///
+/// # Errors
+/// Another recorder is installed (a process has one global recorder).
+pub fn install() -> Result<(), String> {
+    recorder().map(|_| ()).map_err(Clone::clone)
+}
+
+/// The `GET /metrics` route (Prometheus text). It installs the recorder if [`install`] was
+/// not called (then what was recorded before is missing).
 pub fn routes() -> Router {
     Router::new().route("/metrics", get(scrape))
 }
@@ -58,10 +74,10 @@ async fn scrape() -> Response {
 /// Another recorder is installed.
 pub fn recorder() -> Result<&'static PrometheusHandle, &'static String> {
     static RECORDER: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
-    RECORDER.get_or_init(install).as_ref()
+    RECORDER.get_or_init(install_recorder).as_ref()
 }
 
-fn install() -> Result<PrometheusHandle, String> {
+fn install_recorder() -> Result<PrometheusHandle, String> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &LATENCY_BUCKETS)
         .and_then(PrometheusBuilder::install_recorder)

@@ -1,7 +1,9 @@
 //! `POST`: the optional typed emit route: `POST` `{ "channel"?: "...", "event": "...", "data": ... }`
 //! with `Content-Type: application/json`, and optionally an `Idempotency-Key` header (1 to
-//! 255 visible ASCII characters): a retry with the same key within the window (5 minutes
-//! by default) answers the original id and stores nothing.
+//! 255 visible ASCII characters): a retry with the same key, event and data within the
+//! window (5 minutes by default) answers the original id and stores nothing; the same key
+//! with another event or data is refused with 422 (as the IETF draft on the header asks),
+//! naming the original id, and stores nothing.
 //!
 //! `data` must pass the event's schema and decode into its Rust type; it is then stored and
 //! delivered as the client wrote it (on one line, keys in the client's order), unless
@@ -18,6 +20,7 @@
 //! | body larger than the limit | 413 | `{ "error" }` |
 //! | not `Content-Type: application/json` | 415 | `{ "error" }` |
 //! | unknown event, or data that breaks the schema | 422 | `{ "error", "event", "path" }` (+ `"rule"`) |
+//! | an `Idempotency-Key` used within the window for another event or data | 422 | `{ "error" }` |
 //! | storage unreachable: nothing stored | 503 + `Retry-After` | `{ "error" }` |
 //! | sent to storage, no answer: it may have been stored | 504 | `{ "error" }` |
 //!

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// The default [`ServeConfig::event_stream_send_buffer`]: 64 KiB.
+pub const DEFAULT_EVENT_STREAM_SEND_BUFFER: usize = 64 * 1024;
+
 /// How long a connection may take at each step, and how many may be open.
 ///
 /// Every default is safe for a public server; set them with the builder methods of
@@ -33,6 +36,14 @@ pub struct ServeConfig {
     /// while there is something to write. Past it the connection is closed; an event
     /// stream's client reconnects with its cursor and loses nothing. Default 30 s.
     pub write_stall_timeout: Duration,
+    /// The kernel send buffer of an event stream's socket (`SO_SNDBUF`; Linux doubles
+    /// it for its bookkeeping), set when the stream starts. A client that stops reading
+    /// holds at most this much kernel memory of its stream before the socket accepts no
+    /// more and [`write_stall_timeout`](Self::write_stall_timeout) starts counting; left
+    /// to the kernel (`None`), the buffer grows up to `net.ipv4.tcp_wmem`'s maximum (4 MiB
+    /// by default), so that 10,000 such clients could take 40 GiB. Default
+    /// [`DEFAULT_EVENT_STREAM_SEND_BUFFER`] (64 KiB): a few seconds of a busy stream.
+    pub event_stream_send_buffer: Option<usize>,
     /// After the shutdown signal, how long open connections get to finish. Past it every
     /// remaining connection is closed and the server future returns. Default 10 s.
     pub shutdown_grace: Duration,
@@ -50,6 +61,7 @@ impl Default for ServeConfig {
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             write_stall_timeout: Duration::from_secs(30),
+            event_stream_send_buffer: Some(DEFAULT_EVENT_STREAM_SEND_BUFFER),
             shutdown_grace: Duration::from_secs(10),
             max_connections: None,
         }

@@ -25,6 +25,8 @@ const MAX_BATCH: usize = 32;
 pub(super) struct Routed {
     head: String,
     body: Body,
+    /// Whether the response is an event stream (not a refusal or another answer).
+    is_stream: bool,
 }
 
 /// Runs the request through the router. Awaited boxed, so that the router's future (large)
@@ -67,12 +69,20 @@ pub(super) async fn route(head: LeanHead, remote: SocketAddr, mut router: Router
     Routed {
         head: response_head,
         body,
+        is_stream,
     }
 }
 
 /// Writes the response: head, then the body chunk by chunk; then closes the connection.
 pub(super) async fn stream(mut io: ConnIo, routed: Routed) -> std::io::Result<()> {
-    let Routed { head, body } = routed;
+    let Routed {
+        head,
+        body,
+        is_stream,
+    } = routed;
+    if is_stream {
+        bound_send_buffer(&io);
+    }
     io.write_all(head.as_bytes()).await?;
     drop(head);
 
@@ -120,6 +130,19 @@ pub(super) async fn stream(mut io: ConnIo, routed: Routed) -> std::io::Result<()
     }
     io.write_all(b"0\r\n\r\n").await?;
     io.shutdown().await
+}
+
+/// Sets the stream socket's send buffer ([`ServeConfig::event_stream_send_buffer`]), so a
+/// client that stops reading holds a bounded amount of kernel memory.
+///
+/// [`ServeConfig::event_stream_send_buffer`]: super::ServeConfig::event_stream_send_buffer
+fn bound_send_buffer(io: &ConnIo) {
+    let Some(size) = io.connection().config.event_stream_send_buffer else {
+        return;
+    };
+    if let Err(error) = socket2::SockRef::from(io.stream()).set_send_buffer_size(size) {
+        tracing::debug!(%error, size, "could not set an event stream's send buffer");
+    }
 }
 
 /// Waits until the client sends something: `true` when it closed the connection. Anything

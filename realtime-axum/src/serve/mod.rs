@@ -34,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::ServeConfig;
+pub use config::{DEFAULT_EVENT_STREAM_SEND_BUFFER, ServeConfig};
 
 use accept::AcceptBackoff;
 use conn::{Connection, Connections};
@@ -159,6 +159,14 @@ impl Serve {
     /// is closed (default 30 s).
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
         self.config.write_stall_timeout = timeout;
+        self
+    }
+
+    /// The kernel send buffer of each event stream's socket (default 64 KiB; `None`:
+    /// the kernel's own, which grows to `net.ipv4.tcp_wmem`'s maximum): see
+    /// [`ServeConfig::event_stream_send_buffer`].
+    pub fn event_stream_send_buffer(mut self, bytes: impl Into<Option<usize>>) -> Self {
+        self.config.event_stream_send_buffer = bytes.into();
         self
     }
 

@@ -16,7 +16,10 @@ use tokio::time::Instant;
 mod presence;
 
 use super::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
-use super::{Appended, Backend, BackendError, BoxFuture, Feed, FeedItem, RawEntry, ReadRange};
+use super::{
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, FeedItem, LeaveOutcome,
+    RawEntry, ReadRange,
+};
 use crate::cursor::Cursor;
 use crate::util::{lock, now_ms};
 
@@ -84,6 +87,17 @@ struct Logs {
 struct Remembered {
     id: Cursor,
     until: Instant,
+    /// What was stored with the key ([`content_digest`]).
+    digest: u64,
+}
+
+/// A digest of an entry's event and data, to tell a retry from another event under the
+/// same key. (In-process only, so the standard hasher with its fixed keys does.)
+fn content_digest(event: &str, data: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (event, data).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Default for Logs {
@@ -182,26 +196,30 @@ impl MemoryBackend {
         data: &str,
         key: &str,
         window: Duration,
-    ) -> Appended {
+    ) -> Result<Appended, BackendError> {
         let now = Instant::now();
         let mut logs = self.logs();
         let remembered_key: (Arc<str>, Box<str>) = (Arc::from(channel), Box::from(key));
+        let digest = content_digest(event, data);
         if let Some(remembered) = logs.remembered.get(&remembered_key) {
             if remembered.until > now {
-                return Appended {
+                if remembered.digest != digest {
+                    return Err(key_reused(channel, key, remembered.id));
+                }
+                return Ok(Appended {
                     id: remembered.id,
                     replayed: true,
-                };
+                });
             }
         }
         let id = self.append_locked(&mut logs, channel, event, data, now);
         let until = now + window;
         logs.remembered
-            .insert(remembered_key, Remembered { id, until });
-        Appended {
+            .insert(remembered_key, Remembered { id, until, digest });
+        Ok(Appended {
             id,
             replayed: false,
-        }
+        })
     }
 
     fn append_locked(
@@ -342,7 +360,7 @@ impl Backend for MemoryBackend {
         window: Duration,
     ) -> BoxFuture<'a, Result<Appended, BackendError>> {
         let appended = self.append_once_now(channel, event, data, key, window);
-        Box::pin(async move { Ok(appended) })
+        Box::pin(async move { appended })
     }
 
     fn read<'a>(
@@ -390,7 +408,7 @@ impl Backend for MemoryBackend {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         let left = self.presence_leave_now(channel, leave);
         Box::pin(std::future::ready(Ok(left)))
     }
@@ -402,6 +420,17 @@ impl Backend for MemoryBackend {
         let members = self.presence_members_now(channel);
         Box::pin(std::future::ready(Ok(members)))
     }
+}
+
+/// The refusal of a key used within the window for another event or data.
+fn key_reused(channel: &str, key: &str, original: Cursor) -> BackendError {
+    BackendError::new(
+        "memory",
+        format!(
+            "key `{key}` of channel `{channel}` stored entry {original}, with another event or data"
+        ),
+    )
+    .kind(FailureKind::KeyReused)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub mod presence;
 pub mod redis;
 
 pub use memory::{MemoryBackend, MemoryOptions};
-pub use presence::{JoinOutcome, PresenceJoin, PresenceLeave};
+pub use presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
 
 /// A boxed, `Send` future, as backend methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -134,6 +134,10 @@ pub enum FailureKind {
     /// The backend refused the request for a reason that retrying will not fix (e.g. the
     /// channel's key holds data of another type). Nothing was written.
     Refused,
+    /// An idempotent append ([`Backend::append_once`]) whose key was used on the channel
+    /// within the window for a different event or data: nothing was written. A key names
+    /// one event; a new event needs a new key.
+    KeyReused,
 }
 
 /// A failure of the storage backend.
@@ -217,7 +221,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Cursor, BackendError>>;
 
     /// Appends an entry unless `key` was used on the channel within `window`, atomically:
-    /// a retry with the same key returns the original id instead of appending again.
+    /// a retry with the same key, event and data returns the original id instead of
+    /// appending again; the same key with another event or data is refused with
+    /// [`FailureKind::KeyReused`] (so a backend keeps a digest of what it stored with the
+    /// key).
     ///
     /// The default refuses: a backend that cannot make the check and the append one step
     /// must not pretend to.
@@ -285,12 +292,13 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Sweeps the channel, then removes the connection; appends `presence.left` when it
-    /// was its member's last connection and returns that entry's id.
+    /// was its member's last connection, and says what it did
+    /// ([`LeaveOutcome::NotFound`] when the connection is not under the lease).
     fn presence_leave<'a>(
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         let _ = (channel, leave);
         Box::pin(std::future::ready(Err(presence_unsupported(self.name()))))
     }
@@ -376,7 +384,7 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         (**self).presence_leave(channel, leave)
     }
 

@@ -37,6 +37,29 @@ pub enum JoinOutcome {
     LeaseGone,
 }
 
+/// What a leave did ([`Backend::presence_leave`](super::Backend::presence_leave)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaveOutcome {
+    /// The member's last connection: `presence.left` was appended with this id.
+    Announced(Cursor),
+    /// The connection left; the member has others, so it is still present.
+    StillPresent,
+    /// The connection is not under the lease: a sweep retired the lease (and announced
+    /// what it took), or storage lost its keys (a restart without persistence), and with
+    /// them the member and its `presence.joined`. The caller finds out which.
+    NotFound,
+}
+
+impl LeaveOutcome {
+    /// The id of the `presence.left` appended, if any.
+    pub fn announced(self) -> Option<Cursor> {
+        match self {
+            LeaveOutcome::Announced(id) => Some(id),
+            LeaveOutcome::StillPresent | LeaveOutcome::NotFound => None,
+        }
+    }
+}
+
 /// One connection of a member joining a channel's presence
 /// ([`Backend::presence_join`](super::Backend::presence_join)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

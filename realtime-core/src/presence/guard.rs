@@ -3,11 +3,13 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::leases::{Leases, MAX_PENDING_LEAVES};
-use crate::backend::PresenceLeave;
+use super::departures::FailedLeave;
+use super::leases::Leases;
+use crate::backend::{LeaveOutcome, PresenceLeave};
 use crate::channel_name::ChannelName;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::util::now_ms;
 
 /// One connection of a member in a channel's presence, kept alive by the handle's
 /// heartbeats while the guard lives. Made by [`Presence::join`](crate::Presence::join).
@@ -16,7 +18,10 @@ use crate::error::{Error, Result};
 /// the leave is sent from a background task (at most 1,024 such leaves in flight per
 /// handle). When a leave cannot be sent or fails, the handle gives up its lease in the
 /// channel (it expires after its TTL with the connection) and joins its other connections
-/// again under a new one, so a connection that left is never kept alive.
+/// again under a new one, so a connection that left is never kept alive; and it tries the
+/// leave again (back-off up to 5 s) until storage answers, so that the member's
+/// `presence.left` is announced once storage is back, also after a restart that lost every
+/// key.
 #[must_use = "the connection leaves the channel's presence when the guard is dropped"]
 pub struct PresenceGuard {
     leases: Arc<Leases>,
@@ -76,13 +81,15 @@ impl PresenceGuard {
     /// last connection to the channel.
     ///
     /// # Errors
-    /// A backend failure; the handle then gives up its lease in the channel, so the
-    /// connection expires after its TTL (see the type's documentation).
+    /// A backend failure; the handle then gives up its lease in the channel and tries the
+    /// leave again in the background until storage confirms the departure (see the type's
+    /// documentation).
     pub async fn leave(mut self) -> Result<Option<Cursor>> {
         self.held = false;
-        let Some(lease) = self.leases.release(&self.channel, &self.connection) else {
+        let Some((lease, record)) = self.leases.release(&self.channel, &self.connection) else {
             return Ok(None);
         };
+        let since_ms = now_ms();
         let leave = PresenceLeave {
             lease: &lease,
             connection: &self.connection,
@@ -93,10 +100,22 @@ impl PresenceGuard {
             .backend()
             .presence_leave(&self.channel, leave)
             .await;
-        if left.is_err() {
-            self.leases.give_up_lease(&self.channel, &lease);
+        let unconfirmed = || FailedLeave {
+            channel: self.channel.clone(),
+            lease: Arc::clone(&lease),
+            connection: Arc::clone(&self.connection),
+            member: self.member.clone(),
+            record: Arc::clone(&record),
+            since_ms,
+        };
+        match left {
+            Ok(LeaveOutcome::NotFound) => {
+                self.leases.confirm_departure(unconfirmed(), false, true);
+            }
+            Err(_) => self.leases.leave_failed(unconfirmed(), false),
+            Ok(_) => {}
         }
-        left.map_err(Error::Backend)
+        left.map(LeaveOutcome::announced).map_err(Error::Backend)
     }
 }
 
@@ -105,46 +124,47 @@ impl Drop for PresenceGuard {
         if !self.held {
             return;
         }
-        let Some(lease) = self.leases.release(&self.channel, &self.connection) else {
+        let Some((lease, record)) = self.leases.release(&self.channel, &self.connection) else {
             return;
         };
-        let pending = &self.leases.pending_leaves;
-        let admitted = pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
-                (count < MAX_PENDING_LEAVES).then_some(count + 1)
-            })
-            .is_ok();
+        let failed = FailedLeave {
+            channel: self.channel.clone(),
+            lease,
+            connection: Arc::clone(&self.connection),
+            member: std::mem::take(&mut self.member),
+            record,
+            since_ms: now_ms(),
+        };
+        let admitted = self.leases.admit_pending_leave();
         let runtime = tokio::runtime::Handle::try_current();
-        let Ok(runtime) = runtime
-            .map_err(|_| ())
-            .and_then(|runtime| if admitted { Ok(runtime) } else { Err(()) })
-        else {
-            if admitted {
-                pending.fetch_sub(1, Ordering::AcqRel);
-            }
+        let (true, Ok(runtime)) = (admitted, runtime) else {
             tracing::warn!(
-                channel = self.channel.as_str(),
-                member = self.member,
+                channel = failed.channel.as_str(),
+                member = failed.member,
                 "presence leave not sent (outside a runtime, or too many in flight)"
             );
-            self.leases.give_up_lease(&self.channel, &lease);
+            // Given up, not retried: the connection expires with the lease.
+            self.leases.leave_failed(failed, admitted);
             return;
         };
         let leases = Arc::clone(&self.leases);
-        let channel = self.channel.clone();
-        let connection = Arc::clone(&self.connection);
-        let member = std::mem::take(&mut self.member);
         runtime.spawn(async move {
             let leave = PresenceLeave {
-                lease: &lease,
-                connection: &connection,
-                member: &member,
+                lease: &failed.lease,
+                connection: &failed.connection,
+                member: &failed.member,
             };
-            if let Err(error) = leases.backend().presence_leave(&channel, leave).await {
-                tracing::warn!(channel = channel.as_str(), %error, "presence leave failed");
-                leases.give_up_lease(&channel, &lease);
+            match leases.backend().presence_leave(&failed.channel, leave).await {
+                Ok(LeaveOutcome::NotFound) => leases.confirm_departure(failed, true, true),
+                Ok(_) => {
+                    leases.pending_leaves.fetch_sub(1, Ordering::AcqRel);
+                }
+                Err(error) => {
+                    tracing::warn!(channel = failed.channel.as_str(), %error, "presence leave failed; retrying until storage answers");
+                    // Keeps its place among the leaves in flight while it retries.
+                    leases.leave_failed(failed, true);
+                }
             }
-            leases.pending_leaves.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use super::departures::{self, FailedLeave};
 use crate::backend::{Backend, JoinOutcome, PresenceJoin};
 use crate::channel_name::ChannelName;
 use crate::metrics;
@@ -119,7 +120,7 @@ impl Drop for Leases {
         // What was still held stops being kept alive here (it expires with its lease).
         let held = self.held();
         if held > 0 {
-            metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -(held as f64));
+            metrics::PRESENCE_CONNECTIONS_GAUGE.add(-(held as i64));
         }
     }
 }
@@ -240,7 +241,7 @@ impl Leases {
                 ttl,
             };
             if entry.connections.insert(connection, held).is_none() {
-                metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, 1.0);
+                metrics::PRESENCE_CONNECTIONS_GAUGE.add(1);
             }
             entry.due = entry.due.min(Instant::now() + entry.interval());
         }
@@ -249,17 +250,75 @@ impl Leases {
         Ok(())
     }
 
-    /// Stops keeping `connection` alive; the lease it is under, when it was held.
-    pub(crate) fn release(&self, channel: &ChannelName, connection: &str) -> Option<Arc<str>> {
+    /// Stops keeping `connection` alive; the lease it is under and its member's record,
+    /// when it was held.
+    pub(crate) fn release(
+        &self,
+        channel: &ChannelName,
+        connection: &str,
+    ) -> Option<(Arc<str>, Arc<str>)> {
         let mut channels = lock(&self.channels);
         let entry = channels.get_mut(channel)?;
-        entry.connections.remove(connection)?;
-        metrics::gauge_add(&metrics::PRESENCE_CONNECTIONS_KEY, -1.0);
+        let held = entry.connections.remove(connection)?;
+        metrics::PRESENCE_CONNECTIONS_GAUGE.add(-1);
         let lease = Arc::clone(&entry.lease);
         if entry.is_unused() {
             channels.remove(channel);
         }
-        Some(lease)
+        Some((lease, held.record))
+    }
+
+    /// A leave failed: the lease is given up ([`give_up_lease`](Self::give_up_lease)) and
+    /// the leave is tried again in the background until its departure is confirmed
+    /// ([`departures`](super::departures)), unless [`MAX_PENDING_LEAVES`] are in flight
+    /// already. `admitted`: the caller holds one of those places already.
+    pub(crate) fn leave_failed(self: &Arc<Self>, failed: FailedLeave, admitted: bool) {
+        self.give_up_lease(&failed.channel, &failed.lease);
+        self.confirm_departure(failed, admitted, false);
+    }
+
+    /// Makes sure storage announces `left`'s departure (see [`departures`]): in the
+    /// background, at once when `now`, counted among the [`MAX_PENDING_LEAVES`]
+    /// (`admitted`: the caller holds one of those places already).
+    pub(crate) fn confirm_departure(
+        self: &Arc<Self>,
+        failed: FailedLeave,
+        admitted: bool,
+        now: bool,
+    ) {
+        let admitted = admitted || self.admit_pending_leave();
+        let runtime = tokio::runtime::Handle::try_current();
+        let Ok(runtime) = runtime else {
+            if admitted {
+                self.pending_leaves.fetch_sub(1, Ordering::AcqRel);
+            }
+            return;
+        };
+        if !admitted {
+            tracing::warn!(
+                channel = failed.channel.as_str(),
+                member = failed.member,
+                "presence departure not confirmed (too many in flight): a connection still stored expires with its lease, announced by the next sweep of the channel"
+            );
+            return;
+        }
+        let leases = Arc::downgrade(self);
+        let backend = Arc::downgrade(&self.backend);
+        runtime.spawn(async move {
+            departures::confirm_until_done(backend, failed, now).await;
+            if let Some(leases) = leases.upgrade() {
+                leases.pending_leaves.fetch_sub(1, Ordering::AcqRel);
+            }
+        });
+    }
+
+    /// Takes one of the [`MAX_PENDING_LEAVES`] places of leaves in flight, if one is free.
+    pub(crate) fn admit_pending_leave(&self) -> bool {
+        self.pending_leaves
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                (count < MAX_PENDING_LEAVES).then_some(count + 1)
+            })
+            .is_ok()
     }
 
     /// A leave could not be sent or failed: the connection may still be under the

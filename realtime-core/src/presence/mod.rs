@@ -56,9 +56,12 @@
 //! [`WATCH_SWEEP_INTERVAL`]) announces the departures, once.
 
 mod change;
+mod departures;
 mod guard;
-mod leases;
-mod records;
+// The crate's shared state holds these (`shared.rs` names the files themselves, which do
+// not import this one: no import circle).
+pub(crate) mod leases;
+pub(crate) mod records;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -68,15 +71,15 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 
-pub use change::{
-    InvalidMemberId, JOINED_EVENT, LEFT_EVENT, MAX_MEMBER_ID_LEN, Member, NoPresence,
-    PresenceChange, PresenceInfo, PresenceKind, PresenceVariant, check_member_id,
-};
+pub use change::{PresenceKind, PresenceVariant};
 pub use guard::PresenceGuard;
-use leases::HoldError;
-pub(crate) use leases::Leases;
 pub use leases::WATCH_SWEEP_INTERVAL;
-pub(crate) use records::CheckedRecords;
+use leases::{HoldError, Leases};
+
+pub use crate::member::{
+    InvalidMemberId, JOINED_EVENT, LEFT_EVENT, MAX_MEMBER_ID_LEN, Member, NoPresence,
+    PresenceChange, PresenceInfo, check_member_id,
+};
 
 use crate::backend::{BackendError, FailureKind, JoinOutcome};
 use crate::channel_name::{ChannelName, InvalidChannelName};
@@ -93,6 +96,10 @@ const JOIN_ATTEMPTS: usize = 3;
 
 /// The shortest TTL [`Presence::join`] accepts.
 pub const MIN_PRESENCE_TTL: Duration = Duration::from_secs(1);
+
+/// The largest presence info [`Presence::join`] accepts by default, in bytes of its JSON
+/// (see [`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info)).
+pub const DEFAULT_MAX_PRESENCE_INFO: usize = 4 * 1024;
 
 /// The longest TTL [`Presence::join`] accepts.
 pub const MAX_PRESENCE_TTL: Duration = Duration::from_secs(3_600);
@@ -150,7 +157,10 @@ impl<E: Events> Presence<E> {
     ///
     /// # Errors
     /// [`Error::InvalidMember`] for a bad id, [`Error::InvalidPresenceTtl`] for a `ttl`
-    /// outside [`MIN_PRESENCE_TTL`]..=[`MAX_PRESENCE_TTL`], [`Error::Invalid`] (event
+    /// outside [`MIN_PRESENCE_TTL`]..=[`MAX_PRESENCE_TTL`], [`Error::PresenceInfoTooLarge`]
+    /// for an info whose JSON is larger than
+    /// [`RealtimeBuilder::max_presence_info`](crate::RealtimeBuilder::max_presence_info)
+    /// ([`DEFAULT_MAX_PRESENCE_INFO`] by default), [`Error::Invalid`] (event
     /// `presence.joined`) when the info breaks its schema, a bad channel name, a backend
     /// failure.
     pub async fn join(
@@ -228,6 +238,11 @@ impl<E: Events> Presence<E> {
             event: JOINED_EVENT,
             source,
         };
+        let max = self.core.max_presence_info;
+        let size = serde_json::to_vec(&info).map_err(encode_error)?.len();
+        if size > max {
+            return Err(Error::PresenceInfoTooLarge { member, size, max });
+        }
         let record = serde_json::to_string(&Member { id: member, info }).map_err(encode_error)?;
         let written: serde_json::Value = serde_json::from_str(&record).map_err(encode_error)?;
         self.core.catalog.validate(kind.index(), &written)?;

@@ -95,6 +95,7 @@ pub use presence::{
 pub use refusals::{
     bad_channel_names_are_refused, emit_json_checks_the_name_and_the_schema,
     foreign_entries_are_counted_and_skipped_without_breaking_anything,
+    idempotency_keys_reused_for_another_event_or_data_are_refused,
     idempotent_emits_store_once_per_key_within_the_window,
     invalid_events_are_refused_and_leave_nothing_stored,
 };
@@ -167,6 +168,7 @@ macro_rules! backend_conformance {
             bad_channel_names_are_refused,
             separate_handles_on_one_store_see_each_others_events,
             idempotent_emits_store_once_per_key_within_the_window,
+            idempotency_keys_reused_for_another_event_or_data_are_refused,
             a_subscription_dropped_while_it_opens_leaves_no_listener,
             typed_data_is_stored_and_delivered_as_serde_writes_it,
             raw_json_is_stored_in_the_senders_order_when_it_means_the_same,

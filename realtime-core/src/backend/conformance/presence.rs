@@ -11,7 +11,7 @@ use serde_json::json;
 use super::support::PATIENCE;
 use super::{BackendFactory, StorageOptions, take};
 use crate::backend::{Backend, JoinOutcome, PresenceJoin};
-use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+use crate::member::{JOINED_EVENT, LEFT_EVENT};
 use crate::{Error, Events, History, Member, PresenceChange, PresenceChanges, Realtime};
 
 /// What each member of the suite's rooms tells about itself.

@@ -199,3 +199,42 @@ pub async fn idempotent_emits_store_once_per_key_within_the_window(factory: &dyn
     }
     assert_eq!(orders.history(History::new()).await.unwrap().len(), 4);
 }
+
+pub async fn idempotency_keys_reused_for_another_event_or_data_are_refused(
+    factory: &dyn BackendFactory,
+) {
+    let rt = handle(factory).await;
+    let orders = rt.channel("orders");
+    let mut live = orders.subscribe_all().await.unwrap();
+    let first = orders.emit_with_key(&tick(1), "order-1").await.unwrap();
+    // Other data, another event: refused, nothing stored, the original id named.
+    for (event, data) in [
+        ("counter.tick", json!(2)),
+        ("chat.message", json!({"author": "ada", "text": "1"})),
+    ] {
+        let refused = orders
+            .emit_json_with_key(event, data, "order-1")
+            .await
+            .unwrap_err();
+        let Error::IdempotencyKeyReused { channel, key, .. } = &refused else {
+            panic!("{event}: expected IdempotencyKeyReused, got {refused:?}");
+        };
+        assert_eq!((channel.as_str(), key.as_str()), ("orders", "order-1"));
+        let text = refused.to_string();
+        assert!(text.contains(&first.to_string()), "{text}");
+        assert!(text.contains("different event or data"), "{text}");
+    }
+    // The same event and data, typed or as JSON: the original id.
+    assert_eq!(
+        orders.emit_with_key(&tick(1), "order-1").await.unwrap(),
+        first
+    );
+    let json_retry = orders
+        .emit_json_with_key("counter.tick", json!(1), "order-1")
+        .await
+        .unwrap();
+    assert_eq!(json_retry, first);
+    assert_eq!(ticks(&take(&mut live, 1).await), [1]);
+    assert_quiet(&mut live).await;
+    assert_eq!(orders.history(History::new()).await.unwrap().len(), 1);
+}

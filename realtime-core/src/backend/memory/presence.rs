@@ -9,9 +9,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Logs, MemoryBackend};
-use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
-use crate::cursor::Cursor;
-use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+use crate::backend::presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
+use crate::member::{JOINED_EVENT, LEFT_EVENT};
 
 /// One channel's presence.
 #[derive(Debug, Default)]
@@ -169,13 +168,19 @@ impl MemoryBackend {
         &self,
         channel: &str,
         leave: PresenceLeave<'_>,
-    ) -> Option<Cursor> {
+    ) -> LeaveOutcome {
         let now = Instant::now();
         let mut logs = self.logs();
         self.sweep_presence(&mut logs, channel, now);
-        let presence = logs.presence.get_mut(channel)?;
-        let lease = presence.leases.get_mut(leave.lease)?;
-        let member = lease.connections.remove(leave.connection)?;
+        let Some(presence) = logs.presence.get_mut(channel) else {
+            return LeaveOutcome::NotFound;
+        };
+        let Some(lease) = presence.leases.get_mut(leave.lease) else {
+            return LeaveOutcome::NotFound;
+        };
+        let Some(member) = lease.connections.remove(leave.connection) else {
+            return LeaveOutcome::NotFound;
+        };
         if lease.connections.is_empty() {
             presence.leases.remove(leave.lease);
         }
@@ -183,7 +188,7 @@ impl MemoryBackend {
         let id =
             record.map(|record| self.append_locked(&mut logs, channel, LEFT_EVENT, &record, now));
         self.forget_empty_presence(&mut logs, channel);
-        id
+        id.map_or(LeaveOutcome::StillPresent, LeaveOutcome::Announced)
     }
 
     pub(super) fn presence_members_now(&self, channel: &str) -> Vec<String> {

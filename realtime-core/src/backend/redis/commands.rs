@@ -87,12 +87,67 @@ impl Outcome {
         }
     }
 
-    /// What the failure means for the caller of a write (`changes`) or a read.
-    pub(super) fn failure_kind(self, changes: bool) -> FailureKind {
+    /// What a failure of the connection means for the caller of a write (`changes`) or
+    /// a read. An error Redis answered needs its words read: see [`failure_kind`].
+    fn connection_failure_kind(self, changes: bool) -> FailureKind {
         match self {
             Outcome::LostInFlight | Outcome::TimedOut if changes => FailureKind::OutcomeUnknown,
             _ => FailureKind::Unavailable,
         }
+    }
+}
+
+/// What a failed command means for the caller of a write (`changes`) or a read: an error
+/// Redis answered is judged by what it says ([`answered_kind`]), a failed connection by
+/// whether the command may have run.
+pub(super) fn failure_kind(error: &redis::RedisError, changes: bool) -> FailureKind {
+    match Outcome::of(error) {
+        Outcome::Answered => answered_kind(error),
+        outcome => outcome.connection_failure_kind(changes),
+    }
+}
+
+/// The codes of the errors Redis answers while in a state that passes by itself: loading
+/// its data, busy with a script, a cluster resharding or failing over, a replica not yet
+/// promoted, too few replicas, out of memory or unable to persist (until the operator or
+/// eviction frees it). Nothing ran; the same command can succeed later.
+const PASSING_STATE_CODES: &[&str] = &[
+    "LOADING",
+    "BUSY",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "MASTERDOWN",
+    "READONLY",
+    "NOREPLICAS",
+    "OOM",
+    "MISCONF",
+    "MOVED",
+    "ASK",
+];
+
+/// What an error Redis answered means: a passing state ([`PASSING_STATE_CODES`], or a
+/// server at its client limit) is [`FailureKind::Unavailable`]; anything else (`ERR` for a
+/// malformed argument, `WRONGTYPE`, `NOPERM`, a script's own error) is the same answer on
+/// every retry, so it is [`FailureKind::Refused`].
+pub(super) fn answered_kind(error: &redis::RedisError) -> FailureKind {
+    code_kind(
+        error.code().unwrap_or_default(),
+        error.detail().unwrap_or_default(),
+    )
+}
+
+/// [`answered_kind`] of an error's text as a script caught it (`<CODE> <detail>`).
+pub(super) fn error_text_kind(text: &str) -> FailureKind {
+    let (code, detail) = text.split_once(' ').unwrap_or((text, ""));
+    code_kind(code, detail)
+}
+
+fn code_kind(code: &str, detail: &str) -> FailureKind {
+    let at_client_limit = code == "ERR" && detail.contains("max number of clients");
+    if PASSING_STATE_CODES.contains(&code) || at_client_limit {
+        FailureKind::Unavailable
+    } else {
+        FailureKind::Refused
     }
 }
 
@@ -104,14 +159,14 @@ fn is_answer(error: &redis::RedisError) -> bool {
     ) || error.code().is_some()
 }
 
-/// A failed command, in words that say what it means for the caller: a key of another
-/// type is a lasting refusal (without Redis's internals); a timeout or a connection lost
-/// in flight leaves a write's outcome unknown; the rest is a passing unavailability.
+/// A failed command, in words that say what it means for the caller ([`failure_kind`]
+/// of a write, `changes`, or a read): a key of another type is a lasting refusal
+/// explained without Redis's internals.
 pub(super) fn command_failure(
     message: String,
     channel: &str,
     source: redis::RedisError,
-    kind: FailureKind,
+    changes: bool,
 ) -> BackendError {
     if source.code() == Some("WRONGTYPE") {
         let message = format!(
@@ -120,5 +175,35 @@ pub(super) fn command_failure(
         );
         return BackendError::with_source(BACKEND, message, source).kind(FailureKind::Refused);
     }
+    let kind = failure_kind(&source, changes);
     failure(message, source).kind(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passing_states_are_unavailable_and_the_rest_refused() {
+        for passing in [
+            "LOADING Redis is loading the dataset in memory",
+            "READONLY You can't write against a read only replica.",
+            "OOM command not allowed when used memory > 'maxmemory'.",
+            "ERR max number of clients reached",
+        ] {
+            assert_eq!(
+                error_text_kind(passing),
+                FailureKind::Unavailable,
+                "{passing}"
+            );
+        }
+        for lasting in [
+            "ERR invalid start ID for the interval",
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+            "NOPERM this user has no permissions to run the 'xadd' command",
+            "ERR The user executing the script can't run this command or subcommand",
+        ] {
+            assert_eq!(error_text_kind(lasting), FailureKind::Refused, "{lasting}");
+        }
+    }
 }

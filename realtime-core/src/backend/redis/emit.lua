@@ -2,8 +2,11 @@
 -- were waiting together: group commit), each in one atomic step with its publish, at most
 -- once per idempotency key. Each entry succeeds or fails on its own; the reply has one
 -- string per entry, in the order sent: `<id>` when stored, `=<id>` when its idempotency
--- key was already used (nothing written, the id is the first emit's), `!<error>` when it
--- failed (nothing written). Nothing here raises (writes that can fail go through pcall),
+-- key was already used for the same event and data (nothing written, the id is the first
+-- emit's), `#<id>` when it was used for another event or data (nothing written, refused),
+-- `!<error>` when it failed (nothing written). A key's value is `<id> <digest>`, the
+-- digest the SHA-1 of `<event> <data>` (a bare `<id>`, written before digests were kept,
+-- is taken as the same). Nothing here raises (writes that can fail go through pcall),
 -- so an entry that fails cannot undo or hide the ones before it.
 --
 -- The arguments are grouped by stream, so that what a stream's entries share is sent once
@@ -120,7 +123,7 @@ for s = lone + 1, streams do
     local data, event = ARGV[at], ARGV[at + 1]
     at = at + 2
     local event_json = event
-    local remembered, window_ms, reply = nil, nil, nil
+    local remembered, window_ms, digest, reply = nil, nil, nil, nil
     if with_options then
       local options = ARGV[at]
       at = at + 1
@@ -133,11 +136,19 @@ for s = lone + 1, streams do
         window_ms = options
         remembered = KEYS[remembered_key]
         remembered_key = remembered_key + 1
+        digest = redis.sha1hex(event .. ' ' .. data)
         local seen = redis.pcall('GET', remembered)
         if type(seen) == 'table' then
           reply = '!' .. (seen.err or 'GET failed')
         elseif seen then
-          reply = '=' .. seen
+          local seen_id, seen_digest = string.match(seen, '^(%S+) (%x+)$')
+          if seen_digest == nil then
+            reply = '=' .. seen
+          elseif seen_digest == digest then
+            reply = '=' .. seen_id
+          else
+            reply = '#' .. seen_id
+          end
         end
       end
     end
@@ -203,7 +214,7 @@ for s = lone + 1, streams do
           end
         end
         if remembered then
-          redis.call('SET', remembered, id, 'PX', window_ms)
+          redis.call('SET', remembered, id .. ' ' .. digest, 'PX', window_ms)
         end
       end
     end

@@ -24,7 +24,7 @@ use redis::Value;
 use tokio::sync::oneshot;
 
 use super::cluster::NodeAddr;
-use super::commands::Outcome;
+use super::commands::{Outcome, answered_kind, error_text_kind, failure_kind};
 use super::{BACKEND, Durability, KeyLayout, RedisBackend, Trim};
 use crate::backend::{Appended, BackendError, FailureKind};
 use crate::cursor::Cursor;
@@ -384,6 +384,22 @@ impl RedisBackend {
             .map(|entry| self.refresh_ttl(&entry.channel))
             .collect();
         let key = self.stream_key(&entries[0].channel);
+        if let Err(short) = self.check_replicas(&key).await {
+            return entries
+                .iter()
+                .map(|entry| {
+                    Err(BackendError::new(
+                        BACKEND,
+                        format!(
+                            "emit to channel `{}` refused: {}",
+                            entry.channel,
+                            short.message()
+                        ),
+                    )
+                    .kind(short.failure_kind()))
+                })
+                .collect();
+        }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
         let mut pending = script_order(entries, &refresh);
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
@@ -408,8 +424,10 @@ impl RedisBackend {
                     eval = true;
                 }
                 Ok((node, answers)) => {
-                    let deferred_to = if wait_inline { None } else { node };
-                    let results = self.read_batch_replies(&batch, answers, deferred_to).await;
+                    let deferred_to = if wait_inline { None } else { node.clone() };
+                    let results = self
+                        .read_batch_replies(&batch, answers, deferred_to, node.as_ref())
+                        .await;
                     for (&i, result) in pending.iter().zip(results) {
                         replies[i] = Some(result);
                     }
@@ -426,7 +444,7 @@ impl RedisBackend {
                             BACKEND,
                             format!("emit to channel `{channel}` failed: {source}"),
                         )
-                        .kind(outcome.failure_kind(true))));
+                        .kind(failure_kind(&source, true))));
                     }
                     if !again.is_empty() {
                         tracing::debug!(entries = again.len(), error = %source, "emits sent once more on a fresh connection");
@@ -444,12 +462,14 @@ impl RedisBackend {
 
     /// Reads the replies of a batch's pipeline: the script's array (one item per entry),
     /// then `WAIT`'s count, or with `node` (the master that answered) the connection's
-    /// id, with which the count comes from that master's next `WAIT`.
+    /// id, with which the count comes from that master's next `WAIT`. `answered_by`: the
+    /// master that answered (`None` on one Redis), told how many replicas it counted.
     async fn read_batch_replies(
         &self,
         entries: &[&Entry<'_>],
         answers: Vec<redis::RedisResult<Value>>,
         node: Option<NodeAddr>,
+        answered_by: Option<&NodeAddr>,
     ) -> Vec<Reply> {
         let mut answers = answers.into_iter();
         let script = answers.next();
@@ -466,7 +486,7 @@ impl RedisBackend {
                             BACKEND,
                             format!("emit to channel `{}` failed: {source}", entry.channel),
                         )
-                        .kind(Outcome::Answered.failure_kind(true)))
+                        .kind(answered_kind(&source)))
                     })
                     .collect();
             }
@@ -481,6 +501,9 @@ impl RedisBackend {
         if let (Some(node), Some(Ok(Value::Int(connection)))) = (&node, &replicated) {
             let acknowledged = self.wait_for_replicas(node, *connection).await;
             replicated = acknowledged.map(|count| Ok(Value::Int(count)));
+        }
+        if let Some(Ok(Value::Int(count))) = &replicated {
+            self.record_replicas(answered_by, *count);
         }
         entries
             .iter()
@@ -592,7 +615,8 @@ fn json_safe(name: &str) -> bool {
         .all(|byte| (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\')
 }
 
-/// One entry's item of the script's reply: `<id>` stored, `=<id>` replayed, `!<error>`.
+/// One entry's item of the script's reply: `<id>` stored, `=<id>` replayed, `#<id>` its key
+/// reused for another event or data, `!<error>`.
 fn read_entry_reply(channel: &str, item: Value) -> Reply {
     let failed = || format!("emit to channel `{channel}` failed");
     let text = match item {
@@ -617,7 +641,18 @@ fn read_entry_reply(channel: &str, item: Value) -> Reply {
             )
             .kind(FailureKind::Refused));
         }
-        return Err(BackendError::new(BACKEND, format!("{}: {error}", failed())));
+        return Err(BackendError::new(BACKEND, format!("{}: {error}", failed()))
+            .kind(error_text_kind(error)));
+    }
+    if let Some(original) = text.strip_prefix('#') {
+        return Err(BackendError::new(
+            BACKEND,
+            format!(
+                "its idempotency key stored entry {original} of channel `{channel}`, with \
+                 another event or data"
+            ),
+        )
+        .kind(FailureKind::KeyReused));
     }
     let (id, replayed) = match text.strip_prefix('=') {
         Some(id) => (id, true),

@@ -37,6 +37,7 @@ mod emit;
 mod layout;
 mod presence;
 mod pubsub;
+mod replica_shortage;
 mod replica_wait;
 
 use std::ops::Bound;
@@ -71,8 +72,8 @@ pub mod testing {
 }
 
 use super::{
-    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, PresenceJoin,
-    PresenceLeave, RawEntry, ReadRange,
+    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, LeaveOutcome,
+    PresenceJoin, PresenceLeave, RawEntry, ReadRange,
 };
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
@@ -96,6 +97,12 @@ pub enum Durability {
     /// Done when at least `replicas` replicas also have it (`WAIT`), within `timeout`.
     /// Otherwise the emit fails with [`FailureKind::OutcomeUnknown`]: it is stored and
     /// was delivered live, but a failover may lose it; retry with an idempotency key.
+    ///
+    /// A master whose `WAIT` counted fewer replicas than asked (after a failover, the
+    /// promoted replica has none until one attaches) is refused further emits before
+    /// anything is stored, with [`FailureKind::Unavailable`], until `INFO replication`
+    /// (asked at most once a second) shows enough replicas: as Redis's
+    /// `min-replicas-to-write`, so that a retry loop ends.
     Replicated {
         /// How many replicas must have the entry.
         replicas: u32,
@@ -223,6 +230,7 @@ struct Shared {
     emit: redis::Script,
     group: emit::GroupCommit,
     replica_waits: replica_wait::ReplicaWaits,
+    replica_shortages: replica_shortage::ReplicaShortages,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -234,10 +242,16 @@ impl std::fmt::Debug for RedisBackend {
 }
 
 /// A failure with Redis's own words in the message (e.g. `WRONGTYPE ...`), and the error
-/// as its source.
+/// as its source; what it means for the caller as for a read ([`commands::failure_kind`]).
 fn failure(message: impl Into<String>, source: redis::RedisError) -> BackendError {
     let message = format!("{}: {source}", message.into());
-    BackendError::with_source(BACKEND, message, source)
+    let kind = commands::failure_kind(&source, false);
+    BackendError::with_source(BACKEND, message, source).kind(kind)
+}
+
+/// A URL that cannot be parsed: the same on every retry.
+fn invalid_url(url: &str, source: redis::RedisError) -> BackendError {
+    failure(format!("invalid Redis URL `{url}`"), source).kind(FailureKind::Refused)
 }
 
 /// The command connections' settings: replies and connecting bounded by
@@ -254,8 +268,7 @@ fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
 /// at once (a disconnect push) and reconnects before the next command, instead of failing
 /// that command with "broken pipe".
 fn resp3(url: &str) -> Result<redis::ConnectionInfo, BackendError> {
-    let client = redis::Client::open(url)
-        .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+    let client = redis::Client::open(url).map_err(|source| invalid_url(url, source))?;
     let info = client.get_connection_info().clone();
     let settings = info
         .redis_settings()
@@ -286,10 +299,9 @@ impl RedisBackend {
     /// When the URL is malformed or Redis cannot be reached.
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Self, BackendError> {
         check_options(&options)?;
-        let client = redis::Client::open(url)
-            .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
-        let commands_client = redis::Client::open(resp3(url)?)
-            .map_err(|source| failure(format!("invalid Redis URL `{url}`"), source))?;
+        let client = redis::Client::open(url).map_err(|source| invalid_url(url, source))?;
+        let commands_client =
+            redis::Client::open(resp3(url)?).map_err(|source| invalid_url(url, source))?;
         let commands = commands_client
             .get_connection_manager_with_config(manager_config(&options))
             .await
@@ -367,6 +379,7 @@ impl RedisBackend {
                 emit: redis::Script::new(EMIT_SCRIPT),
                 group: emit::GroupCommit::default(),
                 replica_waits: replica_wait::ReplicaWaits::default(),
+                replica_shortages: replica_shortage::ReplicaShortages::default(),
             }),
         }
     }
@@ -411,6 +424,11 @@ impl RedisBackend {
         channel: &str,
         range: ReadRange,
     ) -> Result<Vec<RawEntry>, BackendError> {
+        if holds_no_id(&range) {
+            // Redis refuses such a range (`invalid start ID for the interval`) rather than
+            // answer it with nothing; nothing is what is in it.
+            return Ok(Vec::new());
+        }
         let key = self.stream_key(channel);
         let start = bound_arg(range.start, "-");
         let end = bound_arg(range.end, "+");
@@ -438,24 +456,14 @@ impl RedisBackend {
                         retried = true;
                         continue;
                     }
-                    return Err(command_failure(
-                        failed(),
-                        channel,
-                        source,
-                        outcome.failure_kind(false),
-                    ));
+                    return Err(command_failure(failed(), channel, source, false));
                 }
             }
         };
         let reply = match reply {
             Some(Ok(reply)) => reply,
             Some(Err(source)) => {
-                return Err(command_failure(
-                    failed(),
-                    channel,
-                    source,
-                    Outcome::Answered.failure_kind(false),
-                ));
+                return Err(command_failure(failed(), channel, source, false));
             }
             None => {
                 return Err(BackendError::new(
@@ -471,6 +479,12 @@ impl RedisBackend {
         }
         Ok(entries)
     }
+}
+
+/// Whether no stream id can lie in `range`: strictly after the largest id, or strictly
+/// before the smallest.
+fn holds_no_id(range: &ReadRange) -> bool {
+    range.start == Bound::Excluded(Cursor::MAX) || range.end == Bound::Excluded(Cursor::MIN)
 }
 
 fn bound_arg(bound: Bound<Cursor>, unbounded: &str) -> String {
@@ -616,7 +630,7 @@ impl Backend for RedisBackend {
         &'a self,
         channel: &'a str,
         leave: PresenceLeave<'a>,
-    ) -> BoxFuture<'a, Result<Option<Cursor>, BackendError>> {
+    ) -> BoxFuture<'a, Result<LeaveOutcome, BackendError>> {
         Box::pin(self.presence_leave_entry(channel, leave))
     }
 

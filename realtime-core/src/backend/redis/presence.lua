@@ -30,7 +30,9 @@
 --  10 the operation, then its arguments (from ARGV[11]):
 --     join    <lease> <connection> <member> <record> <ttl ms>
 --                                   -> the joined entry's id, '' (not the first), or '!gone'
---     leave   <lease> <connection> <member>  -> the left entry's id, or ''
+--     leave   <lease> <connection> <member>  -> the left entry's id, '' (the member has
+--                                               other connections), or '?' (the
+--                                               connection is not under the lease)
 --     refresh <lease> <ttl ms>               -> 1, or 0 when the lease is gone
 --     sweep                                  -> 1 when more is left to sweep, else 0
 --                                               (the caller reads the records with HVALS)
@@ -176,7 +178,7 @@ if operation == 'join' then
   end
 elseif operation == 'leave' then
   local lease, connection, member = ARGV[11], ARGV[12], ARGV[13]
-  reply = ''
+  reply = '?'
   if redis.call('SREM', KEYS[7], connection .. ' ' .. member) == 1 then
     reply = depart(member)
     if redis.call('EXISTS', KEYS[7]) == 0 then

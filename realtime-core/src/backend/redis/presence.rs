@@ -13,10 +13,10 @@ use redis::Value;
 
 use super::commands::{Outcome, command_failure};
 use super::{BACKEND, RedisBackend, layout};
-use crate::backend::presence::{JoinOutcome, PresenceJoin, PresenceLeave};
+use crate::backend::presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
 use crate::backend::{BackendError, FailureKind};
 use crate::cursor::Cursor;
-use crate::presence::{JOINED_EVENT, LEFT_EVENT};
+use crate::member::{JOINED_EVENT, LEFT_EVENT};
 
 /// Sweeps, joins, leaves, refreshes and lists in one atomic step per call; its keys and
 /// arguments are named at the top of the file.
@@ -183,24 +183,14 @@ impl RedisBackend {
                         let second = match second {
                             Some(Ok(value)) => Some(value),
                             Some(Err(source)) => {
-                                return Err(command_failure(
-                                    failed(),
-                                    channel,
-                                    source,
-                                    Outcome::Answered.failure_kind(false),
-                                ));
+                                return Err(command_failure(failed(), channel, source, false));
                             }
                             None => None,
                         };
                         return Ok((value, second));
                     }
                     Some(Err(source)) => {
-                        return Err(command_failure(
-                            failed(),
-                            channel,
-                            source,
-                            Outcome::Answered.failure_kind(true),
-                        ));
+                        return Err(command_failure(failed(), channel, source, true));
                     }
                     None => {
                         return Err(BackendError::new(
@@ -215,12 +205,7 @@ impl RedisBackend {
                         retried = true;
                         continue;
                     }
-                    return Err(command_failure(
-                        failed(),
-                        channel,
-                        source,
-                        outcome.failure_kind(true),
-                    ));
+                    return Err(command_failure(failed(), channel, source, true));
                 }
             }
         }
@@ -245,9 +230,13 @@ impl RedisBackend {
         &self,
         channel: &str,
         leave: PresenceLeave<'_>,
-    ) -> Result<Option<Cursor>, BackendError> {
+    ) -> Result<LeaveOutcome, BackendError> {
         let reply = self.presence_call(channel, Operation::Leave(leave)).await?;
-        read_optional_id(channel, &reply)
+        if super::text(&reply).as_deref() == Some("?") {
+            return Ok(LeaveOutcome::NotFound);
+        }
+        let left = read_optional_id(channel, &reply)?;
+        Ok(left.map_or(LeaveOutcome::StillPresent, LeaveOutcome::Announced))
     }
 
     pub(super) async fn presence_refresh_lease(

@@ -48,14 +48,14 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The metrics of one flavour of pub/sub connection ([`metrics::MODE`] label).
 struct ConnectionMetrics {
     reconnects: Key,
-    connections: Key,
+    connections: &'static metrics::StateGauge,
 }
 
 impl ConnectionMetrics {
-    const fn new(mode: &'static [Label; 1]) -> Self {
+    const fn new(mode: &'static [Label; 1], connections: &'static metrics::StateGauge) -> Self {
         Self {
             reconnects: Key::from_static_parts(metrics::PUBSUB_RECONNECTS, mode),
-            connections: Key::from_static_parts(metrics::PUBSUB_CONNECTIONS, mode),
+            connections,
         }
     }
 
@@ -64,9 +64,9 @@ impl ConnectionMetrics {
         metrics::increment(&self.reconnects, 1);
     }
 
-    /// A connection opened (`1.0`) or closed (`-1.0`).
-    fn open(&self, delta: f64) {
-        metrics::gauge_add(&self.connections, delta);
+    /// A connection opened (`1`) or closed (`-1`).
+    fn open(&self, delta: i64) {
+        self.connections.add(delta);
     }
 }
 
@@ -78,8 +78,10 @@ static SHARDED: [Label; 1] = [Label::from_static_parts(
     metrics::MODE,
     metrics::MODE_SHARDED,
 )];
-static SINGLE_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SINGLE);
-static SHARDED_METRICS: ConnectionMetrics = ConnectionMetrics::new(&SHARDED);
+static SINGLE_METRICS: ConnectionMetrics =
+    ConnectionMetrics::new(&SINGLE, &metrics::PUBSUB_CONNECTIONS_SINGLE_GAUGE);
+static SHARDED_METRICS: ConnectionMetrics =
+    ConnectionMetrics::new(&SHARDED, &metrics::PUBSUB_CONNECTIONS_SHARDED_GAUGE);
 
 /// A handle on the pub/sub connections; the control task stops when it is dropped.
 #[derive(Debug)]

@@ -88,7 +88,7 @@ impl Drop for ShardLink {
     fn drop(&mut self) {
         self.dispatcher.abort();
         self.pinger.abort();
-        SHARDED_METRICS.open(-1.0);
+        SHARDED_METRICS.open(-1);
     }
 }
 
@@ -489,7 +489,7 @@ async fn connect(
     let dispatcher =
         tokio::spawn(dispatch(incoming, routes, control.clone(), generation)).abort_handle();
     let pinger = tokio::spawn(ping(connection.clone(), control, generation)).abort_handle();
-    SHARDED_METRICS.open(1.0);
+    SHARDED_METRICS.open(1);
     Ok(ShardLink {
         connection,
         generation,

@@ -15,10 +15,14 @@ use super::{
     SINGLE_METRICS, add_route, remove_route, report_lost, route_payload,
 };
 use crate::backend::BackendError;
+use crate::backend::redis::commands::failure_kind;
 use crate::util::{Backoff, lock};
 
+/// A failure of the pub/sub connection; what it means for a subscriber as for a read
+/// (a refusal such as `NOPERM` is lasting, a lost connection passes).
 fn error(message: impl Into<String>, source: redis::RedisError) -> BackendError {
-    BackendError::with_source(BACKEND, message, source)
+    let kind = failure_kind(&source, false);
+    BackendError::with_source(BACKEND, message, source).kind(kind)
 }
 
 /// Runs the control task until every handle is dropped.
@@ -54,7 +58,7 @@ impl Drop for Link {
     fn drop(&mut self) {
         self.dispatcher.abort();
         self.pinger.abort();
-        SINGLE_METRICS.open(-1.0);
+        SINGLE_METRICS.open(-1);
     }
 }
 
@@ -248,7 +252,7 @@ impl ControlTask {
         .abort_handle();
         let pinger =
             tokio::spawn(ping(sink.clone(), self.control.clone(), self.generation)).abort_handle();
-        SINGLE_METRICS.open(1.0);
+        SINGLE_METRICS.open(1);
         Ok(Link {
             sink,
             dispatcher,
