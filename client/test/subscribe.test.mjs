@@ -86,6 +86,26 @@ for (const backend of ["memory", "redis"]) {
     rt.close();
   });
 
+  test(`${backend}: a subscription whose history cannot be read reports it and still gets every live event`, async () => {
+    // The endpoint without a history route: its requests answer 404.
+    const noHistory = (input, init) =>
+      String(input).includes("/history?")
+        ? Promise.resolve(new Response(JSON.stringify({ error: "no such route" }), { status: 404 }))
+        : fetch(input, init);
+    const rt = client({ fetch: noHistory });
+    await emitVia(server.url, "nh-1", "counter.tick", 0); // stored: history to read
+    const got = [];
+    const issues = [];
+    rt.subscribe({ channels: ["nh-1"], history: 10, onEvent: (event) => got.push(event.data), onError: (issue) => issues.push(issue) });
+    await eventually(() => issues.length === 1);
+    assert.match(issues[0].message, /history: no such route/);
+    await emitVia(server.url, "nh-1", "counter.tick", 1);
+    await emitVia(server.url, "nh-1", "counter.tick", 2);
+    await eventually(() => got.length === 2);
+    assert.deepEqual(got, [1, 2]);
+    rt.close();
+  });
+
   test(`${backend}: emit resolves to the stored id; a refusal rejects with the server's message, event and path`, async () => {
     const rt = client();
     const id = await rt.emit("e-1", "chat.message", { author: "ada", text: "hello" });

@@ -54,6 +54,12 @@ export interface ClientOptions<Events extends EventMap> {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * The most events a subscription holds back per channel while it reads history or members
+ * first; past it, it gives up that read (reported) and delivers what waited.
+ */
+const MAX_HELD = 10_000;
+
 type AnyEvent = { readonly id: string; readonly channel: string; readonly event: string; readonly data: unknown };
 
 /** One registered subscription. */
@@ -185,9 +191,10 @@ export class RealtimeClient<Events extends EventMap> {
           () => mine !== generation || !this.#subs.has(sub),
           (error) => sub.issue({ kind: "presence", channel, message: `members: ${error.message}` }),
         ).then((read) => {
-          if (read === undefined || mine !== generation) return;
-          members.clear();
-          for (const member of read) members.set(member.member, member);
+          if (mine !== generation) return;
+          // Members that cannot be read (reported) leave the events to keep the list.
+          if (read !== undefined) members.clear();
+          for (const member of read ?? []) members.set(member.member, member);
           for (const event of sub.held.get(channel) ?? []) apply(event);
           sub.held.delete(channel);
           publish();
@@ -434,8 +441,13 @@ export class RealtimeClient<Events extends EventMap> {
     if (!this.#accept(message, (issue) => subs.forEach((sub) => sub.issue(issue)))) return;
     for (const sub of subs) {
       const held = sub.held.get(channel);
-      if (held !== undefined) held.push(message);
-      else deliverSafely(sub, message);
+      if (held === undefined) deliverSafely(sub, message);
+      else if (held.push(message) > MAX_HELD) {
+        // The read that holds them takes too long: the live events go on without it.
+        sub.held.delete(channel);
+        sub.issue({ kind: "server-error", channel, message: `gave up reading history or members: ${MAX_HELD} newer events waited` });
+        for (const waiting of held) deliverSafely(sub, waiting);
+      }
     }
   }
 
@@ -490,10 +502,12 @@ export class RealtimeClient<Events extends EventMap> {
             () => !this.#subs.has(sub),
             (error) => sub.issue({ kind: "server-error", channel, message: `history: ${error.message}` }),
           );
-    if (read === undefined) return;
-    for (const event of read) if (this.#accept(event, (issue) => sub.issue(issue))) deliverSafely(sub, event);
-    const held = sub.held.get(channel) ?? [];
+    // Released meanwhile (too many newer events waited): the live events went on.
+    const held = sub.held.get(channel);
+    if (held === undefined) return;
     sub.held.delete(channel);
+    // History that cannot be read (reported above) leaves the live events to go on.
+    for (const event of read ?? []) if (this.#accept(event, (issue) => sub.issue(issue))) deliverSafely(sub, event);
     for (const event of held) deliverSafely(sub, event);
   }
 
