@@ -504,6 +504,8 @@ mod guide {
     struct Channels;
     #[doc = include_str!("../../../docs/guide/authorization.md")]
     struct Authorization;
+    #[doc = include_str!("../../../docs/guide/client.md")]
+    struct Client;
     #[doc = include_str!("../../../docs/guide/codegen.md")]
     struct Codegen;
     #[doc = include_str!("../../../docs/guide/deploying.md")]
