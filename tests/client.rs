@@ -43,7 +43,8 @@ fn client_dir() -> PathBuf {
 /// twice the keepalive) must not share two cores with a browser.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Compiles both packages once (`tsc -b`, strict).
@@ -58,7 +59,15 @@ fn built() -> PathBuf {
         run(
             &dir,
             "tsc -b packages/client packages/react",
-            node(&dir, &["node_modules/typescript/bin/tsc", "-b", "packages/client", "packages/react"]),
+            node(
+                &dir,
+                &[
+                    "node_modules/typescript/bin/tsc",
+                    "-b",
+                    "packages/client",
+                    "packages/react",
+                ],
+            ),
         );
     });
     dir
@@ -69,7 +78,10 @@ fn node(dir: &Path, args: &[&str]) -> Command {
     command
         .args(args)
         .current_dir(dir)
-        .env("CLIENT_TEST_SERVER", env!("CARGO_BIN_EXE_client-test-server"))
+        .env(
+            "CLIENT_TEST_SERVER",
+            env!("CARGO_BIN_EXE_client-test-server"),
+        )
         .env("REDIS_URL", redis_url())
         .env("CHROMIUM", "/usr/bin/chromium");
     command
@@ -95,7 +107,11 @@ fn typescript_is_strict_and_the_generated_module_types_the_client() {
     let tsc = "node_modules/typescript/bin/tsc";
     // Each `@ts-expect-error` line (a wrong event name, wrong data, a filter naming a
     // missing event) must be an error, or tsc fails.
-    run(&dir, "tsc -p test/types", node(&dir, &[tsc, "-p", "test/types"]));
+    run(
+        &dir,
+        "tsc -p test/types",
+        node(&dir, &[tsc, "-p", "test/types"]),
+    );
     run(
         &dir,
         "tsc -p packages/react/test",
@@ -106,7 +122,11 @@ fn typescript_is_strict_and_the_generated_module_types_the_client() {
 #[test]
 fn what_ships_to_browsers_is_within_its_size_budget() {
     let dir = built();
-    run(&dir, "node scripts/size.mjs", node(&dir, &["scripts/size.mjs"]));
+    run(
+        &dir,
+        "node scripts/size.mjs",
+        node(&dir, &["scripts/size.mjs"]),
+    );
 }
 
 #[test]
