@@ -1,5 +1,5 @@
 //! The chat demo: rooms are channels (`room-<name>`), the browser reads them over the SSE
-//! endpoint with the unmodified `@upstash/realtime` client, and writes through the app's
+//! endpoint with the repository's own client (`@realtime-rs/react`), and writes through the app's
 //! own routes, which check who is asking, validate and emit.
 //!
 //! | route | what |

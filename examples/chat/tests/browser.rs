@@ -1,11 +1,13 @@
 //! The chat in headless Chromium: two server processes (`chat` binaries on two ports) over
 //! one Redis (and again over a Redis Cluster), two people in two browser contexts chatting in `general` (typing indicator,
 //! messages both ways), refused messages shown and not stored, a private room refusing an
-//! uninvited name, a reload showing the history once, and who's online (both listed; bob
-//! leaves and ada's page drops him). A second case kills one of two servers with SIGKILL
+//! uninvited name, a reload showing the history once, who's online (both listed; bob
+//! leaves and ada's page drops him), and bob opening the room again (what he saw and what
+//! ada said meanwhile, each once, in order). A second case kills one of two servers with SIGKILL
 //! and watches its member disappear from the other's page within the presence TTL. The scenario is `web/e2e.mjs`;
 //! the chat seen by the second person is saved as `target/chat-screenshot.png`. The UI is
-//! type-checked first (`tsc --strict` against the generated `web/src/events.ts`).
+//! built first (with the repository's client, `client/`, which it compiles) and
+//! type-checked (`tsc --strict` against the generated `web/src/events.ts`).
 //!
 //! Needs node and npm (runs `npm ci` in `web/` when `node_modules` is missing), Chromium at
 //! `/usr/bin/chromium` (or `CHROMIUM`), Redis at `REDIS_URL` (default

@@ -2,7 +2,10 @@
 // Usage: node e2e.mjs <url-a> [<url-b>] [screenshot.png]
 // Two browser contexts (ada on url-a, bob on url-b, which may be another server process
 // on the same Redis) chat in `general`, each listing both as online; eve is refused by a
-// private room; ada reloads and sees the history once; bob leaves and ada's list drops him. Exits 1 with a message on the first failed expectation.
+// private room; ada reloads and sees the history once; bob leaves and ada's list drops him;
+// bob opens the room again and finds what he saw plus what ada said meanwhile, each once
+// (the client resumed the room from its cursor). Exits 1 with a message on the first
+// failed expectation.
 import { chromium } from "playwright-core";
 
 const [urlA, urlB = urlA, screenshot] = process.argv.slice(2);
@@ -116,5 +119,23 @@ await ada
   .catch(async () => fail(`bob is still listed after leaving: ${JSON.stringify(await online(ada))}`));
 const notices = await ada.$$eval("#messages .notice", (nodes) => nodes.map((n) => n.textContent));
 if (!notices.includes(`bob${tag} left`)) await fail(`no "bob left" notice: ${JSON.stringify(notices)}`);
+
+// While bob is away ada says something; bob opens the room again: the conversation as he
+// left it, then ada's message, each once.
+const meanwhile = `while you were away ${tag}`;
+await ada.fill("#draft", meanwhile);
+await ada.click("#send");
+await ada.waitForFunction((text) => [...document.querySelectorAll("#messages .text")].some((n) => n.textContent === text), meanwhile, { timeout: 5000 })
+  .catch(() => fail("ada did not see her own message"));
+await bob.click('.room[data-room="general"]');
+await bob.waitForFunction((text) => [...document.querySelectorAll("#messages .text")].some((n) => n.textContent === text), meanwhile, { timeout: 5000 })
+  .catch(() => fail("bob, back in the room, did not receive what ada said meanwhile"));
+await bob.waitForTimeout(500);
+const back = await texts(bob);
+for (const text of [hello, reply, meanwhile]) {
+  const count = back.filter((t) => t === text).length;
+  if (count !== 1) await fail(`back in the room, bob sees "${text}" ${count} times`);
+}
+if (back.indexOf(reply) > back.indexOf(meanwhile)) await fail(`back in the room, bob's messages are out of order: ${JSON.stringify(back)}`);
 console.log("e2e: ok");
 await browser.close();

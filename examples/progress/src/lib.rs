@@ -1,10 +1,9 @@
 //! Progress of background jobs: `POST /api/jobs` emits `job.started` on the channel
 //! `job-<id>` and starts a tokio task that emits `job.progress` after each step and
 //! `job.done` at the end; `job.cancelRequested` on the same channel, from any server, stops
-//! it. The
-//! server follows every job from Rust ([`follow`], logging each step), the React page
-//! follows one with the `@upstash/realtime` client, and a page opened or reloaded in the
-//! middle of a job gets the whole job replayed first (the endpoint's
+//! it. The server follows every job from Rust ([`follow`], logging each step), the React
+//! page follows one with the repository's own client (`@realtime-rs/react`), and a page
+//! opened or reloaded in the middle of a job gets the whole job replayed first (the endpoint's
 //! [`first_replay`](realtime_axum::RealtimeSseBuilder::first_replay) is
 //! [`FirstReplay::All`] on `job-*` channels), so its bar and step list are complete.
 //!

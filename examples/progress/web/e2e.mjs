@@ -3,8 +3,10 @@
 // A refused job shows the server's error; a job of 20 steps is followed, the page is
 // reloaded mid-job and shows every step exactly once, in order (the server replays the
 // job's channel, then sends the live steps), up to `completed` at 100%; a second job of 50
-// steps starts from an empty list and is cancelled from the page. The page renders every
-// event that arrives (no deduplication), so a duplicate sent by the server fails here.
+// steps starts from an empty list and is cancelled from the page; the first job, followed
+// again from the recent jobs, still shows its 20 steps once each. The page renders every
+// event its client delivers; the client drops an id it has already delivered and counts
+// it, and that count must stay 0, so a duplicate sent by the server fails here.
 // Exits 1 with a message on the first failed expectation.
 import { chromium } from "playwright-core";
 
@@ -143,6 +145,20 @@ try {
   check(stepsDone < 50, "the cancelled job ran all its steps");
   const cancelled = await page.textContent("#outcome");
   check(cancelled.includes(`cancelled after ${stepsDone} of 50 steps`), `unexpected summary: ${cancelled}`);
+
+  // The first job again, from the recent jobs: the page kept its steps, and the client
+  // resumes its channel from its cursor (nothing new: the job has ended).
+  await page.click(`#jobs a[href="#job=${id}"]`);
+  await expectWithin(page.waitForSelector(`#job[data-job="${id}"] #outcome[data-outcome="completed"]`), "the first job, followed again, is not shown completed");
+  await page.waitForTimeout(300);
+  const again = await shownSteps(page);
+  check(again.length === 20, `the first job, followed again, lists ${again.length} steps, not 20`);
+  checkOneToN(again, "the first job followed again");
+
+  const stats = await page.evaluate(() => window.realtimeStats());
+  check(stats.duplicatesDropped === 0, `the client dropped ${stats.duplicatesDropped} duplicate events`);
+  check(stats.invalidEvents === 0, `the client refused ${stats.invalidEvents} events that broke their schema`);
+  console.log(`e2e: client stats ${JSON.stringify(stats)}`);
 
   check(pageErrors.length === 0, `errors in the page: ${pageErrors.join("; ")}`);
   console.log("e2e: ok");

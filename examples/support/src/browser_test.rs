@@ -103,8 +103,10 @@ pub fn chromium() -> String {
     chromium
 }
 
-/// Installs the page's npm packages when missing (`npm ci`), type-checks it (`tsc -p .`,
-/// strict, against the generated `events.ts`) and builds it (`node build.mjs`).
+/// Installs the page's npm packages when missing (`npm ci`), builds it (`node build.mjs`,
+/// which first compiles the repository's client packages when the page imports them) and
+/// type-checks it (`tsc -p .`, strict, against the generated `events.ts` and the client's
+/// declarations).
 ///
 /// # Panics
 /// When a step fails.
@@ -112,8 +114,8 @@ pub fn build_page(web: &Path) {
     if !web.join("node_modules").is_dir() {
         run("npm", &["ci", "--no-audit", "--no-fund"], web);
     }
-    run("node", &["node_modules/typescript/bin/tsc", "-p", "."], web);
     run("node", &["build.mjs"], web);
+    run("node", &["node_modules/typescript/bin/tsc", "-p", "."], web);
 }
 
 /// Runs `node e2e.mjs <args>` in `web` with [`chromium`]; its standard output, which

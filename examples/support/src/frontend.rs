@@ -12,10 +12,11 @@ use http::{StatusCode, header};
 
 /// `web/dist` under `web`, building it first (`npm ci` when `node_modules` is missing or
 /// older than `package-lock.json`, then `node build.mjs`) when it is missing or older than
-/// any of its sources (`web/src`, `build.mjs`, the lock file, and the shared
-/// `examples/support/web`). `None`, with the reason on stderr, when it cannot be built (no
-/// npm, a failed build): the server then serves its API and a page saying how to build the
-/// frontend.
+/// any of its sources (`web/src`, `build.mjs`, the lock file, the shared
+/// `examples/support/web`, and for a page that depends on the repository's TypeScript
+/// client, `client/packages/*/src`, which its `build.mjs` compiles first). `None`, with the
+/// reason on stderr, when it cannot be built (no npm, a failed build): the server then
+/// serves its API and a page saying how to build the frontend.
 pub async fn ensure_built(app: &str, web: &Path) -> Option<PathBuf> {
     let dist = web.join("dist");
     if is_fresh(web) {
@@ -69,14 +70,25 @@ pub async fn ensure_built(app: &str, web: &Path) -> Option<PathBuf> {
 /// Whether `web/dist` exists and is newer than every source of the page.
 fn is_fresh(web: &Path) -> bool {
     let built = modified(&web.join("dist/index.html"));
-    let sources = [
+    let mut sources = vec![
         web.join("src"),
         web.join("build.mjs"),
         web.join("package-lock.json"),
         web.join("../../support/web"),
     ];
+    if uses_repository_client(web) {
+        let packages = web.join("../../../client/packages");
+        sources.push(packages.join("client/src"));
+        sources.push(packages.join("react/src"));
+    }
     let newest_source = sources.iter().filter_map(|source| newest(source)).max();
     built.is_some() && newest_source <= built
+}
+
+/// Whether the page links the repository's client (`file:` dependencies on `client/`).
+fn uses_repository_client(web: &Path) -> bool {
+    std::fs::read_to_string(web.join("package.json"))
+        .is_ok_and(|manifest| manifest.contains("file:../../../client/packages/"))
 }
 
 /// When `path` was last modified.
@@ -199,6 +211,20 @@ mod tests {
             later + Duration::from_secs(3),
         );
         assert!(!is_fresh(&web), "a shared source changed");
+        touch(&web.join("dist/index.html"), later + Duration::from_secs(4));
+
+        // A page on the repository's client: the client's sources count too.
+        touch(
+            &root.join("client/packages/react/src/hooks.ts"),
+            later + Duration::from_secs(5),
+        );
+        assert!(is_fresh(&web), "the page does not use the client");
+        fs::write(
+            web.join("package.json"),
+            r#"{"dependencies":{"@realtime-rs/react":"file:../../../client/packages/react"}}"#,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        assert!(!is_fresh(&web), "a source of the client changed");
         let _ = fs::remove_dir_all(&root);
     }
 }

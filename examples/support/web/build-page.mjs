@@ -21,6 +21,9 @@ export async function buildPage({ build, web, title }) {
     platform: "browser",
     target: "es2020",
     jsx: "automatic",
+    // A package linked with `file:` (the repository's client) resolves its imports from the
+    // page's node_modules, not from where it lives: one React in the bundle.
+    preserveSymlinks: true,
     define: { "process.env.NODE_ENV": '"production"' },
     minify: true,
     sourcemap: false,

@@ -1,84 +1,106 @@
-// The chat UI: React and the unmodified @upstash/realtime client, typed by ./events.ts
-// (generated from the server's event enum by `realtime-schema ts --hook`).
+// The chat UI: React and the repository's own client (@realtime-rs/react, in client/),
+// typed and validated by ./events.ts (generated from the server's event enum by
+// `realtime-schema ts --client realtime-rs-react`).
 //
-// Reading: every joined room is a <RoomFeed> with its own `useRealtime` hook. In 1.1.0 the
-// client forgets a hook's cursors when that hook's channel list changes, so one hook whose
-// list grows would receive earlier events again; one hook per room keeps them.
+// Reading: one connection carries every room. Each joined room is a <RoomFeed> with its own
+// `useRealtime` hook; opening or closing a room changes the connection's channels, and
+// every channel resumes from its own cursor, so nothing arrives twice. The client keeps a
+// room's cursor after the room is closed: opened again, the room shows what it showed,
+// followed by what was said meanwhile, each message once.
 // Writing: the app's own routes (POST /api/rooms/<room>/messages, ...) check the name
 // cookie, validate and emit; a refusal comes back as { error } and is shown.
-// History: a room's hook asks the stream for "everything since the page connected"; the
-// server moves that point back to before the room's last 50 messages, so the stream replays
-// them, then goes live: each message once, in order, no separate history request.
-// Access: one connection carries every room, and a refused channel refuses the whole
-// connection, so GET /api/rooms/<room> (403 with the reason) runs before a hook is mounted.
+// History: a room opened for the first time has no cursor; the server then starts its
+// stream just before the room's last 50 messages, so the stream replays them, then goes
+// live: each message once, in order, no separate history request.
+// Access: a refused channel refuses the whole connection, so GET /api/rooms/<room> (403
+// with the reason) runs before a room's hook is mounted.
 // Who's online: the server's presence. The page's stream makes it a member of every room
-// it opens (the server's authorization hook says so); `presence.joined` / `presence.left`
-// arrive with the room's events; GET /api/realtime/presence?channel=room-<room> gives the
-// list when the room opens. Changes that arrive while that request is out are applied
-// again on top of its answer, so the list is right whatever crosses the request.
+// it opens (the server's authorization hook says so); `usePresence` reads the list
+// (GET /api/realtime/presence) and keeps it current with the room's `presence.joined` /
+// `presence.left` events, reading it again after any reconnect.
+// Connection: the badge shows the client's status (`useStatus`), with the next try's delay
+// while it reconnects.
 import { FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { RealtimeProvider } from "@upstash/realtime/client";
-import { useRealtime, type ChatMessage, type Online, type PresenceMember, type Typing } from "./events";
+import type { RealtimeEvent } from "@realtime-rs/client";
+import { createClient, RealtimeProvider, usePresence, useRealtime, useStatus, type Events } from "./events";
 import { api } from "../../../support/web/api";
 
 type RoomInfo = { room: string; private: boolean; members: string[]; canRead: boolean };
 type Item =
-  | { kind: "message"; author: string; text: string }
-  | { kind: "notice"; text: string };
-type RoomEvent =
-  | { event: "chat.message"; data: ChatMessage }
-  | { event: "chat.typing"; data: Typing }
-  | { event: "presence.joined"; data: PresenceMember }
-  | { event: "presence.left"; data: PresenceMember };
-type PresenceEvent = Extract<RoomEvent, { event: "presence.joined" | "presence.left" }>;
-/** Who is online in a room: member id -> what it shows. */
-type OnlineList = Record<string, Online>;
+  | { kind: "message"; id: string; author: string; text: string }
+  | { kind: "notice"; id: string; text: string };
+const ROOM_EVENTS = ["chat.message", "chat.typing", "presence.joined", "presence.left"] as const;
+type RoomEvent = RealtimeEvent<Events, (typeof ROOM_EVENTS)[number]>;
 
-function applyPresence(list: OnlineList, { event, data }: PresenceEvent): OnlineList {
-  const next = { ...list };
-  if (event === "presence.joined") next[data.member] = data.info;
-  else delete next[data.member];
-  return next;
-}
-
-function toItem({ event, data }: RoomEvent): Item | null {
+function toItem({ id, event, data }: RoomEvent): Item | null {
   switch (event) {
     case "chat.message":
-      return { kind: "message", author: data.author, text: data.text };
+      return { kind: "message", id, author: data.author, text: data.text };
     case "presence.joined":
-      return { kind: "notice", text: `${data.info.name} joined` };
+      return { kind: "notice", id, text: `${data.info.name} joined` };
     case "presence.left":
-      return { kind: "notice", text: `${data.info.name} left` };
+      return { kind: "notice", id, text: `${data.info.name} left` };
     default:
       return null;
   }
 }
 
-/** One room's hook: its channels (messages and notices, typing) never change, so its cursors are kept. */
+/** One room's hook: its messages and notices (`room-<room>`) and who is typing (`typing-<room>`). */
 function RoomFeed({ room, onEvent }: { room: string; onEvent: (room: string, e: RoomEvent) => void }) {
   useRealtime({
     channels: [`room-${room}`, `typing-${room}`],
-    events: ["chat.message", "chat.typing", "presence.joined", "presence.left"],
-    onData: (payload) => onEvent(room, payload as RoomEvent),
+    events: ROOM_EVENTS,
+    onData: (event) => onEvent(room, event),
   });
   return null;
 }
 
 /** The lobby: rooms created anywhere. Mounted first, so the stream starts at page load. */
 function LobbyFeed({ onCreated }: { onCreated: () => void }) {
-  const { status } = useRealtime({
+  useRealtime({
     channels: ["lobby"],
     events: ["room.created"],
     onData: () => onCreated(),
   });
-  useEffect(() => {
-    (window as any).__status = status;
-  }, [status]);
+  return null;
+}
+
+/** The connection's state, and while it reconnects, when and why. */
+function StatusBadge() {
+  const status = useStatus();
+  let detail = "";
+  if (status.state === "reconnecting") {
+    detail = ` in ${Math.ceil(status.retryInMs / 1000)} s (attempt ${status.attempt})`;
+  } else if (status.state === "unauthorized") {
+    detail = `: ${status.message}`;
+  }
   return (
-    <span className="status" id="status" data-status={status}>
-      {status}
+    <span
+      className="status"
+      id="status"
+      data-status={status.state}
+      title={status.state === "reconnecting" ? status.reason : undefined}
+    >
+      {status.state}
+      {detail}
     </span>
+  );
+}
+
+/** Who is online in `room`, sorted by member id; `me` is marked. */
+function OnlineList({ room, me }: { room: string; me: string }) {
+  const members = usePresence(`room-${room}`);
+  return (
+    <div className="online" id="online" data-room={room} data-count={members.length}>
+      <span className="label">online</span>
+      {members.map(({ member, info }) => (
+        <span className="member" key={member} data-member={member}>
+          {info.name}
+          {member === me && " (you)"}
+        </span>
+      ))}
+    </div>
   );
 }
 
@@ -110,9 +132,6 @@ function Chat({ name }: { name: string }) {
   const [active, setActive] = useState<string | null>(null);
   const [items, setItems] = useState<Record<string, Item[]>>({});
   const [typing, setTyping] = useState<Record<string, Record<string, number>>>({});
-  const [online, setOnline] = useState<Record<string, OnlineList>>({});
-  // Per room, while its members request is out: the changes that arrived meanwhile.
-  const sinceFetch = useRef<Record<string, PresenceEvent[]>>({});
   const [refused, setRefused] = useState<string | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
   const [draft, setDraft] = useState("");
@@ -133,10 +152,6 @@ function Chat({ name }: { name: string }) {
       const author = payload.data.author;
       setTyping((all) => ({ ...all, [room]: { ...all[room], [author]: Date.now() } }));
       return;
-    }
-    if (payload.event === "presence.joined" || payload.event === "presence.left") {
-      sinceFetch.current[room]?.push(payload);
-      setOnline((all) => ({ ...all, [room]: applyPresence(all[room] ?? {}, payload) }));
     }
     if (payload.event === "chat.message") {
       const author = payload.data.author;
@@ -160,40 +175,15 @@ function Chat({ name }: { name: string }) {
       await api("GET", `/api/rooms/${encodeURIComponent(room)}`);
       setJoined((current) => [...current, room]);
       setActive(room);
-      loadOnline(room);
     } catch (e) {
       setRefused((e as Error).message);
     }
   };
 
-  /** The room's members now, with the changes that crossed the request applied again. */
-  const loadOnline = (room: string) => {
-    sinceFetch.current[room] = [];
-    api("GET", `/api/realtime/presence?channel=${encodeURIComponent(`room-${room}`)}`).then(
-      (members: PresenceMember[]) => {
-        let list: OnlineList = {};
-        for (const { member, info } of members) list[member] = info;
-        for (const change of sinceFetch.current[room] ?? []) list = applyPresence(list, change);
-        delete sinceFetch.current[room];
-        setOnline((all) => ({ ...all, [room]: list }));
-      },
-      (e) => {
-        delete sinceFetch.current[room];
-        setRefused((e as Error).message);
-      },
-    );
-  };
-
-  // Closing the room closes its stream: the server lists the page as gone.
+  // Closing the room takes its channels off the stream: the server lists the page as gone.
+  // Its messages stay: opened again, it resumes from the client's cursor.
   const leave = (room: string) => {
     setJoined((current) => current.filter((r) => r !== room));
-    const forget = <T,>(all: Record<string, T>) => {
-      const rest = { ...all };
-      delete rest[room];
-      return rest;
-    };
-    setItems(forget);
-    setOnline(forget);
     if (active === room) setActive(null);
   };
 
@@ -234,9 +224,6 @@ function Chat({ name }: { name: string }) {
     }
   };
 
-  const onlineHere = active
-    ? Object.entries(online[active] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    : [];
   const typers = active
     ? Object.entries(typing[active] ?? {})
         .filter(([who, at]) => who !== name && Date.now() - at < 4000)
@@ -250,8 +237,9 @@ function Chat({ name }: { name: string }) {
         <span>
           you are <strong id="me">{name}</strong>
         </span>
-        <LobbyFeed onCreated={loadRooms} />
+        <StatusBadge />
       </header>
+      <LobbyFeed onCreated={loadRooms} />
       {joined.map((room) => (
         <RoomFeed key={room} room={room} onEvent={onEvent} />
       ))}
@@ -302,24 +290,16 @@ function Chat({ name }: { name: string }) {
           )}
           {active ? (
             <>
-              <div className="online" id="online" data-room={active} data-count={onlineHere.length}>
-                <span className="label">online</span>
-                {onlineHere.map(([member, info]) => (
-                  <span className="member" key={member} data-member={member}>
-                    {info.name}
-                    {member === name && " (you)"}
-                  </span>
-                ))}
-              </div>
+              <OnlineList key={active} room={active} me={name} />
               <div className="messages" id="messages" data-room={active}>
-                {(items[active] ?? []).map((item, index) =>
+                {(items[active] ?? []).map((item) =>
                   item.kind === "message" ? (
-                    <div className="message" key={index}>
+                    <div className="message" key={item.id}>
                       <span className="author">{item.author}</span>
                       <span className="text">{item.text}</span>
                     </div>
                   ) : (
-                    <div className="notice" key={index}>
+                    <div className="notice" key={item.id}>
                       {item.text}
                     </div>
                   ),
@@ -347,6 +327,11 @@ function Chat({ name }: { name: string }) {
   );
 }
 
+/** The page's client: it validates every event with the generated schemas. Its stream opens
+ * with the first subscription (the lobby's), once a name is chosen, and sends the name
+ * cookie (same origin). */
+const client = createClient({ url: "/api/realtime" });
+
 function App() {
   const [name, setName] = useState<string | null | undefined>(undefined);
   useEffect(() => {
@@ -358,7 +343,7 @@ function App() {
   if (name === undefined) return null;
   if (name === null) return <NamePrompt onName={setName} />;
   return (
-    <RealtimeProvider api={{ url: "/api/realtime", withCredentials: true }}>
+    <RealtimeProvider client={client}>
       <Chat name={name} />
     </RealtimeProvider>
   );
