@@ -134,6 +134,38 @@ pub async fn shutdown_signal(name: &'static str, exit_with_parent: bool) {
     }
 }
 
+/// Completes when the server `name` must stop (SIGTERM, SIGINT, or with `exit_with_parent`
+/// its driver gone), after calling `on_stop` (e.g. `RealtimeSse::shutdown`: open streams get
+/// `reconnect`); graceful shutdown waits for every connection, so the process exits `grace`
+/// later if some still hold it.
+pub async fn stop_signal(
+    name: &'static str,
+    exit_with_parent: bool,
+    on_stop: impl FnOnce(),
+    grace: std::time::Duration,
+) {
+    shutdown_signal(name, exit_with_parent).await;
+    eprintln!("{name}: shutting down");
+    on_stop();
+    tokio::spawn(async move {
+        tokio::time::sleep(grace).await;
+        eprintln!("{name}: connections still open after {grace:?}; exiting");
+        std::process::exit(0);
+    });
+}
+
+/// Listens on 127.0.0.1:`port`.
+///
+/// # Errors
+/// What went wrong, with the address.
+pub async fn listen(port: u16) -> Result<(tokio::net::TcpListener, String), String> {
+    let address = format!("127.0.0.1:{port}");
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    Ok((listener, address))
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default: warnings).
 pub fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -29,7 +29,7 @@ use realtime_axum::{Access, AuthRequest, EmitConfig, RealtimeSse, RequestError};
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use realtime_core::{Events, Realtime};
 use realtime_tests::client_events::{ClientTestEvent, Visitor};
-use realtime_tests::server::{Args, Options, init_logs, run, shutdown_signal, static_file};
+use realtime_tests::server::{Args, Options, init_logs, listen, run, static_file, stop_signal};
 
 const USAGE: &str = "usage:
   client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N] [--token T] [--max-streams N] [--command-timeout-ms N] [--static DIR] [--exit-with-parent]
@@ -192,22 +192,15 @@ async fn serve(args: Args) -> Result<(), String> {
     } else {
         app = app.fallback(|| async { not_found() });
     }
-    let address = format!("127.0.0.1:{port}");
-    let listener = tokio::net::TcpListener::bind(&address)
-        .await
-        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let (listener, address) = listen(port).await?;
     let stop = {
         let sse = sse.clone();
-        let exit_with_parent = args.flag("exit-with-parent");
-        async move {
-            shutdown_signal("client-test-server", exit_with_parent).await;
-            eprintln!("client-test-server: shutting down");
-            sse.shutdown();
-            tokio::spawn(async {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-                std::process::exit(0);
-            });
-        }
+        stop_signal(
+            "client-test-server",
+            args.flag("exit-with-parent"),
+            move || sse.shutdown(),
+            SHUTDOWN_GRACE,
+        )
     };
     println!("listening on http://{address}");
     realtime_axum::serve(listener, app)

@@ -29,7 +29,7 @@ use realtime_axum::{EmitConfig, RealtimeSse};
 use realtime_core::Realtime;
 use realtime_core::backend::redis::{RedisBackend, RedisOptions};
 use realtime_tests::TestEvent;
-use realtime_tests::server::{Args, Options, init_logs, run, shutdown_signal, static_file};
+use realtime_tests::server::{Args, Options, init_logs, listen, run, static_file, stop_signal};
 
 const USAGE: &str = "usage:
   e2e-server serve --port P --redis URL --prefix PFX --static DIR [--plain-axum] [--exit-with-parent]
@@ -136,24 +136,15 @@ async fn serve(args: Args) -> Result<(), String> {
         .route("/stats", axum::routing::get(stats))
         .fallback(static_file)
         .with_state(root);
-    let address = format!("127.0.0.1:{port}");
-    let listener = tokio::net::TcpListener::bind(&address)
-        .await
-        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let (listener, address) = listen(port).await?;
     let stop = {
         let sse = sse.clone();
-        let exit_with_parent = args.flag("exit-with-parent");
-        async move {
-            shutdown_signal("e2e-server", exit_with_parent).await;
-            eprintln!("e2e-server: shutting down");
-            sse.shutdown();
-            // Graceful shutdown waits for every connection; never for long.
-            tokio::spawn(async {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-                eprintln!("e2e-server: connections still open after {SHUTDOWN_GRACE:?}; exiting");
-                std::process::exit(0);
-            });
-        }
+        stop_signal(
+            "e2e-server",
+            args.flag("exit-with-parent"),
+            move || sse.shutdown(),
+            SHUTDOWN_GRACE,
+        )
     };
     println!("listening on http://{address}");
     let served = if args.flag("plain-axum") {
