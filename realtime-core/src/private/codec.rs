@@ -23,24 +23,36 @@ pub fn decode_data<T: DeserializeOwned>(
 
 /// Deserializes the data of `event` from its JSON text, reporting the JSON path of the
 /// first offending value. Straight from the text, not through a [`Value`]: a `Value` turns
-/// an integer beyond 64 bits into an `f64`, which a `u128` or `i128` then refuses.
+/// an integer beyond 64 bits into an `f64`, which a `u128` or `i128` then refuses. Text
+/// that serde's derive refuses but a `Value` reads (a repeated key: the last one counts,
+/// as in `JSON.parse` and the schema's validation) is decoded through the `Value`.
 pub fn decode_data_json<T: DeserializeOwned>(
     event: &'static str,
     data: &str,
 ) -> Result<T, DecodeError> {
     let mut deserializer = serde_json::Deserializer::from_str(data);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        DecodeError::InvalidData {
-            event,
-            path,
-            message: error.into_inner().to_string(),
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|error| not_json(event, &error))?;
-    Ok(value)
+    let direct = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| {
+            let path = error.path().to_string();
+            DecodeError::InvalidData {
+                event,
+                path,
+                message: error.into_inner().to_string(),
+            }
+        })
+        .and_then(|value: T| {
+            deserializer
+                .end()
+                .map_err(|error| not_json(event, &error))?;
+            Ok(value)
+        });
+    match direct {
+        Ok(value) => Ok(value),
+        Err(error) => match parse_data(event, data) {
+            Ok(value) => decode_data(event, value).map_err(|_| error),
+            Err(_) => Err(error),
+        },
+    }
 }
 
 /// Decodes the JSON text of a unit variant's data, which must be `null`.
