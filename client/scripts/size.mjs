@@ -2,8 +2,8 @@
 // peers and the app's generated zod are not counted), minified and gzipped with esbuild
 // and zlib. Prints the figures; exits 1 when a package is over its budget, or, for a
 // package that has not met its budget yet, over its `ceiling` (what it measured when the
-// budget was set: it may only shrink). The core is at 4.85 kB against 4 kB: not met yet
-// (docs/guide/client.md says so).
+// budget was set, lowered as it shrank: it may only shrink). The core is at 4.22 kB against
+// 4 kB: not met yet (docs/guide/client.md says so).
 //
 //   node scripts/size.mjs
 import { build } from "esbuild";
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const budgets = [
-  { name: "@realtime-rs/client", entry: "packages/client/dist/index.js", budget: 4096, ceiling: 4900, external: [] },
+  { name: "@realtime-rs/client", entry: "packages/client/dist/index.js", budget: 4096, ceiling: 4250, external: [] },
   {
     name: "@realtime-rs/react",
     entry: "packages/react/dist/index.js",

@@ -1,5 +1,7 @@
 /** Requests to the endpoint's routes, and the error they reject with. */
 
+import { retryAfterMs } from "./backoff.js";
+
 /** Headers for a request: fixed, or made per request (e.g. a fresh access token). */
 export type HeadersSource =
   | Record<string, string>
@@ -7,16 +9,17 @@ export type HeadersSource =
 
 /** A refusal from the server, or a request that could not be made. */
 export class RealtimeError extends Error {
+  // Declared, not defined: the constructor assigns them (what it is given).
   /** The HTTP status; 0 when no answer came (network error, timeout). */
-  readonly status: number;
+  declare readonly status: number;
   /** The event the server named (422). */
-  readonly event: string | undefined;
+  declare readonly event: string | undefined;
   /** The JSON path of the invalid part of the data (422). */
-  readonly path: string | undefined;
+  declare readonly path: string | undefined;
   /** The schema rule that failed (422). */
-  readonly rule: string | undefined;
+  declare readonly rule: string | undefined;
   /** The delay the server asked for before a retry (`Retry-After`), in ms. */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
 
   constructor(
     message: string,
@@ -29,48 +32,42 @@ export class RealtimeError extends Error {
     } = {},
   ) {
     super(message);
-    this.name = "RealtimeError";
-    this.status = status;
-    this.event = details.event;
-    this.path = details.path;
-    this.rule = details.rule;
-    this.retryAfterMs = details.retryAfterMs;
+    Object.assign(this, details, { name: "RealtimeError", status });
   }
 
   /** Whether the same request may succeed later: no answer, 503 or 504. */
   get retryable(): boolean {
-    return this.status === 0 || this.status === 503 || this.status === 504;
+    return [0, 503, 504].includes(this.status);
   }
 }
 
-/** Resolves `source` to the headers of one request. */
-export async function headersOf(source: HeadersSource | undefined): Promise<Record<string, string>> {
-  if (source === undefined) return {};
-  return typeof source === "function" ? await source() : source;
+/** The `{ error, event, path, rule }` body of a refusal, as a `RealtimeError`. */
+export async function errorOf(response: Response): Promise<RealtimeError> {
+  // `Object()`: a body that is no JSON object (or none) has none of these fields.
+  const { error, event, path, rule } = Object(await response.json().catch(() => undefined)) as Record<string, unknown>;
+  return new RealtimeError(typeof error === "string" ? error : `HTTP ${response.status}`, response.status, {
+    event: event as string | undefined,
+    path: path as string | undefined,
+    rule: rule as string | undefined,
+    retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
+  });
 }
 
-/** The `{ error, event, path, rule }` body of a refusal, as a `RealtimeError`. */
-export async function errorOf(response: Response, retryAfterMs: number | undefined): Promise<RealtimeError> {
-  const body: unknown = await response.json().catch(() => undefined);
-  const { error, event, path, rule } = (typeof body === "object" && body !== null ? body : {}) as Record<string, string>;
-  return new RealtimeError(typeof error === "string" ? error : `HTTP ${response.status}`, response.status, {
-    event,
-    path,
-    rule,
-    retryAfterMs,
-  });
+/** What was thrown, as text. */
+export function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
 }
 
 /** A promise that resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
+    const done = (): void => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);
       resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+    if (signal?.aborted) done();
   });
 }

@@ -16,7 +16,7 @@
  * ```
  */
 
-export { createClient, RealtimeClient, type ClientOptions } from "./client.js";
+export { createClient, type RealtimeClient, type ClientOptions } from "./client.js";
 export { RealtimeError, type HeadersSource } from "./http.js";
 export { backoffDelay, type BackoffOptions } from "./backoff.js";
 export { compareIds, isEventId } from "./ids.js";

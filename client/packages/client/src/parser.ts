@@ -30,7 +30,7 @@ export function createParser(onMessage: (message: SseMessage) => void): SseParse
   let id: string | undefined;
 
   const dispatch = (): void => {
-    if (data.length > 0) {
+    if (data.length) {
       onMessage({ data: data.join("\n"), event: event || "message", id });
     }
     data = [];
@@ -38,45 +38,26 @@ export function createParser(onMessage: (message: SseMessage) => void): SseParse
   };
 
   const field = (text: string): void => {
-    if (text === "") return dispatch();
-    if (text.startsWith(":")) return; // a comment
-    const colon = text.indexOf(":");
-    const name = colon < 0 ? text : text.slice(0, colon);
-    let value = colon < 0 ? "" : text.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (name) {
-      case "data":
-        data.push(value);
-        break;
-      case "event":
-        event = value;
-        break;
-      case "id":
-        if (!value.includes("\0")) id = value;
-    }
+    if (!text) return dispatch();
+    // A comment (a line starting with a colon) has the empty name, which is no field.
+    const [name = ""] = text.split(":", 1);
+    // After the colon, less one space; "" without a colon.
+    const value = text.slice(name.length + 1).replace(/^ /, "");
+    if (name === "data") data.push(value);
+    else if (name === "event") event = value;
+    else if (name === "id" && !value.includes("\0")) id = value;
   };
 
   return {
     feed(chunk) {
-      const text = decoder.decode(chunk, { stream: true });
-      let start = 0;
-      for (let index = 0; index < text.length; index++) {
-        const char = text.charCodeAt(index);
-        if (char === 10 && afterCr && index === start) {
-          // The LF of a CRLF whose CR ended the previous piece.
-          afterCr = false;
-          start = index + 1;
-          continue;
-        }
-        afterCr = false;
-        if (char === 10 || char === 13) {
-          field(line + text.slice(start, index));
-          line = "";
-          start = index + 1;
-          afterCr = char === 13;
-        }
-      }
-      line += text.slice(start);
+      const decoded = decoder.decode(chunk, { stream: true });
+      if (decoded === "") return; // only part of a UTF-8 character
+      // The LF of a CRLF whose CR ended the previous chunk ends no line.
+      const text = afterCr && decoded.startsWith("\n") ? decoded.slice(1) : decoded;
+      afterCr = decoded.endsWith("\r");
+      const lines = (line + text).split(/\r\n|\r|\n/);
+      line = lines.pop() ?? "";
+      for (const complete of lines) field(complete);
     },
   };
 }

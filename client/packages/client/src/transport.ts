@@ -4,92 +4,73 @@
  * channel's cursor, the SSE parser, and a watchdog that gives up on a silent connection.
  */
 
-import { retryAfterMs } from "./backoff.js";
-import { errorOf } from "./http.js";
+import { errorOf, messageOf } from "./http.js";
 import { createParser } from "./parser.js";
 
-/** What one connection asks for. */
-export interface StreamRequest {
-  /** The endpoint, e.g. `/api/realtime`. */
-  readonly url: string;
-  /** The channels, in order. */
-  readonly channels: readonly string[];
-  /** Where each channel resumes: the last id it saw (channels without one start now). */
-  readonly cursors: ReadonlyMap<string, string>;
-  readonly headers: Record<string, string>;
-  readonly fetch: typeof fetch;
-  readonly credentials: RequestCredentials | undefined;
-  /** A connection that sends nothing for this long is dead (the server pings). */
-  readonly deadAfterMs: number;
-}
-
-/** How a connection ended. */
+/**
+ * How a connection ended: `undefined` when it was aborted or the server asked for a
+ * reconnect (the client reconnects at once); otherwise why, with the HTTP status and
+ * `Retry-After` when the server refused it.
+ */
 export type StreamEnd =
-  | { readonly kind: "aborted" }
-  | { readonly kind: "reconnect" }
-  | { readonly kind: "ended"; readonly message: string }
-  | { readonly kind: "refused"; readonly status: number; readonly message: string; readonly retryAfterMs: number | undefined };
+  | { readonly message: string; readonly status?: number; readonly retryAfterMs?: number | undefined }
+  | undefined;
 
 /** The URL of a stream for `channels` resuming from `cursors`. */
 export function streamUrl(url: string, channels: readonly string[], cursors: ReadonlyMap<string, string>): string {
-  const query: string[] = [];
-  for (const channel of channels) query.push(`channel=${encodeURIComponent(channel)}`);
+  const encode = encodeURIComponent;
+  const query = channels.map((channel) => `channel=${encode(channel)}`);
   for (const channel of channels) {
     const cursor = cursors.get(channel);
-    if (cursor !== undefined) query.push(`last_ack_${encodeURIComponent(channel)}=${encodeURIComponent(cursor)}`);
+    if (cursor) query.push(`last_ack_${encode(channel)}=${encode(cursor)}`);
   }
   return `${url}${url.includes("?") ? "&" : "?"}${query.join("&")}`;
 }
 
 /**
- * Opens the stream and reads it until it ends, calling `onOpen` once the server accepted
- * it and `onFrame` with each frame's JSON (or the raw text when it is not JSON).
+ * Opens the stream (`init`: the request's headers, credentials and `connection`'s signal;
+ * `url`: see `streamUrl`) and reads it until it ends, calling `onOpen` once the server
+ * accepted it and `onFrame` with each frame's JSON (or the raw text when it is not JSON).
+ * `connection` aborts it; so does the watchdog, when nothing came for `deadAfterMs` (the
+ * server pings).
  */
 export async function readStream(
-  request: StreamRequest,
-  signal: AbortSignal,
+  init: RequestInit,
+  url: string,
+  fetcher: typeof fetch,
+  connection: AbortController,
+  deadAfterMs: number,
   onOpen: () => void,
   onFrame: (frame: unknown, raw: string) => void,
 ): Promise<StreamEnd> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  signal.addEventListener("abort", abort, { once: true });
   let dead = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const watch = (): void => {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       dead = true;
-      controller.abort();
-    }, request.deadAfterMs);
+      connection.abort();
+    }, deadAfterMs);
   };
   const ended = (message: string): StreamEnd =>
-    signal.aborted ? { kind: "aborted" } : { kind: "ended", message: dead ? `no data for ${request.deadAfterMs} ms` : message };
+    dead ? { message: `no data for ${deadAfterMs} ms` } : connection.signal.aborted ? undefined : { message };
   let reconnect = false;
   try {
     watch();
-    const response = await request.fetch(streamUrl(request.url, request.channels, request.cursors), {
-      headers: { Accept: "text/event-stream", ...request.headers },
-      signal: controller.signal,
-      cache: "no-store",
-      ...(request.credentials === undefined ? {} : { credentials: request.credentials }),
-    });
-    const type = response.headers.get("content-type") ?? "";
-    if (!response.ok || !type.startsWith("text/event-stream") || response.body === null) {
-      const delay = retryAfterMs(response.headers.get("retry-after"));
-      const error = await errorOf(response, delay);
-      return { kind: "refused", status: response.status, message: error.message, retryAfterMs: delay };
+    const response = await fetcher(url, init);
+    if (!response.ok || !response.headers.get("content-type")?.startsWith("text/event-stream") || !response.body) {
+      return await errorOf(response); // its message, status and retryAfterMs
     }
     onOpen();
-    const parser = createParser((message) => {
-      let frame: unknown = message.data;
+    const parser = createParser(({ data }) => {
+      let frame: unknown = data;
       try {
-        frame = JSON.parse(message.data);
+        frame = JSON.parse(data);
       } catch {
         // Handed on as text: the client reports it.
       }
-      if (isReconnect(frame)) reconnect = true;
-      onFrame(frame, message.data);
+      reconnect ||= (frame as { type?: unknown } | null)?.type === "reconnect";
+      onFrame(frame, data);
     });
     const reader = response.body.getReader();
     for (;;) {
@@ -102,15 +83,10 @@ export async function readStream(
         break;
       }
     }
-    return reconnect ? { kind: "reconnect" } : ended("the server ended the stream");
+    return reconnect ? undefined : ended("the stream ended");
   } catch (error) {
-    return ended(error instanceof Error ? error.message : String(error));
+    return ended(messageOf(error));
   } finally {
     clearTimeout(watchdog);
-    signal.removeEventListener("abort", abort);
   }
-}
-
-function isReconnect(frame: unknown): boolean {
-  return typeof frame === "object" && frame !== null && (frame as { type?: unknown }).type === "reconnect";
 }
