@@ -1,18 +1,23 @@
 -- The emit of the Redis backend: appends a batch of entries (one emit, or several that
 -- were waiting together: group commit), each in one atomic step with its publish, at most
--- once per idempotency key. Each entry succeeds or fails on its own; the reply has one
--- string per entry, in the order sent: `<id>` when stored, `=<id>` when its idempotency
--- key was already used (nothing written, the id is the first emit's), `!<error>` when it
--- failed (nothing written). Nothing here raises (writes that can fail go through pcall),
--- so an entry that fails cannot undo or hide the ones before it.
+-- once per idempotency key. Each entry succeeds or fails on its own; the reply is one
+-- string, a line per entry, in the order sent: `<id>` when stored, `=<id>` when its
+-- idempotency key was already used (nothing written, the id is the first emit's),
+-- `!<error>` when it failed (nothing written). (Redis converts a table reply element by
+-- element, checking each for error and status fields: per call and per entry that cost
+-- more than joining the lines here.) Nothing here raises (writes that can fail go through
+-- pcall), so an entry that fails cannot undo or hide the ones before it.
 --
 -- The arguments are grouped by stream, so that what a stream's entries share is sent once
 -- (Redis turns every argument into a string of its own: on a hot channel that, not the
 -- XADD, was most of the cost):
 --
--- ARGV[1..7]: the backend's settings (below), the number of streams, and how many of
--- them come first as lone streams: one entry, nothing to escape, no idempotency key, no
--- TTL refresh asked (a batch over many channels is mostly these). Per lone stream:
+-- The backend's settings are not arguments: it writes them into the line marked below
+-- when it connects (one script per configuration; five arguments fewer for Redis to
+-- convert on every call).
+-- ARGV[1..2]: the number of streams, and how many of them come first as lone streams:
+-- one entry, nothing to escape, no idempotency key, no TTL refresh asked (a batch over
+-- many channels is mostly these). Per lone stream:
 --   channel name, data, event
 -- Then per other stream:
 --   channel name, spec, [the channel's JSON text, when spec has `j`]
@@ -31,26 +36,30 @@
 -- intermediate ones (a hot channel's messages go out in chunks below Lua's 8 KiB
 -- concatenation buffer); and every redis.call converts each argument, so each XADD
 -- passes only what it needs.
-local publish = ARGV[1]          -- 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub)
-local max_len = ARGV[2]          -- '0': no MAXLEN
-local trim = ARGV[3]             -- '=' or '~'
-local expire_secs = ARGV[4]      -- '0': streams never expire
+-- publish: 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub); max_len: '0' for no
+-- MAXLEN; trim: '=' or '~'; expire_secs: '0' when streams never expire; grouped: '1' (our
+-- servers): a channel's live messages of this call go out as JSON arrays in stream order
+-- (one publish per channel and chunk, not per entry), each message
+-- `{"data":..,"event":"..","id":".."}` (the subscriber knows the channel it heard); '0':
+-- one publish per entry, `{"data":..,"event":"..","channel":"..","id":".."}`, as the
+-- reference reads them.
+local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', '0', '1' -- settings
 local expires = expire_secs ~= '0'
--- '1' (our servers): a channel's live messages of this call go out as JSON arrays in
--- stream order (one publish per channel and chunk, not per entry), each message
--- `{"data":..,"event":"..","id":".."}` (the subscriber knows the channel it heard);
--- '0': one publish per entry, `{"data":..,"event":"..","channel":"..","id":".."}`, as
--- the reference reads them.
-local grouped = ARGV[5] == '1'
-local streams = tonumber(ARGV[6])
+grouped = grouped == '1'
+-- (`+ 0`, not tonumber: one conversion, not two)
+local streams = ARGV[1] + 0
 -- A chunk of live messages stays below this many bytes: table.concat then makes one
 -- string (past Lua's 8 KiB buffer it makes, and hashes, intermediate ones).
 local CHUNK = 8000
 
 local replies = {}
+-- A failed write's line (never more than one line).
+local function failure(err, what)
+  return '!' .. (string.gsub(err or what, '\n', ' '))
+end
 local replied = 0
-local lone = tonumber(ARGV[7])
-local at = 8                     -- the next argument to read
+local lone = ARGV[2] + 0
+local at = 3                     -- the next argument to read
 local remembered_key = streams + 1
 
 -- The lone streams: the general loop below, without what they do not need (its per
@@ -78,7 +87,7 @@ for s = 1, lone do
     end
   end
   if type(id) == 'table' then
-    id = '!' .. (id.err or 'XADD failed')
+    id = failure(id.err, 'XADD failed')
   else
     redis.call(publish, stream, '{"data":' .. data .. ',"event":"' .. event .. (lone_middle or ('","channel":"' .. channel .. '","id":"')) .. id .. '"}')
   end
@@ -135,7 +144,7 @@ for s = lone + 1, streams do
         remembered_key = remembered_key + 1
         local seen = redis.pcall('GET', remembered)
         if type(seen) == 'table' then
-          reply = '!' .. (seen.err or 'GET failed')
+          reply = failure(seen.err, 'GET failed')
         elseif seen then
           reply = '=' .. seen
         end
@@ -161,7 +170,7 @@ for s = lone + 1, streams do
         end
       end
       if type(id) == 'table' then
-        reply = '!' .. (id.err or 'XADD failed')   -- e.g. WRONGTYPE: nothing written
+        reply = failure(id.err, 'XADD failed')   -- e.g. WRONGTYPE: nothing written
       else
         exists = true
         reply = id
@@ -217,4 +226,7 @@ for s = lone + 1, streams do
     redis.call(publish, stream, first)
   end
 end
-return replies
+if replied == 1 then
+  return replies[1]
+end
+return table.concat(replies, '\n', 1, replied)
