@@ -23,6 +23,8 @@
 --   channel name, spec, [the channel's JSON text, when spec has `j`]
 --   then <count> entries: data, event, [options, when spec has `o`], [the event's JSON
 --   text, when options has `e`]
+-- or, when its entries all carry one event and need nothing else:
+--   channel name, -<count>, event, then <count> entries: data
 -- spec: `<count>`, followed by any of `r` (refresh the stream's TTL), `o` (the entries
 -- carry options), `j` (JSON must escape the channel's name; its JSON text follows).
 -- options: `-` nothing, `e` (JSON must escape the event's name; its JSON text follows),
@@ -104,7 +106,12 @@ for s = lone + 1, streams do
   local refresh = false
   local with_options = false
   local channel_json = channel
-  if count == nil then
+  local one_event = nil          -- the event of every entry, sent once
+  if count and count < 0 then
+    count = -count
+    one_event = ARGV[at]
+    at = at + 1
+  elseif count == nil then
     local digits, flags = string.match(spec, '^(%d+)(%a+)$')
     count = tonumber(digits) or 0
     flags = flags or ''
@@ -126,8 +133,13 @@ for s = lone + 1, streams do
   -- joined once per chunk.
   local first, pieces, n, bytes = nil, nil, 0, 0
   for _ = 1, count do
-    local data, event = ARGV[at], ARGV[at + 1]
-    at = at + 2
+    local data, event = ARGV[at], one_event
+    if event then
+      at = at + 1
+    else
+      event = ARGV[at + 1]
+      at = at + 2
+    end
     local event_json = event
     local remembered, window_ms, reply = nil, nil, nil
     if with_options then
