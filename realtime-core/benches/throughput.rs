@@ -4,6 +4,7 @@
 //! cargo bench -p realtime-core --features redis --bench throughput            # full, ~5 min
 //! cargo bench -p realtime-core --features redis --bench throughput -- --quick # ~40 s
 //! BENCH_QUICK=1 cargo bench -p realtime-core --features redis --bench throughput
+//! # only some emit levels, no fan-out: BENCH_EMITTERS=1,16 BENCH_CHANNELS=1 BENCH_ROUNDS=3
 //! ```
 //!
 //! Needs Redis at `REDIS_URL` (default `redis://127.0.0.1:6379`). Every key lives under a
@@ -85,7 +86,10 @@ struct Plan {
 impl Plan {
     fn from_env() -> Self {
         let quick = common::quick_run();
-        if quick {
+        let rounds = std::env::var("BENCH_ROUNDS")
+            .ok()
+            .and_then(|rounds| rounds.parse().ok());
+        let plan = if quick {
             Plan {
                 quick,
                 emit_run: Duration::from_secs(1),
@@ -101,6 +105,10 @@ impl Plan {
                 emit_rounds: 5,
                 fanout_run: Duration::from_secs(5),
             }
+        };
+        Plan {
+            emit_rounds: rounds.unwrap_or(plan.emit_rounds).max(1),
+            ..plan
         }
     }
 }
@@ -130,6 +138,10 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
 
     let emit_rows = emit_benchmark(plan, url, &prefix, &client, &mut admin).await?;
     print_emit_table(plan, &emit_rows);
+    if env_list("BENCH_EMITTERS").is_some() || env_list("BENCH_CHANNELS").is_some() {
+        // A partial run, to compare emit configurations: no fan-out.
+        return Ok(());
+    }
 
     let mut fanout_rows = Vec::new();
     fanout_rows.push(fan_out("memory", Realtime::memory(), plan).await?);
@@ -146,6 +158,16 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
         return Err("fan-out lost, duplicated or stalled deliveries (see the table)".into());
     }
     Ok(())
+}
+
+/// A comma-separated list of numbers from the environment (a partial run), if set.
+fn env_list(name: &str) -> Option<Vec<usize>> {
+    let text = std::env::var(name).ok()?;
+    let list: Vec<usize> = text
+        .split(',')
+        .filter_map(|item| item.trim().parse().ok())
+        .collect();
+    (!list.is_empty()).then_some(list)
 }
 
 async fn redis_backend(url: &str, prefix: &str) -> Result<RedisBackend, BoxError> {
@@ -262,6 +284,8 @@ struct EmitRun {
     machine_cpu: Option<Duration>,
     /// With one emitter: each emit's latency, sorted.
     latencies: Vec<Duration>,
+    /// Script calls (`EVALSHA` and `EVAL`) Redis ran during the run, when readable.
+    script_calls: Option<u64>,
 }
 
 impl EmitRun {
@@ -322,6 +346,7 @@ async fn emit_run(
             (emits, errors, first_error, latencies)
         }));
     }
+    let calls_before = script_calls(admin).await;
     let (client_before, server_before) = (process_cpu(), server_cpu(admin).await);
     let machine_before = machine_cpu();
     start_line.wait().await;
@@ -336,6 +361,7 @@ async fn emit_run(
         server_cpu: None,
         machine_cpu: None,
         latencies: Vec::new(),
+        script_calls: None,
     };
     for task in tasks {
         let (emits, errors, first_error, latencies) = task.await?;
@@ -350,8 +376,31 @@ async fn emit_run(
     run.machine_cpu = spent(machine_before, machine_cpu());
     run.client_cpu = spent(client_before, process_cpu());
     run.server_cpu = spent(server_before, server_cpu(admin).await);
+    // (less the one `INFO` call of each reading, which is no script)
+    run.script_calls = calls_before
+        .zip(script_calls(admin).await)
+        .map(|(before, after)| after.saturating_sub(before));
     run.latencies.sort();
     Ok(run)
+}
+
+/// How many script calls Redis has run (`INFO commandstats`: `evalsha` and `eval`), when
+/// readable: emits per call is the mean batch of group commit.
+async fn script_calls(connection: &mut ConnectionManager) -> Option<u64> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(connection)
+        .await
+        .ok()?;
+    let calls = info
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
+        .filter_map(|line| {
+            let rest = line.split_once("calls=")?.1;
+            rest.split(',').next()?.parse::<u64>().ok()
+        })
+        .sum();
+    Some(calls)
 }
 
 /// The runs of the three sides at one concurrency level and channel spread.
@@ -417,8 +466,9 @@ async fn emit_benchmark(
         plan.emit_run.as_secs_f64(),
         plan.emit_rounds
     );
+    let levels = env_list("BENCH_EMITTERS").unwrap_or(EMITTER_LEVELS.to_vec());
     let mut rows = Vec::new();
-    for spread in CHANNEL_SPREADS {
+    for spread in env_list("BENCH_CHANNELS").unwrap_or(CHANNEL_SPREADS.to_vec()) {
         let names: Vec<String> = if spread == 1 {
             vec![EMIT_CHANNEL.to_owned()]
         } else {
@@ -452,7 +502,7 @@ async fn emit_benchmark(
                     .collect(),
             }));
         }
-        for emitters in EMITTER_LEVELS {
+        for &emitters in &levels {
             // Warm up every side (connections, the script cache, the allocator).
             for target in &sides {
                 emit_run(target, emitters, plan.emit_warmup, admin).await?;
@@ -467,7 +517,8 @@ async fn emit_benchmark(
                     let run = emit_run(target, emitters, plan.emit_run, admin).await?;
                     println!(
                         "  {spread:>4} channels {emitters:>5} emitters  {:<16} {:>9.0} emits/s  \
-                         ({} emits in {:.2} s; CPU per emit {} µs; other processes: {} cores{})",
+                         ({} emits in {:.2} s; CPU per emit {} µs; other processes: {} cores; \
+                         emits per script call: {}{})",
                         target.label(),
                         run.per_second(),
                         run.emits,
@@ -475,6 +526,11 @@ async fn emit_benchmark(
                         cpu_cell(run.cpu_per_emit()),
                         run.other_load()
                             .map_or_else(|| "n/a".to_owned(), |cores| format!("{cores:.2}")),
+                        match run.script_calls {
+                            Some(calls) if calls > 0 =>
+                                format!("{:.1}", run.emits as f64 / calls as f64),
+                            _ => "-".to_owned(),
+                        },
                         if run.errors > 0 {
                             format!(", {} ERRORS", run.errors)
                         } else {

@@ -1,26 +1,33 @@
 -- The emit of the Redis backend: appends a batch of entries (one emit, or several that
 -- were waiting together: group commit), each in one atomic step with its publish, at most
--- once per idempotency key. Each entry succeeds or fails on its own; the reply has one
--- string per entry, in the order sent: `<id>` when stored, `=<id>` when its idempotency
--- key was already used for the same event and data (nothing written, the id is the first
--- emit's), `#<id>` when it was used for another event or data (nothing written, refused),
--- `!<error>` when it failed (nothing written). A key's value is `<id> <digest>`, the
--- digest the SHA-1 of `<event> <data>` (a bare `<id>`, written before digests were kept,
--- is taken as the same). Nothing here raises (writes that can fail go through pcall),
--- so an entry that fails cannot undo or hide the ones before it.
+-- once per idempotency key. Each entry succeeds or fails on its own; the reply is one
+-- string, a line per entry, in the order sent: `<id>` when stored, `=<id>` when its
+-- idempotency key was already used for the same event and data (nothing written, the id is
+-- the first emit's), `#<id>` when it was used for another event or data (nothing written,
+-- refused), `!<error>` when it failed (nothing written). A key's value is `<id> <digest>`,
+-- the digest the SHA-1 of `<event> <data>` (a bare `<id>`, written before digests were
+-- kept, is taken as the same). (Redis converts a table reply element by element, checking
+-- each for error and status fields: per call and per entry that cost more than joining the
+-- lines here.) Nothing here raises (writes that can fail go through pcall), so an entry
+-- that fails cannot undo or hide the ones before it.
 --
 -- The arguments are grouped by stream, so that what a stream's entries share is sent once
 -- (Redis turns every argument into a string of its own: on a hot channel that, not the
 -- XADD, was most of the cost):
 --
--- ARGV[1..7]: the backend's settings (below), the number of streams, and how many of
--- them come first as lone streams: one entry, nothing to escape, no idempotency key, no
--- TTL refresh asked (a batch over many channels is mostly these). Per lone stream:
+-- The backend's settings are not arguments: it writes them into the line marked below
+-- when it connects (one script per configuration; five arguments fewer for Redis to
+-- convert on every call).
+-- ARGV[1..2]: the number of streams, and how many of them come first as lone streams:
+-- one entry, nothing to escape, no idempotency key, no TTL refresh asked (a batch over
+-- many channels is mostly these). Per lone stream:
 --   channel name, data, event
 -- Then per other stream:
 --   channel name, spec, [the channel's JSON text, when spec has `j`]
 --   then <count> entries: data, event, [options, when spec has `o`], [the event's JSON
 --   text, when options has `e`]
+-- or, when its entries all carry one event and need nothing else:
+--   channel name, -<count>, event, then <count> entries: data
 -- spec: `<count>`, followed by any of `r` (refresh the stream's TTL), `o` (the entries
 -- carry options), `j` (JSON must escape the channel's name; its JSON text follows).
 -- options: `-` nothing, `e` (JSON must escape the event's name; its JSON text follows),
@@ -34,26 +41,30 @@
 -- intermediate ones (a hot channel's messages go out in chunks below Lua's 8 KiB
 -- concatenation buffer); and every redis.call converts each argument, so each XADD
 -- passes only what it needs.
-local publish = ARGV[1]          -- 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub)
-local max_len = ARGV[2]          -- '0': no MAXLEN
-local trim = ARGV[3]             -- '=' or '~'
-local expire_secs = ARGV[4]      -- '0': streams never expire
+-- publish: 'PUBLISH', or 'SPUBLISH' on a cluster (sharded pub/sub); max_len: '0' for no
+-- MAXLEN; trim: '=' or '~'; expire_secs: '0' when streams never expire; grouped: '1' (our
+-- servers): a channel's live messages of this call go out as JSON arrays in stream order
+-- (one publish per channel and chunk, not per entry), each message
+-- `{"data":..,"event":"..","id":".."}` (the subscriber knows the channel it heard); '0':
+-- one publish per entry, `{"data":..,"event":"..","channel":"..","id":".."}`, as the
+-- reference reads them.
+local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', '0', '1' -- settings
 local expires = expire_secs ~= '0'
--- '1' (our servers): a channel's live messages of this call go out as JSON arrays in
--- stream order (one publish per channel and chunk, not per entry), each message
--- `{"data":..,"event":"..","id":".."}` (the subscriber knows the channel it heard);
--- '0': one publish per entry, `{"data":..,"event":"..","channel":"..","id":".."}`, as
--- the reference reads them.
-local grouped = ARGV[5] == '1'
-local streams = tonumber(ARGV[6])
+grouped = grouped == '1'
+-- (`+ 0`, not tonumber: one conversion, not two)
+local streams = ARGV[1] + 0
 -- A chunk of live messages stays below this many bytes: table.concat then makes one
 -- string (past Lua's 8 KiB buffer it makes, and hashes, intermediate ones).
 local CHUNK = 8000
 
 local replies = {}
+-- A failed write's line (never more than one line).
+local function failure(err, what)
+  return '!' .. (string.gsub(err or what, '\n', ' '))
+end
 local replied = 0
-local lone = tonumber(ARGV[7])
-local at = 8                     -- the next argument to read
+local lone = ARGV[2] + 0
+local at = 3                     -- the next argument to read
 local remembered_key = streams + 1
 
 -- The lone streams: the general loop below, without what they do not need (its per
@@ -81,7 +92,7 @@ for s = 1, lone do
     end
   end
   if type(id) == 'table' then
-    id = '!' .. (id.err or 'XADD failed')
+    id = failure(id.err, 'XADD failed')
   else
     redis.call(publish, stream, '{"data":' .. data .. ',"event":"' .. event .. (lone_middle or ('","channel":"' .. channel .. '","id":"')) .. id .. '"}')
   end
@@ -98,7 +109,12 @@ for s = lone + 1, streams do
   local refresh = false
   local with_options = false
   local channel_json = channel
-  if count == nil then
+  local one_event = nil          -- the event of every entry, sent once
+  if count and count < 0 then
+    count = -count
+    one_event = ARGV[at]
+    at = at + 1
+  elseif count == nil then
     local digits, flags = string.match(spec, '^(%d+)(%a+)$')
     count = tonumber(digits) or 0
     flags = flags or ''
@@ -120,8 +136,13 @@ for s = lone + 1, streams do
   -- joined once per chunk.
   local first, pieces, n, bytes = nil, nil, 0, 0
   for _ = 1, count do
-    local data, event = ARGV[at], ARGV[at + 1]
-    at = at + 2
+    local data, event = ARGV[at], one_event
+    if event then
+      at = at + 1
+    else
+      event = ARGV[at + 1]
+      at = at + 2
+    end
     local event_json = event
     local remembered, window_ms, digest, reply = nil, nil, nil, nil
     if with_options then
@@ -139,7 +160,7 @@ for s = lone + 1, streams do
         digest = redis.sha1hex(event .. ' ' .. data)
         local seen = redis.pcall('GET', remembered)
         if type(seen) == 'table' then
-          reply = '!' .. (seen.err or 'GET failed')
+          reply = failure(seen.err, 'GET failed')
         elseif seen then
           local seen_id, seen_digest = string.match(seen, '^(%S+) (%x+)$')
           if seen_digest == nil then
@@ -172,7 +193,7 @@ for s = lone + 1, streams do
         end
       end
       if type(id) == 'table' then
-        reply = '!' .. (id.err or 'XADD failed')   -- e.g. WRONGTYPE: nothing written
+        reply = failure(id.err, 'XADD failed')   -- e.g. WRONGTYPE: nothing written
       else
         exists = true
         reply = id
@@ -228,4 +249,7 @@ for s = lone + 1, streams do
     redis.call(publish, stream, first)
   end
 end
-return replies
+if replied == 1 then
+  return replies[1]
+end
+return table.concat(replies, '\n', 1, replied)

@@ -212,7 +212,8 @@ impl RedisOptions {
 }
 
 /// Appends, expires and publishes in one atomic step, at most once per idempotency key;
-/// its keys and arguments are named at the top of the file.
+/// its keys and arguments are named at the top of the file (the backend writes its
+/// settings into the text: `emit::EmitScript`).
 const EMIT_SCRIPT: &str = include_str!("emit.lua");
 
 /// The Redis backend. Cheap to clone; clones share the connections.
@@ -227,7 +228,7 @@ struct Shared {
     cluster: bool,
     pubsub: PubSub,
     options: RedisOptions,
-    emit: redis::Script,
+    emit: emit::EmitScript,
     group: emit::GroupCommit,
     replica_waits: replica_wait::ReplicaWaits,
     replica_shortages: replica_shortage::ReplicaShortages,
@@ -373,10 +374,10 @@ impl RedisBackend {
         Self {
             shared: Arc::new(Shared {
                 commands,
+                emit: emit::EmitScript::new(&options, cluster),
                 cluster,
                 pubsub,
                 options,
-                emit: redis::Script::new(EMIT_SCRIPT),
                 group: emit::GroupCommit::default(),
                 replica_waits: replica_wait::ReplicaWaits::default(),
                 replica_shortages: replica_shortage::ReplicaShortages::default(),
