@@ -477,7 +477,7 @@ impl RedisBackend {
                             BACKEND,
                             format!("emit to channel `{}` failed: {source}", entry.channel),
                         )
-                        .kind(answered_kind(&source)))
+                        .kind(answered_kind(source)))
                     })
                     .collect();
             }
