@@ -416,6 +416,8 @@ test("usePresence, useEmit and useHistory: members join and leave, an emit comes
 
     const bob = await openPage(server, "ours.html", `member=bob&room=${room}`);
     await alice.page.waitForFunction(() => document.querySelector("#members")?.textContent === "alice,bob");
+    // Bob's page reads the members once its stream is live: it may come after Alice's event.
+    await bob.page.waitForFunction(() => document.querySelector("#members")?.textContent === "alice,bob");
     assert.equal(await members(bob.page), "alice,bob");
     await bob.context.close();
     // The server lets a member linger 5 s after its stream ends.
