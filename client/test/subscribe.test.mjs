@@ -5,6 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { createClient, RealtimeError } from "../packages/client/dist/index.js";
+import { validateWith } from "../packages/client/dist/validate.js";
 import { emitVia, eventually, redisUrl, sleep, startServer } from "./server.mjs";
 
 const SCHEMAS = {
@@ -128,7 +129,7 @@ for (const backend of ["memory", "redis"]) {
       if (init?.method === "POST") sent++;
       return fetch(input, init);
     };
-    const rt = client({ schemas: SCHEMAS, fetch: counting });
+    const rt = client({ validate: validateWith(SCHEMAS), fetch: counting });
     await assert.rejects(rt.emit("v-1", "chat.message", { author: "ada", text: "x".repeat(20) }), (error) => {
       assert.equal(error.status, 422);
       assert.equal(error.path, "/text");
@@ -139,7 +140,7 @@ for (const backend of ["memory", "redis"]) {
   });
 
   test(`${backend}: an incoming event that breaks the app's schema goes to onError with its path; the stream goes on`, async () => {
-    const rt = client({ schemas: SCHEMAS });
+    const rt = client({ validate: validateWith(SCHEMAS) });
     const got = [];
     const issues = [];
     rt.subscribe({ channels: ["v-2"], onEvent: (event) => got.push(event.data), onError: (issue) => issues.push(issue) });

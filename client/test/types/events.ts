@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { createClient as createRealtimeClient, type ClientOptions, type RealtimeClient } from "@realtime-rs/client";
+import { validateWith } from "@realtime-rs/client/validate";
 import { createRealtimeHooks } from "@realtime-rs/react";
 
 /** A chat message; its text must be 1 to 280 characters. */
@@ -65,8 +66,8 @@ export const events = {
 export type Events = { [E in keyof typeof events]: z.output<(typeof events)[E]> };
 
 /** A `@realtime-rs/client` for these events; it validates what it receives and emits with `events`. */
-export function createClient(options: Omit<ClientOptions<Events>, "schemas"> = {}): RealtimeClient<Events> {
-  return createRealtimeClient<Events>({ ...options, schemas: events });
+export function createClient(options: Omit<ClientOptions<Events>, "validate"> = {}): RealtimeClient<Events> {
+  return createRealtimeClient<Events>({ ...options, validate: validateWith(events) });
 }
 
 /** The `@realtime-rs/react` hooks, typed with these events: `<RealtimeProvider client={createClient()}>`. */

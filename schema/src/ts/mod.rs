@@ -130,6 +130,7 @@ const RESERVED: &[&str] = &[
     "Events",
     "createClient",
     "createRealtimeClient",
+    "validateWith",
     "ClientOptions",
     "RealtimeClient",
     "createRealtimeHooks",
@@ -242,9 +243,12 @@ struct Generator<'a> {
     supports: BTreeSet<support::Support>,
 }
 
-/// The imports of the `--client` bindings.
-fn client_imports(out: &mut String, client: ClientTarget) {
+/// The imports of the `--client` bindings (`validateWith` when they validate with `events`).
+fn client_imports(out: &mut String, client: ClientTarget, validating: bool) {
     out.push_str("import { createClient as createRealtimeClient, type ClientOptions, type RealtimeClient } from \"@realtime-rs/client\";\n");
+    if validating {
+        out.push_str("import { validateWith } from \"@realtime-rs/client/validate\";\n");
+    }
     if client == ClientTarget::RealtimeRsReact {
         out.push_str("import { createRealtimeHooks } from \"@realtime-rs/react\";\n");
     }
@@ -253,9 +257,9 @@ fn client_imports(out: &mut String, client: ClientTarget) {
 /// `createClient` (validating with `events` when `validating`) and, for React, the hooks.
 fn client_bindings(out: &mut String, client: ClientTarget, validating: bool) {
     if validating {
-        out.push_str("\n/** A `@realtime-rs/client` for these events; it validates what it receives and emits with `events`. */\nexport function createClient(options: Omit<ClientOptions<Events>, \"schemas\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>({ ...options, schemas: events });\n}\n");
+        out.push_str("\n/** A `@realtime-rs/client` for these events; it validates what it receives and emits with `events`. */\nexport function createClient(options: Omit<ClientOptions<Events>, \"validate\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>({ ...options, validate: validateWith(events) });\n}\n");
     } else {
-        out.push_str("\n/** A `@realtime-rs/client` for these events (types only: nothing is validated). */\nexport function createClient(options: Omit<ClientOptions<Events>, \"schemas\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>(options);\n}\n");
+        out.push_str("\n/** A `@realtime-rs/client` for these events (types only: nothing is validated). */\nexport function createClient(options: Omit<ClientOptions<Events>, \"validate\"> = {}): RealtimeClient<Events> {\n  return createRealtimeClient<Events>(options);\n}\n");
     }
     if client == ClientTarget::RealtimeRsReact {
         out.push_str("\n/** The `@realtime-rs/react` hooks, typed with these events: `<RealtimeProvider client={createClient()}>`. */\nexport const { RealtimeProvider, useRealtime, useStatus, usePresence, useEmit, useHistory, useClient } = createRealtimeHooks<Events>();\n");
@@ -299,7 +303,7 @@ impl Generator<'_> {
     fn types_module(&mut self, out: &mut String) -> Result<()> {
         if let Some(client) = self.options.client {
             out.push('\n');
-            client_imports(out, client);
+            client_imports(out, client, false);
         }
         for (name, schema) in &self.document.definitions {
             out.push('\n');
@@ -335,7 +339,7 @@ impl Generator<'_> {
             module.push_str("import { createRealtime } from \"@upstash/realtime/client\";\n");
         }
         if let Some(client) = self.options.client {
-            client_imports(module, client);
+            client_imports(module, client, true);
         }
         // The schemas first, then the format checks they call are written above them.
         let mut body = String::new();

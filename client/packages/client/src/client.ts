@@ -12,15 +12,14 @@ import type {
   ClientStats,
   EventMap,
   EventName,
-  EventSchemas,
   HistoryOptions,
   Member,
   PresenceInfo,
   RealtimeEvent,
   RealtimeIssue,
-  StandardIssue,
   Status,
   SubscribeOptions,
+  Validator,
 } from "./types.js";
 
 /** What `createClient` takes. */
@@ -31,8 +30,12 @@ export interface ClientOptions<Events extends EventMap> {
   readonly headers?: HeadersSource;
   /** `fetch`'s `credentials` (cookies on a cross-origin endpoint: `"include"`). */
   readonly credentials?: RequestCredentials;
-  /** The data schemas: incoming events are validated, and emits before they are sent. */
-  readonly schemas?: EventSchemas<Events>;
+  /**
+   * Checks each event's data: incoming events that fail are left out and reported, emits
+   * that fail are refused before they are sent. Made by `validateWith(schemas)` from
+   * `@realtime-rs/client/validate` (the generated module passes it); none by default.
+   */
+  readonly validate?: Validator;
   /** The server's ping interval; a stream silent for twice as long is replaced. Default 30 s. */
   readonly keepaliveMs?: number;
   /** Reconnect delays (exponential, full jitter); default 0.5 s to 30 s. */
@@ -59,9 +62,6 @@ export interface ClientOptions<Events extends EventMap> {
  * first; past it, it gives up that read (reported) and delivers what waited.
  */
 const MAX_HELD = 10_000;
-
-/** What is wrong with an event's data. */
-type Problem = { readonly kind: "unknown-event" | "invalid-event"; readonly message: string; readonly path: string };
 
 type AnyEvent = { readonly id: string; readonly channel: string; readonly event: string; readonly data: unknown };
 
@@ -224,21 +224,9 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
     return undefined;
   };
 
-  /** What is wrong with `data` as `event`'s, if anything (and the schemas were given). */
-  const validate = (event: string, data: unknown): Problem | undefined => {
-    const schemas = options.schemas as Record<string, EventSchemas<Events>[EventName<Events>]> | undefined;
-    if (!schemas) return undefined;
-    const schema = Object.hasOwn(schemas, event) && schemas[event];
-    if (!schema) return { kind: "unknown-event", message: `unknown event \`${event}\``, path: "" };
-    const result = schema["~standard"].validate(data);
-    const issue: StandardIssue | undefined =
-      result instanceof Promise ? { message: "async schemas are not supported" } : result.issues?.[0];
-    return issue && { kind: "invalid-event", message: issue.message, path: pathOf(issue) };
-  };
-
   /** Whether `event` passes its schema; reports it to `onError` when it does not. */
   const accept = (event: AnyEvent, onError: (issue: RealtimeIssue) => void): boolean => {
-    const problem = validate(event.event, event.data);
+    const problem = options.validate?.(event.event, event.data);
     if (!problem) return true;
     stats.invalidEvents++;
     onError({ ...problem, channel: event.channel, event: event.event, id: event.id });
@@ -519,7 +507,7 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
       return add(sub);
     },
     async emit(channel, event, data) {
-      const problem = validate(event, data);
+      const problem = options.validate?.(event, data);
       if (problem) {
         throw new RealtimeError(`invalid \`${event}\`: ${problem.message}`, 422, {
           event,
@@ -571,13 +559,6 @@ function deliverSafely(sub: Sub, event: AnyEvent): void {
   } catch (error) {
     sub.issue({ kind: "callback", message: String(error), channel: event.channel, event: event.event, id: event.id });
   }
-}
-
-/** The issue's path as a JSON pointer, e.g. `/items/0/name`. */
-function pathOf(issue: StandardIssue): string {
-  return (issue.path ?? [])
-    .map((segment) => `/${String(typeof segment === "object" ? segment.key : segment)}`)
-    .join("");
 }
 
 /** A fresh idempotency key: 128 random bits, e.g. `3735928559-42-7-4294967295`. */

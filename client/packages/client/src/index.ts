@@ -36,4 +36,6 @@ export type {
   StandardSchema,
   Status,
   SubscribeOptions,
+  ValidationProblem,
+  Validator,
 } from "./types.js";

@@ -53,10 +53,26 @@ export interface StandardIssue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
-/** The schema of each event's data: what the generated module passes as `schemas`. */
+/** The schema of each event's data: what the generated module gives `validateWith`. */
 export type EventSchemas<Events extends EventMap> = {
   readonly [E in EventName<Events>]: StandardSchema<Events[E]>;
 };
+
+/** What is wrong with an event's data, as a `Validator` found it. */
+export interface ValidationProblem {
+  /** `unknown-event`: no schema for the event's name; `invalid-event`: its data breaks it. */
+  readonly kind: "unknown-event" | "invalid-event";
+  /** What is wrong, as the schema says it. */
+  readonly message: string;
+  /** Where in the data, as a JSON pointer (`""`: the whole data, or an unknown event). */
+  readonly path: string;
+}
+
+/**
+ * Checks an event's data: what is wrong with it, or `undefined` when it is valid. The
+ * client's `validate` option; `validateWith(schemas)` makes one.
+ */
+export type Validator = (event: string, data: unknown) => ValidationProblem | undefined;
 
 /** The connection's state. */
 export type Status =

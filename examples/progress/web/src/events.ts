@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { createClient as createRealtimeClient, type ClientOptions, type RealtimeClient } from "@realtime-rs/client";
+import { validateWith } from "@realtime-rs/client/validate";
 import { createRealtimeHooks } from "@realtime-rs/react";
 
 /** How a job ended. */
@@ -86,8 +87,8 @@ export const events = {
 export type Events = { [E in keyof typeof events]: z.output<(typeof events)[E]> };
 
 /** A `@realtime-rs/client` for these events; it validates what it receives and emits with `events`. */
-export function createClient(options: Omit<ClientOptions<Events>, "schemas"> = {}): RealtimeClient<Events> {
-  return createRealtimeClient<Events>({ ...options, schemas: events });
+export function createClient(options: Omit<ClientOptions<Events>, "validate"> = {}): RealtimeClient<Events> {
+  return createRealtimeClient<Events>({ ...options, validate: validateWith(events) });
 }
 
 /** The `@realtime-rs/react` hooks, typed with these events: `<RealtimeProvider client={createClient()}>`. */
