@@ -2,8 +2,9 @@
 //! type-checked (strict), within their size budget, and tested with `node --test`: the
 //! unit tests, the tests against `client-test-server` (this crate's binary) on the
 //! embedded backend and on Redis, and the browser tests in headless Chromium (the React
-//! hooks, and the same scenarios with the unmodified `@upstash/realtime` client side by
-//! side). The client's generated module must be what `realtime-schema` makes today.
+//! hooks, tabs sharing one stream, emits made offline, and the same scenarios with the
+//! unmodified `@upstash/realtime` client side by side). The client's generated module must
+//! be what `realtime-schema` makes today.
 //!
 //! Needs node, `client/node_modules`, `tests/e2e/node_modules` and `/usr/bin/chromium`;
 //! `scripts/test` installs them. Without them these tests fail (they never skip).
@@ -159,7 +160,7 @@ fn the_client_keeps_its_guarantees_against_the_real_server() {
 }
 
 #[test]
-fn the_react_hooks_work_in_chromium_and_beside_the_upstash_client() {
+fn in_chromium_the_hooks_shared_tabs_and_offline_emits_keep_every_guarantee() {
     let dir = built();
     let _turn = one_at_a_time();
     assert!(

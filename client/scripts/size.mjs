@@ -13,6 +13,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const budgets = [
   { name: "@realtime-rs/client", entry: "packages/client/dist/index.js", budget: 4096, external: [] },
   { name: "@realtime-rs/client/validate", entry: "packages/client/dist/validate.js", budget: 512, external: [] },
+  // What sharing adds to an app that has the core (whose reader, ids and backoff it uses):
+  // the core and it bundled together, less the core alone.
+  { name: "@realtime-rs/client/tabs", entry: "packages/client/dist/tabs.js", with: "packages/client/dist/index.js", budget: 2048, external: [] },
   {
     name: "@realtime-rs/react",
     entry: "packages/react/dist/index.js",
@@ -21,10 +24,10 @@ const budgets = [
   },
 ];
 
-let over = false;
-for (const { name, entry, budget, external } of budgets) {
+/** `entries` bundled together, minified: its size and its size gzipped. */
+async function measure(entries, external) {
   const result = await build({
-    entryPoints: [root + entry],
+    stdin: { contents: entries.map((entry) => `export * from ${JSON.stringify(root + entry)};`).join("\n"), resolveDir: root },
     bundle: true,
     minify: true,
     format: "esm",
@@ -34,9 +37,21 @@ for (const { name, entry, budget, external } of budgets) {
     external,
   });
   const code = result.outputFiles[0].contents;
-  const gzipped = gzipSync(code, { level: 9 }).length;
+  return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+}
+
+let over = false;
+for (const { name, entry, with: base, budget, external } of budgets) {
+  let { minified, gzipped } = await measure([entry], external);
+  if (base) {
+    const alone = await measure([base], external);
+    const both = await measure([base, entry], external);
+    minified = both.minified - alone.minified;
+    gzipped = both.gzipped - alone.gzipped;
+  }
   over ||= gzipped > budget;
   const verdict = gzipped <= budget ? "ok" : "OVER BUDGET";
-  console.log(`${name}: ${code.length} B minified, ${gzipped} B min+gzip (budget ${budget} B): ${verdict}`);
+  const what = base ? " added to the core" : "";
+  console.log(`${name}: ${minified} B minified, ${gzipped} B min+gzip${what} (budget ${budget} B): ${verdict}`);
 }
 process.exit(over ? 1 : 0);

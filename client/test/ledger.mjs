@@ -1,7 +1,7 @@
 // What was emitted and what a subscription received, per channel, and the check that
 // every emitted event arrived exactly once and in id order.
 import assert from "node:assert/strict";
-import { compareIds } from "../packages/client/dist/index.js";
+import { compareIds } from "../packages/client/dist/utils.js";
 import { emitVia, sleep } from "./server.mjs";
 
 export class Ledger {

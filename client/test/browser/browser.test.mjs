@@ -18,9 +18,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { emitVia, redisUrl, sleep, startServer, uniquePrefix } from "../server.mjs";
+import { redisUrl, sleep, startServer, uniquePrefix } from "../server.mjs";
 import { buildPages, dist } from "./build.mjs";
 import { CuttableProxy } from "./proxy.mjs";
+import { Ticks, tally } from "./ticks.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
@@ -44,12 +45,6 @@ after(async () => {
 const contexts = [];
 async function closePages() {
   await Promise.all(contexts.splice(0).map((context) => context.close().catch(() => undefined)));
-}
-
-/** Orders two event ids `<ms>-<seq>`. */
-function compareIds(a, b) {
-  const [x, y] = [a, b].map((id) => id.split("-").map(BigInt));
-  return x[0] === y[0] ? Number(x[1] - y[1]) : Number(x[0] - y[0]);
 }
 
 /** A server serving the pages: on the embedded backend, or on Redis (a fresh key prefix) with BROWSER_TEST_REDIS=1. */
@@ -94,82 +89,6 @@ function setRoom(page, room) {
 /** The page's events: [{ channel, data }] in arrival order. */
 function received(page) {
   return page.evaluate(() => window.__events.map(({ channel, data }) => ({ channel, data })));
-}
-
-/**
- * Ticks emitted over HTTP: `emit(room)` one now; `flow(rooms, perSecond)` a steady flow
- * round-robin over `rooms` until `stop()`. `sent` lists { room, n, id } in emit order.
- */
-class Ticks {
-  constructor(server) {
-    this.server = server;
-    this.sent = [];
-    this.next = 1;
-  }
-
-  async emit(room) {
-    const n = this.next++;
-    const id = await emitVia(this.server.url, room, "counter.tick", n);
-    this.sent.push({ room, n, id });
-    return id;
-  }
-
-  /** Emits `perSecond` ticks a second (at most 64 in flight) until `stop()`. */
-  flow(rooms, perSecond) {
-    let running = true;
-    const pending = new Set();
-    const done = (async () => {
-      const start = Date.now();
-      for (let i = 0; running; i++) {
-        const due = start + (i * 1000) / perSecond;
-        if (due > Date.now()) await sleep(due - Date.now());
-        if (pending.size >= 64) await Promise.race(pending);
-        const emit = this.emit(rooms[i % rooms.length]).finally(() => pending.delete(emit));
-        pending.add(emit);
-      }
-      await Promise.all(pending);
-    })();
-    return {
-      stop: async () => {
-        running = false;
-        await done;
-      },
-    };
-  }
-
-  /** The ticks of `room`, in id order. */
-  of(room) {
-    return this.sent.filter((tick) => tick.room === room).sort((a, b) => compareIds(a.id, b.id));
-  }
-}
-
-/**
- * Compares what a page received with what was sent to `rooms`: duplicates (deliveries of
- * an event it already had), lost (sent, never received), reordered (received after a
- * later event of its channel), foreign (never sent to that channel).
- */
-function tally(ticks, rooms, got) {
-  const byNumber = new Map(ticks.sent.map((tick) => [tick.n, tick]));
-  const result = { delivered: got.length, duplicates: 0, lost: 0, reordered: 0, foreign: 0 };
-  const seen = new Set();
-  const last = new Map();
-  for (const { channel, data } of got) {
-    const tick = byNumber.get(data);
-    if (tick === undefined || tick.room !== channel) {
-      result.foreign++;
-      continue;
-    }
-    if (seen.has(data)) {
-      result.duplicates++;
-      continue;
-    }
-    seen.add(data);
-    const before = last.get(channel);
-    if (before !== undefined && compareIds(tick.id, before) < 0) result.reordered++;
-    else last.set(channel, tick.id);
-  }
-  for (const room of rooms) for (const tick of ticks.of(room)) if (!seen.has(tick.n)) result.lost++;
-  return result;
 }
 
 /** Waits until the page has every tick sent to `room` (false after `ms`). */

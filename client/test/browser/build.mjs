@@ -1,5 +1,6 @@
 // Bundles the browser tests' pages into test/browser/dist/: ours.html (@realtime-rs/react,
-// from the workspace's packages, which it compiles first: `tsc -b`, incremental) and, when
+// from the workspace's packages, which it compiles first: `tsc -b`, incremental), tabs.html
+// (the core alone, for tab sharing) and, when
 // tests/e2e's packages are installed, upstash.html (the unmodified @upstash/realtime 1.1.0
 // client, for the comparison).
 //
@@ -43,6 +44,8 @@ export async function buildPages() {
   // Development React: StrictMode's double mount only happens there.
   await build({ ...common, entryPoints: [`${here}page/ours.tsx`], outfile: `${dist}/ours.js` });
   await writeFile(`${dist}/ours.html`, html("ours.js"));
+  await build({ ...common, entryPoints: [`${here}page/tabs.ts`], outfile: `${dist}/tabs.js` });
+  await writeFile(`${dist}/tabs.html`, html("tabs.js"));
   if (!existsSync(`${upstashModules}/@upstash/realtime`)) return false;
   await build({
     ...common,

@@ -24,9 +24,10 @@ export function backoffDelay(
   return Math.round(random() * cap);
 }
 
-/** The delay a `Retry-After` header asks for (seconds or an HTTP date), if it parses. */
+/**
+ * The delay a `Retry-After` header asks for, if it is a number of seconds (the form servers
+ * send with a 503; an HTTP date is not read).
+ */
 export function retryAfterMs(header: string | null): number | undefined {
-  const text = header?.trim() ?? "";
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - Date.now();
-  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
+  return header && /^\s*\d+\s*$/.test(header) ? Number(header) * 1000 : undefined;
 }

@@ -5,9 +5,9 @@
  */
 
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
-import { errorOf, messageOf, RealtimeError, sleep, type HeadersSource } from "./http.js";
+import { errorOf, messageOf, RealtimeError, routeUrl, sleep, type HeadersSource } from "./http.js";
 import { compareIds, isEventId, nextId, ORIGIN_ID } from "./ids.js";
-import { readStream, streamUrl, type StreamEnd } from "./transport.js";
+import { readStream, type StreamEnd, type Transport } from "./transport.js";
 import type {
   ClientStats,
   EventMap,
@@ -44,8 +44,12 @@ export interface ClientOptions<Events extends EventMap> {
   readonly healthyAfterMs?: number;
   /** Channel changes within this long make one reconnect; default 25 ms. */
   readonly debounceMs?: number;
-  /** How long an emit keeps retrying (503, 504, no answer); default 30 s. */
+  /** How long an emit keeps retrying (503, 504, no answer, offline); default 30 s. */
   readonly emitTimeoutMs?: number;
+  /** At most this many emits wait to be sent (offline, server away); default 100. */
+  readonly maxQueuedEmits?: number;
+  /** At most this many bytes of emits (their JSON) wait to be sent; default 1 MiB. */
+  readonly maxQueuedBytes?: number;
   /**
    * On 401/403: refresh the credentials (e.g. `headers` reads a new token) and resolve
    * `true` to reconnect at once; otherwise the client waits for `reconnect()`.
@@ -53,6 +57,11 @@ export interface ClientOptions<Events extends EventMap> {
   readonly onUnauthorized?: (status: number, message: string) => boolean | Promise<boolean>;
   /** Problems not tied to a subscription (bad frames, server errors). */
   readonly onError?: (issue: RealtimeIssue) => void;
+  /**
+   * How the event stream is opened: default one per client; `shareAcrossTabs()` from
+   * `@realtime-rs/client/tabs` shares one among the browser's tabs.
+   */
+  readonly transport?: Transport;
   /** The `fetch` to use; default the global one. */
   readonly fetch?: typeof fetch;
 }
@@ -129,8 +138,12 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
   const url = options.url ?? "/api/realtime";
   const fetcher = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const backoff = options.backoff;
-  const credentials = options.credentials && { credentials: options.credentials };
   const clientError = (issue: RealtimeIssue): void => options.onError?.(issue);
+  /** Emits not answered yet (sent one at a time, in call order), and their size. */
+  let queued = 0;
+  let queuedBytes = 0;
+  /** The last emit's answer: the next is sent after it. */
+  let lastEmit: Promise<unknown> = Promise.resolve();
   const report = options.onError ?? console.error;
   const subs = new Set<Sub>();
   const cursors = new Map<string, string>();
@@ -170,7 +183,7 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
       ...extra.headers,
       ...(typeof options.headers === "function" ? await options.headers() : options.headers),
     },
-    ...credentials,
+    credentials: options.credentials as RequestCredentials, // (undefined: fetch's default)
   });
 
   /**
@@ -182,16 +195,7 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
     query: Record<string, string | number | readonly string[] | undefined>,
     init: { method?: string; headers?: Record<string, string>; body?: string } = {},
   ): Promise<T> => {
-    let target = url;
-    if (route) {
-      const [base = "", search] = url.split("?");
-      const params = new URLSearchParams(search);
-      // Parameters left undefined are not sent; a list is sent as the parameter repeated.
-      for (const [key, value] of Object.entries(query)) {
-        for (const item of [value ?? []].flat()) params.append(key, String(item));
-      }
-      target = `${base.replace(/\/$/, "")}/${route}?${params}`;
-    }
+    const target = route ? routeUrl(url, route, Object.entries(query)) : url;
     let response: Response;
     try {
       response = await fetcher(target, await requestInit(init));
@@ -218,7 +222,9 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
         const failure = error as RealtimeError; // what `call` throws
         const delay = delayFor(attempt, failure);
         if (fail(failure, delay) || !failure.retryable) return undefined;
-        await sleep(delay);
+        // Woken early with the stream (the browser back online, the tab shown, `reconnect()`);
+        // a signal aborted already (no stream to renew it) wakes nothing.
+        await sleep(delay, wake.signal.aborted ? undefined : wake.signal);
       }
     }
     return undefined;
@@ -282,7 +288,8 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
       const channels = wanted();
       if (!running) {
         if (channels.length) void run();
-      } else if (channels.join("\n") !== connected.join("\n") || channels.some((c) => skipped.has(c))) {
+      } else if (String(channels) !== String(connected) || channels.some((c) => skipped.has(c))) {
+        // (Compared as text: channel names have no commas.)
         // Ends the connection (or the wait before the next one): the loop takes the new set.
         connection?.abort();
         reconnect();
@@ -313,28 +320,24 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
         connected = channels;
         skipped.clear(); // (`live` was cleared when the last connection ended)
         let openedAt: number | undefined;
-        let end: StreamEnd;
-        try {
-          end = await readStream(
-            await requestInit({
-              headers: { Accept: "text/event-stream" },
-              signal: current.signal,
-              cache: "no-store",
-            }),
-            streamUrl(url, channels, cursors),
-            fetcher,
-            current,
-            2 * (options.keepaliveMs ?? 30_000),
-            () => {
-              openedAt = Date.now();
-              stats.connections++;
-              setStatus({ state: "connected" });
-            },
-            onFrame,
-          );
-        } catch (error) {
-          end = { message: `headers: ${String(error)}` };
-        }
+        // (`readStream` settles with why the stream ended; another transport might throw.)
+        const end: StreamEnd = await (options.transport ?? readStream)({
+          url,
+          channels,
+          cursors,
+          // (Not cached: the server says `Cache-Control: no-cache`, and each URL has its cursors.)
+          init: () => requestInit({ headers: { Accept: "text/event-stream" } }),
+          fetch: fetcher,
+          connection: current,
+          deadAfterMs: 2 * (options.keepaliveMs ?? 30_000),
+          onOpen: () => {
+            openedAt = Date.now();
+            stats.connections++;
+            setStatus({ state: "connected" });
+          },
+          onFrame,
+          setStatus,
+        }).catch((error: unknown) => ({ message: messageOf(error) }));
         live.clear();
         if (openedAt && Date.now() - openedAt >= (options.healthyAfterMs ?? 10_000)) attempt = 0;
         if (!end) continue; // aborted, or the server's `reconnect`
@@ -362,10 +365,8 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
   };
 
   const onFrame = (frame: unknown, raw: string): void => {
-    const badFrame = (what: string): void =>
-      clientError({ kind: "bad-frame", message: `not ${what}: ${raw.slice(0, 200)}` });
-    if (typeof frame !== "object" || !frame) return badFrame("a JSON object");
-    const { type, channel, cursor: told, error, id, event, data } = frame as Record<string, unknown>;
+    // (`Object()`: text that is no JSON object has none of these, so it is no event.)
+    const { type, channel, cursor: told, error, id, event, data } = Object(frame) as Record<string, unknown>;
     if (type === "connected") {
       if (typeof channel !== "string") return;
       const theirs = isEventId(told) ? told : ORIGIN_ID;
@@ -378,7 +379,7 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
     }
     if (type === "error") return clientError({ kind: "server-error", message: String(error) });
     if (type !== undefined) return; // ping, reconnect (the transport ends the stream), disconnected
-    if (!isEventId(id) || typeof event !== "string" || typeof channel !== "string") return badFrame("an event");
+    if (!isEventId(id) || typeof event !== "string" || typeof channel !== "string") return clientError({ kind: "bad-frame", message: `not an event: ${raw.slice(0, 200)}` });
     // A channel left while the connection still carries it (the reconnect is debounced):
     // were its cursor moved, a subscription joining it later would resume after events
     // nobody received.
@@ -520,17 +521,32 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
         headers: { "Content-Type": "application/json", "Idempotency-Key": randomKey() },
         body: JSON.stringify({ channel, event, data }),
       };
+      const bytes = new TextEncoder().encode(init.body).length;
+      if (queued >= (options.maxQueuedEmits ?? 1000) || queuedBytes + bytes > (options.maxQueuedBytes ?? 1_048_576)) {
+        throw new RealtimeError(`emit queue full: ${queued} emits, ${queuedBytes} bytes wait`, 0);
+      }
+      queued++;
+      queuedBytes += bytes;
       const deadline = Date.now() + (options.emitTimeoutMs ?? 30_000);
-      // Retried (not after `close`: an emit is the app's own call) until it is stored, is
-      // refused, or its next try would start past the deadline.
-      const result = await retrying(
-        () => call<{ id: string }>("", {}, init),
-        () => false,
-        (error, delay) => {
-          if (!error.retryable || Date.now() + delay > deadline) throw error;
-        },
+      // One at a time, in call order; each retried (not after `close`: an emit is the app's
+      // own call) until it is stored, is refused, or its next try would start past the
+      // deadline. The next goes on either way.
+      const answer = lastEmit.then(() =>
+        retrying(
+          () => call<{ id: string }>("", {}, init),
+          () => false,
+          (error, delay) => {
+            if (!error.retryable || Date.now() + delay > deadline) throw error;
+          },
+        ),
       );
-      return (result as { id: string }).id;
+      lastEmit = answer.catch(() => undefined);
+      try {
+        return (await answer)!.id;
+      } finally {
+        queued--;
+        queuedBytes -= bytes;
+      }
     },
     async history(channel, { events: event, ...bounds } = {}) {
       // `limit`, `after`, `before` as they are; `events` as the parameter `event`, repeated.
@@ -579,7 +595,7 @@ function listenToEnvironment(retryNow: () => void, offline: () => void, signal: 
   doc?.addEventListener(
     "visibilitychange",
     () => {
-      if (doc.visibilityState === "visible") retryNow();
+      if (!doc.hidden) retryNow();
     },
     { signal },
   );

@@ -53,6 +53,17 @@ export async function errorOf(response: Response): Promise<RealtimeError> {
   });
 }
 
+/**
+ * `url`'s `route` (`""`: `url` itself) with `params` added to its query; a parameter left
+ * undefined is not sent, a list is sent as the parameter repeated.
+ */
+export function routeUrl(url: string, route: string, params: Iterable<readonly [string, unknown]>): string {
+  const [base = "", search] = url.split("?");
+  const query = new URLSearchParams(search);
+  for (const [key, value] of params) for (const item of [value ?? []].flat()) query.append(key, String(item));
+  return `${route ? `${base.replace(/\/$/, "")}/${route}` : base}?${query}`;
+}
+
 /** What was thrown, as text. */
 export function messageOf(thrown: unknown): string {
   return thrown instanceof Error ? thrown.message : String(thrown);

@@ -15,8 +15,7 @@ export function isEventId(text: unknown): text is string {
  * at most 20: u64).
  */
 function sortKey(id: string): string {
-  const [ms = "0", seq = "0"] = id.split("-");
-  return ms.padStart(20, "0") + seq.padStart(20, "0");
+  return id.replace(/\d+/g, (part) => part.padStart(20, "0"));
 }
 
 /** Negative, zero or positive as `a` comes before, is, or comes after `b`. */

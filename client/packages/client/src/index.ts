@@ -18,9 +18,8 @@
 
 export { createClient, type RealtimeClient, type ClientOptions } from "./client.js";
 export { RealtimeError, type HeadersSource } from "./http.js";
-export { backoffDelay, type BackoffOptions } from "./backoff.js";
-export { compareIds, isEventId } from "./ids.js";
-export { createParser, type SseMessage, type SseParser } from "./parser.js";
+export type { BackoffOptions } from "./backoff.js";
+export type { StreamEnd, StreamRequest, Transport } from "./transport.js";
 export type {
   ClientStats,
   EventMap,
@@ -36,6 +35,7 @@ export type {
   StandardSchema,
   Status,
   SubscribeOptions,
+  TabRole,
   ValidationProblem,
   Validator,
 } from "./types.js";

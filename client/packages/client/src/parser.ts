@@ -2,13 +2,13 @@
  * A Server-Sent Events parser fed chunk by chunk, as the bytes arrive
  * (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
  * Lines end in LF, CR or CRLF, even when a CRLF or a UTF-8 character is split across chunks.
+ * It reads what the protocol uses: `data` lines (every frame is one JSON `data` line; no
+ * `event:`, `id:` or `retry:` fields are sent, and any there is ignored).
  */
 
-/** One dispatched event: its `data` lines joined with LF, and its `event` and `id` fields. */
+/** One dispatched event: its `data` lines joined with LF. */
 export interface SseMessage {
   readonly data: string;
-  readonly event: string;
-  readonly id: string | undefined;
 }
 
 /** Feeds bytes in, calls `onMessage` for each complete event. */
@@ -17,24 +17,16 @@ export interface SseParser {
   feed(chunk: Uint8Array): void;
 }
 
-/**
- * A parser that calls `onMessage` for each event. One parser reads one connection (a
- * `retry:` field is ignored: reconnect timing is the client's).
- */
+/** A parser that calls `onMessage` for each event. One parser reads one connection. */
 export function createParser(onMessage: (message: SseMessage) => void): SseParser {
   const decoder = new TextDecoder();
   let line = "";
   let afterCr = false;
   let data: string[] = [];
-  let event = "";
-  let id: string | undefined;
 
   const dispatch = (): void => {
-    if (data.length) {
-      onMessage({ data: data.join("\n"), event: event || "message", id });
-    }
+    if (data.length) onMessage({ data: data.join("\n") });
     data = [];
-    event = "";
   };
 
   const field = (text: string): void => {
@@ -44,8 +36,6 @@ export function createParser(onMessage: (message: SseMessage) => void): SseParse
     // After the colon, less one space; "" without a colon.
     const value = text.slice(name.length + 1).replace(/^ /, "");
     if (name === "data") data.push(value);
-    else if (name === "event") event = value;
-    else if (name === "id" && !value.includes("\0")) id = value;
   };
 
   return {

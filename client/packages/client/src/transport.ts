@@ -4,8 +4,9 @@
  * channel's cursor, the SSE parser, and a watchdog that gives up on a silent connection.
  */
 
-import { errorOf, messageOf } from "./http.js";
+import { errorOf, messageOf, routeUrl } from "./http.js";
 import { createParser } from "./parser.js";
+import type { Status } from "./types.js";
 
 /**
  * How a connection ended: `undefined` when it was aborted or the server asked for a
@@ -16,33 +17,55 @@ export type StreamEnd =
   | { readonly message: string; readonly status?: number; readonly retryAfterMs?: number | undefined }
   | undefined;
 
-/** The URL of a stream for `channels` resuming from `cursors`. */
+/** The URL of a stream for `channels` resuming from `cursors` (`last_ack_<channel>`). */
 export function streamUrl(url: string, channels: readonly string[], cursors: ReadonlyMap<string, string>): string {
-  const encode = encodeURIComponent;
-  const query = channels.map((channel) => `channel=${encode(channel)}`);
-  for (const channel of channels) {
-    const cursor = cursors.get(channel);
-    if (cursor) query.push(`last_ack_${encode(channel)}=${encode(cursor)}`);
-  }
-  return `${url}${url.includes("?") ? "&" : "?"}${query.join("&")}`;
+  return routeUrl(url, "", [
+    ...channels.map((channel) => ["channel", channel] as const),
+    ...channels.map((channel) => [`last_ack_${channel}`, cursors.get(channel)] as const),
+  ]);
 }
 
 /**
- * Opens the stream (`init`: the request's headers, credentials and `connection`'s signal;
- * `url`: see `streamUrl`) and reads it until it ends, calling `onOpen` once the server
- * accepted it and `onFrame` with each frame's JSON (or the raw text when it is not JSON).
- * `connection` aborts it; so does the watchdog, when nothing came for `deadAfterMs` (the
- * server pings).
+ * What a `Transport` is asked for: a stream of `channels` from the endpoint at `url`, each
+ * resuming after its cursor in `cursors`.
  */
-export async function readStream(
-  init: RequestInit,
-  url: string,
-  fetcher: typeof fetch,
-  connection: AbortController,
-  deadAfterMs: number,
-  onOpen: () => void,
-  onFrame: (frame: unknown, raw: string) => void,
-): Promise<StreamEnd> {
+export interface StreamRequest {
+  /** The endpoint (the client's `url`). */
+  readonly url: string;
+  /** The channels, sorted. */
+  readonly channels: readonly string[];
+  /** Each channel's cursor: the id of the last event the client delivered (or was told of). */
+  readonly cursors: ReadonlyMap<string, string>;
+  /** The request's `init` (headers made now, credentials, `Accept`), without a signal. */
+  readonly init: () => Promise<RequestInit>;
+  /** The client's `fetch`. */
+  readonly fetch: typeof fetch;
+  /** Aborting it ends the stream (the client's channels changed, or it closed). */
+  readonly connection: AbortController;
+  /** A stream silent this long is dead (the server pings every half of it). */
+  readonly deadAfterMs: number;
+  /** The stream is open (the client's status becomes `connected`). */
+  readonly onOpen: () => void;
+  /** Each frame's JSON (or its raw text when it is not JSON) and its raw text. */
+  readonly onFrame: (frame: unknown, raw: string) => void;
+  /** Sets the client's status (e.g. a shared stream's reconnects, seen by every tab). */
+  readonly setStatus: (status: Status) => void;
+}
+
+/**
+ * How a client gets its event stream: the promise settles when the stream ends (see
+ * `StreamEnd`). The default opens one per client (`readStream`); `shareAcrossTabs()`, from
+ * `@realtime-rs/client/tabs`, one per browser for all its tabs.
+ */
+export type Transport = (request: StreamRequest) => Promise<StreamEnd>;
+
+/**
+ * Opens the stream for `request` and reads it until it ends, calling `onOpen` once the
+ * server accepted it and `onFrame` with each frame. `connection` aborts it; so does the
+ * watchdog, when nothing came for `deadAfterMs` (the server pings).
+ */
+export async function readStream(request: StreamRequest): Promise<StreamEnd> {
+  const { connection, deadAfterMs, onFrame } = request;
   let dead = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const watch = (): void => {
@@ -57,11 +80,14 @@ export async function readStream(
   let reconnect = false;
   try {
     watch();
-    const response = await fetcher(url, init);
+    const response = await request.fetch(streamUrl(request.url, request.channels, request.cursors), {
+      ...(await request.init()),
+      signal: connection.signal,
+    });
     if (!response.ok || !response.headers.get("content-type")?.startsWith("text/event-stream") || !response.body) {
       return await errorOf(response); // its message, status and retryAfterMs
     }
-    onOpen();
+    request.onOpen();
     const parser = createParser(({ data }) => {
       let frame: unknown = data;
       try {

@@ -74,10 +74,21 @@ export interface ValidationProblem {
  */
 export type Validator = (event: string, data: unknown) => ValidationProblem | undefined;
 
+/**
+ * A tab's part when tabs share one stream (`shareAcrossTabs`): `leader` holds the stream,
+ * `follower` gets its events from the leader, `unshared`: this browser lacks Web Locks or
+ * `BroadcastChannel`, so the tab holds a stream of its own.
+ */
+export type TabRole = "leader" | "follower" | "unshared";
+
 /** The connection's state. */
 export type Status =
   | { readonly state: "connecting" }
-  | { readonly state: "connected" }
+  | {
+      readonly state: "connected";
+      /** With `shareAcrossTabs`: this tab's part in the browser's one shared stream. */
+      readonly tabs?: TabRole | undefined;
+    }
   | {
       readonly state: "reconnecting";
       /** How many tries failed in a row. */

@@ -1,7 +1,7 @@
 // Reconnect delays: full jitter under a cap that doubles from 0.5 s to 30 s.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, compareIds, isEventId } from "../dist/index.js";
+import { backoffDelay, compareIds, isEventId } from "../dist/utils.js";
 
 test("the cap doubles per attempt from 500 ms and stops at 30 s", () => {
   const caps = [1, 2, 3, 4, 5, 6, 7, 8, 20].map((attempt) => backoffDelay(attempt, {}, () => 1));

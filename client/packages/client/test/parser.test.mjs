@@ -1,9 +1,9 @@
 // The SSE parser fed the same stream cut at every place: split anywhere (inside a CRLF,
-// inside a UTF-8 character), LF, CR or CRLF line ends, comments, multi-line data. Every
-// split must yield exactly the messages of the whole stream.
+// inside a UTF-8 character), LF, CR or CRLF line ends, comments, multi-line data, `id:` and
+// `event:` lines (ignored). Every split must yield exactly the messages of the whole stream.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createParser } from "../dist/index.js";
+import { createParser } from "../dist/utils.js";
 
 const encoder = new TextEncoder();
 
@@ -32,7 +32,7 @@ const STREAM_LINES = [
   "data: first line",
   "data: second line é 日本 😀",
   "",
-  "event: custom",
+  "event: custom (ignored: the protocol names events in the data)",
   "data:no space after the colon",
   "",
   "data",
@@ -43,11 +43,11 @@ const STREAM_LINES = [
 ];
 
 const EXPECTED = [
-  { data: '{"type":"connected","channel":"room-1","cursor":"1-0"}', event: "message", id: "1796589220664" },
-  { data: "first line\nsecond line é 日本 😀", event: "message", id: "1796589220664" },
-  { data: "no space after the colon", event: "custom", id: "1796589220664" },
-  { data: "", event: "message", id: "1796589220664" },
-  { data: '{"id":"2-0","data":"naïve ✓","event":"chat.message","channel":"room-1"}', event: "message", id: "1796589220664" },
+  { data: '{"type":"connected","channel":"room-1","cursor":"1-0"}' },
+  { data: "first line\nsecond line é 日本 😀" },
+  { data: "no space after the colon" },
+  { data: "" },
+  { data: '{"id":"2-0","data":"naïve ✓","event":"chat.message","channel":"room-1"}' },
 ];
 
 for (const [name, newline] of [
@@ -88,7 +88,7 @@ for (const [name, newline] of [
 
 test("mixed line ends in one stream, and a CR at the end of a chunk before an LF", () => {
   const messages = parseChunks([encoder.encode("data: a\r"), encoder.encode("\ndata: b\n\r"), encoder.encode("\n")]);
-  assert.deepEqual(messages, [{ data: "a\nb", event: "message", id: undefined }]);
+  assert.deepEqual(messages, [{ data: "a\nb" }]);
 });
 
 test("an event without a blank line after it is not dispatched", () => {
