@@ -243,6 +243,41 @@ test("the leader closed, crashed, then frozen while 100 events/s flow: another t
   }
 });
 
+test("a 401 stops every tab with the server's message; new credentials and reconnect() bring them all back on one stream", async () => {
+  const server = await startServer({ staticDir: dist, token: "good" });
+  try {
+    const context = await profile();
+    const pages = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await context.newPage();
+      await page.goto(`${server.origin}/tabs.html?channels=auth&token=bad`);
+      pages.push(page);
+    }
+    for (const page of pages) {
+      await page.waitForFunction(() => window.__status?.state === "unauthorized", null, { timeout: 15_000 });
+      const status = await page.evaluate(() => window.__status);
+      assert.equal(status.status, 401);
+      assert.ok(status.message, "the server's message");
+    }
+    for (const page of pages) {
+      await page.evaluate(() => {
+        window.__token = "good";
+        window.__reconnect();
+      });
+    }
+    for (const page of pages) {
+      await page.waitForFunction(() => window.__status?.state === "connected", null, { timeout: 15_000 });
+    }
+    assert.deepEqual((await roles(pages)).sort(), ["follower", "leader"]);
+    assert.equal((await server.stats()).open_streams, 1);
+    const ticks = new Ticks(server, { token: "good" });
+    for (let i = 0; i < 10; i++) await ticks.emit("auth");
+    await assertExactly(pages, ticks, ["auth"], "tabs after a 401");
+  } finally {
+    await server.stop();
+  }
+});
+
 test("without Web Locks each tab keeps a stream of its own, and its status says so", async () => {
   const server = await startServer({ staticDir: dist });
   try {

@@ -13,15 +13,17 @@ export function compareIds(a, b) {
  * round-robin over `rooms` until `stop()`. `sent` lists { room, n, id } in emit order.
  */
 export class Ticks {
-  constructor(server) {
+  /** `token`: the server wants `Authorization: Bearer <token>`. */
+  constructor(server, { token } = {}) {
     this.server = server;
+    this.headers = token ? { authorization: `Bearer ${token}` } : {};
     this.sent = [];
     this.next = 1;
   }
 
   async emit(room) {
     const n = this.next++;
-    const id = await emitVia(this.server.url, room, "counter.tick", n);
+    const id = await emitVia(this.server.url, room, "counter.tick", n, this.headers);
     this.sent.push({ room, n, id });
     return id;
   }

@@ -262,8 +262,10 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
       if (!end || signal.aborted) continue; // restarted, aborted, or the server's `reconnect`
       if (end.status === 401 || end.status === 403) {
         // Each client handles it (its `onUnauthorized`) and asks again.
-        say({ t: "end", epoch, end });
+        // (A plain object: a structured clone of an `Error` keeps only its message.)
+        say({ t: "end", epoch, end: { message: end.message, status: end.status } });
         members.clear();
+        streaming = []; // so that the next `want` wakes this loop
         attempt = 0;
         continue;
       }

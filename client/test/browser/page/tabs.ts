@@ -3,6 +3,8 @@
 //   ?channels=a,b   the channels it subscribes to (default `tabs`)
 //   &share=0        a stream of its own instead of `shareAcrossTabs()`
 //   &maxQueued=n    the client's `maxQueuedEmits`
+//   &token=t        sends `Authorization: Bearer <window.__token>` (first t); on 401 it waits
+//                   for window.__reconnect()
 //   window.__got     every event it delivered: { channel, id, data }
 //   window.__status  its status; also on #status as data-state and data-tabs
 //   window.__stats() the client's stats
@@ -19,20 +21,25 @@ declare global {
     __stats: () => unknown;
     __emits: { n: number; id?: string; error?: string; at?: number }[];
     __emit: (channel: string, n: number) => void;
+    __token: string | null;
+    __reconnect: () => void;
   }
 }
 
 const query = new URLSearchParams(location.search);
+window.__token = query.get("token");
 const channels = (query.get("channels") ?? "tabs").split(",");
 const client = createClient({
   url: "/api/realtime",
   ...(query.get("share") === "0" ? {} : { transport: shareAcrossTabs() }),
   ...(query.has("maxQueued") ? { maxQueuedEmits: Number(query.get("maxQueued")) } : {}),
+  ...(window.__token ? { headers: () => ({ Authorization: `Bearer ${window.__token}` }) } : {}),
   onError: (issue) => window.__issues.push(issue),
 });
 window.__got = [];
 window.__issues = [];
 window.__stats = () => client.stats;
+window.__reconnect = () => client.reconnect();
 window.__emits = [];
 window.__emit = (channel, n) => {
   const outcome: (typeof window.__emits)[number] = { n };
