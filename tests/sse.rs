@@ -477,6 +477,53 @@ async fn bad_input_and_limits_get_clear_400s_and_503s(kind: BackendKind) {
     assert!(freed);
 }
 
+/// A restart's reconnects are let in at the admission rate: one second's worth at once,
+/// the rest refused with 503 and `Retry-After` before any work (no authorization, no
+/// subscription), then more as the bucket refills.
+#[tokio::test]
+async fn new_streams_past_the_admission_rate_get_503_until_the_bucket_refills() {
+    let rt = Realtime::<TestEvent>::memory();
+    let authorized = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = authorized.clone();
+    let sse = RealtimeSse::builder(rt.clone())
+        .max_stream_opens_per_second(5)
+        .authorize(move |_request: AuthRequest| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, Response>(()) }
+        })
+        .build();
+    let server = TestServer::serve(&sse).await;
+    let mut open = Vec::new();
+    let mut refused = Vec::new();
+    for _ in 0..12 {
+        let client = SseClient::connect(&server.url("/api/realtime?channel=a")).await;
+        if client.status == StatusCode::OK {
+            open.push(client);
+        } else {
+            refused.push(client);
+        }
+    }
+    // Five at once; a sixth only if the 12 connects took over 200 ms.
+    assert!((5..=6).contains(&open.len()), "{} admitted", open.len());
+    assert_eq!(
+        authorized.load(std::sync::atomic::Ordering::SeqCst),
+        open.len()
+    );
+    let one = refused.pop().unwrap();
+    assert_eq!(one.headers.get("retry-after").unwrap(), "2");
+    let (status, error) = error_of(one).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many new streams (at most 5 a second); retry later"
+        )
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = SseClient::connect(&server.url("/api/realtime?channel=a")).await;
+    assert_eq!(later.status, StatusCode::OK, "the bucket refilled");
+}
+
 async fn the_emit_route_validates_and_answers_with_the_right_status(kind: BackendKind) {
     let rt = realtime(kind).await;
     let emit = EmitConfig::new()

@@ -12,8 +12,10 @@
 //     ROUNDS=2 node scripts/stampede.mjs
 //
 // Environment: REDIS_URL (default redis://127.0.0.1:6379; a fresh key prefix per run),
-// DOWN_MS (default 2000), MAX_STREAMS (the server's `--max-streams`, default none), MODES
-// (default `ours,fixed`). Not a test: docs/benchmarks.md records its figures.
+// DOWN_MS (default 2000), MAX_STREAMS (the server's `--max-streams`, default none),
+// ADMISSION (the server's `--max-opens-per-second`: a list, each value a run of its own;
+// `0` none; default `0`), MODES (default `ours,fixed`). Not a test: docs/benchmarks.md
+// records its figures.
 import { fork } from "node:child_process";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
@@ -103,27 +105,32 @@ async function main() {
   const rounds = Number(env.ROUNDS ?? 1);
   const downMs = Number(env.DOWN_MS ?? 2000);
   const modes = (env.MODES ?? "ours,fixed").split(",");
+  const admissions = (env.ADMISSION ?? "0").split(",").map(Number);
   const results = [];
   for (let round = 1; round <= rounds; round++) {
-    for (const mode of modes) {
-      const result = await deploy({ mode, clients, processes, downMs });
-      results.push(result);
-      console.log(JSON.stringify({ round, ...result }));
+    for (const admission of admissions) {
+      for (const mode of modes) {
+        const result = await deploy({ mode, clients, processes, downMs, admission });
+        results.push(result);
+        console.log(JSON.stringify({ round, ...result }));
+      }
     }
   }
-  console.log("\nmode   | clients | back after restart (all) | peak reconnects / 100 ms | server peak CPU | 503s");
+  console.log("\nmode   | admission/s | clients | back after restart (all) | peak reconnects / 100 ms | server peak CPU | 503s");
   for (const r of results) {
     console.log(
-      `${r.mode.padEnd(6)} | ${String(r.clients).padStart(7)} | ${`${r.allBackMs} ms`.padStart(24)} | ${String(r.peakPer100ms).padStart(24)} | ${`${r.peakCpu}%`.padStart(15)} | ${r.shed}`,
+      `${r.mode.padEnd(6)} | ${String(r.admission || "none").padStart(11)} | ${String(r.clients).padStart(7)} | ${`${r.allBackMs} ms`.padStart(24)} | ${String(r.peakPer100ms).padStart(24)} | ${`${r.peakCpu}%`.padStart(15)} | ${r.shed}`,
     );
   }
 }
 
 /** One deploy with `clients` of `mode`: connect them all, restart the server, watch them come back. */
-async function deploy({ mode, clients, processes, downMs }) {
+async function deploy({ mode, clients, processes, downMs, admission }) {
   const options = { redis: redisUrl, prefix: uniquePrefix() };
   if (env.MAX_STREAMS) options.maxStreams = Number(env.MAX_STREAMS);
   const server = await new TestServer(options).start();
+  // The first connections are not a deploy: admitted freely; the restart is bounded.
+  if (admission) options.maxOpensPerSecond = admission;
   const opens = [];
   let shed = 0;
   const workers = [];
@@ -176,6 +183,7 @@ async function deploy({ mode, clients, processes, downMs }) {
   await server.stop();
   return {
     mode,
+    admission,
     clients,
     allBackMs: allBackMs ?? "not within 180 s",
     reconnects: opens.length,

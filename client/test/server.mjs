@@ -79,11 +79,12 @@ export class TestServer {
   async start() {
     this.port ??= await freePort();
     const args = ["serve", "--port", String(this.port), "--exit-with-parent"];
-    const { redis, prefix, keepaliveMs, token, maxStreams, staticDir, commandTimeoutMs } = this.options;
+    const { redis, prefix, keepaliveMs, token, maxStreams, maxOpensPerSecond, staticDir, commandTimeoutMs } = this.options;
     if (redis) args.push("--redis", redis, "--prefix", prefix ?? uniquePrefix());
     if (keepaliveMs) args.push("--keepalive-ms", String(keepaliveMs));
     if (token) args.push("--token", token);
     if (maxStreams) args.push("--max-streams", String(maxStreams));
+    if (maxOpensPerSecond) args.push("--max-opens-per-second", String(maxOpensPerSecond));
     if (commandTimeoutMs) args.push("--command-timeout-ms", String(commandTimeoutMs));
     if (staticDir) args.push("--static", staticDir);
     if (redis && !prefix) this.options.prefix = args[args.indexOf("--prefix") + 1];

@@ -39,6 +39,11 @@ pub struct SseConfig {
     pub max_channels: usize,
     /// The most streams open at once; past it new connections get 503; default 10,000.
     pub max_streams: usize,
+    /// The most new streams admitted per second (a token bucket holding one second's
+    /// worth); past it new connections get 503 with `Retry-After`, before the
+    /// authorization hook runs. Spreads the reconnects of a restart or a deploy; default
+    /// none (no limit).
+    pub max_stream_opens_per_second: Option<u32>,
     /// CORS origins; default `*`.
     pub allow_origin: AllowOrigin,
     /// Makes browsers reconnect with fresh cursors; default on.
@@ -70,6 +75,7 @@ impl Default for SseConfig {
             max_duration: None,
             max_channels: 32,
             max_streams: 10_000,
+            max_stream_opens_per_second: None,
             allow_origin: AllowOrigin::Any,
             refuse_stale_reconnects: true,
             presence_ttl: DEFAULT_PRESENCE_TTL,

@@ -14,6 +14,7 @@ use realtime_core::channel::ChannelName;
 use realtime_core::{Events, Realtime, SubscribeBuilder};
 use tokio_util::sync::CancellationToken;
 
+use crate::admission::Admission;
 use crate::auth::{Access, AuthRequest, Authorize};
 use crate::config::{AllowOrigin, EmitConfig, FirstReplayHook, SseConfig};
 use crate::error::RequestError;
@@ -74,6 +75,8 @@ pub(crate) struct Shared<E: Events> {
     /// Whether `<path>/history` is served.
     pub(crate) history: bool,
     pub(crate) open: Arc<AtomicUsize>,
+    /// The rate new streams are admitted at, if bounded.
+    pub(crate) admission: Option<Admission>,
     /// Streams whose presence outlives them now (see `SseConfig::presence_linger`).
     pub(crate) lingering: Arc<AtomicUsize>,
     pub(crate) shutdown: CancellationToken,
@@ -125,6 +128,13 @@ impl<E: Events> RealtimeSseBuilder<E> {
     /// Sets the most open streams.
     pub fn max_streams(mut self, max: usize) -> Self {
         self.config.max_streams = max;
+        self
+    }
+
+    /// Sets the most new streams admitted per second: see
+    /// [`SseConfig::max_stream_opens_per_second`].
+    pub fn max_stream_opens_per_second(mut self, max: u32) -> Self {
+        self.config.max_stream_opens_per_second = Some(max);
         self
     }
 
@@ -231,6 +241,7 @@ impl<E: Events> RealtimeSseBuilder<E> {
     pub fn build(self) -> RealtimeSse<E> {
         RealtimeSse {
             shared: Arc::new(Shared {
+                admission: self.config.max_stream_opens_per_second.map(Admission::new),
                 realtime: self.realtime,
                 config: self.config,
                 authorize: self.authorize,

@@ -51,6 +51,7 @@
 //! stream is open, a storage outage is invisible to the client: the server resubscribes and
 //! catches up from history, and the client receives what it missed.
 
+mod admission;
 mod auth;
 mod config;
 mod endpoint;

@@ -63,6 +63,16 @@ async fn open_stream<E: Events>(
             RequestError::unavailable("the server is shutting down; retry shortly").into_response(),
         );
     }
+    if let Some(admission) = &shared.admission
+        && !admission.try_admit()
+    {
+        tracing::debug!("stream refused: too many new streams this second");
+        return Err(RequestError::unavailable(format!(
+            "too many new streams (at most {} a second); retry later",
+            config.max_stream_opens_per_second.unwrap_or_default()
+        ))
+        .into_response());
+    }
     let open = OpenStream::try_open(&shared.open, config.max_streams).ok_or_else(|| {
         tracing::warn!(
             max = config.max_streams,

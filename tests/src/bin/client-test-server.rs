@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N]
-//!                          [--token T] [--max-streams N] [--command-timeout-ms N]
-//!                          [--static DIR] [--exit-with-parent]
+//!                          [--token T] [--max-streams N] [--max-opens-per-second N]
+//!                          [--command-timeout-ms N] [--static DIR] [--exit-with-parent]
 //! client-test-server schema
 //! ```
 //!
@@ -32,7 +32,7 @@ use realtime_tests::client_events::{ClientTestEvent, Visitor};
 use realtime_tests::server::{Args, Options, init_logs, listen, run, static_file, stop_signal};
 
 const USAGE: &str = "usage:
-  client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N] [--token T] [--max-streams N] [--command-timeout-ms N] [--static DIR] [--exit-with-parent]
+  client-test-server serve --port P [--redis URL --prefix PFX] [--keepalive-ms N] [--token T] [--max-streams N] [--max-opens-per-second N] [--command-timeout-ms N] [--static DIR] [--exit-with-parent]
   client-test-server schema";
 
 /// How long test streams live in Redis after their last emit.
@@ -53,6 +53,7 @@ fn main() -> ExitCode {
                     "keepalive-ms",
                     "token",
                     "max-streams",
+                    "max-opens-per-second",
                     "command-timeout-ms",
                     "static",
                 ],
@@ -178,6 +179,9 @@ async fn serve(args: Args) -> Result<(), String> {
     }
     if let Some(max) = number::<usize>(&args, "max-streams")? {
         builder = builder.max_streams(max);
+    }
+    if let Some(rate) = number::<u32>(&args, "max-opens-per-second")? {
+        builder = builder.max_stream_opens_per_second(rate);
     }
     let sse = builder.build();
     let stats = {
