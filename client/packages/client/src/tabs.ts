@@ -174,11 +174,17 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
         }
       }
     };
+    /** The channels some client wants, sorted. */
+    const union = (): string[] => [...new Set([...members.values()].flat())].sort();
+    /** Drops a client; the stream drops channels nobody wants any more. */
+    const drop = (member: string): void => {
+      const before = String(union());
+      if (members.delete(member) && String(union()) !== before) restart();
+    };
     const onMessage = ({ data }: MessageEvent<Message>): void => {
       if (data.t === "ping") say({ t: "beat", epoch });
-      else if (data.t === "leave") {
-        if (members.delete(data.from)) restart();
-      } else if (data.t === "want") {
+      else if (data.t === "leave") drop(data.from);
+      else if (data.t === "want") {
         const cursors = new Map(data.cursors);
         members.set(data.from, data.channels);
         if (covers(data.channels, cursors)) {
@@ -197,7 +203,7 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
       const held = new Set((await locks!.query()).held?.map((lock) => lock.name));
       for (const member of members.keys()) {
         const [client] = member.split(".");
-        if (!held.has(`${name}#${client}`) && members.delete(member)) restart();
+        if (!held.has(`${name}#${client}`)) drop(member);
       }
     }, 2_000);
     signal.addEventListener("abort", () => {
@@ -216,7 +222,7 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
       if (wake.signal.aborted) wake = new AbortController();
       // The clients answer `leader` with what they want; a short wait gathers them.
       await sleep(members.size ? 10 : 3_600_000, wake.signal);
-      const channels = [...new Set([...members.values()].flat())].sort();
+      const channels = union();
       if (signal.aborted || !channels.length || !local) {
         streaming = [];
         continue;
