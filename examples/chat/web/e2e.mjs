@@ -1,7 +1,8 @@
 // A browser run of the chat against running servers, as a person would use it.
 // Usage: node e2e.mjs <url-a> [<url-b>] [screenshot.png]
 // Two browser contexts (ada on url-a, bob on url-b, which may be another server process
-// on the same Redis) chat in `general`, each listing both as online; eve is refused by a
+// on the same Redis) chat in `general`, each listing both as online; a second tab of ada's
+// shares her stream and gets bob's message too; eve is refused by a
 // private room; ada reloads and sees the history once; bob leaves and ada's list drops him;
 // bob opens the room again and finds what he saw plus what ada said meanwhile, each once
 // (the client resumed the room from its cursor). Exits 1 with a message on the first
@@ -95,6 +96,29 @@ await eve.waitForSelector("#refused", { timeout: 5000 }).catch(() => fail("eve w
 const refusedText = await eve.textContent("#refused");
 if (!refusedText.includes("private room")) await fail(`unclear refusal: ${refusedText}`);
 if ((await eve.getAttribute("#status", "data-status")) !== "connected") await fail("eve's stream broke after the refusal");
+
+// A second tab of ada's shares her browser's stream (one connection for all its tabs) and
+// gets the room's messages too.
+const adaTab = await ada.context().newPage();
+adaTab.on("pageerror", (error) => console.error(`[ada's 2nd tab] page error: ${error.message}`));
+await adaTab.goto(urlA);
+await adaTab.waitForSelector('#status[data-status="connected"]', { timeout: 10000 })
+  .catch(() => fail("ada's second tab did not connect"));
+const role = await adaTab.getAttribute("#status", "data-tabs");
+if (role !== "follower") await fail(`ada's second tab holds a stream of its own (tabs: ${role}), expected "follower"`);
+for (const page of [ada, adaTab]) {
+  await page.click('.room[data-room="general"]');
+  await page.waitForSelector('#messages[data-room="general"]');
+}
+await adaTab.waitForTimeout(300);
+const forBoth = `for both of ada's tabs ${tag}`;
+await bob.fill("#draft", forBoth);
+await bob.click("#send");
+for (const [who, page] of [["ada's first tab", ada], ["ada's second tab", adaTab]]) {
+  await page.waitForFunction((text) => [...document.querySelectorAll("#messages .text")].some((n) => n.textContent === text), forBoth, { timeout: 5000 })
+    .catch(() => fail(`${who} did not receive bob's message`));
+}
+await adaTab.close();
 
 // Reload mid-conversation: history shows each message once.
 await ada.reload();

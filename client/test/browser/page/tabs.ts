@@ -8,6 +8,8 @@
 //   window.__got     every event it delivered: { channel, id, data }
 //   window.__status  its status; also on #status as data-state and data-tabs
 //   window.__stats() the client's stats
+//   window.__subscribe(channels) one more subscription (returns nothing; its events go to
+//                              window.__got too)
 //   window.__emit(channel, n)  emits `counter.tick` n; its outcome lands in window.__emits
 //                              ({ n, id } or { n, error }, in call order)
 import { createClient, type Status } from "@realtime-rs/client";
@@ -23,6 +25,7 @@ declare global {
     __emit: (channel: string, n: number) => void;
     __token: string | null;
     __reconnect: () => void;
+    __subscribe: (channels: string[]) => void;
   }
 }
 
@@ -61,8 +64,11 @@ const show = (status: Status): void => {
 };
 show(client.status);
 client.onStatus(show);
-client.subscribe({
-  channels,
-  onEvent: ({ channel, id, data }) => window.__got.push({ channel, id, data }),
-  onError: (issue) => window.__issues.push(issue),
-});
+window.__subscribe = (more) => {
+  client.subscribe({
+    channels: more,
+    onEvent: ({ channel, id, data }) => window.__got.push({ channel, id, data }),
+    onError: (issue) => window.__issues.push(issue),
+  });
+};
+window.__subscribe(channels);
