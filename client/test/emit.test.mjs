@@ -1,8 +1,11 @@
 // Emits through a Redis frozen with SIGSTOP: the server answers 504 or 503, the client
 // retries with the call's Idempotency-Key, and once Redis is back each emit is stored once.
+// Emits go one at a time in call order (a refused one does not stop the next), and the
+// queue's size bound refuses at once without losing what waits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "../packages/client/dist/index.js";
+import { compareIds } from "../packages/client/dist/utils.js";
 import { sleep, startPrivateRedis, startServer } from "./server.mjs";
 
 test("emits through a Redis frozen with SIGSTOP are retried with their key and stored once", async () => {
@@ -40,5 +43,55 @@ test("emits through a Redis frozen with SIGSTOP are retried with their key and s
     client.close();
     await server.stop();
     await redis.stop();
+  }
+});
+
+test("emits are sent one at a time in call order: a 4xx rejects only its own, the next goes on", async () => {
+  const server = await startServer({});
+  try {
+    const client = createClient({ url: server.url });
+    const [first, refused, third] = await Promise.allSettled([
+      client.emit("order-1", "counter.tick", 1),
+      client.emit("bad name!", "counter.tick", 2),
+      client.emit("order-1", "counter.tick", 3),
+    ]);
+    assert.equal(first.status, "fulfilled");
+    assert.equal(refused.status, "rejected");
+    assert.equal(refused.reason.status, 400);
+    assert.equal(third.status, "fulfilled");
+    assert.ok(compareIds(first.value, third.value) < 0, "stored in call order");
+    client.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("the size bound: an emit that would pass maxQueuedBytes is refused at once; the ones queued are all stored, in order", async () => {
+  const server = await startServer({});
+  try {
+    // Each emit's JSON is 55 bytes: three fit in 200, the fourth does not.
+    const client = createClient({ url: server.url, maxQueuedBytes: 200 });
+    server.pause(); // no answer: the first waits for one, the next two behind it
+    const queued = [1, 2, 3].map((n) => client.emit("bytes-1", "counter.tick", 100 + n));
+    const outcome = await Promise.race([
+      client.emit("bytes-1", "counter.tick", 104).then(
+        () => "stored",
+        (error) => error.message,
+      ),
+      sleep(1_000).then(() => "still waiting after 1 s"),
+    ]);
+    assert.match(outcome, /^emit queue full: 3 emits, 165 bytes wait$/);
+    server.resume();
+    const ids = await Promise.all(queued);
+    assert.ok(compareIds(ids[0], ids[1]) < 0 && compareIds(ids[1], ids[2]) < 0, "stored in call order");
+    const stored = await (await fetch(`${server.url}/history?channel=bytes-1`)).json();
+    assert.deepEqual(
+      stored.map((event) => event.data),
+      [101, 102, 103],
+    );
+    client.close();
+  } finally {
+    server.resume();
+    await server.stop();
   }
 });

@@ -43,7 +43,7 @@ export interface TabSharingOptions {
   readonly name?: string;
 }
 
-/** A channel's cursor, or none. */
+/** Each channel and its cursor, as pairs (what a `BroadcastChannel` carries well). */
 type Cursors = ReadonlyArray<readonly [string, string]>;
 
 /** What tabs say to each other: clients to the leader, the leader (`epoch`) to them. */
