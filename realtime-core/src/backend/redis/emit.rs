@@ -78,7 +78,30 @@ struct Lane {
     /// Batches in flight (at most [`MAX_IN_FLIGHT`]); when all are, new emits wait in
     /// `waiting`.
     in_flight: usize,
+    /// Entries in the batches in flight.
+    sent: usize,
     waiting: Vec<Waiting>,
+    /// How many emits the lane carries at once: the most seen when a batch ended (its
+    /// entries, those in flight and those waiting), decaying at each batch end.
+    emits: usize,
+}
+
+impl Lane {
+    /// How many waiting emits make a batch worth sending while another is in flight:
+    /// the lane's emits shared among the batches in flight. Smaller batches would each
+    /// pay the script's fixed cost for less (at moderate load a call carried ~5 emits
+    /// where 8 waited in all); larger ones are sent when a batch ends anyway.
+    fn batch_target(&self) -> usize {
+        (self.emits / MAX_IN_FLIGHT).clamp(1, MAX_BATCH)
+    }
+
+    /// Takes up to [`MAX_BATCH`] waiting emits as the next batch, counted in flight.
+    fn take_batch(&mut self) -> Vec<Waiting> {
+        let rest = self.waiting.split_off(self.waiting.len().min(MAX_BATCH));
+        let batch = std::mem::replace(&mut self.waiting, rest);
+        self.sent += batch.len();
+        batch
+    }
 }
 
 /// A lane's turn taken by an emit sent alone, given back when the emit ends (the lane's
@@ -92,7 +115,7 @@ struct LaneTurn<'b> {
 
 impl Drop for LaneTurn<'_> {
     fn drop(&mut self) {
-        self.backend.next_batch(self.lane);
+        self.backend.next_batch(self.lane, 1);
     }
 }
 
@@ -119,31 +142,50 @@ fn stopped() -> BackendError {
 }
 
 impl RedisBackend {
-    /// Appends one entry: alone if its lane is idle, else in the lane's next batch.
+    /// Appends one entry: alone if its lane is idle, else in one of the lane's next
+    /// batches.
     pub(super) async fn append_entry(&self, entry: Entry<'_>) -> Reply {
         if !self.shared.options.group_commit {
             return self.send_batch(&[&entry]).await.remove(0);
         }
         let lane = self.lane_of(&entry.channel);
-        // `Ok(entry)`: the lane was idle and is now ours; `Err(answer)`: the entry waits.
+        // `Ok(entry)`: sent alone, from this task; `Err(answer)`: the entry waits, and may
+        // complete a batch that this emit sends off (from a task of its own, so that the
+        // batch does not depend on this caller staying).
         let turn = {
             let mut lanes = lock(&self.shared.group.lanes);
             let state = lanes.entry(lane).or_default();
-            if state.in_flight >= MAX_IN_FLIGHT {
+            let alone = state.in_flight == 0
+                || (state.in_flight < MAX_IN_FLIGHT
+                    && state.waiting.is_empty()
+                    && state.batch_target() <= 1);
+            if alone {
+                state.in_flight += 1;
+                state.sent += 1;
+                Ok(entry)
+            } else {
                 let (reply, answer) = oneshot::channel();
                 state.waiting.push(Waiting {
                     entry: entry.into_owned(),
                     reply,
                 });
-                Err(answer)
-            } else {
-                state.in_flight += 1;
-                Ok(entry)
+                let full =
+                    state.in_flight < MAX_IN_FLIGHT && state.waiting.len() >= state.batch_target();
+                let batch = full.then(|| {
+                    state.in_flight += 1;
+                    state.take_batch()
+                });
+                Err((answer, batch))
             }
         };
         let entry = match turn {
             Ok(entry) => entry,
-            Err(answer) => return answer.await.unwrap_or_else(|_| Err(stopped())),
+            Err((answer, batch)) => {
+                if let Some(batch) = batch {
+                    self.send_batches(lane, batch);
+                }
+                return answer.await.unwrap_or_else(|_| Err(stopped()));
+            }
         };
         let turn = LaneTurn {
             backend: self,
@@ -163,22 +205,28 @@ impl RedisBackend {
         }
     }
 
-    /// One of the lane's batches ended: sends what waited meanwhile (from a task of its
-    /// own, so that the caller returns at once), or counts one batch fewer in flight.
-    fn next_batch(&self, lane: u16) {
-        let Some(mut batch) = self.take_waiting(lane) else {
-            return;
-        };
+    /// One of the lane's batches (of `ended` entries) ended: sends what waited meanwhile
+    /// (from a task of its own, so that the caller returns at once), or counts one batch
+    /// fewer in flight.
+    fn next_batch(&self, lane: u16, ended: usize) {
+        if let Some(batch) = self.take_waiting(lane, ended) {
+            self.send_batches(lane, batch);
+        }
+    }
+
+    /// Sends `batch`, counted in flight on `lane`, then the lane's next batches while it
+    /// has any, from a task of its own.
+    fn send_batches(&self, lane: u16, batch: Vec<Waiting>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime to send them from (it is shutting down): the waiting emits fail
             // (their answers are dropped) and the lane ends idle.
-            loop {
-                drop(batch);
-                match self.take_waiting(lane) {
-                    Some(next) => batch = next,
-                    None => return,
-                }
+            let mut ended = batch.len();
+            drop(batch);
+            while let Some(next) = self.take_waiting(lane, ended) {
+                ended = next.len();
+                drop(next);
             }
+            return;
         };
         let backend = self.clone();
         runtime.spawn(async move {
@@ -188,12 +236,12 @@ impl RedisBackend {
                     .into_iter()
                     .map(|waiting| (waiting.entry, waiting.reply))
                     .unzip();
-                let entries: Vec<&Entry<'static>> = entries.iter().collect();
-                let replies = backend.send_batch(&entries).await;
+                let refs: Vec<&Entry<'static>> = entries.iter().collect();
+                let replies = backend.send_batch(&refs).await;
                 for (waiter, reply) in waiters.into_iter().zip(replies) {
                     let _caller_gone_is_fine = waiter.send(reply);
                 }
-                match backend.take_waiting(lane) {
+                match backend.take_waiting(lane, entries.len()) {
                     Some(next) => batch = next,
                     None => return,
                 }
@@ -201,21 +249,26 @@ impl RedisBackend {
         });
     }
 
-    /// One of the lane's batches ended: takes up to [`MAX_BATCH`] waiting emits of the
-    /// lane to send in its place, or, when none wait, counts one batch fewer in flight
-    /// (and forgets the lane when it is idle).
-    fn take_waiting(&self, lane: u16) -> Option<Vec<Waiting>> {
+    /// One of the lane's batches, of `ended` entries, ended: takes up to [`MAX_BATCH`]
+    /// waiting emits of the lane to send in its place when they make a batch (see
+    /// [`Lane::batch_target`]) or no other batch is in flight; else counts one batch
+    /// fewer in flight (the waiting emits go when they make a batch or the last batch in
+    /// flight ends: emits never wait while the lane is idle).
+    fn take_waiting(&self, lane: u16, ended: usize) -> Option<Vec<Waiting>> {
         let mut lanes = lock(&self.shared.group.lanes);
         let state = lanes.get_mut(&lane)?;
-        if state.waiting.is_empty() {
+        state.sent = state.sent.saturating_sub(ended);
+        let seen = ended + state.sent + state.waiting.len();
+        state.emits = seen.max(state.emits.saturating_sub(state.emits / 8 + 1));
+        let last = state.in_flight <= 1;
+        if state.waiting.is_empty() || (!last && state.waiting.len() < state.batch_target()) {
             state.in_flight = state.in_flight.saturating_sub(1);
-            if state.in_flight == 0 {
+            if state.in_flight == 0 && state.emits <= 1 {
                 lanes.remove(&lane);
             }
             return None;
         }
-        let rest = state.waiting.split_off(state.waiting.len().min(MAX_BATCH));
-        Some(std::mem::replace(&mut state.waiting, rest))
+        Some(state.take_batch())
     }
 
     /// Whether this process should refresh `channel`'s TTL with this emit (at most once
