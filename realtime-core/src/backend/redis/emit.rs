@@ -67,6 +67,12 @@ impl Entry<'_> {
 
 type Reply = Result<Appended, BackendError>;
 
+/// A batch's request: the script call alone, or in a pipeline.
+enum Request {
+    Alone(redis::Cmd),
+    Pipeline(redis::Pipeline),
+}
+
 /// An emit waiting for one of the lane's batches in flight to end.
 struct Waiting {
     entry: Entry<'static>,
@@ -302,30 +308,54 @@ impl RedisBackend {
     }
 
     /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
-    /// `NOSCRIPT`), then, when emits must reach replicas, `WAIT` if `wait_inline`, else
-    /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
-    fn batch_pipeline(
+    /// `NOSCRIPT`); `first_key`: the stream key of the first entry's channel.
+    fn batch_command(
         &self,
         eval: bool,
         entries: &[&Entry<'_>],
         refresh: &[bool],
-        wait_inline: bool,
-    ) -> redis::Pipeline {
-        let options = &self.shared.options;
-        let mut command = if eval {
-            let mut command = redis::cmd("EVAL");
-            command.arg(self.shared.emit.text());
-            command
-        } else {
-            let mut command = redis::cmd("EVALSHA");
-            command.arg(self.shared.emit.hash());
-            command
-        };
+        first_key: &str,
+    ) -> redis::Cmd {
         let runs = stream_runs(entries);
+        let keys: Vec<Cow<'_, str>> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| match i {
+                0 => Cow::Borrowed(first_key),
+                _ => Cow::Owned(self.stream_key(&run[0].channel)),
+            })
+            .collect();
         let remembered = entries.iter().filter(|entry| entry.once.is_some()).count();
+        // Sized once: growing the command's buffers as arguments come cost more than
+        // building it (most of a lone emit's own work in this process).
+        let (script, script_len) = if eval {
+            ("EVAL", self.shared.emit.text().len())
+        } else {
+            ("EVALSHA", self.shared.emit.hash().len())
+        };
+        let text: usize = entries
+            .iter()
+            .map(|entry| {
+                entry.data.len()
+                    + entry.event.len()
+                    + entry.channel.len()
+                    + entry.once.as_ref().map_or(0, |(key, _)| key.len() + 64)
+                    + 24
+            })
+            .sum::<usize>()
+            + keys.iter().map(|key| key.len()).sum::<usize>()
+            + script_len
+            + 64;
+        let mut command = redis::Cmd::with_capacity(4 * entries.len() + keys.len() + 8, text);
+        command.arg(script);
+        if eval {
+            command.arg(self.shared.emit.text());
+        } else {
+            command.arg(self.shared.emit.hash());
+        }
         command.arg(runs.len() + remembered);
-        for run in &runs {
-            command.arg(self.stream_key(&run[0].channel));
+        for key in &keys {
+            command.arg(key.as_ref());
         }
         for entry in entries.iter() {
             if let Some((key, _)) = &entry.once {
@@ -405,9 +435,21 @@ impl RedisBackend {
                 }
             }
         }
+        command
+    }
+
+    /// `command` (the script call) alone on one Redis, or in a pipeline: on a cluster,
+    /// and, when emits must reach replicas, followed by `WAIT` if `wait_inline`, else
+    /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
+    fn batch_request(&self, command: redis::Cmd, wait_inline: bool) -> Request {
+        let durability = self.shared.options.durability;
+        if !self.shared.cluster && matches!(durability, Durability::Master) {
+            // (a pipeline would copy the command once more)
+            return Request::Alone(command);
+        }
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors().add_command(command);
-        if let Durability::Replicated { replicas, timeout } = options.durability {
+        if let Durability::Replicated { replicas, timeout } = durability {
             if !wait_inline {
                 pipeline.cmd("CLIENT").arg("ID");
             } else {
@@ -417,7 +459,7 @@ impl RedisBackend {
                 pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
             }
         }
-        pipeline
+        Request::Pipeline(pipeline)
     }
 
     /// Sends one batch (all of one lane); one reply per entry, in order.
@@ -444,7 +486,11 @@ impl RedisBackend {
                 .collect();
         }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
-        let mut pending = script_order(entries, &refresh);
+        let mut pending = if entries.len() == 1 {
+            vec![0]
+        } else {
+            script_order(entries, &refresh)
+        };
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
         let mut eval = false;
         let mut retried = false;
@@ -455,8 +501,23 @@ impl RedisBackend {
             // flight (a lone emitter: one round trip); else the batch waits for the next.
             let leads = self.lead_wait(&key);
             let wait_inline = !self.shared.cluster || leads.is_some();
-            let pipeline = self.batch_pipeline(eval, &batch, &flags, wait_inline);
-            let sent = self.shared.commands.send_noting_node(&key, &pipeline).await;
+            let first_key = if batch[0].channel == entries[0].channel {
+                Cow::Borrowed(key.as_str())
+            } else {
+                Cow::Owned(self.stream_key(&batch[0].channel))
+            };
+            let command = self.batch_command(eval, &batch, &flags, &first_key);
+            let sent = match self.batch_request(command, wait_inline) {
+                Request::Alone(command) => self
+                    .shared
+                    .commands
+                    .send_command(&command)
+                    .await
+                    .map(|answer| (None, vec![answer])),
+                Request::Pipeline(pipeline) => {
+                    self.shared.commands.send_noting_node(&key, &pipeline).await
+                }
+            };
             drop(leads);
             match sent {
                 // Not cached on this server (yet): nothing ran, send the script itself.
