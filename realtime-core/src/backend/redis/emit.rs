@@ -269,7 +269,8 @@ impl RedisBackend {
         let last = state.in_flight <= 1;
         if state.waiting.is_empty() || (!last && state.waiting.len() < state.batch_target()) {
             state.in_flight = state.in_flight.saturating_sub(1);
-            if state.in_flight == 0 && state.emits <= 1 {
+            // (on one Redis, its one lane stays)
+            if state.in_flight == 0 && state.emits <= 1 && self.shared.cluster {
                 lanes.remove(&lane);
             }
             return None;
@@ -279,11 +280,10 @@ impl RedisBackend {
 
     /// Whether this process should refresh `channel`'s TTL with this emit (at most once
     /// per [`TTL_REFRESH_EVERY`]); the script also sets it when the emit creates the stream.
-    fn refresh_ttl(&self, channel: &str) -> bool {
+    fn refresh_ttl(&self, channel: &str, now: Instant) -> bool {
         if self.shared.options.expire_after.is_none() {
             return false;
         }
-        let now = Instant::now();
         let mut refreshed = lock(&self.shared.group.ttl_refreshed);
         if let Some(at) = refreshed.get_mut(channel) {
             if now.duration_since(*at) < TTL_REFRESH_EVERY {
@@ -464,9 +464,10 @@ impl RedisBackend {
 
     /// Sends one batch (all of one lane); one reply per entry, in order.
     async fn send_batch(&self, entries: &[&Entry<'_>]) -> Vec<Reply> {
+        let now = Instant::now();
         let refresh: Vec<bool> = entries
             .iter()
-            .map(|entry| self.refresh_ttl(&entry.channel))
+            .map(|entry| self.refresh_ttl(&entry.channel, now))
             .collect();
         let key = self.stream_key(&entries[0].channel);
         if let Err(short) = self.check_replicas(&key).await {
@@ -495,8 +496,17 @@ impl RedisBackend {
         let mut eval = false;
         let mut retried = false;
         while !pending.is_empty() {
-            let batch: Vec<&Entry<'_>> = pending.iter().map(|&i| entries[i]).collect();
-            let flags: Vec<bool> = pending.iter().map(|&i| refresh[i]).collect();
+            // (as sent, unless the script takes them in another order or some are done)
+            let in_order =
+                pending.len() == entries.len() && pending.iter().enumerate().all(|(n, &i)| n == i);
+            let (batch, flags): (Cow<'_, [&Entry<'_>]>, Cow<'_, [bool]>) = if in_order {
+                (Cow::Borrowed(entries), Cow::Borrowed(&refresh))
+            } else {
+                (
+                    pending.iter().map(|&i| entries[i]).collect(),
+                    pending.iter().map(|&i| refresh[i]).collect(),
+                )
+            };
             // On a cluster, the master's `WAIT` goes in this pipeline when none is in
             // flight (a lone emitter: one round trip); else the batch waits for the next.
             let leads = self.lead_wait(&key);
