@@ -3,10 +3,11 @@
 //!
 //! Each lane (the whole Redis, or on a cluster one hash slot, since one script call may
 //! only touch one slot there) has at most [`MAX_IN_FLIGHT`] batches in flight. An emit
-//! that finds its lane with room is sent at once, alone: a lone emitter waits one round
-//! trip, as without batching. Emits that arrive while the lane is full wait for one of its
-//! batches to end and then go together in the next call (at most [`MAX_BATCH`] entries;
-//! the rest in the call after). Each entry
+//! that finds its lane idle is sent at once, alone: a lone emitter waits one round trip,
+//! as without batching. Emits that arrive while a batch is in flight wait and go together
+//! in the next call: when they make their share of the lane's emits (see
+//! [`Lane::batch_target`]) and a batch may still be sent, or when one of the batches in
+//! flight ends (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
 //! succeeds or fails on its own, with its own error. A batch goes to the script stream by
 //! stream (what the entries of one stream share is sent once); each channel's entries are
 //! stored and published in the order they arrived, so publish order is stream order.
