@@ -5,6 +5,9 @@
 //! cargo bench -p realtime-core --features redis --bench throughput -- --quick # ~40 s
 //! BENCH_QUICK=1 cargo bench -p realtime-core --features redis --bench throughput
 //! # only some emit levels, no fan-out: BENCH_EMITTERS=1,16 BENCH_CHANNELS=1 BENCH_ROUNDS=3
+//! # with the bare script call as a fourth side: BENCH_BARE_SCRIPT=1
+//! # only the sides whose names start so (per-run lines, no table; e.g. under callgrind):
+//! #   BENCH_SIDES=group,bare
 //! ```
 //!
 //! Needs Redis at `REDIS_URL` (default `redis://127.0.0.1:6379`). Every key lives under a
@@ -24,7 +27,13 @@
 //!    - **per-emit script**: this crate with `RedisOptions::group_commit(false)`, one
 //!      script call per emit;
 //!    - **group commit**: this crate as configured by default, concurrent emits sharing
-//!      script calls.
+//!      script calls;
+//!    - with `BENCH_BARE_SCRIPT=1`, a fourth, **bare script**: hand-written `EVALSHA` of
+//!      the emit script (`emit.lua`, with the settings the backends write in) per event,
+//!      one entry each, over a `ConnectionManager` like the naive pipeline's: what one
+//!      round trip through the script costs with nothing of this crate around it (no
+//!      validation, no lane, no reply parsing), the floor of an emit that pays a script
+//!      call of its own (a lone emitter's).
 //!
 //!    Runs alternate between the sides because the machine is shared and noisy; the table
 //!    reports the median run of each, the ratios to the naive pipeline, the CPU time each
@@ -70,6 +79,10 @@ const EMITTER_LEVELS: [usize; 4] = [1, 16, 256, 1_024];
 /// Emits go to one channel, or round-robin over 1,000.
 const CHANNEL_SPREADS: [usize; 2] = [1, 1_000];
 const SUBSCRIBERS: usize = 1_000;
+/// The emit script, for the bare-script side, with the settings line the backends write
+/// their settings into (see `EmitScript` in `src/backend/redis/emit.rs`).
+const EMIT_LUA: &str = include_str!("../src/backend/redis/emit.lua");
+const EMIT_LUA_SETTINGS: &str = "local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', '0', '1' -- settings";
 const FANOUT_RATE: u64 = 1_000;
 
 /// How long and how often each measurement runs.
@@ -137,7 +150,9 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
         .map_err(|error| format!("Redis at {url} is needed for this benchmark: {error}"))?;
 
     let emit_rows = emit_benchmark(plan, url, &prefix, &client, &mut admin).await?;
-    print_emit_table(plan, &emit_rows);
+    if std::env::var("BENCH_SIDES").is_err() {
+        print_emit_table(plan, &emit_rows);
+    }
     if env_list("BENCH_EMITTERS").is_some() || env_list("BENCH_CHANNELS").is_some() {
         // A partial run, to compare emit configurations: no fan-out.
         return Ok(());
@@ -158,6 +173,21 @@ async fn run(plan: Plan, url: &str) -> Result<(), BoxError> {
         return Err("fan-out lost, duplicated or stalled deliveries (see the table)".into());
     }
     Ok(())
+}
+
+/// Whether `target` runs: all sides run unless `BENCH_SIDES` lists the starts of the
+/// names of those to run (`naive`, `per-emit`, `group`, `bare`).
+fn chosen(target: &Emitter) -> bool {
+    std::env::var("BENCH_SIDES").map_or(true, |sides| {
+        sides
+            .split(',')
+            .any(|side| target.label().starts_with(side.trim()))
+    })
+}
+
+/// Whether the bare script call runs as a fourth side (`BENCH_BARE_SCRIPT=1`).
+fn bare_script() -> bool {
+    std::env::var("BENCH_BARE_SCRIPT").is_ok_and(|value| value == "1")
 }
 
 /// A comma-separated list of numbers from the environment (a partial run), if set.
@@ -217,6 +247,14 @@ enum Emitter {
         /// (stream key, channel name) per channel.
         keys: Vec<(String, String)>,
     },
+    /// The emit script called by hand, one entry per call.
+    BareScript {
+        connection: ConnectionManager,
+        /// The script's SHA, loaded.
+        sha: String,
+        /// (stream key, channel name) per channel.
+        keys: Vec<(String, String)>,
+    },
 }
 
 impl Emitter {
@@ -224,6 +262,7 @@ impl Emitter {
         match self {
             Emitter::Ours { label, .. } => label,
             Emitter::Baseline { .. } => "naive pipeline",
+            Emitter::BareScript { .. } => "bare script",
         }
     }
 
@@ -263,6 +302,30 @@ impl Emitter {
                     .arg(&message)
                     .ignore()
                     .query_async::<()>(&mut connection)
+                    .await?;
+            }
+            Emitter::BareScript {
+                connection,
+                sha,
+                keys,
+            } => {
+                let (key, name) = &keys[(task + n as usize) % keys.len()];
+                let data = serde_json::to_string(&TickData {
+                    text: TICK_TEXT.to_owned(),
+                    n,
+                })?;
+                // One lone stream (see `emit.lua`): its name, data and event.
+                let mut connection = connection.clone();
+                redis::cmd("EVALSHA")
+                    .arg(sha)
+                    .arg(1)
+                    .arg(key)
+                    .arg(1)
+                    .arg(1)
+                    .arg(name)
+                    .arg(&data)
+                    .arg("bench.tick")
+                    .query_async::<String>(&mut connection)
                     .await?;
             }
         }
@@ -403,13 +466,13 @@ async fn script_calls(connection: &mut ConnectionManager) -> Option<u64> {
     Some(calls)
 }
 
-/// The runs of the three sides at one concurrency level and channel spread.
+/// The runs of the sides at one concurrency level and channel spread.
 #[derive(Debug)]
 struct EmitRow {
     channels: usize,
     emitters: usize,
-    /// Naive pipeline, per-emit script, group commit.
-    sides: [Vec<EmitRun>; 3],
+    /// Naive pipeline, per-emit script, group commit, and the bare script when asked.
+    sides: Vec<Vec<EmitRun>>,
 }
 
 fn median(runs: &[EmitRun]) -> f64 {
@@ -502,18 +565,54 @@ async fn emit_benchmark(
                     .collect(),
             }));
         }
+        if bare_script() {
+            let bare_keys: Vec<(String, String)> = names
+                .iter()
+                .map(|name| (format!("{prefix}bare:{name}"), name.clone()))
+                .collect();
+            keys.extend(bare_keys.iter().map(|(key, _)| key.clone()));
+            // As a backend with `expire_after(KEY_LIFETIME)` writes its settings in.
+            let text = EMIT_LUA.replacen(
+                EMIT_LUA_SETTINGS,
+                &format!(
+                    "local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', \
+                     '{}', '1' -- settings",
+                    KEY_LIFETIME.as_secs() + 1
+                ),
+                1,
+            );
+            let mut connection = client
+                .get_connection_manager_with_config(connection_config())
+                .await?;
+            let sha: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(&text)
+                .query_async(&mut connection)
+                .await?;
+            sides.push(Arc::new(Emitter::BareScript {
+                connection,
+                sha,
+                keys: bare_keys,
+            }));
+        }
         for &emitters in &levels {
             // Warm up every side (connections, the script cache, the allocator).
             for target in &sides {
+                if !chosen(target) {
+                    continue;
+                }
                 emit_run(target, emitters, plan.emit_warmup, admin).await?;
             }
             let mut row = EmitRow {
                 channels: spread,
                 emitters,
-                sides: [Vec::new(), Vec::new(), Vec::new()],
+                sides: sides.iter().map(|_| Vec::new()).collect(),
             };
             for _ in 0..plan.emit_rounds {
                 for (side, target) in sides.iter().enumerate() {
+                    if !chosen(target) {
+                        continue;
+                    }
                     let run = emit_run(target, emitters, plan.emit_run, admin).await?;
                     println!(
                         "  {spread:>4} channels {emitters:>5} emitters  {:<16} {:>9.0} emits/s  \
@@ -562,7 +661,9 @@ fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for row in rows {
-        let [naive, per_emit, grouped] = &row.sides;
+        let [naive, per_emit, grouped, ..] = &row.sides[..] else {
+            continue;
+        };
         let errors: u64 = row.sides.iter().flatten().map(|run| run.errors).sum();
         println!(
             "| {} | {} | {} | {} ({:.0}%) | {} | {:.0}% | {} | {} | {} | {}{}",
@@ -592,6 +693,33 @@ fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
                 String::new()
             },
         );
+    }
+    if rows.iter().any(|row| row.sides.len() > 3) {
+        println!(
+            "\nThe bare script call (one entry per `EVALSHA`, nothing of this crate around it)\n\
+             | channels | emitters | bare script emits/s | bare / naive | group / bare \
+             | CPU bare script | latency, one emitter (p50 / p99): bare |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---|");
+        for row in rows {
+            let [naive, _, grouped, bare, ..] = &row.sides[..] else {
+                continue;
+            };
+            println!(
+                "| {} | {} | {} | {:.0}% | {:.0}% | {} | {} |",
+                row.channels,
+                thousands(row.emitters as f64),
+                thousands(median(bare)),
+                100.0 * median(bare) / median(naive),
+                100.0 * median(grouped) / median(bare),
+                cpu_cell(median_cpu(bare)),
+                if row.emitters == 1 {
+                    latency_cell(bare)
+                } else {
+                    "-".to_owned()
+                },
+            );
+        }
     }
     let others: Vec<f64> = rows
         .iter()

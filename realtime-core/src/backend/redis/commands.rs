@@ -48,6 +48,36 @@ impl Commands {
     }
 }
 
+impl Commands {
+    /// Sends one command to one Redis (on a cluster: see [`send_noting_node`]). The
+    /// reply is Redis's answer, an error it answered included; `Err` means the
+    /// connection failed, as for a pipeline.
+    ///
+    /// [`send_noting_node`]: Commands::send_noting_node
+    pub(super) async fn send_command(
+        &self,
+        command: &redis::Cmd,
+    ) -> RedisResult<RedisResult<Value>> {
+        use redis::aio::ConnectionLike;
+        let Commands::Single(connection) = self else {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "a single command is sent to one Redis, not a cluster",
+            )));
+        };
+        let reply = connection
+            .clone()
+            .req_packed_command(command)
+            .await
+            .and_then(Value::extract_error);
+        match reply {
+            Ok(value) => Ok(Ok(value)),
+            Err(error) if is_answer(&error) => Ok(Err(error)),
+            Err(error) => Err(error),
+        }
+    }
+}
+
 /// What a failed command tells about its effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Outcome {

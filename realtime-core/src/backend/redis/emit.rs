@@ -3,10 +3,11 @@
 //!
 //! Each lane (the whole Redis, or on a cluster one hash slot, since one script call may
 //! only touch one slot there) has at most [`MAX_IN_FLIGHT`] batches in flight. An emit
-//! that finds its lane with room is sent at once, alone: a lone emitter waits one round
-//! trip, as without batching. Emits that arrive while the lane is full wait for one of its
-//! batches to end and then go together in the next call (at most [`MAX_BATCH`] entries;
-//! the rest in the call after). Each entry
+//! that finds its lane idle is sent at once, alone: a lone emitter waits one round trip,
+//! as without batching. Emits that arrive while a batch is in flight wait and go together
+//! in the next call: when they make their share of the lane's emits (see
+//! [`Lane::batch_target`]) and a batch may still be sent, or when one of the batches in
+//! flight ends (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
 //! succeeds or fails on its own, with its own error. A batch goes to the script stream by
 //! stream (what the entries of one stream share is sent once); each channel's entries are
 //! stored and published in the order they arrived, so publish order is stream order.
@@ -67,6 +68,12 @@ impl Entry<'_> {
 
 type Reply = Result<Appended, BackendError>;
 
+/// A batch's request: the script call alone, or in a pipeline.
+enum Request {
+    Alone(redis::Cmd),
+    Pipeline(redis::Pipeline),
+}
+
 /// An emit waiting for one of the lane's batches in flight to end.
 struct Waiting {
     entry: Entry<'static>,
@@ -78,7 +85,30 @@ struct Lane {
     /// Batches in flight (at most [`MAX_IN_FLIGHT`]); when all are, new emits wait in
     /// `waiting`.
     in_flight: usize,
+    /// Entries in the batches in flight.
+    sent: usize,
     waiting: Vec<Waiting>,
+    /// How many emits the lane carries at once: the most seen when a batch ended (its
+    /// entries, those in flight and those waiting), decaying at each batch end.
+    emits: usize,
+}
+
+impl Lane {
+    /// How many waiting emits make a batch worth sending while another is in flight:
+    /// the lane's emits shared among the batches in flight. Smaller batches would each
+    /// pay the script's fixed cost for less (at moderate load a call carried ~5 emits
+    /// where 8 waited in all); larger ones are sent when a batch ends anyway.
+    fn batch_target(&self) -> usize {
+        (self.emits / MAX_IN_FLIGHT).clamp(1, MAX_BATCH)
+    }
+
+    /// Takes up to [`MAX_BATCH`] waiting emits as the next batch, counted in flight.
+    fn take_batch(&mut self) -> Vec<Waiting> {
+        let rest = self.waiting.split_off(self.waiting.len().min(MAX_BATCH));
+        let batch = std::mem::replace(&mut self.waiting, rest);
+        self.sent += batch.len();
+        batch
+    }
 }
 
 /// A lane's turn taken by an emit sent alone, given back when the emit ends (the lane's
@@ -92,7 +122,7 @@ struct LaneTurn<'b> {
 
 impl Drop for LaneTurn<'_> {
     fn drop(&mut self) {
-        self.backend.next_batch(self.lane);
+        self.backend.next_batch(self.lane, 1);
     }
 }
 
@@ -119,31 +149,50 @@ fn stopped() -> BackendError {
 }
 
 impl RedisBackend {
-    /// Appends one entry: alone if its lane is idle, else in the lane's next batch.
+    /// Appends one entry: alone if its lane is idle, else in one of the lane's next
+    /// batches.
     pub(super) async fn append_entry(&self, entry: Entry<'_>) -> Reply {
         if !self.shared.options.group_commit {
             return self.send_batch(&[&entry]).await.remove(0);
         }
         let lane = self.lane_of(&entry.channel);
-        // `Ok(entry)`: the lane was idle and is now ours; `Err(answer)`: the entry waits.
+        // `Ok(entry)`: sent alone, from this task; `Err(answer)`: the entry waits, and may
+        // complete a batch that this emit sends off (from a task of its own, so that the
+        // batch does not depend on this caller staying).
         let turn = {
             let mut lanes = lock(&self.shared.group.lanes);
             let state = lanes.entry(lane).or_default();
-            if state.in_flight >= MAX_IN_FLIGHT {
+            let alone = state.in_flight == 0
+                || (state.in_flight < MAX_IN_FLIGHT
+                    && state.waiting.is_empty()
+                    && state.batch_target() <= 1);
+            if alone {
+                state.in_flight += 1;
+                state.sent += 1;
+                Ok(entry)
+            } else {
                 let (reply, answer) = oneshot::channel();
                 state.waiting.push(Waiting {
                     entry: entry.into_owned(),
                     reply,
                 });
-                Err(answer)
-            } else {
-                state.in_flight += 1;
-                Ok(entry)
+                let full =
+                    state.in_flight < MAX_IN_FLIGHT && state.waiting.len() >= state.batch_target();
+                let batch = full.then(|| {
+                    state.in_flight += 1;
+                    state.take_batch()
+                });
+                Err((answer, batch))
             }
         };
         let entry = match turn {
             Ok(entry) => entry,
-            Err(answer) => return answer.await.unwrap_or_else(|_| Err(stopped())),
+            Err((answer, batch)) => {
+                if let Some(batch) = batch {
+                    self.send_batches(lane, batch);
+                }
+                return answer.await.unwrap_or_else(|_| Err(stopped()));
+            }
         };
         let turn = LaneTurn {
             backend: self,
@@ -163,22 +212,28 @@ impl RedisBackend {
         }
     }
 
-    /// One of the lane's batches ended: sends what waited meanwhile (from a task of its
-    /// own, so that the caller returns at once), or counts one batch fewer in flight.
-    fn next_batch(&self, lane: u16) {
-        let Some(mut batch) = self.take_waiting(lane) else {
-            return;
-        };
+    /// One of the lane's batches (of `ended` entries) ended: sends what waited meanwhile
+    /// (from a task of its own, so that the caller returns at once), or counts one batch
+    /// fewer in flight.
+    fn next_batch(&self, lane: u16, ended: usize) {
+        if let Some(batch) = self.take_waiting(lane, ended) {
+            self.send_batches(lane, batch);
+        }
+    }
+
+    /// Sends `batch`, counted in flight on `lane`, then the lane's next batches while it
+    /// has any, from a task of its own.
+    fn send_batches(&self, lane: u16, batch: Vec<Waiting>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime to send them from (it is shutting down): the waiting emits fail
             // (their answers are dropped) and the lane ends idle.
-            loop {
-                drop(batch);
-                match self.take_waiting(lane) {
-                    Some(next) => batch = next,
-                    None => return,
-                }
+            let mut ended = batch.len();
+            drop(batch);
+            while let Some(next) = self.take_waiting(lane, ended) {
+                ended = next.len();
+                drop(next);
             }
+            return;
         };
         let backend = self.clone();
         runtime.spawn(async move {
@@ -188,12 +243,12 @@ impl RedisBackend {
                     .into_iter()
                     .map(|waiting| (waiting.entry, waiting.reply))
                     .unzip();
-                let entries: Vec<&Entry<'static>> = entries.iter().collect();
-                let replies = backend.send_batch(&entries).await;
+                let refs: Vec<&Entry<'static>> = entries.iter().collect();
+                let replies = backend.send_batch(&refs).await;
                 for (waiter, reply) in waiters.into_iter().zip(replies) {
                     let _caller_gone_is_fine = waiter.send(reply);
                 }
-                match backend.take_waiting(lane) {
+                match backend.take_waiting(lane, entries.len()) {
                     Some(next) => batch = next,
                     None => return,
                 }
@@ -201,30 +256,35 @@ impl RedisBackend {
         });
     }
 
-    /// One of the lane's batches ended: takes up to [`MAX_BATCH`] waiting emits of the
-    /// lane to send in its place, or, when none wait, counts one batch fewer in flight
-    /// (and forgets the lane when it is idle).
-    fn take_waiting(&self, lane: u16) -> Option<Vec<Waiting>> {
+    /// One of the lane's batches, of `ended` entries, ended: takes up to [`MAX_BATCH`]
+    /// waiting emits of the lane to send in its place when they make a batch (see
+    /// [`Lane::batch_target`]) or no other batch is in flight; else counts one batch
+    /// fewer in flight (the waiting emits go when they make a batch or the last batch in
+    /// flight ends: emits never wait while the lane is idle).
+    fn take_waiting(&self, lane: u16, ended: usize) -> Option<Vec<Waiting>> {
         let mut lanes = lock(&self.shared.group.lanes);
         let state = lanes.get_mut(&lane)?;
-        if state.waiting.is_empty() {
+        state.sent = state.sent.saturating_sub(ended);
+        let seen = ended + state.sent + state.waiting.len();
+        state.emits = seen.max(state.emits.saturating_sub(state.emits / 8 + 1));
+        let last = state.in_flight <= 1;
+        if state.waiting.is_empty() || (!last && state.waiting.len() < state.batch_target()) {
             state.in_flight = state.in_flight.saturating_sub(1);
-            if state.in_flight == 0 {
+            // (on one Redis, its one lane stays)
+            if state.in_flight == 0 && state.emits <= 1 && self.shared.cluster {
                 lanes.remove(&lane);
             }
             return None;
         }
-        let rest = state.waiting.split_off(state.waiting.len().min(MAX_BATCH));
-        Some(std::mem::replace(&mut state.waiting, rest))
+        Some(state.take_batch())
     }
 
     /// Whether this process should refresh `channel`'s TTL with this emit (at most once
     /// per [`TTL_REFRESH_EVERY`]); the script also sets it when the emit creates the stream.
-    fn refresh_ttl(&self, channel: &str) -> bool {
+    fn refresh_ttl(&self, channel: &str, now: Instant) -> bool {
         if self.shared.options.expire_after.is_none() {
             return false;
         }
-        let now = Instant::now();
         let mut refreshed = lock(&self.shared.group.ttl_refreshed);
         if let Some(at) = refreshed.get_mut(channel) {
             if now.duration_since(*at) < TTL_REFRESH_EVERY {
@@ -249,30 +309,54 @@ impl RedisBackend {
     }
 
     /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
-    /// `NOSCRIPT`), then, when emits must reach replicas, `WAIT` if `wait_inline`, else
-    /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
-    fn batch_pipeline(
+    /// `NOSCRIPT`); `first_key`: the stream key of the first entry's channel.
+    fn batch_command(
         &self,
         eval: bool,
         entries: &[&Entry<'_>],
         refresh: &[bool],
-        wait_inline: bool,
-    ) -> redis::Pipeline {
-        let options = &self.shared.options;
-        let mut command = if eval {
-            let mut command = redis::cmd("EVAL");
-            command.arg(self.shared.emit.text());
-            command
-        } else {
-            let mut command = redis::cmd("EVALSHA");
-            command.arg(self.shared.emit.hash());
-            command
-        };
+        first_key: &str,
+    ) -> redis::Cmd {
         let runs = stream_runs(entries);
+        let keys: Vec<Cow<'_, str>> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| match i {
+                0 => Cow::Borrowed(first_key),
+                _ => Cow::Owned(self.stream_key(&run[0].channel)),
+            })
+            .collect();
         let remembered = entries.iter().filter(|entry| entry.once.is_some()).count();
+        // Sized once: growing the command's buffers as arguments come cost more than
+        // building it (most of a lone emit's own work in this process).
+        let (script, script_len) = if eval {
+            ("EVAL", self.shared.emit.text().len())
+        } else {
+            ("EVALSHA", self.shared.emit.hash().len())
+        };
+        let text: usize = entries
+            .iter()
+            .map(|entry| {
+                entry.data.len()
+                    + entry.event.len()
+                    + entry.channel.len()
+                    + entry.once.as_ref().map_or(0, |(key, _)| key.len() + 64)
+                    + 24
+            })
+            .sum::<usize>()
+            + keys.iter().map(|key| key.len()).sum::<usize>()
+            + script_len
+            + 64;
+        let mut command = redis::Cmd::with_capacity(4 * entries.len() + keys.len() + 8, text);
+        command.arg(script);
+        if eval {
+            command.arg(self.shared.emit.text());
+        } else {
+            command.arg(self.shared.emit.hash());
+        }
         command.arg(runs.len() + remembered);
-        for run in &runs {
-            command.arg(self.stream_key(&run[0].channel));
+        for key in &keys {
+            command.arg(key.as_ref());
         }
         for entry in entries.iter() {
             if let Some((key, _)) = &entry.once {
@@ -352,9 +436,21 @@ impl RedisBackend {
                 }
             }
         }
+        command
+    }
+
+    /// `command` (the script call) alone on one Redis, or in a pipeline: on a cluster,
+    /// and, when emits must reach replicas, followed by `WAIT` if `wait_inline`, else
+    /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
+    fn batch_request(&self, command: redis::Cmd, wait_inline: bool) -> Request {
+        let durability = self.shared.options.durability;
+        if !self.shared.cluster && matches!(durability, Durability::Master) {
+            // (a pipeline would copy the command once more)
+            return Request::Alone(command);
+        }
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors().add_command(command);
-        if let Durability::Replicated { replicas, timeout } = options.durability {
+        if let Durability::Replicated { replicas, timeout } = durability {
             if !wait_inline {
                 pipeline.cmd("CLIENT").arg("ID");
             } else {
@@ -364,14 +460,15 @@ impl RedisBackend {
                 pipeline.cmd("WAIT").arg(replicas).arg(timeout_ms);
             }
         }
-        pipeline
+        Request::Pipeline(pipeline)
     }
 
     /// Sends one batch (all of one lane); one reply per entry, in order.
     async fn send_batch(&self, entries: &[&Entry<'_>]) -> Vec<Reply> {
+        let now = Instant::now();
         let refresh: Vec<bool> = entries
             .iter()
-            .map(|entry| self.refresh_ttl(&entry.channel))
+            .map(|entry| self.refresh_ttl(&entry.channel, now))
             .collect();
         let key = self.stream_key(&entries[0].channel);
         if let Err(short) = self.check_replicas(&key).await {
@@ -391,19 +488,47 @@ impl RedisBackend {
                 .collect();
         }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
-        let mut pending = script_order(entries, &refresh);
+        let mut pending = if entries.len() == 1 {
+            vec![0]
+        } else {
+            script_order(entries, &refresh)
+        };
         let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
         let mut eval = false;
         let mut retried = false;
         while !pending.is_empty() {
-            let batch: Vec<&Entry<'_>> = pending.iter().map(|&i| entries[i]).collect();
-            let flags: Vec<bool> = pending.iter().map(|&i| refresh[i]).collect();
+            // (as sent, unless the script takes them in another order or some are done)
+            let in_order =
+                pending.len() == entries.len() && pending.iter().enumerate().all(|(n, &i)| n == i);
+            let (batch, flags): (Cow<'_, [&Entry<'_>]>, Cow<'_, [bool]>) = if in_order {
+                (Cow::Borrowed(entries), Cow::Borrowed(&refresh))
+            } else {
+                (
+                    pending.iter().map(|&i| entries[i]).collect(),
+                    pending.iter().map(|&i| refresh[i]).collect(),
+                )
+            };
             // On a cluster, the master's `WAIT` goes in this pipeline when none is in
             // flight (a lone emitter: one round trip); else the batch waits for the next.
             let leads = self.lead_wait(&key);
             let wait_inline = !self.shared.cluster || leads.is_some();
-            let pipeline = self.batch_pipeline(eval, &batch, &flags, wait_inline);
-            let sent = self.shared.commands.send_noting_node(&key, &pipeline).await;
+            let first_key = if batch[0].channel == entries[0].channel {
+                Cow::Borrowed(key.as_str())
+            } else {
+                Cow::Owned(self.stream_key(&batch[0].channel))
+            };
+            let command = self.batch_command(eval, &batch, &flags, &first_key);
+            let sent = match self.batch_request(command, wait_inline) {
+                Request::Alone(command) => self
+                    .shared
+                    .commands
+                    .send_command(&command)
+                    .await
+                    .map(|answer| (None, vec![answer])),
+                Request::Pipeline(pipeline) => {
+                    self.shared.commands.send_noting_node(&key, &pipeline).await
+                }
+            };
             drop(leads);
             match sent {
                 // Not cached on this server (yet): nothing ran, send the script itself.
