@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Number, Value};
 
 use super::Impact::{Breaking, Safe};
-use super::{Change, ChangeKind, Impact, Report};
+use super::{Change, ChangeKind, Impact, Report, keys};
 use crate::model::{Additional, Document, Kind, NumberRules, ObjectRules, Schema, StringRules};
 
 /// Compares `old` with `new`.
@@ -147,7 +147,10 @@ impl<'a> Differ<'a> {
                 self.compare(old, new, path);
             }
             (Kind::Any, Kind::Any) | (Kind::Null, Kind::Null) | (Kind::Boolean, Kind::Boolean) => {}
-            (Kind::String(old), Kind::String(new)) => self.strings(old, new, path, pointer),
+            (Kind::String(old), Kind::String(new)) => {
+                self.strings(old, new, path, pointer);
+                self.urls(old, new, path, pointer);
+            }
             (Kind::Integer(old), Kind::Integer(new)) | (Kind::Number(old), Kind::Number(new)) => {
                 self.numbers(&old.effective(), &new.effective(), path, pointer);
             }
@@ -306,6 +309,17 @@ impl<'a> Differ<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `x-whatwg-url`: a `String` with `format: uri` becoming a `url::Url` refuses stored
+    /// URIs that are no URLs (`http://`).
+    fn urls(&mut self, old: &StringRules, new: &StringRules, path: &str, pointer: &str) {
+        let show = |url: bool| if url { "a URL" } else { "any URI" }.to_owned();
+        match (old.whatwg_url, new.whatwg_url) {
+            (false, true) => self.tightened(path, pointer, "x-whatwg-url", show(false), show(true)),
+            (true, false) => self.loosened(path, pointer, "x-whatwg-url", show(true), show(false)),
+            _ => {}
         }
     }
 
@@ -523,6 +537,7 @@ impl<'a> Differ<'a> {
             }
         }
         self.patterns(old, new, path, pointer);
+        self.keys(old.keys.as_ref(), new.keys.as_ref(), path, pointer);
         let show = |additional: &Additional| match additional {
             Additional::Unspecified => "unspecified",
             Additional::Allowed => "true",
@@ -547,6 +562,45 @@ impl<'a> Differ<'a> {
                     self.loosened(path, pointer, "additionalProperties", from, to);
                 }
             }
+        }
+    }
+
+    /// `propertyNames`: the keys a map admits (`HashMap<String, _>` to `HashMap<Uuid, _>`
+    /// refuses the keys history holds). Integer ranges are compared as ranges (`u8` to
+    /// `u16` keys widen), other key rules as strings are.
+    fn keys(
+        &mut self,
+        old: Option<&StringRules>,
+        new: Option<&StringRules>,
+        path: &str,
+        pointer: &str,
+    ) {
+        let pointer = format!("{pointer}/propertyNames");
+        let (from, to) = (keys::describe(old), keys::describe(new));
+        match (old, new) {
+            (None, None) => {}
+            (None, Some(_)) => self.tightened(path, &pointer, "propertyNames", from, to),
+            (Some(_), None) => self.loosened(path, &pointer, "propertyNames", from, to),
+            (Some(old), Some(new)) => match (keys::integer_range(old), keys::integer_range(new)) {
+                (Some((_, old_min, old_max)), Some((_, new_min, new_max))) => {
+                    let wider = new_min <= old_min && new_max >= old_max;
+                    let narrower = new_min >= old_min && new_max <= old_max;
+                    if wider && narrower {
+                    } else if wider {
+                        self.loosened(path, &pointer, "propertyNames", from, to);
+                    } else if narrower {
+                        self.tightened(path, &pointer, "propertyNames", from, to);
+                    } else {
+                        let kind = ChangeKind::ConstraintChanged {
+                            constraint: "propertyNames".to_owned(),
+                            from,
+                            to,
+                        };
+                        self.push(path, &pointer, kind, Breaking, Breaking);
+                    }
+                }
+                _ => self.strings(old, new, &format!("{path}.<keys>"), &pointer),
+            },
         }
     }
 

@@ -109,6 +109,9 @@ pub struct StringRules {
     pub pattern: Option<String>,
     /// `format`.
     pub format: Option<String>,
+    /// `x-whatwg-url: true`: the text must also parse as a URL by the WHATWG URL Standard,
+    /// as serde reads a `url::Url` (the derive writes it beside `format: uri`).
+    pub whatwg_url: bool,
 }
 
 /// Number constraints.
@@ -153,6 +156,9 @@ pub struct ObjectRules {
     pub patterns: Vec<PatternProperty>,
     /// What other properties may be present.
     pub additional: Additional,
+    /// `propertyNames`: what every key must be (the derive writes the key type's format,
+    /// lengths or integer range for a map with typed keys); `None` for any string.
+    pub keys: Option<StringRules>,
 }
 
 /// One entry of `patternProperties`.

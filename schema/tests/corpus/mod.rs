@@ -399,6 +399,15 @@ pub enum Corpus {
         groups: BTreeSet<BTreeMap<String, u32>>,
         single: f32,
     },
+    /// Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+    /// range, one character).
+    #[event("data.typed_keys")]
+    TypedKeys {
+        by_id: HashMap<Uuid, u32>,
+        by_level: BTreeMap<u8, String>,
+        by_offset: BTreeMap<i16, bool>,
+        by_letter: HashMap<char, u32>,
+    },
 }
 
 fn tree() -> TreeNode {
@@ -661,6 +670,23 @@ pub fn samples() -> Vec<Corpus> {
         },
         Corpus::Link {
             url: Url::parse("data:text/plain,hello world").unwrap(),
+        },
+        Corpus::TypedKeys {
+            by_id: HashMap::from([(Uuid::nil(), 1), (Uuid::max(), 2)]),
+            by_level: BTreeMap::from([(0, "zero".into()), (9, "nine".into()), (255, "top".into())]),
+            by_offset: BTreeMap::from([
+                (i16::MIN, true),
+                (-1, false),
+                (0, true),
+                (i16::MAX, false),
+            ]),
+            by_letter: HashMap::from([('a', 1), ('\u{e9}', 2), ('\u{1f600}', 3)]),
+        },
+        Corpus::TypedKeys {
+            by_id: HashMap::new(),
+            by_level: BTreeMap::new(),
+            by_offset: BTreeMap::new(),
+            by_letter: HashMap::new(),
         },
         Corpus::Inherited(InheritedKeys {
             constructor: None,
@@ -943,6 +969,51 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "data.checked",
             json!({ "outcome": { "Ok": 1 }, "groups": [], "single": 1e39 }),
             "beyond the range of an f32",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": { "not-a-uuid": 1 }, "by_level": {}, "by_offset": {}, "by_letter": {} }),
+            "a map key that is not a UUID",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": { "256": "x" }, "by_offset": {}, "by_letter": {} }),
+            "a map key beyond the range of a u8",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": { "01": "x" }, "by_offset": {}, "by_letter": {} }),
+            "an integer map key with a leading zero",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": { "40000": true }, "by_letter": {} }),
+            "a map key beyond the range of an i16",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": { "-0": true }, "by_letter": {} }),
+            "a negative zero as an integer map key",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": {}, "by_letter": { "ab": 1 } }),
+            "two characters as a char map key",
+        ),
+        (
+            "data.keyed",
+            json!({ "by_id": { "4294967296": { "id": "t" } }, "by_offset": {} }),
+            "a map key beyond the range of a u32",
+        ),
+        (
+            "link.shared",
+            json!({ "url": "http://" }),
+            "a URI that is no URL (no host)",
+        ),
+        (
+            "link.shared",
+            json!({ "url": "http://a:99999" }),
+            "a URI that is no URL (a port beyond 65535)",
         ),
         (
             "object.inherited",

@@ -380,6 +380,10 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
+    /**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+    #[serde(rename = "data.typed_keys")]
+    DataTypedKeys(CorpusTypedKeys),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -549,6 +553,11 @@ impl ::std::convert::From<CorpusWide> for Corpus {
 impl ::std::convert::From<CorpusChecked> for Corpus {
     fn from(value: CorpusChecked) -> Self {
         Self::DataChecked(value)
+    }
+}
+impl ::std::convert::From<CorpusTypedKeys> for Corpus {
+    fn from(value: CorpusTypedKeys) -> Self {
+        Self::DataTypedKeys(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -724,9 +733,18 @@ impl ::std::str::FromStr for CorpusKeyedByIdKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::with_flags("^\\d+$", "u").unwrap() });
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,8}|[1-3]\\d{9}|4[0-1]\\d{8}|42[0-8]\\d{7}|429[0-3]\\d{6}|4294[0-8]\\d{5}|42949[0-5]\\d{4}|429496[0-6]\\d{3}|4294967[0-1]\\d{2}|42949672[0-8]\\d|429496729[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^\\d+$\"".into());
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,8}|[1-3]\\d{9}|4[0-1]\\d{8}|42[0-8]\\d{7}|429[0-3]\\d{6}|4294[0-8]\\d{5}|42949[0-5]\\d{4}|429496[0-6]\\d{3}|4294967[0-1]\\d{2}|42949672[0-8]\\d|429496729[0-5])$))\""
+                    .into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
@@ -780,9 +798,18 @@ impl ::std::str::FromStr for CorpusKeyedByOffsetKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::with_flags("^-?\\d+$", "u").unwrap() });
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-7]|-(?:[1-9]\\d{0,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-8]))$))",
+                    "u",
+                )
+                .unwrap()
+        });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^-?\\d+$\"".into());
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-7]|-(?:[1-9]\\d{0,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-8]))$))\""
+                    .into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
@@ -929,6 +956,148 @@ pub struct CorpusTimes {
     pub until: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     pub utc: ::chrono::DateTime<::chrono::FixedOffset>,
     pub zoned: ::chrono::DateTime<::chrono::FixedOffset>,
+}
+/**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusTypedKeys {
+    pub by_id: ::std::collections::HashMap<::uuid::Uuid, u32>,
+    pub by_letter: ::std::collections::HashMap<char, u32>,
+    pub by_level: ::std::collections::HashMap<
+        CorpusTypedKeysByLevelKey,
+        ::std::string::String,
+    >,
+    pub by_offset: ::std::collections::HashMap<CorpusTypedKeysByOffsetKey, bool>,
+}
+///`CorpusTypedKeysByLevelKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusTypedKeysByLevelKey(::std::string::String);
+impl ::std::ops::Deref for CorpusTypedKeysByLevelKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusTypedKeysByLevelKey> for ::std::string::String {
+    fn from(value: CorpusTypedKeysByLevelKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusTypedKeysByLevelKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusTypedKeysByLevelKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusTypedKeysByLevelKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusTypedKeysByLevelKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`CorpusTypedKeysByOffsetKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusTypedKeysByOffsetKey(::std::string::String);
+impl ::std::ops::Deref for CorpusTypedKeysByOffsetKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusTypedKeysByOffsetKey> for ::std::string::String {
+    fn from(value: CorpusTypedKeysByOffsetKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusTypedKeysByOffsetKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-7]|-(?:[1-9]\\d{0,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-8]))$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-7]|-(?:[1-9]\\d{0,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-8]))$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusTypedKeysByOffsetKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusTypedKeysByOffsetKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusTypedKeysByOffsetKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
 }
 ///Integers beyond 64 bits.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1620,6 +1789,10 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
+    /**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+    #[serde(rename = "data.typed_keys")]
+    DataTypedKeys(CorpusTypedKeys),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1784,6 +1957,11 @@ impl ::std::convert::From<CorpusWide> for NestedCorpus {
 impl ::std::convert::From<CorpusChecked> for NestedCorpus {
     fn from(value: CorpusChecked) -> Self {
         Self::DataChecked(value)
+    }
+}
+impl ::std::convert::From<CorpusTypedKeys> for NestedCorpus {
+    fn from(value: CorpusTypedKeys) -> Self {
+        Self::DataTypedKeys(value)
     }
 }
 ///The data of an event that carries none: `null`.

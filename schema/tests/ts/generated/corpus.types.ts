@@ -180,6 +180,17 @@ export type CorpusTimes = {
   zoned: string;
 };
 
+/**
+ * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+ * range, one character).
+ */
+export type CorpusTypedKeys = {
+  by_id: { [key: string]: number };
+  by_letter: { [key: string]: number };
+  by_level: { [key: string]: string };
+  by_offset: { [key: string]: boolean };
+};
+
 /** Integers beyond 64 bits. */
 export type CorpusWide = {
   id: number;
@@ -351,6 +362,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusChecked;
   event: "data.checked";
+} | {
+  data: CorpusTypedKeys;
+  event: "data.typed_keys";
 };
 
 /** A string enum. */
@@ -470,6 +484,11 @@ export type RealtimeEvents = {
   "wide.id": CorpusWide;
   /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
   "data.checked": CorpusChecked;
+  /**
+   * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+   * range, one character).
+   */
+  "data.typed_keys": CorpusTypedKeys;
 };
 
 /** An event name. */

@@ -1,0 +1,66 @@
+//! Types whose schema the derive makes more precise than schemars: a map (`propertyNames`
+//! from its key type) and `url::Url` (`x-whatwg-url`), through
+//! `realtime_core::__private::SchemaProbe`, which falls back to schemars' own schema for a
+//! type that only shares the name (an app's own `Url`).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Attribute, Type};
+
+/// Whether the schema of a field or data of type `ty`, with these attributes, is taken
+/// from the probe: the type is named `HashMap`, `BTreeMap` or `Url`, and no attribute
+/// chooses another schema or another serialization for it.
+pub(crate) fn applies(ty: &Type, attrs: &[Attribute]) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    if path.qself.is_some() {
+        return false;
+    }
+    let named = path.path.segments.last().is_some_and(|segment| {
+        segment.ident == "HashMap" || segment.ident == "BTreeMap" || segment.ident == "Url"
+    });
+    named && !attrs.iter().any(chooses_schema)
+}
+
+/// `with`, `schema_with`, `serialize_with` or `deserialize_with` in a serde or schemars
+/// attribute: the field's schema or wire form is the app's choice; or `flatten`, where the
+/// map's keys are the object's own (its `propertyNames` would bind the declared fields).
+fn chooses_schema(attr: &Attribute) -> bool {
+    if !(attr.path().is_ident("serde") || attr.path().is_ident("schemars")) {
+        return false;
+    }
+    let mut found = false;
+    let _ = attr.parse_nested_meta(|meta| {
+        if [
+            "with",
+            "schema_with",
+            "serialize_with",
+            "deserialize_with",
+            "flatten",
+        ]
+        .iter()
+        .any(|name| meta.path.is_ident(name))
+        {
+            found = true;
+        }
+        // Skip the value, whatever it is.
+        if meta.input.peek(syn::Token![=]) {
+            let _: syn::Expr = meta.value()?.parse()?;
+        } else if meta.input.peek(syn::token::Paren) {
+            let _content;
+            syn::parenthesized!(_content in meta.input);
+        }
+        Ok(())
+    });
+    found
+}
+
+/// The expression of the schema of `ty`, with `generator` a `&mut SchemaGenerator`.
+pub(crate) fn schema(ty: &Type, generator: &TokenStream) -> TokenStream {
+    quote! {{
+        #[allow(unused_imports)]
+        use ::realtime_core::__private::AnySchema as _;
+        ::realtime_core::__private::SchemaProbe::<#ty>::new().schema(#generator)
+    }}
+}
