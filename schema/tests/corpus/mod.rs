@@ -227,6 +227,15 @@ pub enum Command {
     Other(serde_json::Map<String, Value>),
 }
 
+/// A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+/// out of the schema unless `StructTag` names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type")]
+#[schemars(transform = realtime_core::schema::StructTag::new("type", "Circle"))]
+pub struct Circle {
+    pub radius: f64,
+}
+
 /// Sub-events included with `#[event(flatten)]`.
 #[derive(Events, Clone, Debug, PartialEq)]
 #[events(namespace = "billing")]
@@ -408,6 +417,9 @@ pub enum Corpus {
         by_offset: BTreeMap<i16, bool>,
         by_letter: HashMap<char, u32>,
     },
+    /// A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[event("shape.tagged")]
+    Tagged(Circle),
 }
 
 fn tree() -> TreeNode {
@@ -688,6 +700,7 @@ pub fn samples() -> Vec<Corpus> {
             by_offset: BTreeMap::new(),
             by_letter: HashMap::new(),
         },
+        Corpus::Tagged(Circle { radius: 2.5 }),
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -1009,6 +1022,16 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "link.shared",
             json!({ "url": "http://" }),
             "a URI that is no URL (no host)",
+        ),
+        (
+            "shape.tagged",
+            json!({ "type": "Square", "radius": 1 }),
+            "another tag on a tagged struct",
+        ),
+        (
+            "shape.tagged",
+            json!({ "radius": 1 }),
+            "the tag of a tagged struct missing",
         ),
         (
             "link.shared",

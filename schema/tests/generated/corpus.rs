@@ -257,6 +257,64 @@ impl<'de> ::serde::Deserialize<'de> for ChatMessageText {
             })
     }
 }
+/**A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+out of the schema unless `StructTag` names it.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Circle {
+    pub radius: f64,
+    #[serde(rename = "type")]
+    pub type_: CircleType,
+}
+///`CircleType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum CircleType {
+    Circle,
+}
+impl ::std::fmt::Display for CircleType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Circle => f.write_str("Circle"),
+        }
+    }
+}
+impl ::std::str::FromStr for CircleType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "Circle" => Ok(Self::Circle),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for CircleType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CircleType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`Command`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(transparent)]
@@ -384,6 +442,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
 range, one character).*/
     #[serde(rename = "data.typed_keys")]
     DataTypedKeys(CorpusTypedKeys),
+    ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[serde(rename = "shape.tagged")]
+    ShapeTagged(Circle),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -558,6 +619,11 @@ impl ::std::convert::From<CorpusChecked> for Corpus {
 impl ::std::convert::From<CorpusTypedKeys> for Corpus {
     fn from(value: CorpusTypedKeys) -> Self {
         Self::DataTypedKeys(value)
+    }
+}
+impl ::std::convert::From<Circle> for Corpus {
+    fn from(value: Circle) -> Self {
+        Self::ShapeTagged(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -1793,6 +1859,9 @@ a `oneOf` per event with a `$ref` back to the event set.*/
 range, one character).*/
     #[serde(rename = "data.typed_keys")]
     DataTypedKeys(CorpusTypedKeys),
+    ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[serde(rename = "shape.tagged")]
+    ShapeTagged(Circle),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1962,6 +2031,11 @@ impl ::std::convert::From<CorpusChecked> for NestedCorpus {
 impl ::std::convert::From<CorpusTypedKeys> for NestedCorpus {
     fn from(value: CorpusTypedKeys) -> Self {
         Self::DataTypedKeys(value)
+    }
+}
+impl ::std::convert::From<Circle> for NestedCorpus {
+    fn from(value: Circle) -> Self {
+        Self::ShapeTagged(value)
     }
 }
 ///The data of an event that carries none: `null`.

@@ -273,6 +273,20 @@ export const ChatMessage = z.object({
 /** A chat message, shared by two events. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export const Circle = z.object({
+  radius: z.number(),
+  type: z.literal("Circle"),
+});
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export type Circle = z.infer<typeof Circle>;
+
 /** An internally tagged enum with an untagged fallback that keeps what it does not know. */
 export const Command = z.union([
   z.object({
@@ -781,6 +795,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusTypedKeys;
   event: "data.typed_keys";
+} | {
+  data: Circle;
+  event: "shape.tagged";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -927,6 +944,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: CorpusTypedKeys,
     event: z.literal("data.typed_keys"),
   }),
+  z.strictObject({
+    data: Circle,
+    event: z.literal("shape.tagged"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -972,6 +993,8 @@ export const schema = {
   },
   shape: {
     drawn: Shape,
+    /** A struct with serde's `tag` (`#[serde(tag = "type")]`). */
+    tagged: Circle,
   },
   action: {
     taken: Action,

@@ -40,6 +40,15 @@ export type ChatMessage = {
   userId: string;
 };
 
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export type Circle = {
+  radius: number;
+  type: "Circle";
+};
+
 /** An internally tagged enum with an untagged fallback that keeps what it does not know. */
 export type Command = {
   at: number;
@@ -365,6 +374,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusTypedKeys;
   event: "data.typed_keys";
+} | {
+  data: Circle;
+  event: "shape.tagged";
 };
 
 /** A string enum. */
@@ -489,6 +501,8 @@ export type RealtimeEvents = {
    * range, one character).
    */
   "data.typed_keys": CorpusTypedKeys;
+  /** A struct with serde's `tag` (`#[serde(tag = "type")]`). */
+  "shape.tagged": Circle;
 };
 
 /** An event name. */
