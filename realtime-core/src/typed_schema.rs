@@ -1,5 +1,6 @@
-//! Schemas that say what schemars leaves out, for two kinds of types: maps with typed keys
-//! and `url::Url`.
+//! Schemas that say what schemars leaves out: maps with typed keys, `url::Url`, the tag
+//! of a struct with serde's `tag`, and what a type reads where it reads more than it
+//! writes.
 //!
 //! schemars writes the same schema for `HashMap<String, T>` and `HashMap<Uuid, T>`, and
 //! `^\d+$` for every unsigned key type, so a generated validator and `diff` cannot see
@@ -9,14 +10,19 @@
 //! `#[schemars(url)] String` and `url::Url`; [`WhatwgUrl`] adds `x-whatwg-url: true`, which
 //! says that the text must also parse as a URL (serde refuses `"http://"` for a `Url`).
 //!
+//! A `rust_decimal::Decimal` is written as a string and read from a string or a number;
+//! the document describes what is written, so `x-accepts` holds what it reads, for `diff`
+//! to ask of readers of history (`u32` to `Decimal` reads the stored numbers).
+//!
 //! `#[derive(Events)]` uses them for the fields and data it sees (a field or a newtype
-//! variant whose type is a `HashMap`, a `BTreeMap` or a `Url`); a type of the app's own
-//! names them with `#[schemars(with = "...")]`.
+//! variant whose type is named `HashMap`, `BTreeMap`, `Url`, `Decimal` or `BigDecimal`); a
+//! type of the app's own names them with `#[schemars(with = "...")]`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 
+use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
@@ -215,17 +221,44 @@ impl SchemaProbe<url::Url> {
     }
 }
 
-/// The fallback of [`SchemaProbe`]: the schema schemars gives `T`.
+/// The fallback of [`SchemaProbe`]: the schema schemars gives `T`; in the schema of what
+/// is written, with `x-accepts` beside it when `T` reads more than it writes (a
+/// `rust_decimal::Decimal` is written as a string and read from a string or a number).
 #[doc(hidden)]
 pub trait AnySchema {
     #[doc(hidden)]
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
 }
 
+/// The extension keyword that holds the schema of what a type reads, where it differs
+/// from what it writes (the document describes what is written).
+pub const ACCEPTS_KEYWORD: &str = "x-accepts";
+
 impl<T: JsonSchema + ?Sized> AnySchema for SchemaProbe<T> {
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
-        generator.subschema_for::<T>()
+        let mut schema = generator.subschema_for::<T>();
+        if *generator.contract() == Contract::Serialize {
+            if let Some(reader) = reader_schema::<T>().filter(|reader| *reader != schema) {
+                schema.insert(ACCEPTS_KEYWORD.to_owned(), reader.to_value());
+            }
+        }
+        schema
     }
+}
+
+/// The schema of what `T` reads (schemars' deserialize contract), when it stands alone:
+/// `None` for a type whose schema is, or refers to, a shared definition.
+fn reader_schema<T: JsonSchema + ?Sized>() -> Option<Schema> {
+    if !T::inline_schema() {
+        return None;
+    }
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .with_transform(crate::pattern::EcmaEscapes)
+        .into_generator();
+    let schema = generator.subschema_for::<T>();
+    let refers = serde_json::to_string(&schema).map_or(true, |text| text.contains("\"$ref\""));
+    (generator.definitions().is_empty() && !refers).then_some(schema)
 }
 
 /// The `propertyNames` schema for keys of the type whose schema is `key`: a string's

@@ -352,3 +352,75 @@ fn string_map_keys_becoming_uuids_break_history_and_u8_keys_becoming_u16_widen()
         (Impact::Safe, Impact::Breaking)
     );
 }
+
+/// `u32` to `rust_decimal::Decimal`: written as a string (old clients expecting a number
+/// break), read from the numbers history holds.
+mod decimal {
+    use super::*;
+
+    pub(crate) mod v1 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("price.set")]
+            Price { amount: u32 },
+        }
+    }
+
+    pub(crate) mod v2 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("price.set")]
+            Price { amount: rust_decimal::Decimal },
+        }
+    }
+
+    pub(crate) fn documents() -> (realtime_schema::Document, realtime_schema::Document) {
+        (
+            realtime_schema::Document::from_value(&v1::AppEvent::schema().document()).unwrap(),
+            realtime_schema::Document::from_value(&v2::AppEvent::schema().document()).unwrap(),
+        )
+    }
+}
+
+#[test]
+fn a_u32_becoming_a_decimal_breaks_old_clients_but_not_history() {
+    use realtime_schema::diff::{Impact, diff};
+
+    let (v1, v2) = decimal::documents();
+    // The server reads a stored number into the new type.
+    let realtime = realtime_core::Realtime::<decimal::v2::AppEvent>::memory();
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(realtime.emit_json("price.set", serde_json::json!({ "amount": 7 })));
+    assert!(stored.is_ok(), "{stored:?}");
+
+    let forward = diff(&v1, &v2);
+    assert!(
+        forward
+            .changes
+            .iter()
+            .all(|change| change.history == Impact::Safe),
+        "{forward:#?}"
+    );
+    assert!(
+        forward
+            .changes
+            .iter()
+            .any(|change| change.path == ".amount" && change.consumers == Impact::Breaking),
+        "{forward:#?}"
+    );
+    // Back to `u32`: stored strings no longer read.
+    let back = diff(&v2, &v1);
+    assert!(
+        back.changes
+            .iter()
+            .any(|change| change.path == ".amount" && change.history == Impact::Breaking),
+        "{back:#?}"
+    );
+}

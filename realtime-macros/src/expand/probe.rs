@@ -1,5 +1,6 @@
 //! Types whose schema the derive makes more precise than schemars: a map (`propertyNames`
-//! from its key type) and `url::Url` (`x-whatwg-url`), through
+//! from its key type), `url::Url` (`x-whatwg-url`) and a decimal that reads numbers but
+//! writes strings (`x-accepts`, what it reads), through
 //! `realtime_core::__private::SchemaProbe`, which falls back to schemars' own schema for a
 //! type that only shares the name (an app's own `Url`).
 
@@ -8,7 +9,8 @@ use quote::quote;
 use syn::{Attribute, Type};
 
 /// Whether the schema of a field or data of type `ty`, with these attributes, is taken
-/// from the probe: the type is named `HashMap`, `BTreeMap` or `Url`, and no attribute
+/// from the probe: the type is named `HashMap`, `BTreeMap`, `Url`, `Decimal` or
+/// `BigDecimal`, and no attribute
 /// chooses another schema or another serialization for it.
 pub(crate) fn applies(ty: &Type, attrs: &[Attribute]) -> bool {
     let Type::Path(path) = ty else {
@@ -18,7 +20,9 @@ pub(crate) fn applies(ty: &Type, attrs: &[Attribute]) -> bool {
         return false;
     }
     let named = path.path.segments.last().is_some_and(|segment| {
-        segment.ident == "HashMap" || segment.ident == "BTreeMap" || segment.ident == "Url"
+        ["HashMap", "BTreeMap", "Url", "Decimal", "BigDecimal"]
+            .iter()
+            .any(|name| segment.ident == name)
     });
     named && !attrs.iter().any(chooses_schema)
 }

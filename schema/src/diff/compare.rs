@@ -123,6 +123,44 @@ impl<'a> Differ<'a> {
                 return;
             }
         }
+        let Some(reader) = &new.accepts else {
+            self.compare_resolved(old, new, path);
+            return;
+        };
+        if old
+            .accepts
+            .as_deref()
+            .is_some_and(|before| self.same_wire(before, reader))
+        {
+            // The same reader: what it writes is compared as for any type.
+            self.compare_resolved(old, new, path);
+            return;
+        }
+        // The new type reads more than it writes (`u32` to `rust_decimal::Decimal`, which
+        // reads the numbers history holds): old clients get what it writes, readers of
+        // history are asked of what it reads.
+        let start = self.changes.len();
+        self.compare_resolved(old, new, path);
+        let written = self.changes.split_off(start);
+        self.compare(old, reader, path);
+        let read = self.changes.split_off(start);
+        // What concerns old clients, from the written side; what concerns history, from
+        // the read side.
+        for mut change in written {
+            if change.consumers == Breaking || change.history == Safe {
+                change.history = Safe;
+                self.changes.push(change);
+            }
+        }
+        for mut change in read {
+            if change.history == Breaking {
+                change.consumers = Safe;
+                self.changes.push(change);
+            }
+        }
+    }
+
+    fn compare_resolved(&mut self, old: &'a Schema, new: &'a Schema, path: &str) {
         let pointer = new.pointer.as_str();
         // A string enum is an `enum`, or a `oneOf` of `const`s once its variants have doc
         // comments: the same values on the wire.
@@ -689,6 +727,17 @@ impl<'a> Differ<'a> {
             if new_paired[index].is_none() {
                 if let Some(before) = (0..old.len())
                     .find(|&at| !old_paired[at] && self.same_wire(old[at], new[index]))
+                {
+                    old_paired[before] = true;
+                    new_paired[index] = Some(before);
+                }
+            }
+        }
+        // An integer that became a number is compared as such (a widening).
+        for index in 0..new.len() {
+            if new_paired[index].is_none() && new_keys[index] == "number" {
+                if let Some(before) =
+                    (0..old.len()).find(|&at| !old_paired[at] && old_keys[at] == "integer")
                 {
                     old_paired[before] = true;
                     new_paired[index] = Some(before);

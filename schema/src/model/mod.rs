@@ -50,6 +50,11 @@ pub struct Schema {
     pub description: Option<String>,
     /// What it accepts.
     pub kind: Kind,
+    /// `x-accepts`: what the type reads where it reads more than it writes (the derive
+    /// writes it for a `rust_decimal::Decimal`, written as a string, read from a string or
+    /// a number). The document describes what is written; `diff` asks this of readers of
+    /// history.
+    pub accepts: Option<Box<Schema>>,
 }
 
 /// What a schema accepts.

@@ -85,6 +85,7 @@ impl Schema {
             pointer: pointer.to_owned(),
             description,
             kind,
+            accepts: None,
         }
     }
 
@@ -200,7 +201,12 @@ impl Parser<'_> {
             1 => parts.remove(0).kind,
             _ => Kind::AllOf(parts),
         };
-        Ok(Schema::new(pointer, description, kind))
+        let mut schema = Schema::new(pointer, description, kind);
+        if let Some(reader) = object.get(ACCEPTS) {
+            let reader = self.schema(reader, &format!("{pointer}/{ACCEPTS}"))?;
+            schema.accepts = Some(Box::new(reader));
+        }
+        Ok(schema)
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {
@@ -582,6 +588,9 @@ fn parse_string(object: &Map<String, Value>, pointer: &str) -> Result<StringRule
 
 /// The extension keyword of a `url::Url` (`realtime_core::schema::WhatwgUrl`).
 pub(crate) const WHATWG_URL: &str = "x-whatwg-url";
+
+/// The extension keyword of what a type reads where it reads more than it writes.
+pub(crate) const ACCEPTS: &str = "x-accepts";
 
 fn parse_number(object: &Map<String, Value>, pointer: &str) -> Result<NumberRules> {
     Ok(NumberRules {

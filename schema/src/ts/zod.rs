@@ -463,6 +463,7 @@ fn adjacent_units_refuse_content(variants: &[Schema]) -> Vec<Schema> {
                         pointer,
                         description: None,
                         kind: Kind::Null,
+                        accepts: None,
                     },
                 });
             }

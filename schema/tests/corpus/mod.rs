@@ -420,6 +420,9 @@ pub enum Corpus {
     /// A struct with serde's `tag` (`#[serde(tag = "type")]`).
     #[event("shape.tagged")]
     Tagged(Circle),
+    /// A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[event("price.set")]
+    Priced { amount: rust_decimal::Decimal },
 }
 
 fn tree() -> TreeNode {
@@ -701,6 +704,12 @@ pub fn samples() -> Vec<Corpus> {
             by_letter: HashMap::new(),
         },
         Corpus::Tagged(Circle { radius: 2.5 }),
+        Corpus::Priced {
+            amount: rust_decimal::Decimal::new(12_345, 2),
+        },
+        Corpus::Priced {
+            amount: rust_decimal::Decimal::new(-15, 1),
+        },
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -1033,6 +1042,7 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             json!({ "radius": 1 }),
             "the tag of a tagged struct missing",
         ),
+        ("price.set", json!({ "amount": "1.5.0" }), "not a decimal"),
         (
             "link.shared",
             json!({ "url": "http://a:99999" }),

@@ -445,6 +445,9 @@ range, one character).*/
     ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
     #[serde(rename = "shape.tagged")]
     ShapeTagged(Circle),
+    ///A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[serde(rename = "price.set")]
+    PriceSet(CorpusPriced),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -624,6 +627,11 @@ impl ::std::convert::From<CorpusTypedKeys> for Corpus {
 impl ::std::convert::From<Circle> for Corpus {
     fn from(value: Circle) -> Self {
         Self::ShapeTagged(value)
+    }
+}
+impl ::std::convert::From<CorpusPriced> for Corpus {
+    fn from(value: CorpusPriced) -> Self {
+        Self::PriceSet(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -962,6 +970,67 @@ for CorpusPing {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
+    }
+}
+///A decimal: written as a string, read from a string or a number (`x-accepts`).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusPriced {
+    pub amount: CorpusPricedAmount,
+}
+///`CorpusPricedAmount`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusPricedAmount(::std::string::String);
+impl ::std::ops::Deref for CorpusPricedAmount {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusPricedAmount> for ::std::string::String {
+    fn from(value: CorpusPricedAmount) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusPricedAmount {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^-?\\d+(\\.\\d+)?$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^-?\\d+(\\.\\d+)?$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusPricedAmount {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusPricedAmount {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusPricedAmount {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`CorpusPrioritized`
@@ -1862,6 +1931,9 @@ range, one character).*/
     ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
     #[serde(rename = "shape.tagged")]
     ShapeTagged(Circle),
+    ///A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[serde(rename = "price.set")]
+    PriceSet(CorpusPriced),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -2036,6 +2108,11 @@ impl ::std::convert::From<CorpusTypedKeys> for NestedCorpus {
 impl ::std::convert::From<Circle> for NestedCorpus {
     fn from(value: Circle) -> Self {
         Self::ShapeTagged(value)
+    }
+}
+impl ::std::convert::From<CorpusPriced> for NestedCorpus {
+    fn from(value: CorpusPriced) -> Self {
+        Self::PriceSet(value)
     }
 }
 ///The data of an event that carries none: `null`.

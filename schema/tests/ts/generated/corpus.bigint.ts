@@ -432,6 +432,13 @@ export type CorpusNonZero = z.infer<typeof CorpusNonZero>;
 export const CorpusPing = z.object({});
 export type CorpusPing = z.infer<typeof CorpusPing>;
 
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export const CorpusPriced = z.object({
+  amount: z.string().regex(new RegExp("^-?\\d+(\\.\\d+)?$", "u")),
+});
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export type CorpusPriced = z.infer<typeof CorpusPriced>;
+
 /** A single value: a `const`. */
 export const Version = z.literal("v1");
 /** A single value: a `const`. */
@@ -798,6 +805,9 @@ export type NestedCorpus = {
 } | {
   data: Circle;
   event: "shape.tagged";
+} | {
+  data: CorpusPriced;
+  event: "price.set";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -948,6 +958,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: Circle,
     event: z.literal("shape.tagged"),
   }),
+  z.strictObject({
+    data: CorpusPriced,
+    event: z.literal("price.set"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -1078,6 +1092,10 @@ export const schema = {
   wide: {
     /** Integers beyond 64 bits. */
     id: CorpusWide,
+  },
+  price: {
+    /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+    set: CorpusPriced,
   },
 };
 

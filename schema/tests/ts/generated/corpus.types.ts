@@ -132,6 +132,11 @@ export type CorpusNonZero = {
 
 export type CorpusPing = {};
 
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export type CorpusPriced = {
+  amount: string;
+};
+
 export type CorpusPrioritized = {
   priority: Priority;
   version: Version;
@@ -377,6 +382,9 @@ export type NestedCorpus = {
 } | {
   data: Circle;
   event: "shape.tagged";
+} | {
+  data: CorpusPriced;
+  event: "price.set";
 };
 
 /** A string enum. */
@@ -503,6 +511,8 @@ export type RealtimeEvents = {
   "data.typed_keys": CorpusTypedKeys;
   /** A struct with serde's `tag` (`#[serde(tag = "type")]`). */
   "shape.tagged": Circle;
+  /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+  "price.set": CorpusPriced;
 };
 
 /** An event name. */
