@@ -178,6 +178,58 @@ mod typed {
         Link { url: url::Url, own: Url },
         #[event("keys.data")]
         Data(BTreeMap<i8, bool>),
+        #[event("profile.patched")]
+        Patched {
+            #[serde(default, skip_serializing_if = "Option::is_none", with = "twice")]
+            #[schemars(with = "Option<String>")]
+            nickname: Option<Option<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            plain: Option<Option<String>>,
+        },
+    }
+
+    /// A double option: `null` is `Some(None)`, absent is `None`.
+    mod twice {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(
+            value: &Option<Option<String>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            value
+                .as_ref()
+                .and_then(Option::as_ref)
+                .serialize(serializer)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Option<String>>, D::Error> {
+            Option::<String>::deserialize(deserializer).map(Some)
+        }
+    }
+
+    #[test]
+    fn a_double_option_read_its_own_way_is_marked() {
+        let schema = TypedEvent::schema();
+        let reference = schema.event("profile.patched").unwrap().data.as_value()["$ref"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("#/$defs/")
+            .to_owned();
+        let properties = &schema.definitions[&reference]["properties"];
+        assert_eq!(properties["nickname"]["x-double-option"], json!(true));
+        // serde reads `null` as `None` here: nothing to mark.
+        assert!(properties["plain"].get("x-double-option").is_none());
+        let cleared =
+            TypedEvent::from_data("profile.patched", json!({ "nickname": null })).unwrap();
+        assert!(matches!(
+            cleared,
+            TypedEvent::Patched {
+                nickname: Some(None),
+                ..
+            }
+        ));
     }
 
     #[test]

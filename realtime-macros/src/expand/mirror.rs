@@ -71,7 +71,9 @@ pub(crate) fn mirror(input: &Input<'_>, variant: &Variant<'_>, fields: &[&Field]
                 });
                 quote!(#[schemars(schema_with = #helper_name)])
             });
-            quote!(#(#attrs)* #probed #ident: #ty)
+            let double_option = probe::is_double_option(ty, &field.attrs)
+                .then(|| quote!(#[schemars(extend("x-double-option" = true))]));
+            quote!(#(#attrs)* #probed #double_option #ident: #ty)
         })
         .collect();
     let borrowed_fields: Vec<TokenStream> = fields

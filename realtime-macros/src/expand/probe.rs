@@ -48,16 +48,20 @@ fn chooses_schema(attr: &Attribute) -> bool {
         {
             found = true;
         }
-        // Skip the value, whatever it is.
-        if meta.input.peek(syn::Token![=]) {
-            let _: syn::Expr = meta.value()?.parse()?;
-        } else if meta.input.peek(syn::token::Paren) {
-            let _content;
-            syn::parenthesized!(_content in meta.input);
-        }
-        Ok(())
+        skip_value(&meta)
     });
     found
+}
+
+/// Skips the value of a nested meta item, whatever it is.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+    }
+    Ok(())
 }
 
 /// The expression of the schema of `ty`, with `generator` a `&mut SchemaGenerator`.
@@ -67,4 +71,40 @@ pub(crate) fn schema(ty: &Type, generator: &TokenStream) -> TokenStream {
         use ::realtime_core::__private::AnySchema as _;
         ::realtime_core::__private::SchemaProbe::<#ty>::new().schema(#generator)
     }}
+}
+
+/// Whether a field of type `ty` with these attributes is a double option: an
+/// `Option<Option<T>>` read with a function of its own (`with`, `deserialize_with`), so
+/// that `null` ("clear") and an absent field ("unchanged") differ. Its schema is that of an
+/// optional `Option<T>`; `x-double-option: true` says that `null` is not absence.
+pub(crate) fn is_double_option(ty: &Type, attrs: &[Attribute]) -> bool {
+    let inner = |ty: &Type| -> Option<Type> {
+        let Type::Path(path) = ty else {
+            return None;
+        };
+        let segment = path.path.segments.last()?;
+        if segment.ident != "Option" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+            return None;
+        };
+        match arguments.args.first()? {
+            syn::GenericArgument::Type(inner) => Some(inner.clone()),
+            _ => None,
+        }
+    };
+    let reads_its_own_way = attrs.iter().any(|attr| {
+        attr.path().is_ident("serde") && {
+            let mut found = false;
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("with") || meta.path.is_ident("deserialize_with") {
+                    found = true;
+                }
+                skip_value(&meta)
+            });
+            found
+        }
+    });
+    reads_its_own_way && inner(ty).is_some_and(|outer| inner(&outer).is_some())
 }

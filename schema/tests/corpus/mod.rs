@@ -236,6 +236,28 @@ pub struct Circle {
     pub radius: f64,
 }
 
+/// PATCH-style double options: `None` leaves a field unchanged (absent), `Some(None)`
+/// clears it (`null`), `Some(Some(value))` sets it.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
 /// Sub-events included with `#[event(flatten)]`.
 #[derive(Events, Clone, Debug, PartialEq)]
 #[events(namespace = "billing")]
@@ -423,6 +445,18 @@ pub enum Corpus {
     /// A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[event("price.set")]
     Priced { amount: rust_decimal::Decimal },
+    /// A double option: `null` clears the nickname, an absent one leaves it.
+    #[event("profile.patched")]
+    Patched {
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        #[schemars(with = "Option<String>")]
+        nickname: Option<Option<String>>,
+        age: u8,
+    },
 }
 
 fn tree() -> TreeNode {
@@ -706,6 +740,18 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Tagged(Circle { radius: 2.5 }),
         Corpus::Priced {
             amount: rust_decimal::Decimal::new(12_345, 2),
+        },
+        Corpus::Patched {
+            nickname: Some(None),
+            age: 3,
+        },
+        Corpus::Patched {
+            nickname: None,
+            age: 3,
+        },
+        Corpus::Patched {
+            nickname: Some(Some("ada".into())),
+            age: 3,
         },
         Corpus::Priced {
             amount: rust_decimal::Decimal::new(-15, 1),
@@ -1043,6 +1089,11 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "the tag of a tagged struct missing",
         ),
         ("price.set", json!({ "amount": "1.5.0" }), "not a decimal"),
+        (
+            "profile.patched",
+            json!({ "nickname": 5, "age": 3 }),
+            "a number for a double option of a string",
+        ),
         (
             "link.shared",
             json!({ "url": "http://a:99999" }),

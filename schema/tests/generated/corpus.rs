@@ -5,6 +5,7 @@
 //
 // Shapes typify cannot express, typed `serde_json::Value` so that they round-trip:
 // - /$defs/Command (batch.replayed, device.read): an enum variant that takes any object (an untagged fallback); typed `serde_json::Value`
+// - /$defs/CorpusPatched (batch.replayed, profile.patched): an object with a double option (`nickname`: `null` and an absent field differ), which typify reads as one `Option`; typed `serde_json::Value`
 // - /$defs/Reading (batch.replayed, device.read): an enum variant that takes any JSON (an untagged fallback); typed `serde_json::Value`
 // - /$defs/Result_of_null_or_string (batch.replayed, device.read): a variant whose data is `()` (`{"Ok": null}`), which typify writes as a bare string; typed `serde_json::Value`
 
@@ -448,6 +449,9 @@ range, one character).*/
     ///A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[serde(rename = "price.set")]
     PriceSet(CorpusPriced),
+    ///A double option: `null` clears the nickname, an absent one leaves it.
+    #[serde(rename = "profile.patched")]
+    ProfilePatched(CorpusPatched),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -632,6 +636,11 @@ impl ::std::convert::From<Circle> for Corpus {
 impl ::std::convert::From<CorpusPriced> for Corpus {
     fn from(value: CorpusPriced) -> Self {
         Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusPatched> for Corpus {
+    fn from(value: CorpusPatched) -> Self {
+        Self::ProfilePatched(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -947,6 +956,26 @@ pub struct CorpusNetwork {
 pub struct CorpusNonZero {
     pub count: ::std::num::NonZeroU32,
     pub step: ::std::num::NonZeroI32,
+}
+///`CorpusPatched`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct CorpusPatched(pub ::serde_json::Value);
+impl ::std::ops::Deref for CorpusPatched {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusPatched> for ::serde_json::Value {
+    fn from(value: CorpusPatched) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for CorpusPatched {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
 }
 ///`CorpusPing`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1934,6 +1963,9 @@ range, one character).*/
     ///A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[serde(rename = "price.set")]
     PriceSet(CorpusPriced),
+    ///A double option: `null` clears the nickname, an absent one leaves it.
+    #[serde(rename = "profile.patched")]
+    ProfilePatched(CorpusPatched),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -2113,6 +2145,11 @@ impl ::std::convert::From<Circle> for NestedCorpus {
 impl ::std::convert::From<CorpusPriced> for NestedCorpus {
     fn from(value: CorpusPriced) -> Self {
         Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusPatched> for NestedCorpus {
+    fn from(value: CorpusPatched) -> Self {
+        Self::ProfilePatched(value)
     }
 }
 ///The data of an event that carries none: `null`.

@@ -430,6 +430,14 @@ export const CorpusNonZero = z.object({
 /** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
 export type CorpusNonZero = z.infer<typeof CorpusNonZero>;
 
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export const CorpusPatched = z.object({
+  age: z.int().gte(0).lte(255),
+  nickname: z.string().nullable().optional(),
+});
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export type CorpusPatched = z.infer<typeof CorpusPatched>;
+
 export const CorpusPing = z.object({});
 export type CorpusPing = z.infer<typeof CorpusPing>;
 
@@ -809,6 +817,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusPriced;
   event: "price.set";
+} | {
+  data: CorpusPatched;
+  event: "profile.patched";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -963,6 +974,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: CorpusPriced,
     event: z.literal("price.set"),
   }),
+  z.strictObject({
+    data: CorpusPatched,
+    event: z.literal("profile.patched"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -1097,6 +1112,10 @@ export const schema = {
   price: {
     /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
     set: CorpusPriced,
+  },
+  profile: {
+    /** A double option: `null` clears the nickname, an absent one leaves it. */
+    patched: CorpusPatched,
   },
 };
 

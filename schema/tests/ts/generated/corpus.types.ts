@@ -130,6 +130,12 @@ export type CorpusNonZero = {
   step: number;
 };
 
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export type CorpusPatched = {
+  age: number;
+  nickname?: string | null;
+};
+
 export type CorpusPing = {};
 
 /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
@@ -385,6 +391,9 @@ export type NestedCorpus = {
 } | {
   data: CorpusPriced;
   event: "price.set";
+} | {
+  data: CorpusPatched;
+  event: "profile.patched";
 };
 
 /** A string enum. */
@@ -513,6 +522,8 @@ export type RealtimeEvents = {
   "shape.tagged": Circle;
   /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
   "price.set": CorpusPriced;
+  /** A double option: `null` clears the nickname, an absent one leaves it. */
+  "profile.patched": CorpusPatched;
 };
 
 /** An event name. */
