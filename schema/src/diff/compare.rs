@@ -623,18 +623,18 @@ impl<'a> Differ<'a> {
                 (Some((_, old_min, old_max)), Some((_, new_min, new_max))) => {
                     let wider = new_min <= old_min && new_max >= old_max;
                     let narrower = new_min >= old_min && new_max <= old_max;
-                    if wider && narrower {
-                    } else if wider {
-                        self.loosened(path, &pointer, "propertyNames", from, to);
-                    } else if narrower {
-                        self.tightened(path, &pointer, "propertyNames", from, to);
-                    } else {
-                        let kind = ChangeKind::ConstraintChanged {
-                            constraint: "propertyNames".to_owned(),
-                            from,
-                            to,
-                        };
-                        self.push(path, &pointer, kind, Breaking, Breaking);
+                    match (wider, narrower) {
+                        (true, true) => {}
+                        (true, false) => self.loosened(path, &pointer, "propertyNames", from, to),
+                        (false, true) => self.tightened(path, &pointer, "propertyNames", from, to),
+                        (false, false) => {
+                            let kind = ChangeKind::ConstraintChanged {
+                                constraint: "propertyNames".to_owned(),
+                                from,
+                                to,
+                            };
+                            self.push(path, &pointer, kind, Breaking, Breaking);
+                        }
                     }
                 }
                 _ => self.strings(old, new, &format!("{path}.<keys>"), &pointer),
