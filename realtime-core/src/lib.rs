@@ -72,6 +72,7 @@ mod realtime;
 pub mod schema;
 mod shared;
 pub mod subscription;
+mod typed_schema;
 mod uri;
 mod util;
 

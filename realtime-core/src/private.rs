@@ -20,6 +20,7 @@ pub mod exports {
         decode_data, decode_data_json, decode_unit, decode_unit_json, deserialize_kind,
     };
     pub use super::names::{assert_distinct_names, concat_names, unknown_event};
-    pub use super::schema::{definition_of, unit_definition};
+    pub use super::schema::{definition_of, definition_with, unit_definition};
     pub use crate::presence::{NoPresence, PresenceChange, PresenceKind, PresenceVariant};
+    pub use crate::typed_schema::{AnySchema, SchemaProbe};
 }

@@ -9,6 +9,10 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
+pub use crate::typed_schema::{
+    ACCEPTS_KEYWORD, MapType, StructTag, TypedKeys, WHATWG_URL_KEYWORD, WhatwgUrl,
+};
+
 /// The version of the schema document format, stored in its `x-realtime` member.
 pub const SCHEMA_FORMAT_VERSION: u32 = 1;
 

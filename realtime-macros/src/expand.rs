@@ -3,6 +3,7 @@
 mod fallback;
 mod kind;
 mod mirror;
+mod probe;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -100,13 +101,24 @@ fn expand(input: &Input<'_>) -> TokenStream {
                             .map(Self::#variant_ident)
                     }
                 });
-                describe.push(quote! {
-                    #out.push(::realtime_core::__private::definition_of::<#ty>(
-                        #generator,
-                        #name,
-                        #description,
-                    ));
-                });
+                if probe::applies(ty, &field.attrs) {
+                    let schema = probe::schema(ty, &quote!(#generator));
+                    describe.push(quote! {
+                        #out.push(::realtime_core::__private::definition_with(
+                            #name,
+                            #description,
+                            #schema,
+                        ));
+                    });
+                } else {
+                    describe.push(quote! {
+                        #out.push(::realtime_core::__private::definition_of::<#ty>(
+                            #generator,
+                            #name,
+                            #description,
+                        ));
+                    });
+                }
             }
             Form::Flatten(field) => {
                 let ty = &field.ty;

@@ -277,6 +277,11 @@ pub(crate) fn convert_schema(schema: &Value, how: &Draft07) -> Value {
             return convert_schema(&Value::Object(wrapped), how);
         }
     }
+    if how.for_typify {
+        if let Some(merged) = keys_as_property_names(object) {
+            return convert_schema(&Value::Object(merged), how);
+        }
+    }
     let mut out = Map::new();
     for (key, value) in object {
         let key = key.as_str();
@@ -342,6 +347,40 @@ pub(crate) fn convert_schema(schema: &Value, how: &Draft07) -> Value {
         out.insert("additionalItems".to_owned(), Value::Bool(false));
     }
     Value::Object(out)
+}
+
+/// A map whose keys have both a pattern (`patternProperties`, as schemars writes integer
+/// keys) and `propertyNames` (the derive's exact range): typify reads `propertyNames` only
+/// without `patternProperties` (else it makes an empty struct that refuses every key), so
+/// the pattern joins the key rules and the map's values become `additionalProperties`.
+fn keys_as_property_names(object: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let Some(Value::Object(names)) = object.get("propertyNames") else {
+        return None;
+    };
+    let Some(Value::Object(patterns)) = object.get("patternProperties") else {
+        return None;
+    };
+    let mut entries = patterns.iter();
+    let (Some((pattern, values)), None) = (entries.next(), entries.next()) else {
+        return None;
+    };
+    if object.get("additionalProperties") != Some(&Value::Bool(false))
+        || object.contains_key("properties")
+    {
+        return None;
+    }
+    let mut names = names.clone();
+    // Both must match somewhere in the key, as JSON Schema's (unanchored) patterns do.
+    let joined = match names.get("pattern").and_then(Value::as_str) {
+        Some(own) => format!(r"^(?=[\s\S]*?(?:{pattern}))(?=[\s\S]*?(?:{own}))"),
+        None => pattern.clone(),
+    };
+    names.insert("pattern".to_owned(), joined.into());
+    let mut merged = object.clone();
+    merged.remove("patternProperties");
+    merged.insert("propertyNames".to_owned(), Value::Object(names));
+    merged.insert("additionalProperties".to_owned(), values.clone());
+    Some(merged)
 }
 
 /// Whether typify is given the keyword `key` of the schema `object`: the keywords the

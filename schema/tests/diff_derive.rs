@@ -247,3 +247,180 @@ fn diff_reads_every_shape_the_derive_writes() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Map keys and URLs as the derive writes them: schemars alone writes the same schema for
+/// `HashMap<String, u32>` and `HashMap<Uuid, u32>`, and for `#[schemars(url)] String` and
+/// `url::Url`, so the diff saw no change where the new reader refuses stored data.
+mod typed_keys {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+
+    pub(crate) mod v1 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("scores.set")]
+            Scores {
+                by_player: HashMap<String, u32>,
+                by_level: BTreeMap<u8, u32>,
+            },
+            #[event("link.shared")]
+            Link {
+                #[schemars(url)]
+                url: String,
+            },
+            #[event("scores.all")]
+            All(HashMap<String, u32>),
+        }
+    }
+
+    pub(crate) mod v2 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("scores.set")]
+            Scores {
+                by_player: HashMap<uuid::Uuid, u32>,
+                by_level: BTreeMap<u16, u32>,
+            },
+            #[event("link.shared")]
+            Link { url: url::Url },
+            #[event("scores.all")]
+            All(HashMap<char, u32>),
+        }
+    }
+
+    pub(crate) fn report() -> realtime_schema::diff::Report {
+        let old =
+            realtime_schema::Document::from_value(&v1::AppEvent::schema().document()).unwrap();
+        let new =
+            realtime_schema::Document::from_value(&v2::AppEvent::schema().document()).unwrap();
+        realtime_schema::diff::diff(&old, &new)
+    }
+}
+
+#[test]
+fn string_map_keys_becoming_uuids_break_history_and_u8_keys_becoming_u16_widen() {
+    use realtime_schema::diff::{ChangeKind, Impact};
+
+    let report = typed_keys::report();
+    let found = |path: &str, constraint: &str| {
+        report
+            .changes
+            .iter()
+            .find(|change| {
+                change.path == path
+                    && matches!(
+                        &change.kind,
+                        ChangeKind::ConstraintTightened { constraint: c, .. }
+                            | ChangeKind::ConstraintLoosened { constraint: c, .. }
+                            if c == constraint
+                    )
+            })
+            .unwrap_or_else(|| panic!("no change of {constraint} at {path}: {report:#?}"))
+    };
+    // The keys history holds (`"ada"`) are refused by the new reader.
+    let uuid_keys = found(".by_player", "propertyNames");
+    assert_eq!(
+        (uuid_keys.consumers, uuid_keys.history),
+        (Impact::Safe, Impact::Breaking)
+    );
+    assert!(
+        matches!(&uuid_keys.kind, ChangeKind::ConstraintTightened { from, to, .. } if from == "any string" && to == "format `uuid`"),
+        "{uuid_keys:#?}"
+    );
+    // `"300"` is a `u16` key an old client (reading `u8` keys) refuses; stored keys read.
+    let wider = found(".by_level", "propertyNames");
+    assert_eq!(
+        (wider.consumers, wider.history),
+        (Impact::Breaking, Impact::Safe)
+    );
+    // The data of a newtype variant gets its key type too.
+    let letters = found("", "propertyNames");
+    assert_eq!(letters.event, "scores.all");
+    assert_eq!(
+        (letters.consumers, letters.history),
+        (Impact::Safe, Impact::Breaking)
+    );
+    // A `url::Url` refuses stored URIs that are no URLs (`http://`).
+    let url = found(".url", "x-whatwg-url");
+    assert_eq!(
+        (url.consumers, url.history),
+        (Impact::Safe, Impact::Breaking)
+    );
+}
+
+/// `u32` to `rust_decimal::Decimal`: written as a string (old clients expecting a number
+/// break), read from the numbers history holds.
+mod decimal {
+    use super::*;
+
+    pub(crate) mod v1 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("price.set")]
+            Price { amount: u32 },
+        }
+    }
+
+    pub(crate) mod v2 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("price.set")]
+            Price { amount: rust_decimal::Decimal },
+        }
+    }
+
+    pub(crate) fn documents() -> (realtime_schema::Document, realtime_schema::Document) {
+        (
+            realtime_schema::Document::from_value(&v1::AppEvent::schema().document()).unwrap(),
+            realtime_schema::Document::from_value(&v2::AppEvent::schema().document()).unwrap(),
+        )
+    }
+}
+
+#[test]
+fn a_u32_becoming_a_decimal_breaks_old_clients_but_not_history() {
+    use realtime_schema::diff::{Impact, diff};
+
+    let (v1, v2) = decimal::documents();
+    // The server reads a stored number into the new type.
+    let realtime = realtime_core::Realtime::<decimal::v2::AppEvent>::memory();
+    let stored = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(realtime.emit_json("price.set", serde_json::json!({ "amount": 7 })));
+    assert!(stored.is_ok(), "{stored:?}");
+
+    let forward = diff(&v1, &v2);
+    assert!(
+        forward
+            .changes
+            .iter()
+            .all(|change| change.history == Impact::Safe),
+        "{forward:#?}"
+    );
+    assert!(
+        forward
+            .changes
+            .iter()
+            .any(|change| change.path == ".amount" && change.consumers == Impact::Breaking),
+        "{forward:#?}"
+    );
+    // Back to `u32`: stored strings no longer read.
+    let back = diff(&v2, &v1);
+    assert!(
+        back.changes
+            .iter()
+            .any(|change| change.path == ".amount" && change.history == Impact::Breaking),
+        "{back:#?}"
+    );
+}

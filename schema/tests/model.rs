@@ -231,3 +231,31 @@ fn integer_keyed_maps_and_excluded_numbers_are_read() {
     };
     assert_eq!(step.excluded, [serde_json::Number::from(0)]);
 }
+
+#[test]
+fn property_names_are_string_rules_and_other_key_schemas_are_read_as_absent() {
+    let parsed = Document::from_value(&document(
+        json!({ "type": "object", "additionalProperties": true, "propertyNames": { "type": "string", "format": "uuid" } }),
+        json!({}),
+    ))
+    .unwrap();
+    let Kind::Object(rules) = &parsed.events[0].data.kind else {
+        panic!("{:?}", parsed.events[0].data.kind);
+    };
+    assert_eq!(rules.keys.as_ref().unwrap().format.as_deref(), Some("uuid"));
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+
+    let wider = Document::from_value(&document(
+        json!({ "type": "object", "propertyNames": { "enum": ["a", "b"] } }),
+        json!({}),
+    ))
+    .unwrap();
+    let Kind::Object(rules) = &wider.events[0].data.kind else {
+        panic!("{:?}", wider.events[0].data.kind);
+    };
+    assert_eq!(rules.keys, None);
+    assert_eq!(
+        wider.warnings[0].pointer,
+        "/oneOf/0/properties/data/propertyNames"
+    );
+}

@@ -15,6 +15,20 @@ pub fn definition_of<T: schemars::JsonSchema + ?Sized>(
     }
 }
 
+/// The definition of an event whose data has the schema `data` (the derive's
+/// [`SchemaProbe`](crate::__private::SchemaProbe) for a map or a `Url`).
+pub fn definition_with(
+    name: &'static str,
+    description: Option<&'static str>,
+    data: schemars::Schema,
+) -> EventDefinition {
+    EventDefinition {
+        name,
+        description: description.map(str::to_owned),
+        data,
+    }
+}
+
 /// The definition of an event without data (`null`).
 pub fn unit_definition(name: &'static str, description: Option<&'static str>) -> EventDefinition {
     EventDefinition {

@@ -149,3 +149,141 @@ fn flattened_enum_schema_matches_snapshot() {
 fn billing_event_schema_matches_snapshot() {
     billing::BillingEvent::schema().assert_matches_file(snapshot("billing_event"));
 }
+
+/// The schema of a map says what its keys may be, and a `url::Url` that it must parse as a
+/// URL: schemars alone writes what it writes for `String` keys and `#[schemars(url)]`.
+mod typed {
+    use std::collections::{BTreeMap, HashMap};
+
+    use realtime_core::Events;
+    use serde_json::json;
+
+    /// An app's own type that is only called `Url`: its own schema, no URL rules.
+    #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug)]
+    pub(crate) struct Url {
+        pub(crate) path: String,
+    }
+
+    #[derive(Events, Clone, Debug)]
+    pub(crate) enum TypedEvent {
+        #[event("keys.typed")]
+        Keys {
+            by_level: BTreeMap<u8, String>,
+            by_letter: HashMap<char, u32>,
+            by_name: HashMap<String, u32>,
+            #[serde(flatten)]
+            rest: BTreeMap<String, u32>,
+        },
+        #[event("link.shared")]
+        Link { url: url::Url, own: Url },
+        #[event("keys.data")]
+        Data(BTreeMap<i8, bool>),
+        #[event("profile.patched")]
+        Patched {
+            #[serde(default, skip_serializing_if = "Option::is_none", with = "twice")]
+            #[schemars(with = "Option<String>")]
+            nickname: Option<Option<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            plain: Option<Option<String>>,
+        },
+    }
+
+    /// A double option: `null` is `Some(None)`, absent is `None`.
+    mod twice {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(
+            value: &Option<Option<String>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            value
+                .as_ref()
+                .and_then(Option::as_ref)
+                .serialize(serializer)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Option<String>>, D::Error> {
+            Option::<String>::deserialize(deserializer).map(Some)
+        }
+    }
+
+    #[test]
+    fn a_double_option_read_its_own_way_is_marked() {
+        let schema = TypedEvent::schema();
+        let reference = schema.event("profile.patched").unwrap().data.as_value()["$ref"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("#/$defs/")
+            .to_owned();
+        let properties = &schema.definitions[&reference]["properties"];
+        assert_eq!(properties["nickname"]["x-double-option"], json!(true));
+        // serde reads `null` as `None` here: nothing to mark.
+        assert!(properties["plain"].get("x-double-option").is_none());
+        let cleared =
+            TypedEvent::from_data("profile.patched", json!({ "nickname": null })).unwrap();
+        assert!(matches!(
+            cleared,
+            TypedEvent::Patched {
+                nickname: Some(None),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn map_keys_and_urls_carry_what_serde_reads() {
+        let schema = TypedEvent::schema();
+        let data = |name: &str| {
+            let event = schema.event(name).unwrap();
+            let value = event.data.as_value().clone();
+            match value.get("$ref").and_then(|reference| reference.as_str()) {
+                Some(reference) => {
+                    schema.definitions[reference.trim_start_matches("#/$defs/")].clone()
+                }
+                None => value,
+            }
+        };
+        let keys = data("keys.typed");
+        let properties = &keys["properties"];
+        assert_eq!(
+            properties["by_level"]["propertyNames"],
+            json!({ "type": "string", "pattern": r"^(?:\d|[1-9]\d|1\d{2}|2[0-4]\d|25[0-5])$" })
+        );
+        assert_eq!(
+            properties["by_letter"]["propertyNames"],
+            json!({ "type": "string", "minLength": 1, "maxLength": 1 })
+        );
+        // Any string is a `String` key: nothing to add.
+        assert!(properties["by_name"].get("propertyNames").is_none());
+        // A flattened map's keys are the object's: no `propertyNames` binds the fields.
+        assert!(keys.get("propertyNames").is_none());
+        let link = data("link.shared");
+        assert_eq!(link["properties"]["url"]["x-whatwg-url"], json!(true));
+        assert_eq!(link["properties"]["url"]["format"], json!("uri"));
+        assert_eq!(
+            link["properties"]["own"],
+            json!({ "$ref": "#/$defs/Url" }),
+            "{link}"
+        );
+        assert_eq!(
+            data("keys.data")["propertyNames"]["pattern"],
+            json!(r"^(?:\d|[1-9]\d|1[0-1]\d|12[0-7]|-(?:[1-9]\d?|1[0-1]\d|12[0-8]))$")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_server_refuses_keys_beyond_the_key_type() {
+        let realtime = realtime_core::Realtime::<TypedEvent>::memory();
+        let refused = realtime
+            .emit_json("keys.data", json!({ "128": true }))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("128"), "{refused}");
+        realtime
+            .emit_json("keys.data", json!({ "-128": true, "127": false }))
+            .await
+            .unwrap();
+    }
+}

@@ -11,6 +11,7 @@ use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, ExprPath, Field, Ident, Lit, LitStr, Meta, Token};
 
+use super::probe;
 use crate::ast::{Input, Variant};
 use crate::attr;
 
@@ -50,13 +51,31 @@ pub(crate) fn mirror(input: &Input<'_>, variant: &Variant<'_>, fields: &[&Field]
         .iter()
         .filter(|attr| attr.path().is_ident("doc"));
 
-    let owned_fields = fields.iter().map(|field| {
-        let attrs = field.attrs.iter().filter(|attr| attr::is_data_attr(attr));
-        let (ident, ty) = (&field.ident, &field.ty);
-        quote!(#(#attrs)* #ident: #ty)
-    });
-
     let mut helpers = Vec::new();
+    let owned_fields: Vec<TokenStream> = fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let attrs = field.attrs.iter().filter(|attr| attr::is_data_attr(attr));
+            let (ident, ty) = (&field.ident, &field.ty);
+            let probed = probe::applies(ty, &field.attrs).then(|| {
+                let helper = format_ident!("__realtime_{}_{}_schema", owned, index);
+                let helper_name = LitStr::new(&helper.to_string(), Span::call_site());
+                let generator = Ident::new("__generator", Span::mixed_site());
+                let schema = probe::schema(ty, &quote!(#generator));
+                helpers.push(quote! {
+                    #[allow(non_snake_case)]
+                    fn #helper(
+                        #generator: &mut ::realtime_core::__private::schemars::SchemaGenerator,
+                    ) -> ::realtime_core::__private::schemars::Schema #schema
+                });
+                quote!(#[schemars(schema_with = #helper_name)])
+            });
+            let double_option = probe::is_double_option(ty, &field.attrs)
+                .then(|| quote!(#[schemars(extend("x-double-option" = true))]));
+            quote!(#(#attrs)* #probed #double_option #ident: #ty)
+        })
+        .collect();
     let borrowed_fields: Vec<TokenStream> = fields
         .iter()
         .enumerate()

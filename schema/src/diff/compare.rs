@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Number, Value};
 
 use super::Impact::{Breaking, Safe};
-use super::{Change, ChangeKind, Impact, Report};
+use super::{Change, ChangeKind, Impact, Report, keys};
 use crate::model::{Additional, Document, Kind, NumberRules, ObjectRules, Schema, StringRules};
 
 /// Compares `old` with `new`.
@@ -123,6 +123,44 @@ impl<'a> Differ<'a> {
                 return;
             }
         }
+        let Some(reader) = &new.accepts else {
+            self.compare_resolved(old, new, path);
+            return;
+        };
+        if old
+            .accepts
+            .as_deref()
+            .is_some_and(|before| self.same_wire(before, reader))
+        {
+            // The same reader: what it writes is compared as for any type.
+            self.compare_resolved(old, new, path);
+            return;
+        }
+        // The new type reads more than it writes (`u32` to `rust_decimal::Decimal`, which
+        // reads the numbers history holds): old clients get what it writes, readers of
+        // history are asked of what it reads.
+        let start = self.changes.len();
+        self.compare_resolved(old, new, path);
+        let written = self.changes.split_off(start);
+        self.compare(old, reader, path);
+        let read = self.changes.split_off(start);
+        // What concerns old clients, from the written side; what concerns history, from
+        // the read side.
+        for mut change in written {
+            if change.consumers == Breaking || change.history == Safe {
+                change.history = Safe;
+                self.changes.push(change);
+            }
+        }
+        for mut change in read {
+            if change.history == Breaking {
+                change.consumers = Safe;
+                self.changes.push(change);
+            }
+        }
+    }
+
+    fn compare_resolved(&mut self, old: &'a Schema, new: &'a Schema, path: &str) {
         let pointer = new.pointer.as_str();
         // A string enum is an `enum`, or a `oneOf` of `const`s once its variants have doc
         // comments: the same values on the wire.
@@ -147,7 +185,10 @@ impl<'a> Differ<'a> {
                 self.compare(old, new, path);
             }
             (Kind::Any, Kind::Any) | (Kind::Null, Kind::Null) | (Kind::Boolean, Kind::Boolean) => {}
-            (Kind::String(old), Kind::String(new)) => self.strings(old, new, path, pointer),
+            (Kind::String(old), Kind::String(new)) => {
+                self.strings(old, new, path, pointer);
+                self.urls(old, new, path, pointer);
+            }
             (Kind::Integer(old), Kind::Integer(new)) | (Kind::Number(old), Kind::Number(new)) => {
                 self.numbers(&old.effective(), &new.effective(), path, pointer);
             }
@@ -306,6 +347,17 @@ impl<'a> Differ<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// `x-whatwg-url`: a `String` with `format: uri` becoming a `url::Url` refuses stored
+    /// URIs that are no URLs (`http://`).
+    fn urls(&mut self, old: &StringRules, new: &StringRules, path: &str, pointer: &str) {
+        let show = |url: bool| if url { "a URL" } else { "any URI" }.to_owned();
+        match (old.whatwg_url, new.whatwg_url) {
+            (false, true) => self.tightened(path, pointer, "x-whatwg-url", show(false), show(true)),
+            (true, false) => self.loosened(path, pointer, "x-whatwg-url", show(true), show(false)),
+            _ => {}
         }
     }
 
@@ -523,6 +575,7 @@ impl<'a> Differ<'a> {
             }
         }
         self.patterns(old, new, path, pointer);
+        self.keys(old.keys.as_ref(), new.keys.as_ref(), path, pointer);
         let show = |additional: &Additional| match additional {
             Additional::Unspecified => "unspecified",
             Additional::Allowed => "true",
@@ -547,6 +600,45 @@ impl<'a> Differ<'a> {
                     self.loosened(path, pointer, "additionalProperties", from, to);
                 }
             }
+        }
+    }
+
+    /// `propertyNames`: the keys a map admits (`HashMap<String, _>` to `HashMap<Uuid, _>`
+    /// refuses the keys history holds). Integer ranges are compared as ranges (`u8` to
+    /// `u16` keys widen), other key rules as strings are.
+    fn keys(
+        &mut self,
+        old: Option<&StringRules>,
+        new: Option<&StringRules>,
+        path: &str,
+        pointer: &str,
+    ) {
+        let pointer = format!("{pointer}/propertyNames");
+        let (from, to) = (keys::describe(old), keys::describe(new));
+        match (old, new) {
+            (None, None) => {}
+            (None, Some(_)) => self.tightened(path, &pointer, "propertyNames", from, to),
+            (Some(_), None) => self.loosened(path, &pointer, "propertyNames", from, to),
+            (Some(old), Some(new)) => match (keys::integer_range(old), keys::integer_range(new)) {
+                (Some((_, old_min, old_max)), Some((_, new_min, new_max))) => {
+                    let wider = new_min <= old_min && new_max >= old_max;
+                    let narrower = new_min >= old_min && new_max <= old_max;
+                    match (wider, narrower) {
+                        (true, true) => {}
+                        (true, false) => self.loosened(path, &pointer, "propertyNames", from, to),
+                        (false, true) => self.tightened(path, &pointer, "propertyNames", from, to),
+                        (false, false) => {
+                            let kind = ChangeKind::ConstraintChanged {
+                                constraint: "propertyNames".to_owned(),
+                                from,
+                                to,
+                            };
+                            self.push(path, &pointer, kind, Breaking, Breaking);
+                        }
+                    }
+                }
+                _ => self.strings(old, new, &format!("{path}.<keys>"), &pointer),
+            },
         }
     }
 
@@ -635,6 +727,17 @@ impl<'a> Differ<'a> {
             if new_paired[index].is_none() {
                 if let Some(before) = (0..old.len())
                     .find(|&at| !old_paired[at] && self.same_wire(old[at], new[index]))
+                {
+                    old_paired[before] = true;
+                    new_paired[index] = Some(before);
+                }
+            }
+        }
+        // An integer that became a number is compared as such (a widening).
+        for index in 0..new.len() {
+            if new_paired[index].is_none() && new_keys[index] == "number" {
+                if let Some(before) =
+                    (0..old.len()).find(|&at| !old_paired[at] && old_keys[at] == "integer")
                 {
                     old_paired[before] = true;
                     new_paired[index] = Some(before);

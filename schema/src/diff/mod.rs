@@ -5,6 +5,7 @@
 //! history** (new code reading events that old code wrote: backward compatibility).
 
 mod compare;
+mod keys;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

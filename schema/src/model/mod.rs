@@ -50,6 +50,11 @@ pub struct Schema {
     pub description: Option<String>,
     /// What it accepts.
     pub kind: Kind,
+    /// `x-accepts`: what the type reads where it reads more than it writes (the derive
+    /// writes it for a `rust_decimal::Decimal`, written as a string, read from a string or
+    /// a number). The document describes what is written; `diff` asks this of readers of
+    /// history.
+    pub accepts: Option<Box<Schema>>,
 }
 
 /// What a schema accepts.
@@ -109,6 +114,9 @@ pub struct StringRules {
     pub pattern: Option<String>,
     /// `format`.
     pub format: Option<String>,
+    /// `x-whatwg-url: true`: the text must also parse as a URL by the WHATWG URL Standard,
+    /// as serde reads a `url::Url` (the derive writes it beside `format: uri`).
+    pub whatwg_url: bool,
 }
 
 /// Number constraints.
@@ -153,6 +161,9 @@ pub struct ObjectRules {
     pub patterns: Vec<PatternProperty>,
     /// What other properties may be present.
     pub additional: Additional,
+    /// `propertyNames`: what every key must be (the derive writes the key type's format,
+    /// lengths or integer range for a map with typed keys); `None` for any string.
+    pub keys: Option<StringRules>,
 }
 
 /// One entry of `patternProperties`.

@@ -42,6 +42,7 @@ const OBJECT_KEYWORDS: &[&str] = &[
     "required",
     "additionalProperties",
     "patternProperties",
+    "propertyNames",
 ];
 const OTHER_KEYWORDS: &[&str] = &[
     "type", "enum", "const", "$ref", "oneOf", "anyOf", "allOf", "format", "not",
@@ -84,6 +85,7 @@ impl Schema {
             pointer: pointer.to_owned(),
             description,
             kind,
+            accepts: None,
         }
     }
 
@@ -199,7 +201,12 @@ impl Parser<'_> {
             1 => parts.remove(0).kind,
             _ => Kind::AllOf(parts),
         };
-        Ok(Schema::new(pointer, description, kind))
+        let mut schema = Schema::new(pointer, description, kind);
+        if let Some(reader) = object.get(ACCEPTS) {
+            let reader = self.schema(reader, &format!("{pointer}/{ACCEPTS}"))?;
+            schema.accepts = Some(Box::new(reader));
+        }
+        Ok(schema)
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>) {
@@ -465,11 +472,41 @@ impl Parser<'_> {
                 });
             }
         }
+        let keys = match object.get("propertyNames") {
+            None => None,
+            Some(names) => self.key_names(names, &format!("{pointer}/propertyNames"))?,
+        };
         Ok(ObjectRules {
             properties,
             patterns,
             additional,
+            keys,
         })
+    }
+
+    /// `propertyNames`: a string schema (`type: string` implied, as keys are strings);
+    /// any other is read as if absent, with a warning.
+    fn key_names(&mut self, names: &Value, pointer: &str) -> Result<Option<StringRules>> {
+        let Some(object) = names.as_object() else {
+            if names == &Value::Bool(true) {
+                return Ok(None);
+            }
+            return Err(Error::malformed(pointer, "expected a schema (an object)"));
+        };
+        let only_string = object.iter().all(|(key, value)| {
+            STRING_KEYWORDS.contains(&key.as_str())
+                || matches!(key.as_str(), "format" | WHATWG_URL)
+                || (key == "type" && value == "string")
+                || ANNOTATIONS.contains(&key.as_str())
+        });
+        if !only_string {
+            self.warn(
+                pointer,
+                "only `propertyNames` with string constraints (`format`, `pattern`, lengths) is supported; read as if absent (a wider type)",
+            );
+            return Ok(None);
+        }
+        Ok(Some(parse_string(object, pointer)?))
     }
 }
 
@@ -545,8 +582,15 @@ fn parse_string(object: &Map<String, Value>, pointer: &str) -> Result<StringRule
         max_length: get_u64(object, "maxLength", pointer)?,
         pattern: get_string(object, "pattern", pointer)?,
         format: get_string(object, "format", pointer)?,
+        whatwg_url: object.get(WHATWG_URL) == Some(&Value::Bool(true)),
     })
 }
+
+/// The extension keyword of a `url::Url` (`realtime_core::schema::WhatwgUrl`).
+pub(crate) const WHATWG_URL: &str = "x-whatwg-url";
+
+/// The extension keyword of what a type reads where it reads more than it writes.
+pub(crate) const ACCEPTS: &str = "x-accepts";
 
 fn parse_number(object: &Map<String, Value>, pointer: &str) -> Result<NumberRules> {
     Ok(NumberRules {

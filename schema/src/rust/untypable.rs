@@ -1,7 +1,8 @@
 //! Shapes typify turns into a type that does not read back what the derive wrote: an enum
 //! with an untagged fallback (a variant that takes any JSON, or any object) becomes a
 //! struct of optional parts, and a variant whose data is `()` (`{"Ok": null}` of a
-//! `Result<(), E>`) becomes a unit variant written `"Ok"`. Such a schema is replaced by
+//! `Result<(), E>`) becomes a unit variant written `"Ok"`, and an object with a double
+//! option (`null` and an absent field differ) reads both as `None`. Such a schema is replaced by
 //! `true` (any JSON, `serde_json::Value`), which round-trips, and reported in one line.
 
 use serde_json::{Map, Value};
@@ -33,7 +34,7 @@ pub(super) fn as_values(document: &Value) -> (Value, Vec<String>) {
     (converted, lines)
 }
 
-fn replace(node: &mut Value, pointer: &str, replaced: &mut Vec<(String, &'static str)>) {
+fn replace(node: &mut Value, pointer: &str, replaced: &mut Vec<(String, String)>) {
     match node {
         Value::Object(object) => {
             if let Some(why) = untypable(object) {
@@ -54,7 +55,26 @@ fn replace(node: &mut Value, pointer: &str, replaced: &mut Vec<(String, &'static
     }
 }
 
-fn untypable(schema: &Map<String, Value>) -> Option<&'static str> {
+fn untypable(schema: &Map<String, Value>) -> Option<String> {
+    if let Some(Value::Object(properties)) = schema.get("properties") {
+        if let Some(name) = properties
+            .iter()
+            .find(|(_, property)| property.get(DOUBLE_OPTION) == Some(&Value::Bool(true)))
+            .map(|(name, _)| name)
+        {
+            return Some(format!(
+                "an object with a double option (`{name}`: `null` and an absent field differ), which typify reads as one `Option`"
+            ));
+        }
+    }
+    fallback(schema).map(str::to_owned)
+}
+
+/// The extension keyword the derive writes on a double option (`Option<Option<T>>` read
+/// with a function of its own): `null` ("clear") is not absence ("unchanged").
+const DOUBLE_OPTION: &str = "x-double-option";
+
+fn fallback(schema: &Map<String, Value>) -> Option<&'static str> {
     let variants = schema
         .get("oneOf")
         .or_else(|| schema.get("anyOf"))?

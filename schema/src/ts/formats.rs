@@ -20,6 +20,7 @@ pub(super) enum Helper {
     Hostname,
     Email,
     Uri,
+    WhatwgUrl,
 }
 
 impl Helper {
@@ -31,7 +32,9 @@ impl Helper {
             Helper::Ipv6 => &[Helper::Ipv4],
             Helper::Email => &[Helper::Hostname, Helper::Ipv4, Helper::Ipv6],
             Helper::Uri => &[Helper::Ipv6, Helper::Ipv4],
-            Helper::Date | Helper::Time | Helper::Ipv4 | Helper::Hostname => &[],
+            Helper::Date | Helper::Time | Helper::Ipv4 | Helper::Hostname | Helper::WhatwgUrl => {
+                &[]
+            }
         }
     }
 
@@ -46,6 +49,7 @@ impl Helper {
             Helper::Hostname => HOSTNAME,
             Helper::Email => EMAIL,
             Helper::Uri => URI,
+            Helper::WhatwgUrl => WHATWG_URL,
         }
     }
 }
@@ -254,5 +258,17 @@ function isRfc3986Uri(text: string): boolean {
   if (host === undefined || !host.startsWith("[")) return true;
   const literal = host.slice(1, -1);
   return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
+}
+"#;
+
+const WHATWG_URL: &str = r#"/** Whether `text` parses as a URL by the WHATWG URL Standard, as serde reads a Rust
+ * `url::Url` (`x-whatwg-url`): `http://` (no host) and `http://a:99999` are URIs, no URLs. */
+function isWhatwgUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 "#;

@@ -119,6 +119,7 @@ impl Generator<'_> {
                     }
                     _ => Additional::Allowed,
                 },
+                keys: None,
             };
             return self.ts_object(&wider, depth);
         }

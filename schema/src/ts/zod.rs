@@ -178,6 +178,12 @@ impl Generator<'_> {
             check_pattern(pattern, &format!("{pointer}/pattern"))?;
             let _ = write!(code, ".regex(new RegExp({}, \"u\"))", json_string(pattern));
         }
+        if rules.whatwg_url {
+            // A `url::Url`: serde reads only a text that parses as a URL (`http://` is a
+            // URI without a host, which it refuses).
+            self.helpers.insert(formats::Helper::WhatwgUrl);
+            code.push_str(".refine(isWhatwgUrl, { message: \"expected a URL\" })");
+        }
         Ok(code)
     }
 
@@ -212,10 +218,21 @@ impl Generator<'_> {
             rules.properties.is_empty(),
             &rules.additional,
         ) {
-            let key = match keys.as_slice() {
+            let mut key = match keys.as_slice() {
                 [key] => key.clone(),
                 keys => format!("z.union([{}])", keys.join(", ")),
             };
+            if let Some(names) = &rules.keys {
+                // The key type's own rules (an integer's exact range) beside the pattern.
+                let names = self.zod_string(names, &format!("{pointer}/propertyNames"))?;
+                key = match rules.patterns.as_slice() {
+                    [only] => format!(
+                        "{names}.regex(new RegExp({}, \"u\"))",
+                        json_string(&only.pattern)
+                    ),
+                    _ => format!("{names}.and({key})"),
+                };
+            }
             return Ok(format!("z.record({key}, {value})"));
         }
         self.warnings.push(Warning::new(
@@ -226,6 +243,7 @@ impl Generator<'_> {
             properties: rules.properties.clone(),
             patterns: Vec::new(),
             additional: Additional::Allowed,
+            keys: rules.keys.clone(),
         };
         self.zod_object(&wider, pointer, depth)
     }
@@ -252,11 +270,18 @@ impl Generator<'_> {
         }
         if rules.properties.is_empty() {
             if let Additional::Schema(values) = &rules.additional {
-                return Ok(format!(
-                    "z.record(z.string(), {})",
-                    self.zod(values, depth)?
-                ));
+                let key = match &rules.keys {
+                    Some(names) => self.zod_string(names, &format!("{pointer}/propertyNames"))?,
+                    None => "z.string()".to_owned(),
+                };
+                return Ok(format!("z.record({key}, {})", self.zod(values, depth)?));
             }
+        }
+        if rules.keys.is_some() {
+            self.warnings.push(Warning::new(
+                &format!("{pointer}/propertyNames"),
+                "`propertyNames` beside declared properties is not checked here; read as if absent (a wider type)",
+            ));
         }
         let constructor = match rules.additional {
             Additional::Forbidden => "z.strictObject",
@@ -438,6 +463,7 @@ fn adjacent_units_refuse_content(variants: &[Schema]) -> Vec<Schema> {
                         pointer,
                         description: None,
                         kind: Kind::Null,
+                        accepts: None,
                     },
                 });
             }

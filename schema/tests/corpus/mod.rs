@@ -227,6 +227,37 @@ pub enum Command {
     Other(serde_json::Map<String, Value>),
 }
 
+/// A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+/// out of the schema unless `StructTag` names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type")]
+#[schemars(transform = realtime_core::schema::StructTag::new("type", "Circle"))]
+pub struct Circle {
+    pub radius: f64,
+}
+
+/// PATCH-style double options: `None` leaves a field unchanged (absent), `Some(None)`
+/// clears it (`null`), `Some(Some(value))` sets it.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
 /// Sub-events included with `#[event(flatten)]`.
 #[derive(Events, Clone, Debug, PartialEq)]
 #[events(namespace = "billing")]
@@ -398,6 +429,33 @@ pub enum Corpus {
         outcome: Result<u32, String>,
         groups: BTreeSet<BTreeMap<String, u32>>,
         single: f32,
+    },
+    /// Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+    /// range, one character).
+    #[event("data.typed_keys")]
+    TypedKeys {
+        by_id: HashMap<Uuid, u32>,
+        by_level: BTreeMap<u8, String>,
+        by_offset: BTreeMap<i16, bool>,
+        by_letter: HashMap<char, u32>,
+    },
+    /// A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[event("shape.tagged")]
+    Tagged(Circle),
+    /// A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[event("price.set")]
+    Priced { amount: rust_decimal::Decimal },
+    /// A double option: `null` clears the nickname, an absent one leaves it.
+    #[event("profile.patched")]
+    Patched {
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "double_option"
+        )]
+        #[schemars(with = "Option<String>")]
+        nickname: Option<Option<String>>,
+        age: u8,
     },
 }
 
@@ -661,6 +719,42 @@ pub fn samples() -> Vec<Corpus> {
         },
         Corpus::Link {
             url: Url::parse("data:text/plain,hello world").unwrap(),
+        },
+        Corpus::TypedKeys {
+            by_id: HashMap::from([(Uuid::nil(), 1), (Uuid::max(), 2)]),
+            by_level: BTreeMap::from([(0, "zero".into()), (9, "nine".into()), (255, "top".into())]),
+            by_offset: BTreeMap::from([
+                (i16::MIN, true),
+                (-1, false),
+                (0, true),
+                (i16::MAX, false),
+            ]),
+            by_letter: HashMap::from([('a', 1), ('\u{e9}', 2), ('\u{1f600}', 3)]),
+        },
+        Corpus::TypedKeys {
+            by_id: HashMap::new(),
+            by_level: BTreeMap::new(),
+            by_offset: BTreeMap::new(),
+            by_letter: HashMap::new(),
+        },
+        Corpus::Tagged(Circle { radius: 2.5 }),
+        Corpus::Priced {
+            amount: rust_decimal::Decimal::new(12_345, 2),
+        },
+        Corpus::Patched {
+            nickname: Some(None),
+            age: 3,
+        },
+        Corpus::Patched {
+            nickname: None,
+            age: 3,
+        },
+        Corpus::Patched {
+            nickname: Some(Some("ada".into())),
+            age: 3,
+        },
+        Corpus::Priced {
+            amount: rust_decimal::Decimal::new(-15, 1),
         },
         Corpus::Inherited(InheritedKeys {
             constructor: None,
@@ -943,6 +1037,67 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "data.checked",
             json!({ "outcome": { "Ok": 1 }, "groups": [], "single": 1e39 }),
             "beyond the range of an f32",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": { "not-a-uuid": 1 }, "by_level": {}, "by_offset": {}, "by_letter": {} }),
+            "a map key that is not a UUID",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": { "256": "x" }, "by_offset": {}, "by_letter": {} }),
+            "a map key beyond the range of a u8",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": { "01": "x" }, "by_offset": {}, "by_letter": {} }),
+            "an integer map key with a leading zero",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": { "40000": true }, "by_letter": {} }),
+            "a map key beyond the range of an i16",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": { "-0": true }, "by_letter": {} }),
+            "a negative zero as an integer map key",
+        ),
+        (
+            "data.typed_keys",
+            json!({ "by_id": {}, "by_level": {}, "by_offset": {}, "by_letter": { "ab": 1 } }),
+            "two characters as a char map key",
+        ),
+        (
+            "data.keyed",
+            json!({ "by_id": { "4294967296": { "id": "t" } }, "by_offset": {} }),
+            "a map key beyond the range of a u32",
+        ),
+        (
+            "link.shared",
+            json!({ "url": "http://" }),
+            "a URI that is no URL (no host)",
+        ),
+        (
+            "shape.tagged",
+            json!({ "type": "Square", "radius": 1 }),
+            "another tag on a tagged struct",
+        ),
+        (
+            "shape.tagged",
+            json!({ "radius": 1 }),
+            "the tag of a tagged struct missing",
+        ),
+        ("price.set", json!({ "amount": "1.5.0" }), "not a decimal"),
+        (
+            "profile.patched",
+            json!({ "nickname": 5, "age": 3 }),
+            "a number for a double option of a string",
+        ),
+        (
+            "link.shared",
+            json!({ "url": "http://a:99999" }),
+            "a URI that is no URL (a port beyond 65535)",
         ),
         (
             "object.inherited",

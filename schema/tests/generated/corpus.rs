@@ -5,6 +5,7 @@
 //
 // Shapes typify cannot express, typed `serde_json::Value` so that they round-trip:
 // - /$defs/Command (batch.replayed, device.read): an enum variant that takes any object (an untagged fallback); typed `serde_json::Value`
+// - /$defs/CorpusPatched (batch.replayed, profile.patched): an object with a double option (`nickname`: `null` and an absent field differ), which typify reads as one `Option`; typed `serde_json::Value`
 // - /$defs/Reading (batch.replayed, device.read): an enum variant that takes any JSON (an untagged fallback); typed `serde_json::Value`
 // - /$defs/Result_of_null_or_string (batch.replayed, device.read): a variant whose data is `()` (`{"Ok": null}`), which typify writes as a bare string; typed `serde_json::Value`
 
@@ -257,6 +258,64 @@ impl<'de> ::serde::Deserialize<'de> for ChatMessageText {
             })
     }
 }
+/**A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+out of the schema unless `StructTag` names it.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct Circle {
+    pub radius: f64,
+    #[serde(rename = "type")]
+    pub type_: CircleType,
+}
+///`CircleType`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum CircleType {
+    Circle,
+}
+impl ::std::fmt::Display for CircleType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Circle => f.write_str("Circle"),
+        }
+    }
+}
+impl ::std::str::FromStr for CircleType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "Circle" => Ok(Self::Circle),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for CircleType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CircleType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`Command`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(transparent)]
@@ -380,6 +439,19 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
+    /**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+    #[serde(rename = "data.typed_keys")]
+    DataTypedKeys(CorpusTypedKeys),
+    ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[serde(rename = "shape.tagged")]
+    ShapeTagged(Circle),
+    ///A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[serde(rename = "price.set")]
+    PriceSet(CorpusPriced),
+    ///A double option: `null` clears the nickname, an absent one leaves it.
+    #[serde(rename = "profile.patched")]
+    ProfilePatched(CorpusPatched),
 }
 impl ::std::convert::From<ChatMessage> for Corpus {
     fn from(value: ChatMessage) -> Self {
@@ -549,6 +621,26 @@ impl ::std::convert::From<CorpusWide> for Corpus {
 impl ::std::convert::From<CorpusChecked> for Corpus {
     fn from(value: CorpusChecked) -> Self {
         Self::DataChecked(value)
+    }
+}
+impl ::std::convert::From<CorpusTypedKeys> for Corpus {
+    fn from(value: CorpusTypedKeys) -> Self {
+        Self::DataTypedKeys(value)
+    }
+}
+impl ::std::convert::From<Circle> for Corpus {
+    fn from(value: Circle) -> Self {
+        Self::ShapeTagged(value)
+    }
+}
+impl ::std::convert::From<CorpusPriced> for Corpus {
+    fn from(value: CorpusPriced) -> Self {
+        Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusPatched> for Corpus {
+    fn from(value: CorpusPatched) -> Self {
+        Self::ProfilePatched(value)
     }
 }
 ///`uuid::Uuid`, any version.
@@ -724,9 +816,18 @@ impl ::std::str::FromStr for CorpusKeyedByIdKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::with_flags("^\\d+$", "u").unwrap() });
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,8}|[1-3]\\d{9}|4[0-1]\\d{8}|42[0-8]\\d{7}|429[0-3]\\d{6}|4294[0-8]\\d{5}|42949[0-5]\\d{4}|429496[0-6]\\d{3}|4294967[0-1]\\d{2}|42949672[0-8]\\d|429496729[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^\\d+$\"".into());
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,8}|[1-3]\\d{9}|4[0-1]\\d{8}|42[0-8]\\d{7}|429[0-3]\\d{6}|4294[0-8]\\d{5}|42949[0-5]\\d{4}|429496[0-6]\\d{3}|4294967[0-1]\\d{2}|42949672[0-8]\\d|429496729[0-5])$))\""
+                    .into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
@@ -780,9 +881,18 @@ impl ::std::str::FromStr for CorpusKeyedByOffsetKey {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::with_flags("^-?\\d+$", "u").unwrap() });
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-7]|-(?:[1-9]\\d{0,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-8]))$))",
+                    "u",
+                )
+                .unwrap()
+        });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^-?\\d+$\"".into());
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-7]|-(?:[1-9]\\d{0,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-8]))$))\""
+                    .into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
@@ -847,6 +957,26 @@ pub struct CorpusNonZero {
     pub count: ::std::num::NonZeroU32,
     pub step: ::std::num::NonZeroI32,
 }
+///`CorpusPatched`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+#[serde(transparent)]
+pub struct CorpusPatched(pub ::serde_json::Value);
+impl ::std::ops::Deref for CorpusPatched {
+    type Target = ::serde_json::Value;
+    fn deref(&self) -> &::serde_json::Value {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusPatched> for ::serde_json::Value {
+    fn from(value: CorpusPatched) -> Self {
+        value.0
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for CorpusPatched {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self(value)
+    }
+}
 ///`CorpusPing`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(transparent)]
@@ -869,6 +999,67 @@ for CorpusPing {
         value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     ) -> Self {
         Self(value)
+    }
+}
+///A decimal: written as a string, read from a string or a number (`x-accepts`).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusPriced {
+    pub amount: CorpusPricedAmount,
+}
+///`CorpusPricedAmount`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusPricedAmount(::std::string::String);
+impl ::std::ops::Deref for CorpusPricedAmount {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusPricedAmount> for ::std::string::String {
+    fn from(value: CorpusPricedAmount) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusPricedAmount {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^-?\\d+(\\.\\d+)?$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^-?\\d+(\\.\\d+)?$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusPricedAmount {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusPricedAmount {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusPricedAmount {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`CorpusPrioritized`
@@ -929,6 +1120,148 @@ pub struct CorpusTimes {
     pub until: ::std::option::Option<::chrono::DateTime<::chrono::FixedOffset>>,
     pub utc: ::chrono::DateTime<::chrono::FixedOffset>,
     pub zoned: ::chrono::DateTime<::chrono::FixedOffset>,
+}
+/**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusTypedKeys {
+    pub by_id: ::std::collections::HashMap<::uuid::Uuid, u32>,
+    pub by_letter: ::std::collections::HashMap<char, u32>,
+    pub by_level: ::std::collections::HashMap<
+        CorpusTypedKeysByLevelKey,
+        ::std::string::String,
+    >,
+    pub by_offset: ::std::collections::HashMap<CorpusTypedKeysByOffsetKey, bool>,
+}
+///`CorpusTypedKeysByLevelKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusTypedKeysByLevelKey(::std::string::String);
+impl ::std::ops::Deref for CorpusTypedKeysByLevelKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusTypedKeysByLevelKey> for ::std::string::String {
+    fn from(value: CorpusTypedKeysByLevelKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusTypedKeysByLevelKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusTypedKeysByLevelKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusTypedKeysByLevelKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusTypedKeysByLevelKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`CorpusTypedKeysByOffsetKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusTypedKeysByOffsetKey(::std::string::String);
+impl ::std::ops::Deref for CorpusTypedKeysByOffsetKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusTypedKeysByOffsetKey> for ::std::string::String {
+    fn from(value: CorpusTypedKeysByOffsetKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusTypedKeysByOffsetKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-7]|-(?:[1-9]\\d{0,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-8]))$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^-?\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d{1,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-7]|-(?:[1-9]\\d{0,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-8]))$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusTypedKeysByOffsetKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusTypedKeysByOffsetKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusTypedKeysByOffsetKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
 }
 ///Integers beyond 64 bits.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1620,6 +1953,19 @@ a `oneOf` per event with a `$ref` back to the event set.*/
     ///`oneOf` without a tag (`Result`), sets of maps, an `f32`.
     #[serde(rename = "data.checked")]
     DataChecked(CorpusChecked),
+    /**Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+range, one character).*/
+    #[serde(rename = "data.typed_keys")]
+    DataTypedKeys(CorpusTypedKeys),
+    ///A struct with serde's `tag` (`#[serde(tag = "type")]`).
+    #[serde(rename = "shape.tagged")]
+    ShapeTagged(Circle),
+    ///A decimal: written as a string, read from a string or a number (`x-accepts`).
+    #[serde(rename = "price.set")]
+    PriceSet(CorpusPriced),
+    ///A double option: `null` clears the nickname, an absent one leaves it.
+    #[serde(rename = "profile.patched")]
+    ProfilePatched(CorpusPatched),
 }
 impl ::std::convert::From<ChatMessage> for NestedCorpus {
     fn from(value: ChatMessage) -> Self {
@@ -1784,6 +2130,26 @@ impl ::std::convert::From<CorpusWide> for NestedCorpus {
 impl ::std::convert::From<CorpusChecked> for NestedCorpus {
     fn from(value: CorpusChecked) -> Self {
         Self::DataChecked(value)
+    }
+}
+impl ::std::convert::From<CorpusTypedKeys> for NestedCorpus {
+    fn from(value: CorpusTypedKeys) -> Self {
+        Self::DataTypedKeys(value)
+    }
+}
+impl ::std::convert::From<Circle> for NestedCorpus {
+    fn from(value: Circle) -> Self {
+        Self::ShapeTagged(value)
+    }
+}
+impl ::std::convert::From<CorpusPriced> for NestedCorpus {
+    fn from(value: CorpusPriced) -> Self {
+        Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusPatched> for NestedCorpus {
+    fn from(value: CorpusPatched) -> Self {
+        Self::ProfilePatched(value)
     }
 }
 ///The data of an event that carries none: `null`.

@@ -149,6 +149,17 @@ function isRfc3986Uri(text: string): boolean {
   return isIpv6Format(literal) || /^[Vv][0-9A-Fa-f]+\.(?:[A-Za-z0-9\-._~!$&'()*+,;=:])+$/.test(literal);
 }
 
+/** Whether `text` parses as a URL by the WHATWG URL Standard, as serde reads a Rust
+ * `url::Url` (`x-whatwg-url`): `http://` (no host) and `http://a:99999` are URIs, no URLs. */
+function isWhatwgUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // Where zod's own checks differ from JSON Schema's, or objects from JSON's.
 
 const PROTO_KEY = "__proto__ (own)";
@@ -262,6 +273,20 @@ export const ChatMessage = z.object({
 /** A chat message, shared by two events. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export const Circle = z.object({
+  radius: z.number(),
+  type: z.literal("Circle"),
+});
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export type Circle = z.infer<typeof Circle>;
+
 /** An internally tagged enum with an untagged fallback that keeps what it does not know. */
 export const Command = z.union([
   z.object({
@@ -350,15 +375,15 @@ export type CorpusJoined = z.infer<typeof CorpusJoined>;
 
 /** Integer-keyed maps: schemars writes `patternProperties`. */
 export const CorpusKeyed = z.object({
-  by_id: z.record(z.string().regex(new RegExp("^\\d+$", "u")), Target),
-  by_offset: z.record(z.string().regex(new RegExp("^-?\\d+$", "u")), z.boolean()),
+  by_id: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d{1,8}|[1-3]\\d{9}|4[0-1]\\d{8}|42[0-8]\\d{7}|429[0-3]\\d{6}|4294[0-8]\\d{5}|42949[0-5]\\d{4}|429496[0-6]\\d{3}|4294967[0-1]\\d{2}|42949672[0-8]\\d|429496729[0-5])$", "u")).regex(new RegExp("^\\d+$", "u")), Target),
+  by_offset: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d{1,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-7]|-(?:[1-9]\\d{0,17}|[1-8]\\d{18}|9[0-1]\\d{17}|92[0-1]\\d{16}|922[0-2]\\d{15}|9223[0-2]\\d{14}|92233[0-6]\\d{13}|922337[0-1]\\d{12}|92233720[0-2]\\d{10}|922337203[0-5]\\d{9}|9223372036[0-7]\\d{8}|92233720368[0-4]\\d{7}|922337203685[0-3]\\d{6}|9223372036854[0-6]\\d{5}|92233720368547[0-6]\\d{4}|922337203685477[0-4]\\d{3}|9223372036854775[0-7]\\d{2}|922337203685477580[0-8]))$", "u")).regex(new RegExp("^-?\\d+$", "u")), z.boolean()),
 });
 /** Integer-keyed maps: schemars writes `patternProperties`. */
 export type CorpusKeyed = z.infer<typeof CorpusKeyed>;
 
 /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
 export const CorpusLink = z.object({
-  url: z.stringFormat("uri", isUriFormat),
+  url: z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }),
 });
 /** `url::Url`: `format: uri`, written as the WHATWG URL Standard writes URLs. */
 export type CorpusLink = z.infer<typeof CorpusLink>;
@@ -404,8 +429,23 @@ export const CorpusNonZero = z.object({
 /** Non-zero integers: `not: {const: 0}` and `minimum: 1`. */
 export type CorpusNonZero = z.infer<typeof CorpusNonZero>;
 
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export const CorpusPatched = z.object({
+  age: z.int().gte(0).lte(255),
+  nickname: z.string().nullable().optional(),
+});
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export type CorpusPatched = z.infer<typeof CorpusPatched>;
+
 export const CorpusPing = z.object({});
 export type CorpusPing = z.infer<typeof CorpusPing>;
+
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export const CorpusPriced = z.object({
+  amount: z.string().regex(new RegExp("^-?\\d+(\\.\\d+)?$", "u")),
+});
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export type CorpusPriced = z.infer<typeof CorpusPriced>;
 
 /** A single value: a `const`. */
 export const Version = z.literal("v1");
@@ -632,6 +672,22 @@ export const CorpusWide = z.object({
 export type CorpusWide = z.infer<typeof CorpusWide>;
 
 /**
+ * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+ * range, one character).
+ */
+export const CorpusTypedKeys = z.object({
+  by_id: z.record(z.guid(), z.int().gte(0).lte(4294967295)),
+  by_letter: z.record(z.string().refine((text) => [...text].length >= 1, { message: "at least 1 character" }).refine((text) => [...text].length <= 1, { message: "at most 1 character" }), z.int().gte(0).lte(4294967295)),
+  by_level: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$", "u")).regex(new RegExp("^\\d+$", "u")), z.string()),
+  by_offset: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d{1,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-7]|-(?:[1-9]\\d{0,3}|[1-2]\\d{4}|3[0-1]\\d{3}|32[0-6]\\d{2}|327[0-5]\\d|3276[0-8]))$", "u")).regex(new RegExp("^-?\\d+$", "u")), z.boolean()),
+});
+/**
+ * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+ * range, one character).
+ */
+export type CorpusTypedKeys = z.infer<typeof CorpusTypedKeys>;
+
+/**
  * Events inside an event (the recursive case: `Nested<Self>`): `{event, data}` items,
  * a `oneOf` per event with a `$ref` back to the event set.
  */
@@ -751,6 +807,18 @@ export type NestedCorpus = {
 } | {
   data: CorpusChecked;
   event: "data.checked";
+} | {
+  data: CorpusTypedKeys;
+  event: "data.typed_keys";
+} | {
+  data: Circle;
+  event: "shape.tagged";
+} | {
+  data: CorpusPriced;
+  event: "price.set";
+} | {
+  data: CorpusPatched;
+  event: "profile.patched";
 };
 export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
   z.strictObject({
@@ -893,6 +961,22 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     data: CorpusChecked,
     event: z.literal("data.checked"),
   }),
+  z.strictObject({
+    data: CorpusTypedKeys,
+    event: z.literal("data.typed_keys"),
+  }),
+  z.strictObject({
+    data: Circle,
+    event: z.literal("shape.tagged"),
+  }),
+  z.strictObject({
+    data: CorpusPriced,
+    event: z.literal("price.set"),
+  }),
+  z.strictObject({
+    data: CorpusPatched,
+    event: z.literal("profile.patched"),
+  }),
 ]);
 
 /** The event schema, nested by namespace: `new Realtime({ schema })`. */
@@ -930,9 +1014,16 @@ export const schema = {
     keyed: CorpusKeyed,
     /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
     checked: CorpusChecked,
+    /**
+     * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+     * range, one character).
+     */
+    typed_keys: CorpusTypedKeys,
   },
   shape: {
     drawn: Shape,
+    /** A struct with serde's `tag` (`#[serde(tag = "type")]`). */
+    tagged: Circle,
   },
   action: {
     taken: Action,
@@ -1016,6 +1107,14 @@ export const schema = {
   wide: {
     /** Integers beyond 64 bits. */
     id: CorpusWide,
+  },
+  price: {
+    /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+    set: CorpusPriced,
+  },
+  profile: {
+    /** A double option: `null` clears the nickname, an absent one leaves it. */
+    patched: CorpusPatched,
   },
 };
 

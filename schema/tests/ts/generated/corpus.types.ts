@@ -40,6 +40,15 @@ export type ChatMessage = {
   userId: string;
 };
 
+/**
+ * A struct with serde's `tag`: serde writes `"type": "Circle"`, which schemars leaves
+ * out of the schema unless `StructTag` names it.
+ */
+export type Circle = {
+  radius: number;
+  type: "Circle";
+};
+
 /** An internally tagged enum with an untagged fallback that keeps what it does not know. */
 export type Command = {
   at: number;
@@ -121,7 +130,18 @@ export type CorpusNonZero = {
   step: number;
 };
 
+/** A double option: `null` clears the nickname, an absent one leaves it. */
+export type CorpusPatched = {
+  age: number;
+  nickname?: string | null;
+};
+
 export type CorpusPing = {};
+
+/** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+export type CorpusPriced = {
+  amount: string;
+};
 
 export type CorpusPrioritized = {
   priority: Priority;
@@ -178,6 +198,17 @@ export type CorpusTimes = {
   until: string | null;
   utc: string;
   zoned: string;
+};
+
+/**
+ * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+ * range, one character).
+ */
+export type CorpusTypedKeys = {
+  by_id: { [key: string]: number };
+  by_letter: { [key: string]: number };
+  by_level: { [key: string]: string };
+  by_offset: { [key: string]: boolean };
 };
 
 /** Integers beyond 64 bits. */
@@ -351,6 +382,18 @@ export type NestedCorpus = {
 } | {
   data: CorpusChecked;
   event: "data.checked";
+} | {
+  data: CorpusTypedKeys;
+  event: "data.typed_keys";
+} | {
+  data: Circle;
+  event: "shape.tagged";
+} | {
+  data: CorpusPriced;
+  event: "price.set";
+} | {
+  data: CorpusPatched;
+  event: "profile.patched";
 };
 
 /** A string enum. */
@@ -470,6 +513,17 @@ export type RealtimeEvents = {
   "wide.id": CorpusWide;
   /** `oneOf` without a tag (`Result`), sets of maps, an `f32`. */
   "data.checked": CorpusChecked;
+  /**
+   * Maps with typed keys: `propertyNames` from the key type (a UUID, an integer's exact
+   * range, one character).
+   */
+  "data.typed_keys": CorpusTypedKeys;
+  /** A struct with serde's `tag` (`#[serde(tag = "type")]`). */
+  "shape.tagged": Circle;
+  /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
+  "price.set": CorpusPriced;
+  /** A double option: `null` clears the nickname, an absent one leaves it. */
+  "profile.patched": CorpusPatched;
 };
 
 /** An event name. */
