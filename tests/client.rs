@@ -120,6 +120,28 @@ fn typescript_is_strict_and_the_generated_module_types_the_client() {
     );
 }
 
+/// The inspector page (`client/inspector`, embedded by realtime-axum): strict types, and
+/// the committed build (`realtime-axum/src/inspector/assets/inspector.html`) is what its
+/// sources build to, within its size budget.
+#[test]
+fn the_inspector_page_type_checks_and_its_committed_build_is_fresh() {
+    let dir = client_dir();
+    let _one = one_at_a_time();
+    run(
+        &dir,
+        "tsc -p inspector",
+        node(
+            &dir,
+            &["node_modules/typescript/bin/tsc", "-p", "inspector"],
+        ),
+    );
+    run(
+        &dir,
+        "node scripts/build-inspector.mjs --check",
+        node(&dir, &["scripts/build-inspector.mjs", "--check"]),
+    );
+}
+
 /// The budgets (`client/scripts/size.mjs`): core 4 kB, its opt-in validation glue 0.5 kB,
 /// React 1.5 kB.
 #[test]

@@ -58,6 +58,8 @@ mod endpoint;
 mod error;
 mod frame;
 mod handlers;
+#[cfg(feature = "inspector")]
+pub mod inspector;
 mod metrics;
 mod presence;
 mod query;

@@ -52,6 +52,7 @@ pub(crate) fn decode_or_report<E: Events>(
         Err(error) => {
             counters.rejected.fetch_add(1, Ordering::Relaxed);
             metrics::increment(&metrics::STORED_ENTRIES_REJECTED_KEY, 1);
+            crate::totals::rejected(1);
             tracing::warn!(
                 channel = &**channel,
                 id = %entry.id,
@@ -133,6 +134,26 @@ impl<E: Events> Hub<E> {
             .values()
             .filter(|tap| tap.strong_count() > 0)
             .count()
+    }
+
+    /// Every channel with an open upstream feed: its name, its subscribers now and the
+    /// id of the last entry it broadcast, in no particular order.
+    #[cfg(feature = "inspect")]
+    pub(crate) fn channels(&self) -> Vec<(Arc<str>, usize, Option<Cursor>)> {
+        let taps: Vec<Arc<Tap<E>>> = lock(&self.taps)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        taps.iter()
+            .map(|tap| {
+                let last = *lock(&tap.shared.last);
+                (
+                    Arc::clone(&tap.channel),
+                    tap.shared.sender.receiver_count(),
+                    last,
+                )
+            })
+            .collect()
     }
 
     /// Joins the fan-out of `channel`, opening its upstream feed if needed. When this
@@ -299,7 +320,9 @@ impl<E: Events> Pump<E> {
     fn record(&self, delivery: &Delivery<E>) {
         let envelope = delivery.envelope();
         self.catalog.keys().delivery(envelope.event.kind().index());
-        let lag = Duration::from_millis(now_ms().saturating_sub(envelope.id.ms()));
+        let lag_ms = now_ms().saturating_sub(envelope.id.ms());
+        crate::totals::delivered(lag_ms);
+        let lag = Duration::from_millis(lag_ms);
         metrics::record(&metrics::DELIVERY_LAG_KEY, lag.as_secs_f64());
     }
 
@@ -308,6 +331,7 @@ impl<E: Events> Pump<E> {
     async fn catch_up(&self) {
         self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
         metrics::increment(&metrics::FEED_RESYNCS_KEY, 1);
+        crate::totals::caught_up();
         let mut backoff = Backoff::READS;
         loop {
             match self

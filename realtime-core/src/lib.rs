@@ -62,6 +62,8 @@ pub mod events;
 pub mod history;
 mod hub;
 pub mod idempotency;
+#[cfg(feature = "inspect")]
+pub mod inspect;
 mod json_text;
 mod member;
 pub mod metrics;
@@ -72,6 +74,7 @@ mod realtime;
 pub mod schema;
 mod shared;
 pub mod subscription;
+mod totals;
 mod typed_schema;
 mod uri;
 mod util;

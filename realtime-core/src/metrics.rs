@@ -29,6 +29,8 @@ use std::sync::Mutex;
 use crate::error::Error;
 use crate::util::lock;
 
+pub use crate::totals::{LAG_BUCKETS_MS, ProcessTotals, totals};
+
 /// Counter, labels [`EVENT`] and [`OUTCOME`]: emits by event and outcome
 /// ([`OUTCOME_OK`], [`OUTCOME_INVALID`], [`OUTCOME_BAD_REQUEST`],
 /// [`OUTCOME_STORAGE_ERROR`], [`OUTCOME_UNKNOWN`], [`OUTCOME_ERROR`]). An emit to several

@@ -215,6 +215,12 @@ impl<E: Events> Realtime<E> {
         self.default_channel().subscribe_all()
     }
 
+    /// The shared state, for [`inspect`](crate::inspect).
+    #[cfg(feature = "inspect")]
+    pub(crate) fn core(&self) -> &Arc<Core<E>> {
+        &self.core
+    }
+
     /// Counters of this handle (and its clones).
     pub fn stats(&self) -> Stats {
         Stats {

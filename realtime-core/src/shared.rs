@@ -73,6 +73,7 @@ impl<E: Events> Core<E> {
         self.catalog
             .keys()
             .emit(event.map(EventKind::index), outcome);
+        crate::totals::emitted(outcome == Outcome::Ok);
         if let Some(started) = started.filter(|_| outcome.reached_storage()) {
             metrics::record(&metrics::EMIT_DURATION_KEY, started.elapsed().as_secs_f64());
         }

@@ -542,6 +542,7 @@ impl<E: Events> Follower<E> {
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     self.counters.catch_ups.fetch_add(1, Ordering::Relaxed);
                     metrics::increment(&metrics::CATCH_UPS_KEY, 1);
+                    crate::totals::caught_up();
                     tracing::debug!(
                         channel = &*self.channel,
                         missed,

@@ -22,6 +22,7 @@
 //! room as ordinary events. A server that dies takes its members with it within the
 //! presence TTL ([`ChatConfig::presence_ttl`]).
 
+pub mod admin;
 pub mod events;
 mod rooms;
 
@@ -80,6 +81,10 @@ pub struct ChatConfig {
     /// How long a closed page stays online, so that the reconnects of the browser client
     /// are not announced (default 5 s).
     pub presence_linger: Duration,
+    /// The token that opens the inspector at `/_realtime` (sent as `Authorization: Bearer
+    /// <token>`; the page asks for it). `None`: no inspector is mounted.
+    /// `CHAT_ADMIN_TOKEN` for the server binary.
+    pub admin_token: Option<String>,
 }
 
 impl Default for ChatConfig {
@@ -88,17 +93,26 @@ impl Default for ChatConfig {
             web_dist: None,
             presence_ttl: DEFAULT_PRESENCE_TTL,
             presence_linger: DEFAULT_PRESENCE_LINGER,
+            admin_token: None,
         }
     }
 }
 
 impl ChatConfig {
-    /// The defaults, with `PRESENCE_TTL_SECS` (whole seconds, 1 to 3600) if set.
+    /// The defaults, with `PRESENCE_TTL_SECS` (whole seconds, 1 to 3600) and
+    /// `CHAT_ADMIN_TOKEN` (at least 16 characters) if set.
     ///
     /// # Errors
-    /// When `PRESENCE_TTL_SECS` is not a number of seconds in that range.
+    /// When `PRESENCE_TTL_SECS` is not a number of seconds in that range, or
+    /// `CHAT_ADMIN_TOKEN` is shorter than 16 characters.
     pub fn from_env() -> Result<Self, String> {
         let mut config = Self::default();
+        if let Ok(token) = std::env::var("CHAT_ADMIN_TOKEN") {
+            if token.chars().count() < 16 {
+                return Err("CHAT_ADMIN_TOKEN: expected at least 16 characters".to_owned());
+            }
+            config.admin_token = Some(token);
+        }
         if let Ok(secs) = std::env::var("PRESENCE_TTL_SECS") {
             config.presence_ttl = secs
                 .parse::<u64>()
@@ -149,8 +163,12 @@ pub fn app_with(realtime: Realtime<ChatEvent>, config: ChatConfig) -> App {
         .route("/api/rooms/{room}/messages", post(post_message))
         .route("/api/rooms/{room}/typing", post(typing))
         .with_state(chat.clone());
+    let mut router = api;
+    if let Some(token) = config.admin_token {
+        router = router.nest("/_realtime", admin::inspector(chat.realtime.clone(), token));
+    }
     App {
-        router: api
+        router: router
             .merge(sse.router("/api/realtime"))
             .merge(example_support::metrics::routes())
             .merge(example_support::frontend::routes("chat", config.web_dist)),

@@ -17,11 +17,13 @@ use crate::cursor::Cursor;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+mod health;
 pub mod memory;
 pub mod presence;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub use health::{BackendHealth, NodeHealth, PubSubHealth};
 pub use memory::{MemoryBackend, MemoryOptions};
 pub use presence::{JoinOutcome, LeaveOutcome, PresenceJoin, PresenceLeave};
 
@@ -261,6 +263,17 @@ pub trait Backend: Send + Sync + 'static {
         0
     }
 
+    /// The backend's state now, for people looking at it (the inspector page): its kind,
+    /// its nodes and their roles, its pub/sub connections. Default: the kind is
+    /// [`name`](Backend::name), nothing else is known.
+    fn health(&self) -> BoxFuture<'_, BackendHealth> {
+        let health = BackendHealth {
+            kind: self.name().to_owned(),
+            ..BackendHealth::default()
+        };
+        Box::pin(std::future::ready(health))
+    }
+
     /// Sweeps the channel (see [`presence`]), then adds the connection under its lease
     /// (creating the lease, or extending it to at least `ttl` from now) and stores the
     /// member's record; appends `presence.joined` when it is the member's first connection.
@@ -361,6 +374,10 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
 
     fn listened_channels(&self) -> usize {
         (**self).listened_channels()
+    }
+
+    fn health(&self) -> BoxFuture<'_, BackendHealth> {
+        (**self).health()
     }
 
     fn presence_join<'a>(

@@ -34,6 +34,7 @@
 mod cluster;
 mod commands;
 mod emit;
+mod health;
 mod layout;
 mod presence;
 mod pubsub;
@@ -72,8 +73,8 @@ pub mod testing {
 }
 
 use super::{
-    Appended, Backend, BackendError, BoxFuture, FailureKind, Feed, JoinOutcome, LeaveOutcome,
-    PresenceJoin, PresenceLeave, RawEntry, ReadRange,
+    Appended, Backend, BackendError, BackendHealth, BoxFuture, FailureKind, Feed, JoinOutcome,
+    LeaveOutcome, PresenceJoin, PresenceLeave, RawEntry, ReadRange,
 };
 use crate::cursor::Cursor;
 use cluster::ClusterCommands;
@@ -608,6 +609,21 @@ impl Backend for RedisBackend {
 
     fn listened_channels(&self) -> usize {
         self.shared.pubsub.subscribed_channels()
+    }
+
+    fn health(&self) -> BoxFuture<'_, BackendHealth> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            let nodes = health::nodes(&shared.commands, shared.cluster).await;
+            let kind = if shared.cluster {
+                "redis-cluster"
+            } else {
+                "redis"
+            };
+            let mut report = health::assemble(kind, nodes);
+            report.pubsub = Some(shared.pubsub.health(shared.cluster));
+            report
+        })
     }
 
     fn presence_join<'a>(

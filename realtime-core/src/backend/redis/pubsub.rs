@@ -48,6 +48,8 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// The metrics of one flavour of pub/sub connection ([`metrics::MODE`] label).
 struct ConnectionMetrics {
     reconnects: Key,
+    /// Connections lost since the process started (for [`PubSub::health`]).
+    lost: AtomicU64,
     connections: &'static metrics::StateGauge,
 }
 
@@ -55,12 +57,14 @@ impl ConnectionMetrics {
     const fn new(mode: &'static [Label; 1], connections: &'static metrics::StateGauge) -> Self {
         Self {
             reconnects: Key::from_static_parts(metrics::PUBSUB_RECONNECTS, mode),
+            lost: AtomicU64::new(0),
             connections,
         }
     }
 
     /// A connection was lost: it is being replaced.
     fn lost(&self) {
+        self.lost.fetch_add(1, Ordering::Relaxed);
         metrics::increment(&self.reconnects, 1);
     }
 
@@ -286,6 +290,22 @@ impl PubSub {
     /// their connection is back).
     pub(super) fn subscribed_channels(&self) -> usize {
         lock(&self.routes).len()
+    }
+
+    /// The state of the process's pub/sub connections of this flavour (`sharded` on a
+    /// cluster), and this handle's subscribed channels.
+    pub(super) fn health(&self, sharded: bool) -> crate::backend::PubSubHealth {
+        let (mode, metrics) = if sharded {
+            (metrics::MODE_SHARDED, &SHARDED_METRICS)
+        } else {
+            (metrics::MODE_SINGLE, &SINGLE_METRICS)
+        };
+        crate::backend::PubSubHealth {
+            mode: mode.to_owned(),
+            connections: metrics.connections.level(),
+            reconnects: metrics.lost.load(Ordering::Relaxed),
+            channels: self.subscribed_channels(),
+        }
     }
 
     /// Opens a feed of the pub/sub channel `channel`; live when this returns: by pub/sub
