@@ -965,3 +965,76 @@ async fn presence_on_a_failed_over_shard_stays_put_and_a_leave_meanwhile_is_anno
         .collect();
     assert_eq!(members, stayed);
 }
+
+/// The inspector's health view reads `Backend::health`: every node of the cluster with its
+/// role, its master or replicas and its state, and the sharded pub/sub connections; after
+/// a master is killed, its replica is listed as master and the dead node as failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_report_lists_every_node_and_follows_a_failover() {
+    let _one = ONE_CLUSTER.lock().await;
+    let mut cluster = PrivateCluster::start().await;
+    let prefix = unique_prefix();
+    let backend = backend(&cluster.url(), &prefix, Durability::Master).await;
+    let masters = cluster.masters().await;
+    let report = backend.health().await;
+    assert_eq!(report.kind, "redis-cluster");
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let listed_masters: Vec<&str> = report
+        .nodes
+        .iter()
+        .filter(|node| node.role == "master")
+        .map(|node| node.address.as_str())
+        .collect();
+    let expected: Vec<String> = masters
+        .iter()
+        .map(|port| format!("127.0.0.1:{port}"))
+        .collect();
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort();
+    assert_eq!(listed_masters, sorted_expected, "{report:#?}");
+    for &master in &masters {
+        let replica = format!("127.0.0.1:{}", cluster.replica_of(master).await);
+        let node = report
+            .nodes
+            .iter()
+            .find(|node| node.address == replica)
+            .unwrap();
+        assert_eq!((node.role.as_str(), node.state.as_str()), ("replica", "ok"));
+        assert_eq!(
+            node.master.as_deref(),
+            Some(format!("127.0.0.1:{master}").as_str())
+        );
+        let master_node = report
+            .nodes
+            .iter()
+            .find(|node| node.address == format!("127.0.0.1:{master}"))
+            .unwrap();
+        assert_eq!(master_node.replicas, [replica]);
+    }
+    assert_eq!(
+        report.pubsub.as_ref().map(|pubsub| pubsub.mode.as_str()),
+        Some("sharded")
+    );
+
+    let slot = cluster.key_slot(&backend.stream_key("health")).await;
+    let (old_master, new_master) = cluster.kill_master_and_wait_for_failover(slot).await;
+    // The other masters' views of the dead node settle within the cluster's node timeout.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let report = backend.health().await;
+        let role = |port: u16| {
+            report
+                .nodes
+                .iter()
+                .find(|node| node.address == format!("127.0.0.1:{port}"))
+                .map(|node| (node.role.clone(), node.state.clone()))
+        };
+        let promoted = role(new_master).is_some_and(|(role, _)| role == "master");
+        let failed = role(old_master).is_some_and(|(_, state)| state != "ok");
+        if promoted && failed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "after the failover: {report:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
