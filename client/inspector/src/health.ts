@@ -19,7 +19,9 @@ function sparkline(series: Series): HTMLElement {
   svg.setAttribute("viewBox", `0 0 ${SAMPLES} 30`);
   svg.setAttribute("preserveAspectRatio", "none");
   const max = Math.max(1, ...series.values);
-  const points = series.values.map((value, index) => `${index + SAMPLES - series.values.length},${30 - (value / max) * 28}`).join(" ");
+  // The samples so far span the width (a minute once it is full).
+  const step = SAMPLES / Math.max(series.values.length - 1, 1);
+  const points = series.values.map((value, index) => `${index * step},${30 - (value / max) * 28}`).join(" ");
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("points", points);
   svg.appendChild(line);

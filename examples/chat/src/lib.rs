@@ -530,6 +530,8 @@ mod guide {
     struct Deploying;
     #[doc = include_str!("../../../docs/guide/delivery.md")]
     struct Delivery;
+    #[doc = include_str!("../../../docs/guide/inspector.md")]
+    struct Inspector;
     #[doc = include_str!("../../../docs/guide/operating.md")]
     struct Operating;
     #[doc = include_str!("../../../docs/guide/presence.md")]

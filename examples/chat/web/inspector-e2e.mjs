@@ -170,6 +170,18 @@ await page.waitForSelector("tr.node", { timeout: 10000 }).catch(() => fail("no R
 const role = await page.$eval("tr.node td:nth-child(2)", (node) => node.textContent);
 await expect(role === "master", `the node's role: ${role}`);
 await page.waitForFunction(() => document.querySelectorAll(".chart polyline[points*=','] ").length === 5, null, { timeout: 10000 }).catch(() => fail("the charts have no samples"));
+// Some load on server A, for the figures: 30 emits over 1.5 s.
+for (let n = 0; n < 30; n++) {
+  await fetch(`${base(urlA)}/api/channels/${channel}/emit`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ event: "chat.message", data: { author: "load", room: `insp${tag}`, text: `n${n}` } }),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+await page
+  .waitForFunction(() => Number.parseFloat(document.querySelector('.chart[data-label="Emits"] strong')?.textContent ?? "0") > 0, null, { timeout: 5000 })
+  .catch(() => fail("the emits chart did not show the emits"));
 await page.screenshot({ path: join(outDir, "health.png"), fullPage: false });
 
 await expect(errors.length === 0, `page errors: ${errors.join("; ")}`);
