@@ -42,7 +42,7 @@
 //! ```
 //!
 //! The page itself is static and public; every `api/` route runs the hook (with the
-//! channel a request is about in [`AuthRequest::channels`]). Bounds: see
+//! channel a request is about in [`AuthRequest::channels`](crate::AuthRequest::channels)). Bounds: see
 //! [`InspectorLimits`].
 
 mod api;
