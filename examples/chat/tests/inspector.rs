@@ -1,6 +1,7 @@
 //! The inspector at `/_realtime` in headless Chromium, on two chat servers over one Redis
 //! (`web/inspector-e2e.mjs`): the admin token required by every api/ route, each view with
-//! real data (events, a channel's history and live tail, presence, emit, health), an event
+//! real data (events, the channels served, a channel's history and live tail, presence
+//! with a join and a leave seen live, emit, health), an event
 //! emitted through the other server seen in the live tail, an entry written straight into
 //! Redis shown flagged with its path and rule, an invalid emit refused with its path and a
 //! valid one stored. A screenshot of each view goes to `target/inspector/`.

@@ -9,8 +9,9 @@
 //    in the history flagged with its JSON path and rule.
 // 4. Emit: an invalid message is refused in the page with its path and not stored; a valid
 //    one is stored and its id shown.
-// 5. Presence: ada opens the chat in another browser; the presence view lists her (a join
-//    seen live).
+// 5. Presence: ada opens the chat on server A in another browser; the presence view lists
+//    her (a join seen live); the channels server A serves list her room; she closes her
+//    page and the presence view sees her leave.
 // 6. Health: the backend is Redis with its node listed, and the charts have samples.
 // A screenshot of each view goes to <out-dir>/<view>.png. Exits 1 with a message on the
 // first failed expectation.
@@ -145,12 +146,14 @@ const after = (await (await fetch(`${base(urlA)}/api/channels/${channel}/history
 await expect(after.length === 3 && after[0].id === storedId && after[0].data.text === "sent from the inspector", `history after the emit: ${JSON.stringify(after.slice(0, 1))}`);
 await page.screenshot({ path: join(outDir, "emit.png"), fullPage: false });
 
-// 5. Presence: ada opens the chat's general room in another browser, seen joining live.
+// 5. Presence: ada opens the chat's general room on server A in another browser, seen
+//    joining live.
 await page.goto(`${base(urlA)}#presence/room-general`);
 await page.waitForSelector(".presence .status");
 const ada = `ada${tag}`;
-const chat = await (await browser.newContext()).newPage();
-await chat.goto(urlB);
+const chatContext = await browser.newContext();
+const chat = await chatContext.newPage();
+await chat.goto(urlA);
 await chat.fill("#name", ada);
 await chat.click("#name-submit");
 await chat.waitForSelector('#status[data-status="connected"]', { timeout: 10000 });
@@ -161,6 +164,22 @@ await page
 const logged = await page.$$eval(".presence-log li", (nodes) => nodes.map((node) => node.textContent));
 await expect(logged.some((line) => line.includes(ada) && line.endsWith("joined")), `joins seen: ${JSON.stringify(logged)}`);
 await page.screenshot({ path: join(outDir, "presence.png"), fullPage: false });
+
+// The channels server A serves now: ada's stream holds room-general.
+await page.goto(`${base(urlA)}#channels`);
+await page
+  .waitForFunction(() => [...document.querySelectorAll(".channels tbody tr")].some((row) => row.textContent.startsWith("room-general") && Number(row.children[1]?.textContent) >= 1), null, { timeout: 10000 })
+  .catch(() => fail("the channels served by server A do not list room-general with a subscriber"));
+await page.screenshot({ path: join(outDir, "channels-served.png"), fullPage: false });
+
+// ada closes her page: her leave is seen live (after the server's presence linger, 5 s).
+await page.goto(`${base(urlA)}#presence/room-general`);
+await page.waitForSelector(`.presence tr[data-member="${ada}"]`, { timeout: 10000 });
+await chatContext.close();
+await page
+  .waitForFunction((who) => [...document.querySelectorAll(".presence-log li")].some((line) => line.textContent.includes(who) && line.textContent.endsWith("left")), ada, { timeout: 20000 })
+  .catch(() => fail(`the presence view did not see ${ada} leave`));
+await expect((await page.$(`.presence tr[data-member="${ada}"]`)) === null, `${ada} is still listed after she left`);
 
 // 6. Health.
 await page.goto(`${base(urlA)}#health`);
