@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use crate::error::Error;
 use crate::util::lock;
 
-pub use crate::totals::{LAG_BUCKETS_MS, ProcessTotals, totals};
+pub use crate::totals::{LAG_BUCKETS_MS, ProcessTotals};
 
 /// Counter, labels [`EVENT`] and [`OUTCOME`]: emits by event and outcome
 /// ([`OUTCOME_OK`], [`OUTCOME_INVALID`], [`OUTCOME_BAD_REQUEST`],
@@ -211,6 +211,19 @@ pub fn describe() {
     for gauge in STATE_GAUGES {
         gauge.publish();
     }
+}
+
+/// The process's totals now (over every `Realtime` handle), readable without a recorder:
+/// two snapshots a second apart give rates.
+///
+/// ```
+/// let before = realtime_core::metrics::totals();
+/// let after = realtime_core::metrics::totals();
+/// assert!(after.emits >= before.emits);
+/// assert_eq!(after.delivery_lag_ms.len(), realtime_core::metrics::LAG_BUCKETS_MS.len() + 1);
+/// ```
+pub fn totals() -> ProcessTotals {
+    crate::totals::snapshot(SSE_OPEN_STREAMS_GAUGE.level())
 }
 
 /// Where the framework's own recordings say they come from.

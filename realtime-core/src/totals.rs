@@ -1,13 +1,12 @@
 //! The process's own running totals of what the metrics count, readable without an
-//! exporter: [`totals`] takes a snapshot, and two snapshots a second apart give rates (the
-//! inspector page of `realtime-axum` draws its charts from them).
+//! exporter: [`metrics::totals`](crate::metrics::totals) takes a snapshot, and two
+//! snapshots a second apart give rates (the inspector page of `realtime-axum` draws its
+//! charts from them).
 //!
 //! Each is a relaxed atomic increment beside the recording through the `metrics` facade,
 //! whether or not a recorder is installed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::metrics::SSE_OPEN_STREAMS_GAUGE;
 
 /// The upper bounds, in milliseconds, of the delivery-lag buckets of
 /// [`ProcessTotals::delivery_lag_ms`]; the last bucket counts everything above the last
@@ -54,15 +53,8 @@ static TOTALS: Totals = Totals {
     lag: [const { AtomicU64::new(0) }; LAG_BUCKETS_MS.len() + 1],
 };
 
-/// The process's totals now.
-///
-/// ```
-/// let before = realtime_core::metrics::totals();
-/// let after = realtime_core::metrics::totals();
-/// assert!(after.emits >= before.emits);
-/// assert_eq!(after.delivery_lag_ms.len(), realtime_core::metrics::LAG_BUCKETS_MS.len() + 1);
-/// ```
-pub fn totals() -> ProcessTotals {
+/// The totals now, with `open_streams` (a gauge the metrics module keeps).
+pub(crate) fn snapshot(open_streams: i64) -> ProcessTotals {
     let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
     ProcessTotals {
         emits: read(&TOTALS.emits),
@@ -70,7 +62,7 @@ pub fn totals() -> ProcessTotals {
         deliveries: read(&TOTALS.deliveries),
         catch_ups: read(&TOTALS.catch_ups),
         rejected: read(&TOTALS.rejected),
-        open_streams: SSE_OPEN_STREAMS_GAUGE.level(),
+        open_streams,
         delivery_lag_ms: TOTALS.lag.iter().map(read).collect(),
     }
 }
@@ -107,11 +99,11 @@ mod tests {
 
     #[test]
     fn a_lag_is_counted_in_the_first_bucket_that_holds_it() {
-        let before = totals().delivery_lag_ms;
+        let before = snapshot(0).delivery_lag_ms;
         delivered(0);
         delivered(3);
         delivered(60_000);
-        let after = totals().delivery_lag_ms;
+        let after = snapshot(0).delivery_lag_ms;
         let grown: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
         // Other tests of the crate may deliver meanwhile: each bucket grew at least this.
         assert!(grown[0] >= 1 && grown[2] >= 1 && grown[LAG_BUCKETS_MS.len()] >= 1);
