@@ -54,9 +54,17 @@ async fn allowed<E: Events>(
         .map(|_| ())
 }
 
-fn channel_name(raw: &str) -> Result<ChannelName, RequestError> {
-    raw.into_channel_name()
-        .map_err(|error| RequestError::bad_request(format!("{error}")))
+/// The channel a request is about, checked, once the hook allowed the request.
+async fn allowed_channel<E: Events>(
+    state: &State<E>,
+    raw: &str,
+    parts: Parts,
+) -> Result<ChannelName, Response> {
+    let channel = raw
+        .into_channel_name()
+        .map_err(|error| RequestError::bad_request(format!("{error}")).into_response())?;
+    allowed(state, parts, vec![channel.clone()]).await?;
+    Ok(channel)
 }
 
 fn failure(error: &realtime_core::Error) -> Response {
@@ -123,13 +131,10 @@ pub(super) async fn history<E: Events>(
     Query(query): Query<HistoryQuery>,
     parts: Parts,
 ) -> Response {
-    let channel = match channel_name(&channel) {
+    let channel = match allowed_channel(&state, &channel, parts).await {
         Ok(channel) => channel,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
-    if let Err(refused) = allowed(&state, parts, vec![channel.clone()]).await {
-        return refused;
-    }
     let limit = query.limit.unwrap_or(50).clamp(1, state.limits.page_size);
     let mut before = match query
         .before
@@ -193,13 +198,10 @@ pub(super) async fn presence<E: Events>(
     Path(channel): Path<String>,
     parts: Parts,
 ) -> Response {
-    let channel = match channel_name(&channel) {
+    let channel = match allowed_channel(&state, &channel, parts).await {
         Ok(channel) => channel,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
-    if let Err(refused) = allowed(&state, parts, vec![channel.clone()]).await {
-        return refused;
-    }
     match state
         .realtime
         .channel(channel.as_str())
@@ -221,13 +223,10 @@ pub(super) async fn tail<E: Events>(
     Path(channel): Path<String>,
     parts: Parts,
 ) -> Response {
-    let channel = match channel_name(&channel) {
+    let channel = match allowed_channel(&state, &channel, parts).await {
         Ok(channel) => channel,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
-    if let Err(refused) = allowed(&state, parts, vec![channel.clone()]).await {
-        return refused;
-    }
     let Ok(permit) = Arc::clone(&state.tails).try_acquire_owned() else {
         let message = format!(
             "{} live tails are open in this process, the most it serves; close one",
@@ -258,13 +257,10 @@ pub(super) async fn emit<E: Events>(
     parts: Parts,
     body: Bytes,
 ) -> Response {
-    let channel = match channel_name(&channel) {
+    let channel = match allowed_channel(&state, &channel, parts).await {
         Ok(channel) => channel,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
-    if let Err(refused) = allowed(&state, parts, vec![channel.clone()]).await {
-        return refused;
-    }
     if state.read_only {
         return RequestError::new(StatusCode::FORBIDDEN, "this inspector is read-only")
             .into_response();
