@@ -70,6 +70,7 @@ mod pattern;
 pub mod presence;
 mod realtime;
 pub mod schema;
+mod schema_probe;
 mod shared;
 pub mod subscription;
 mod typed_schema;
