@@ -93,7 +93,14 @@ impl<M: MapType + JsonSchema + ?Sized> JsonSchema for TypedKeys<M> {
 /// struct Link {
 ///     #[schemars(with = "realtime_core::schema::WhatwgUrl")]
 ///     href: url::Url,
+///     /// Inside a wrapper, wrapped the same way.
+///     #[schemars(with = "Vec<realtime_core::schema::WhatwgUrl>")]
+///     mirrors: Vec<url::Url>,
 /// }
+///
+/// let schema = schemars::schema_for!(Link);
+/// let mirrors = &schema.as_value()["properties"]["mirrors"];
+/// assert_eq!(mirrors["items"]["x-whatwg-url"], true);
 /// ```
 #[derive(Debug)]
 pub struct WhatwgUrl;
