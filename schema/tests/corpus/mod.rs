@@ -267,6 +267,8 @@ pub enum BillingEvent {
 }
 
 /// The corpus event set.
+// A test set of every shape, some of them wide (`[Url; 2]`), not a type to move around.
+#[allow(clippy::large_enum_variant)]
 #[derive(Events, Clone, Debug, PartialEq)]
 pub enum Corpus {
     /// A notification shown to every user.
