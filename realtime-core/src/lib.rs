@@ -72,6 +72,7 @@ mod pattern;
 pub mod presence;
 mod realtime;
 pub mod schema;
+mod schema_probe;
 mod shared;
 pub mod subscription;
 mod totals;

@@ -22,5 +22,5 @@ pub mod exports {
     pub use super::names::{assert_distinct_names, concat_names, unknown_event};
     pub use super::schema::{definition_of, definition_with, unit_definition};
     pub use crate::presence::{NoPresence, PresenceChange, PresenceKind, PresenceVariant};
-    pub use crate::typed_schema::{AnySchema, SchemaProbe};
+    pub use crate::schema_probe::{AnySchema, AnyWrapping, OptionField, OptionInner, SchemaProbe};
 }

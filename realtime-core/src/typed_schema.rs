@@ -14,15 +14,15 @@
 //! the document describes what is written, so `x-accepts` holds what it reads, for `diff`
 //! to ask of readers of history (`u32` to `Decimal` reads the stored numbers).
 //!
-//! `#[derive(Events)]` uses them for the fields and data it sees (a field or a newtype
-//! variant whose type is named `HashMap`, `BTreeMap`, `Url`, `Decimal` or `BigDecimal`); a
-//! type of the app's own names them with `#[schemars(with = "...")]`.
+//! `#[derive(Events)]` uses them (through `crate::schema_probe`) for the types it sees in
+//! the fields and data of the event enum, also inside `Option`, `Vec`, `Box`, sets, arrays,
+//! tuples and map values; a type of the app's own names them with
+//! `#[schemars(with = "...")]`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 
-use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
@@ -93,7 +93,14 @@ impl<M: MapType + JsonSchema + ?Sized> JsonSchema for TypedKeys<M> {
 /// struct Link {
 ///     #[schemars(with = "realtime_core::schema::WhatwgUrl")]
 ///     href: url::Url,
+///     /// Inside a wrapper, wrapped the same way.
+///     #[schemars(with = "Vec<realtime_core::schema::WhatwgUrl>")]
+///     mirrors: Vec<url::Url>,
 /// }
+///
+/// let schema = schemars::schema_for!(Link);
+/// let mirrors = &schema.as_value()["properties"]["mirrors"];
+/// assert_eq!(mirrors["items"]["x-whatwg-url"], true);
 /// ```
 #[derive(Debug)]
 pub struct WhatwgUrl;
@@ -179,87 +186,9 @@ impl schemars::transform::Transform for StructTag {
     }
 }
 
-/// What the derive's generated code calls for a field or data of type `T`: the schema
-/// schemars gives `T`, or for a map and a `Url` the one above. The inherent methods below
-/// win over [`AnySchema`]'s where they apply (the type is concrete in generated code), so
-/// a type of the app's own that is called `Url` gets its own schema.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct SchemaProbe<T: ?Sized>(PhantomData<T>);
-
-impl<T: ?Sized> SchemaProbe<T> {
-    #[doc(hidden)]
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
-}
-
-impl<T: ?Sized> Default for SchemaProbe<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<K: JsonSchema, V: JsonSchema, S> SchemaProbe<HashMap<K, V, S>> {
-    #[doc(hidden)]
-    pub fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
-        generator.subschema_for::<TypedKeys<HashMap<K, V, S>>>()
-    }
-}
-
-impl<K: JsonSchema, V: JsonSchema> SchemaProbe<BTreeMap<K, V>> {
-    #[doc(hidden)]
-    pub fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
-        generator.subschema_for::<TypedKeys<BTreeMap<K, V>>>()
-    }
-}
-
-impl SchemaProbe<url::Url> {
-    #[doc(hidden)]
-    pub fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
-        generator.subschema_for::<WhatwgUrl>()
-    }
-}
-
-/// The fallback of [`SchemaProbe`]: the schema schemars gives `T`; in the schema of what
-/// is written, with `x-accepts` beside it when `T` reads more than it writes (a
-/// `rust_decimal::Decimal` is written as a string and read from a string or a number).
-#[doc(hidden)]
-pub trait AnySchema {
-    #[doc(hidden)]
-    fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
-}
-
 /// The extension keyword that holds the schema of what a type reads, where it differs
 /// from what it writes (the document describes what is written).
 pub const ACCEPTS_KEYWORD: &str = "x-accepts";
-
-impl<T: JsonSchema + ?Sized> AnySchema for SchemaProbe<T> {
-    fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
-        let mut schema = generator.subschema_for::<T>();
-        if *generator.contract() == Contract::Serialize {
-            if let Some(reader) = reader_schema::<T>().filter(|reader| *reader != schema) {
-                schema.insert(ACCEPTS_KEYWORD.to_owned(), reader.to_value());
-            }
-        }
-        schema
-    }
-}
-
-/// The schema of what `T` reads (schemars' deserialize contract), when it stands alone:
-/// `None` for a type whose schema is, or refers to, a shared definition.
-fn reader_schema<T: JsonSchema + ?Sized>() -> Option<Schema> {
-    if !T::inline_schema() {
-        return None;
-    }
-    let mut generator = SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .with_transform(crate::pattern::EcmaEscapes)
-        .into_generator();
-    let schema = generator.subschema_for::<T>();
-    let refers = serde_json::to_string(&schema).map_or(true, |text| text.contains("\"$ref\""));
-    (generator.definitions().is_empty() && !refers).then_some(schema)
-}
 
 /// The `propertyNames` schema for keys of the type whose schema is `key`: a string's
 /// `format` and lengths (`Uuid`, `char`), an integer's range as a pattern of the decimal

@@ -47,6 +47,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
     );
     let serde = quote!(::realtime_core::__private::serde);
 
+    let mut probe = probe::Probe::new(type_name.clone());
     let mut mirrors = Vec::new();
     let mut kind_arms = Vec::new();
     let mut serialize_arms = Vec::new();
@@ -101,23 +102,21 @@ fn expand(input: &Input<'_>) -> TokenStream {
                             .map(Self::#variant_ident)
                     }
                 });
-                if probe::applies(ty, &field.attrs) {
-                    let schema = probe::schema(ty, &quote!(#generator));
-                    describe.push(quote! {
+                match probe.data(ty, &field.attrs, &generator) {
+                    Some(schema) => describe.push(quote! {
                         #out.push(::realtime_core::__private::definition_with(
                             #name,
                             #description,
                             #schema,
                         ));
-                    });
-                } else {
-                    describe.push(quote! {
+                    }),
+                    None => describe.push(quote! {
                         #out.push(::realtime_core::__private::definition_of::<#ty>(
                             #generator,
                             #name,
                             #description,
                         ));
-                    });
+                    }),
                 }
             }
             Form::Flatten(field) => {
@@ -157,7 +156,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 });
             }
             Form::Struct(fields) => {
-                let mirror = mirror::mirror(input, variant, fields);
+                let mirror = mirror::mirror(input, variant, fields, &mut probe);
                 mirrors.push(mirror.items);
                 let (owned, borrowed) = (&mirror.owned, &mirror.borrowed);
                 let field_idents: Vec<_> = fields.iter().map(|field| &field.ident).collect();

@@ -424,3 +424,118 @@ fn a_u32_becoming_a_decimal_breaks_old_clients_but_not_history() {
         "{back:#?}"
     );
 }
+
+/// The same changes inside wrappers: the derive carries the key type and what a decimal
+/// reads through `Option`, `Vec` and map values.
+mod nested {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    pub(crate) mod v1 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("scores.set")]
+            Scores {
+                by_player: Option<HashMap<String, u32>>,
+                by_team: Vec<HashMap<String, u32>>,
+            },
+            #[event("price.set")]
+            Price { amount: Option<u32> },
+            #[event("prices.all")]
+            All(Vec<Option<u32>>),
+        }
+    }
+
+    pub(crate) mod v2 {
+        use super::*;
+
+        #[derive(Events, Clone, Debug, PartialEq)]
+        pub(crate) enum AppEvent {
+            #[event("scores.set")]
+            Scores {
+                by_player: Option<HashMap<uuid::Uuid, u32>>,
+                by_team: Vec<HashMap<uuid::Uuid, u32>>,
+            },
+            #[event("price.set")]
+            Price {
+                amount: Option<rust_decimal::Decimal>,
+            },
+            #[event("prices.all")]
+            All(Vec<Option<rust_decimal::Decimal>>),
+        }
+    }
+
+    pub(crate) fn report() -> realtime_schema::diff::Report {
+        let old =
+            realtime_schema::Document::from_value(&v1::AppEvent::schema().document()).unwrap();
+        let new =
+            realtime_schema::Document::from_value(&v2::AppEvent::schema().document()).unwrap();
+        realtime_schema::diff::diff(&old, &new)
+    }
+}
+
+#[test]
+fn optional_string_map_keys_becoming_uuids_break_history() {
+    use realtime_schema::diff::{ChangeKind, Impact};
+
+    let report = nested::report();
+    for path in [".by_player", ".by_team[]"] {
+        let change = report
+            .changes
+            .iter()
+            .find(|change| {
+                change.path == path
+                    && matches!(
+                        &change.kind,
+                        ChangeKind::ConstraintTightened { constraint, .. } if constraint == "propertyNames"
+                    )
+            })
+            .unwrap_or_else(|| panic!("no change of the key type at {path}: {report:#?}"));
+        assert_eq!(
+            (change.consumers, change.history),
+            (Impact::Safe, Impact::Breaking),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn an_optional_u32_becoming_an_optional_decimal_breaks_old_clients_but_not_history() {
+    use realtime_schema::diff::Impact;
+
+    // The server reads stored numbers and `null` into the new type.
+    let realtime = realtime_core::Realtime::<nested::v2::AppEvent>::memory();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for amount in [serde_json::json!(7), serde_json::Value::Null] {
+        let data = serde_json::json!({ "amount": amount });
+        let stored = runtime.block_on(realtime.emit_json("price.set", data));
+        assert!(stored.is_ok(), "{stored:?}");
+    }
+    let stored = runtime.block_on(realtime.emit_json("prices.all", serde_json::json!([7, null])));
+    assert!(stored.is_ok(), "{stored:?}");
+
+    let report = nested::report();
+    let decimals: Vec<_> = report
+        .changes
+        .iter()
+        .filter(|change| change.event != "scores.set")
+        .collect();
+    assert!(
+        decimals.iter().all(|change| change.history == Impact::Safe),
+        "{report:#?}"
+    );
+    for (event, path) in [("price.set", ".amount"), ("prices.all", "[]")] {
+        assert!(
+            decimals.iter().any(|change| change.event == event
+                && change.path == path
+                && change.consumers == Impact::Breaking),
+            "{event} {path}: {report:#?}"
+        );
+    }
+}

@@ -15,8 +15,8 @@ pub fn definition_of<T: schemars::JsonSchema + ?Sized>(
     }
 }
 
-/// The definition of an event whose data has the schema `data` (the derive's
-/// [`SchemaProbe`](crate::__private::SchemaProbe) for a map or a `Url`).
+/// The definition of an event whose data has the schema `data` (the derive's, through
+/// [`SchemaProbe`](crate::__private::SchemaProbe), for a type it describes itself).
 pub fn definition_with(
     name: &'static str,
     description: Option<&'static str>,

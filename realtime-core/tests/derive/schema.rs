@@ -153,10 +153,16 @@ fn billing_event_schema_matches_snapshot() {
 /// The schema of a map says what its keys may be, and a `url::Url` that it must parse as a
 /// URL: schemars alone writes what it writes for `String` keys and `#[schemars(url)]`.
 mod typed {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
     use realtime_core::Events;
     use serde_json::json;
+
+    /// An app's own type that is only called `Vec`: its own schema.
+    mod own {
+        #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug)]
+        pub(crate) struct Vec<T>(pub(crate) std::vec::Vec<T>);
+    }
 
     /// An app's own type that is only called `Url`: its own schema, no URL rules.
     #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug)]
@@ -164,6 +170,8 @@ mod typed {
         pub(crate) path: String,
     }
 
+    // One variant holds many URLs, to test them all.
+    #[allow(clippy::large_enum_variant)]
     #[derive(Events, Clone, Debug)]
     pub(crate) enum TypedEvent {
         #[event("keys.typed")]
@@ -178,6 +186,24 @@ mod typed {
         Link { url: url::Url, own: Url },
         #[event("keys.data")]
         Data(BTreeMap<i8, bool>),
+        #[event("nested.typed")]
+        Nested {
+            maybe_levels: Option<BTreeMap<u8, String>>,
+            links: Vec<url::Url>,
+            maybe_link: Option<url::Url>,
+            deep: Option<HashMap<char, Vec<url::Url>>>,
+            pair: [url::Url; 2],
+            tagged: (u32, url::Url),
+            boxed: Box<url::Url>,
+            own: Option<Vec<Url>>,
+            names: Option<HashMap<String, u32>>,
+            queue: VecDeque<url::Url>,
+            unique: HashSet<url::Url>,
+            sliced: Box<[url::Url]>,
+            own_list: own::Vec<Url>,
+        },
+        #[event("nested.data")]
+        NestedData(Option<BTreeMap<i8, Vec<url::Url>>>),
         #[event("profile.patched")]
         Patched {
             #[serde(default, skip_serializing_if = "Option::is_none", with = "twice")]
@@ -270,6 +296,124 @@ mod typed {
         assert_eq!(
             data("keys.data")["propertyNames"]["pattern"],
             json!(r"^(?:\d|[1-9]\d|1[0-1]\d|12[0-7]|-(?:[1-9]\d?|1[0-1]\d|12[0-8]))$")
+        );
+    }
+
+    /// The data schema of `event`, its definition where it is a `$ref`.
+    fn data_of(schema: &realtime_core::EventSchema, event: &str) -> serde_json::Value {
+        let Some(definition) = schema.event(event) else {
+            panic!("no event {event}");
+        };
+        let value = definition.data.as_value().clone();
+        match value.get("$ref").and_then(|reference| reference.as_str()) {
+            Some(reference) => schema.definitions[reference.trim_start_matches("#/$defs/")].clone(),
+            None => value,
+        }
+    }
+
+    #[test]
+    fn map_keys_and_urls_inside_wrappers_carry_what_serde_reads() {
+        let schema = TypedEvent::schema();
+        let nested = data_of(&schema, "nested.typed");
+        let properties = &nested["properties"];
+        let u8_keys =
+            json!({ "type": "string", "pattern": r"^(?:\d|[1-9]\d|1\d{2}|2[0-4]\d|25[0-5])$" });
+        let url = json!({ "type": "string", "format": "uri", "x-whatwg-url": true });
+        // An `Option` keeps schemars' nullable shape, with the facts beside it.
+        assert_eq!(
+            properties["maybe_levels"]["type"],
+            json!(["object", "null"])
+        );
+        assert_eq!(properties["maybe_levels"]["propertyNames"], u8_keys);
+        assert_eq!(
+            properties["maybe_link"],
+            json!({ "type": ["string", "null"], "format": "uri", "x-whatwg-url": true })
+        );
+        assert_eq!(
+            properties["links"],
+            json!({ "type": "array", "items": url })
+        );
+        // Each level of `Option<HashMap<char, Vec<Url>>>`.
+        let deep = &properties["deep"];
+        assert_eq!(deep["type"], json!(["object", "null"]));
+        assert_eq!(
+            deep["propertyNames"],
+            json!({ "type": "string", "minLength": 1, "maxLength": 1 })
+        );
+        assert_eq!(deep["additionalProperties"]["items"], url);
+        assert_eq!(
+            properties["pair"],
+            json!({ "type": "array", "items": url, "minItems": 2, "maxItems": 2 })
+        );
+        assert_eq!(properties["tagged"]["prefixItems"][1], url);
+        assert_eq!(properties["boxed"], url);
+        // The app's own `Url`: its own schema, inside wrappers too.
+        assert_eq!(properties["own"]["items"], json!({ "$ref": "#/$defs/Url" }));
+        for name in ["queue", "sliced"] {
+            assert_eq!(
+                properties[name],
+                json!({ "type": "array", "items": url }),
+                "{name}"
+            );
+        }
+        assert_eq!(properties["unique"]["items"], url);
+        assert_eq!(properties["unique"]["uniqueItems"], json!(true));
+        // The app's own `Vec`: its own schema.
+        assert!(properties["own_list"].get("$ref").is_some(), "{nested}");
+        // `String` keys: nothing to add.
+        assert!(
+            properties["names"].get("propertyNames").is_none(),
+            "{nested}"
+        );
+        let data = data_of(&schema, "nested.data");
+        assert_eq!(data["type"], json!(["object", "null"]));
+        assert_eq!(
+            data["propertyNames"]["pattern"],
+            json!(r"^(?:\d|[1-9]\d|1[0-1]\d|12[0-7]|-(?:[1-9]\d?|1[0-1]\d|12[0-8]))$")
+        );
+        assert_eq!(
+            data["patternProperties"][r"^-?\d+$"]["items"], url,
+            "{data}"
+        );
+    }
+
+    #[test]
+    fn option_fields_with_wrapped_facts_stay_optional_where_serde_reads_them_so() {
+        let required = |schema: &realtime_core::EventSchema| {
+            let mut names: Vec<String> = data_of(schema, "nested.typed")["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|name| name.as_str().unwrap().to_owned())
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        // serde writes every field (`null` for `None`)...
+        assert_eq!(
+            required(&TypedEvent::schema()),
+            [
+                "boxed",
+                "deep",
+                "links",
+                "maybe_levels",
+                "maybe_link",
+                "names",
+                "own",
+                "own_list",
+                "pair",
+                "queue",
+                "sliced",
+                "tagged",
+                "unique"
+            ]
+        );
+        // ...and reads a missing `Option` as `None`.
+        assert_eq!(
+            required(&realtime_core::EventSchema::accepted_by::<TypedEvent>()),
+            [
+                "boxed", "links", "own_list", "pair", "queue", "sliced", "tagged", "unique"
+            ]
         );
     }
 

@@ -9,9 +9,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprPath, Field, Ident, Lit, LitStr, Meta, Token};
 
-use super::probe;
+use super::probe::{self, Probe};
 use crate::ast::{Input, Variant};
 use crate::attr;
 
@@ -25,7 +26,12 @@ pub(crate) struct Mirror {
     pub(crate) items: TokenStream,
 }
 
-pub(crate) fn mirror(input: &Input<'_>, variant: &Variant<'_>, fields: &[&Field]) -> Mirror {
+pub(crate) fn mirror(
+    input: &Input<'_>,
+    variant: &Variant<'_>,
+    fields: &[&Field],
+    probe: &mut Probe,
+) -> Mirror {
     let enum_name = input.ident.unraw();
     let variant_name = variant.ident.unraw();
     let owned = format_ident!("__{}_{}", enum_name, variant_name);
@@ -58,18 +64,12 @@ pub(crate) fn mirror(input: &Input<'_>, variant: &Variant<'_>, fields: &[&Field]
         .map(|(index, field)| {
             let attrs = field.attrs.iter().filter(|attr| attr::is_data_attr(attr));
             let (ident, ty) = (&field.ident, &field.ty);
-            let probed = probe::applies(ty, &field.attrs).then(|| {
-                let helper = format_ident!("__realtime_{}_{}_schema", owned, index);
-                let helper_name = LitStr::new(&helper.to_string(), Span::call_site());
-                let generator = Ident::new("__generator", Span::mixed_site());
-                let schema = probe::schema(ty, &quote!(#generator));
-                helpers.push(quote! {
-                    #[allow(non_snake_case)]
-                    fn #helper(
-                        #generator: &mut ::realtime_core::__private::schemars::SchemaGenerator,
-                    ) -> ::realtime_core::__private::schemars::Schema #schema
-                });
-                quote!(#[schemars(schema_with = #helper_name)])
+            let name = format_ident!("__realtime_{}_{}_schema", owned, index);
+            let probed = probe.field(ty, &field.attrs, &name).map(|items| {
+                helpers.push(items);
+                // Spanned at the field's type, as the errors of the type it names are.
+                let with = LitStr::new(&name.to_string(), ty.span());
+                quote!(#[schemars(with = #with)])
             });
             let double_option = probe::is_double_option(ty, &field.attrs)
                 .then(|| quote!(#[schemars(extend("x-double-option" = true))]));

@@ -59,6 +59,19 @@ pub mod app {
             #[serde(default, serialize_with = "as_text")]
             level: u8,
         },
+        /// Scores: the derive describes the maps' keys inside the wrappers.
+        Scores {
+            /// By level, by team.
+            by_level: ::std::option::Option<
+                ::std::vec::Vec<
+                    ::std::collections::BTreeMap<u8, ::std::vec::Vec<::std::collections::BTreeMap<u8, u32>>>,
+                >,
+            >,
+            /// By pair.
+            pairs: [::std::collections::BTreeMap<u8, u32>; 2],
+        },
+        /// Levels as data.
+        Levels(::std::option::Option<::std::collections::BTreeMap<u8, ::std::boxed::Box<u32>>>),
         /// Billing.
         #[event(flatten)]
         Billing(super::billing::BillingEvent),
@@ -97,5 +110,7 @@ fn main() {
         app::AppEventKind::ALL.last().map(|kind| kind.name()),
         Some("billing.invoice_paid")
     );
-    assert_eq!(<app::AppEventKind as EventKind>::ALL.len(), 4);
+    assert_eq!(<app::AppEventKind as EventKind>::ALL.len(), 6);
+    let schema = app::AppEvent::schema().to_pretty_json();
+    assert_eq!(schema.matches("\"propertyNames\"").count(), 4, "{schema}");
 }

@@ -267,6 +267,8 @@ pub enum BillingEvent {
 }
 
 /// The corpus event set.
+// A test set of every shape, some of them wide (`[Url; 2]`), not a type to move around.
+#[allow(clippy::large_enum_variant)]
 #[derive(Events, Clone, Debug, PartialEq)]
 pub enum Corpus {
     /// A notification shown to every user.
@@ -445,6 +447,25 @@ pub enum Corpus {
     /// A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[event("price.set")]
     Priced { amount: rust_decimal::Decimal },
+    /// Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+    /// `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+    /// and map values.
+    #[event("data.nested_typed")]
+    NestedTyped {
+        maybe_ids: Option<HashMap<Uuid, u32>>,
+        links: Vec<Url>,
+        maybe_link: Option<Url>,
+        maybe_levels: Option<BTreeMap<u8, String>>,
+        deep: Option<HashMap<Uuid, Vec<Url>>>,
+        pair: [Url; 2],
+        tagged: (u32, Url),
+        boxed: Box<Url>,
+        set: BTreeSet<Url>,
+        maybe_price: Option<rust_decimal::Decimal>,
+    },
+    /// The data of a newtype variant: a map with UUID keys and lists of URLs, optional.
+    #[event("data.nested_keys")]
+    NestedKeys(Option<HashMap<Uuid, Vec<Url>>>),
     /// A double option: `null` clears the nickname, an absent one leaves it.
     #[event("profile.patched")]
     Patched {
@@ -756,6 +777,50 @@ pub fn samples() -> Vec<Corpus> {
         Corpus::Priced {
             amount: rust_decimal::Decimal::new(-15, 1),
         },
+        Corpus::NestedTyped {
+            maybe_ids: Some(HashMap::from([(Uuid::nil(), 1), (Uuid::max(), 2)])),
+            links: vec![
+                Url::parse("https://example.com/?q={x}&filter=a|b").unwrap(),
+                Url::parse("data:text/plain,hello world").unwrap(),
+            ],
+            maybe_link: Some(Url::parse("https://shop.example.com/list?ids[]=1").unwrap()),
+            maybe_levels: Some(BTreeMap::from([(0, "zero".into()), (255, "top".into())])),
+            deep: Some(HashMap::from([(
+                Uuid::nil(),
+                vec![Url::parse("https://example.com/items[1]/x%5Ey").unwrap()],
+            )])),
+            pair: [
+                Url::parse("https://example.com/a").unwrap(),
+                Url::parse("mailto:ops@localhost").unwrap(),
+            ],
+            tagged: (7, Url::parse("https://example.com/b").unwrap()),
+            boxed: Box::new(Url::parse("https://example.com/c").unwrap()),
+            set: BTreeSet::from([Url::parse("https://example.com/d").unwrap()]),
+            maybe_price: Some(rust_decimal::Decimal::new(-15, 1)),
+        },
+        Corpus::NestedTyped {
+            maybe_ids: None,
+            links: vec![],
+            maybe_link: None,
+            maybe_levels: None,
+            deep: None,
+            pair: [
+                Url::parse("https://example.com/a").unwrap(),
+                Url::parse("https://example.com/a").unwrap(),
+            ],
+            tagged: (0, Url::parse("https://example.com/").unwrap()),
+            boxed: Box::new(Url::parse("https://example.com/").unwrap()),
+            set: BTreeSet::new(),
+            maybe_price: None,
+        },
+        Corpus::NestedKeys(Some(HashMap::from([
+            (
+                Uuid::nil(),
+                vec![Url::parse("https://example.com/?a=[1]").unwrap()],
+            ),
+            (Uuid::max(), vec![]),
+        ]))),
+        Corpus::NestedKeys(None),
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -773,9 +838,95 @@ pub fn samples() -> Vec<Corpus> {
     ]
 }
 
+/// Valid data of `data.nested_typed` with `field` set to `value`.
+fn nested_typed(field: &str, value: Value) -> Value {
+    let mut data = json!({
+        "maybe_ids": null,
+        "links": [],
+        "maybe_link": null,
+        "maybe_levels": null,
+        "deep": null,
+        "pair": ["https://example.com/", "https://example.com/"],
+        "tagged": [1, "https://example.com/"],
+        "boxed": "https://example.com/",
+        "set": [],
+        "maybe_price": null,
+    });
+    data[field] = value;
+    data
+}
+
 /// `(event, data)` pairs that every generated validator must refuse, each with the reason.
 pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
     vec![
+        (
+            "data.nested_typed",
+            nested_typed("maybe_ids", json!({ "not-a-uuid": 1 })),
+            "a key that is not a UUID in an `Option<HashMap<Uuid, u32>>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("links", json!(["https://example.com/", "http://"])),
+            "a URI that is no URL in a `Vec<Url>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("maybe_link", json!("http://")),
+            "a URI that is no URL in an `Option<Url>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("maybe_levels", json!({ "256": "x" })),
+            "a key beyond the range of a u8 in an `Option<BTreeMap<u8, String>>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed(
+                "deep",
+                json!({ "00000000-0000-0000-0000-000000000000": ["http://"] }),
+            ),
+            "a URI that is no URL in the values of an `Option<HashMap<Uuid, Vec<Url>>>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("deep", json!({ "not-a-uuid": [] })),
+            "a key that is not a UUID in an `Option<HashMap<Uuid, Vec<Url>>>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("pair", json!(["https://example.com/", "http://a:99999"])),
+            "a URI that is no URL in a `[Url; 2]`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("tagged", json!([1, "http://"])),
+            "a URI that is no URL in a `(u32, Url)`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("boxed", json!("http://")),
+            "a URI that is no URL in a `Box<Url>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("set", json!(["http://"])),
+            "a URI that is no URL in a `BTreeSet<Url>`",
+        ),
+        (
+            "data.nested_typed",
+            nested_typed("maybe_price", json!("1.5.0")),
+            "not a decimal in an `Option<Decimal>`",
+        ),
+        (
+            "data.nested_keys",
+            json!({ "not-a-uuid": [] }),
+            "a key that is not a UUID in newtype data `Option<HashMap<Uuid, Vec<Url>>>`",
+        ),
+        (
+            "data.nested_keys",
+            json!({ "00000000-0000-0000-0000-000000000000": ["http://"] }),
+            "a URI that is no URL in newtype data `Option<HashMap<Uuid, Vec<Url>>>`",
+        ),
         (
             "batch.replayed",
             json!({ "events": [{ "event": "notification.alert", "data": 3 }] }),

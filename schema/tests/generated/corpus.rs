@@ -449,6 +449,21 @@ range, one character).*/
     ///A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[serde(rename = "price.set")]
     PriceSet(CorpusPriced),
+    /**Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+`x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+and map values.*/
+    #[serde(rename = "data.nested_typed")]
+    DataNestedTyped(CorpusNestedTyped),
+    ///The data of a newtype variant: a map with UUID keys and lists of URLs, optional.
+    #[serde(rename = "data.nested_keys")]
+    DataNestedKeys(
+        ::std::option::Option<
+            ::std::collections::HashMap<
+                ::uuid::Uuid,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        >,
+    ),
     ///A double option: `null` clears the nickname, an absent one leaves it.
     #[serde(rename = "profile.patched")]
     ProfilePatched(CorpusPatched),
@@ -636,6 +651,27 @@ impl ::std::convert::From<Circle> for Corpus {
 impl ::std::convert::From<CorpusPriced> for Corpus {
     fn from(value: CorpusPriced) -> Self {
         Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusNestedTyped> for Corpus {
+    fn from(value: CorpusNestedTyped) -> Self {
+        Self::DataNestedTyped(value)
+    }
+}
+impl ::std::convert::From<
+    ::std::option::Option<
+        ::std::collections::HashMap<::uuid::Uuid, ::std::vec::Vec<::std::string::String>>,
+    >,
+> for Corpus {
+    fn from(
+        value: ::std::option::Option<
+            ::std::collections::HashMap<
+                ::uuid::Uuid,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        Self::DataNestedKeys(value)
     }
 }
 impl ::std::convert::From<CorpusPatched> for Corpus {
@@ -943,6 +979,155 @@ pub struct CorpusLists {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct CorpusMoodSet {
     pub mood: Mood,
+}
+/**Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+`x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+and map values.*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+pub struct CorpusNestedTyped {
+    pub boxed: ::std::string::String,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub deep: ::std::option::Option<
+        ::std::collections::HashMap<::uuid::Uuid, ::std::vec::Vec<::std::string::String>>,
+    >,
+    pub links: ::std::vec::Vec<::std::string::String>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub maybe_ids: ::std::option::Option<::std::collections::HashMap<::uuid::Uuid, u32>>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub maybe_levels: ::std::option::Option<
+        ::std::collections::HashMap<
+            CorpusNestedTypedMaybeLevelsKey,
+            ::std::string::String,
+        >,
+    >,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub maybe_link: ::std::option::Option<::std::string::String>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub maybe_price: ::std::option::Option<CorpusNestedTypedMaybePrice>,
+    pub pair: [::std::string::String; 2usize],
+    pub set: ::std::vec::Vec<::std::string::String>,
+    pub tagged: (u32, ::std::string::String),
+}
+///`CorpusNestedTypedMaybeLevelsKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusNestedTypedMaybeLevelsKey(::std::string::String);
+impl ::std::ops::Deref for CorpusNestedTypedMaybeLevelsKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusNestedTypedMaybeLevelsKey> for ::std::string::String {
+    fn from(value: CorpusNestedTypedMaybeLevelsKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusNestedTypedMaybeLevelsKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusNestedTypedMaybeLevelsKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusNestedTypedMaybeLevelsKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusNestedTypedMaybeLevelsKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`CorpusNestedTypedMaybePrice`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct CorpusNestedTypedMaybePrice(::std::string::String);
+impl ::std::ops::Deref for CorpusNestedTypedMaybePrice {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<CorpusNestedTypedMaybePrice> for ::std::string::String {
+    fn from(value: CorpusNestedTypedMaybePrice) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for CorpusNestedTypedMaybePrice {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::with_flags("^-?\\d+(\\.\\d+)?$", "u").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^-?\\d+(\\.\\d+)?$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for CorpusNestedTypedMaybePrice {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CorpusNestedTypedMaybePrice {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for CorpusNestedTypedMaybePrice {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
 }
 ///`std::net` addresses: formats `ip`, `ipv4` and `ipv6`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1963,6 +2148,21 @@ range, one character).*/
     ///A decimal: written as a string, read from a string or a number (`x-accepts`).
     #[serde(rename = "price.set")]
     PriceSet(CorpusPriced),
+    /**Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+`x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+and map values.*/
+    #[serde(rename = "data.nested_typed")]
+    DataNestedTyped(CorpusNestedTyped),
+    ///The data of a newtype variant: a map with UUID keys and lists of URLs, optional.
+    #[serde(rename = "data.nested_keys")]
+    DataNestedKeys(
+        ::std::option::Option<
+            ::std::collections::HashMap<
+                ::uuid::Uuid,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        >,
+    ),
     ///A double option: `null` clears the nickname, an absent one leaves it.
     #[serde(rename = "profile.patched")]
     ProfilePatched(CorpusPatched),
@@ -2145,6 +2345,27 @@ impl ::std::convert::From<Circle> for NestedCorpus {
 impl ::std::convert::From<CorpusPriced> for NestedCorpus {
     fn from(value: CorpusPriced) -> Self {
         Self::PriceSet(value)
+    }
+}
+impl ::std::convert::From<CorpusNestedTyped> for NestedCorpus {
+    fn from(value: CorpusNestedTyped) -> Self {
+        Self::DataNestedTyped(value)
+    }
+}
+impl ::std::convert::From<
+    ::std::option::Option<
+        ::std::collections::HashMap<::uuid::Uuid, ::std::vec::Vec<::std::string::String>>,
+    >,
+> for NestedCorpus {
+    fn from(
+        value: ::std::option::Option<
+            ::std::collections::HashMap<
+                ::uuid::Uuid,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        >,
+    ) -> Self {
+        Self::DataNestedKeys(value)
     }
 }
 impl ::std::convert::From<CorpusPatched> for NestedCorpus {

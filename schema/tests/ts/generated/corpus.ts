@@ -413,6 +413,30 @@ export const CorpusMoodSet = z.object({
 });
 export type CorpusMoodSet = z.infer<typeof CorpusMoodSet>;
 
+/**
+ * Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+ * `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+ * and map values.
+ */
+export const CorpusNestedTyped = z.object({
+  boxed: z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }),
+  deep: z.record(z.guid(), z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }))).nullable(),
+  links: z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" })),
+  maybe_ids: z.record(z.guid(), z.int().gte(0).lte(4294967295)).nullable(),
+  maybe_levels: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$", "u")).regex(new RegExp("^\\d+$", "u")), z.string()).nullable(),
+  maybe_link: z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }).nullable(),
+  maybe_price: z.string().regex(new RegExp("^-?\\d+(\\.\\d+)?$", "u")).nullable(),
+  pair: z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" })).min(2).max(2),
+  set: z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" })).refine((items) => new Set(items.map(canonicalJson)).size === items.length, { message: "items must be unique" }),
+  tagged: z.tuple([z.int().gte(0).lte(4294967295), z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" })]),
+});
+/**
+ * Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+ * `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+ * and map values.
+ */
+export type CorpusNestedTyped = z.infer<typeof CorpusNestedTyped>;
+
 /** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
 export const CorpusNetwork = z.object({
   ip: z.stringFormat("ip", isIpFormat),
@@ -818,6 +842,12 @@ export type NestedCorpus = {
   data: CorpusPriced;
   event: "price.set";
 } | {
+  data: CorpusNestedTyped;
+  event: "data.nested_typed";
+} | {
+  data: { [key: string]: string[] } | null;
+  event: "data.nested_keys";
+} | {
   data: CorpusPatched;
   event: "profile.patched";
 };
@@ -975,6 +1005,14 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     event: z.literal("price.set"),
   }),
   z.strictObject({
+    data: CorpusNestedTyped,
+    event: z.literal("data.nested_typed"),
+  }),
+  z.strictObject({
+    data: z.record(z.guid(), z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }))).nullable(),
+    event: z.literal("data.nested_keys"),
+  }),
+  z.strictObject({
     data: CorpusPatched,
     event: z.literal("profile.patched"),
   }),
@@ -1020,6 +1058,14 @@ export const schema = {
      * range, one character).
      */
     typed_keys: CorpusTypedKeys,
+    /**
+     * Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+     * `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+     * and map values.
+     */
+    nested_typed: CorpusNestedTyped,
+    /** The data of a newtype variant: a map with UUID keys and lists of URLs, optional. */
+    nested_keys: z.record(z.guid(), z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }))).nullable(),
   },
   shape: {
     drawn: Shape,

@@ -117,6 +117,24 @@ export type CorpusMoodSet = {
   mood: Mood;
 };
 
+/**
+ * Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+ * `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+ * and map values.
+ */
+export type CorpusNestedTyped = {
+  boxed: string;
+  deep: { [key: string]: string[] } | null;
+  links: string[];
+  maybe_ids: { [key: string]: number } | null;
+  maybe_levels: { [key: string]: string } | null;
+  maybe_link: string | null;
+  maybe_price: string | null;
+  pair: string[];
+  set: string[];
+  tagged: [number, string];
+};
+
 /** `std::net` addresses: formats `ip`, `ipv4` and `ipv6`. */
 export type CorpusNetwork = {
   ip: string;
@@ -392,6 +410,12 @@ export type NestedCorpus = {
   data: CorpusPriced;
   event: "price.set";
 } | {
+  data: CorpusNestedTyped;
+  event: "data.nested_typed";
+} | {
+  data: { [key: string]: string[] } | null;
+  event: "data.nested_keys";
+} | {
   data: CorpusPatched;
   event: "profile.patched";
 };
@@ -522,6 +546,14 @@ export type RealtimeEvents = {
   "shape.tagged": Circle;
   /** A decimal: written as a string, read from a string or a number (`x-accepts`). */
   "price.set": CorpusPriced;
+  /**
+   * Typed keys, URLs and a decimal inside wrappers: the derive carries `propertyNames`,
+   * `x-whatwg-url` and `x-accepts` through `Option`, `Vec`, `Box`, sets, arrays, tuples
+   * and map values.
+   */
+  "data.nested_typed": CorpusNestedTyped;
+  /** The data of a newtype variant: a map with UUID keys and lists of URLs, optional. */
+  "data.nested_keys": { [key: string]: string[] } | null;
   /** A double option: `null` clears the nickname, an absent one leaves it. */
   "profile.patched": CorpusPatched;
 };
