@@ -69,14 +69,41 @@ pub const CONVERSIONS: &[(&str, &str)] = &[
 /// report unsupported constructs with their pointer). The root type is named after the
 /// document's title and is the envelope `{ "event", "data" }` as an adjacently tagged enum.
 ///
+/// Where typify refuses (or panics on) a part of the converted schema, that part (the
+/// shared definition it fails on, or else the event's data) is typed `serde_json::Value`,
+/// which round-trips, and named in the file's header with its pointer and event.
+///
 /// # Errors
-/// [`Error::Unsupported`] when typify refuses (or panics on) the converted schema, naming
-/// the first event it fails on and the pointer of that event's data, or of the shared
-/// definition it fails on.
+/// [`Error::Unsupported`] when typify fails on the document though no event fails alone.
 pub fn generate(value: &Value) -> Result<String> {
     let document = Document::from_value(value)?;
-    let (typable, untypable) = untypable::as_values(value);
-    let file = typify(&typable).map_err(|failure| locate(value, &document, &failure))?;
+    let (mut typable, mut untypable) = untypable::as_values(value);
+    // Where typify fails (it refuses or panics on some shapes), the smallest part it fails
+    // on (a definition an event uses, or an event's data) is typed `serde_json::Value`,
+    // which round-trips, and said in the header; at most once per event and definition.
+    let most_tries = document.events.len() + document.definitions.len() + 1;
+    let mut tries = 0;
+    let file = loop {
+        tries += 1;
+        match typify(&typable) {
+            Ok(file) => break file,
+            Err(failure) if tries < most_tries => {
+                let (pointer, message) = locate(&typable, &document, &failure);
+                if pointer.is_empty() {
+                    return Err(Error::unsupported("", message));
+                }
+                match typable.pointer_mut(&pointer) {
+                    Some(part) if *part != Value::Bool(true) => *part = Value::Bool(true),
+                    _ => return Err(Error::unsupported(&pointer, message)),
+                }
+                untypable.push(format!("{pointer}: {message}; typed `serde_json::Value`"));
+            }
+            Err(failure) => {
+                let (pointer, message) = locate(&typable, &document, &failure);
+                return Err(Error::unsupported(&pointer, message));
+            }
+        }
+    };
     let mut notes = String::new();
     if !untypable.is_empty() {
         notes.push_str("//\n// Shapes typify cannot express, typed `serde_json::Value` so that they round-trip:\n");
@@ -153,9 +180,11 @@ fn quietly<T>(run: impl FnOnce() -> T + std::panic::UnwindSafe) -> std::thread::
     result
 }
 
-/// The error for a document typify failed on: typify is run on each event alone to find
-/// the first one it fails on, then on each definition that event uses.
-fn locate(value: &Value, document: &Document, failure: &str) -> Error {
+/// Where typify fails in a document, as a pointer and a message: typify is run on each
+/// event alone to find the first one it fails on, then on each definition that event uses
+/// (the pointer is the definition's when one fails alone, else the event's data; empty
+/// when no event fails alone).
+fn locate(value: &Value, document: &Document, failure: &str) -> (String, String) {
     let alone = |data: &Value| {
         let mut single = value.clone();
         if let Value::Object(root) = &mut single {
@@ -184,8 +213,8 @@ fn locate(value: &Value, document: &Document, failure: &str) -> Error {
             at += 1;
             let reference = json!({ "$ref": format!("#/$defs/{}", escape(&name)) });
             if let Some(message) = alone(&reference) {
-                return Error::unsupported(
-                    &format!("/$defs/{}", escape(&name)),
+                return (
+                    format!("/$defs/{}", escape(&name)),
                     format!(
                         "typify cannot generate the type `{name}` that event `{}` uses: {message}",
                         event.name
@@ -202,12 +231,12 @@ fn locate(value: &Value, document: &Document, failure: &str) -> Error {
                 }
             }
         }
-        return Error::unsupported(
-            &pointer,
+        return (
+            pointer,
             format!("typify cannot generate event `{}`: {message}", event.name),
         );
     }
-    Error::unsupported("", failure.to_owned())
+    (String::new(), failure.to_owned())
 }
 
 /// The document in the draft-07 vocabulary that schemars 0.8 and typify read.

@@ -253,7 +253,7 @@ fn a_pattern_that_is_not_an_ecmascript_regex_is_refused_at_generation() {
 }
 
 #[test]
-fn rust_reports_a_typify_panic_with_the_event_and_pointer_and_prints_no_backtrace() {
+fn rust_types_what_typify_panics_on_as_a_value_naming_the_event_and_pointer() {
     let scratch = Scratch::new("typify-panic");
     let mut document = minimal(json!({ "$ref": "#/$defs/Mixed" }));
     // typify panics on an enum of values of several types.
@@ -266,19 +266,16 @@ fn rust_reports_a_typify_panic_with_the_event_and_pointer_and_prints_no_backtrac
         .output()
         .unwrap();
     let message = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{message}");
-    assert!(
-        message.starts_with(
-            "error: unsupported schema at /$defs/Mixed: typify cannot generate the type `Mixed` that event `chat.message` uses: typify panicked: "
-        ),
-        "{message}"
-    );
-    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(output.status.code(), Some(0), "{message}");
     assert!(!message.contains("stack backtrace"), "{message}");
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
-        "// the previous version\n"
+    let generated = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        generated.contains(
+            "// - /$defs/Mixed: typify cannot generate the type `Mixed` that event `chat.message` uses: typify panicked: "
+        ),
+        "{generated}"
     );
+    assert!(generated.contains("serde_json::Value"), "{generated}");
 }
 
 #[test]

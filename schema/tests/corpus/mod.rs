@@ -466,6 +466,10 @@ pub enum Corpus {
     /// The data of a newtype variant: a map with UUID keys and lists of URLs, optional.
     #[event("data.nested_keys")]
     NestedKeys(Option<HashMap<Uuid, Vec<Url>>>),
+    /// The data of a newtype variant: a map with `u8` keys (typify panics on it: the Rust
+    /// codegen types it `serde_json::Value` and says so).
+    #[event("data.small_keys")]
+    SmallKeys(BTreeMap<u8, String>),
     /// A double option: `null` clears the nickname, an absent one leaves it.
     #[event("profile.patched")]
     Patched {
@@ -821,6 +825,7 @@ pub fn samples() -> Vec<Corpus> {
             (Uuid::max(), vec![]),
         ]))),
         Corpus::NestedKeys(None),
+        Corpus::SmallKeys(BTreeMap::from([(0, "zero".into()), (255, "max".into())])),
         Corpus::Inherited(InheritedKeys {
             constructor: None,
             to_string: None,
@@ -926,6 +931,11 @@ pub fn invalid_samples() -> Vec<(&'static str, Value, &'static str)> {
             "data.nested_keys",
             json!({ "00000000-0000-0000-0000-000000000000": ["http://"] }),
             "a URI that is no URL in newtype data `Option<HashMap<Uuid, Vec<Url>>>`",
+        ),
+        (
+            "data.small_keys",
+            json!({ "256": "too big" }),
+            "a key beyond a `u8` in newtype data `BTreeMap<u8, String>`",
         ),
         (
             "batch.replayed",

@@ -8,6 +8,7 @@
 // - /$defs/CorpusPatched (batch.replayed, profile.patched): an object with a double option (`nickname`: `null` and an absent field differ), which typify reads as one `Option`; typed `serde_json::Value`
 // - /$defs/Reading (batch.replayed, device.read): an enum variant that takes any JSON (an untagged fallback); typed `serde_json::Value`
 // - /$defs/Result_of_null_or_string (batch.replayed, device.read): a variant whose data is `()` (`{"Ok": null}`), which typify writes as a bare string; typed `serde_json::Value`
+// - /oneOf/40/properties/data: typify cannot generate event `data.small_keys`: typify panicked: called `Option::unwrap()` on a `None` value; typed `serde_json::Value`
 
 ///Internally tagged.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -464,6 +465,10 @@ and map values.*/
             >,
         >,
     ),
+    /**The data of a newtype variant: a map with `u8` keys (typify panics on it: the Rust
+codegen types it `serde_json::Value` and says so).*/
+    #[serde(rename = "data.small_keys")]
+    DataSmallKeys(::serde_json::Value),
     ///A double option: `null` clears the nickname, an absent one leaves it.
     #[serde(rename = "profile.patched")]
     ProfilePatched(CorpusPatched),
@@ -672,6 +677,11 @@ impl ::std::convert::From<
         >,
     ) -> Self {
         Self::DataNestedKeys(value)
+    }
+}
+impl ::std::convert::From<::serde_json::Value> for Corpus {
+    fn from(value: ::serde_json::Value) -> Self {
+        Self::DataSmallKeys(value)
     }
 }
 impl ::std::convert::From<CorpusPatched> for Corpus {
@@ -2163,6 +2173,12 @@ and map values.*/
             >,
         >,
     ),
+    /**The data of a newtype variant: a map with `u8` keys (typify panics on it: the Rust
+codegen types it `serde_json::Value` and says so).*/
+    #[serde(rename = "data.small_keys")]
+    DataSmallKeys(
+        ::std::collections::HashMap<NestedCorpusDataKey, ::std::string::String>,
+    ),
     ///A double option: `null` clears the nickname, an absent one leaves it.
     #[serde(rename = "profile.patched")]
     ProfilePatched(CorpusPatched),
@@ -2368,9 +2384,83 @@ impl ::std::convert::From<
         Self::DataNestedKeys(value)
     }
 }
+impl ::std::convert::From<
+    ::std::collections::HashMap<NestedCorpusDataKey, ::std::string::String>,
+> for NestedCorpus {
+    fn from(
+        value: ::std::collections::HashMap<NestedCorpusDataKey, ::std::string::String>,
+    ) -> Self {
+        Self::DataSmallKeys(value)
+    }
+}
 impl ::std::convert::From<CorpusPatched> for NestedCorpus {
     fn from(value: CorpusPatched) -> Self {
         Self::ProfilePatched(value)
+    }
+}
+///`NestedCorpusDataKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct NestedCorpusDataKey(::std::string::String);
+impl ::std::ops::Deref for NestedCorpusDataKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<NestedCorpusDataKey> for ::std::string::String {
+    fn from(value: NestedCorpusDataKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for NestedCorpusDataKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        {
+            ::regress::Regex::with_flags(
+                    "^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))",
+                    "u",
+                )
+                .unwrap()
+        });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^(?=[\\s\\S]*?(?:^\\d+$))(?=[\\s\\S]*?(?:^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$))\""
+                    .into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for NestedCorpusDataKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for NestedCorpusDataKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for NestedCorpusDataKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///The data of an event that carries none: `null`.

@@ -848,6 +848,9 @@ export type NestedCorpus = {
   data: { [key: string]: string[] } | null;
   event: "data.nested_keys";
 } | {
+  data: { [key: string]: string };
+  event: "data.small_keys";
+} | {
   data: CorpusPatched;
   event: "profile.patched";
 };
@@ -1013,6 +1016,10 @@ export const NestedCorpus: z.ZodType<NestedCorpus> = z.union([
     event: z.literal("data.nested_keys"),
   }),
   z.strictObject({
+    data: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$", "u")).regex(new RegExp("^\\d+$", "u")), z.string()),
+    event: z.literal("data.small_keys"),
+  }),
+  z.strictObject({
     data: CorpusPatched,
     event: z.literal("profile.patched"),
   }),
@@ -1066,6 +1073,11 @@ export const schema = {
     nested_typed: CorpusNestedTyped,
     /** The data of a newtype variant: a map with UUID keys and lists of URLs, optional. */
     nested_keys: z.record(z.guid(), z.array(z.stringFormat("uri", isUriFormat).refine(isWhatwgUrl, { message: "expected a URL" }))).nullable(),
+    /**
+     * The data of a newtype variant: a map with `u8` keys (typify panics on it: the Rust
+     * codegen types it `serde_json::Value` and says so).
+     */
+    small_keys: z.record(z.string().regex(new RegExp("^(?:\\d|[1-9]\\d|1\\d{2}|2[0-4]\\d|25[0-5])$", "u")).regex(new RegExp("^\\d+$", "u")), z.string()),
   },
   shape: {
     drawn: Shape,

@@ -416,6 +416,9 @@ export type NestedCorpus = {
   data: { [key: string]: string[] } | null;
   event: "data.nested_keys";
 } | {
+  data: { [key: string]: string };
+  event: "data.small_keys";
+} | {
   data: CorpusPatched;
   event: "profile.patched";
 };
@@ -554,6 +557,11 @@ export type RealtimeEvents = {
   "data.nested_typed": CorpusNestedTyped;
   /** The data of a newtype variant: a map with UUID keys and lists of URLs, optional. */
   "data.nested_keys": { [key: string]: string[] } | null;
+  /**
+   * The data of a newtype variant: a map with `u8` keys (typify panics on it: the Rust
+   * codegen types it `serde_json::Value` and says so).
+   */
+  "data.small_keys": { [key: string]: string };
   /** A double option: `null` clears the nickname, an absent one leaves it. */
   "profile.patched": CorpusPatched;
 };
