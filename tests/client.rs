@@ -120,8 +120,8 @@ fn typescript_is_strict_and_the_generated_module_types_the_client() {
     );
 }
 
-/// The inspector page (`client/inspector`, embedded by realtime-axum): strict types, and
-/// the committed build (`realtime-axum/src/inspector/assets/inspector.html`) is what its
+/// The inspector page (`client/inspector`, embedded by realtime-axum): strict types, its
+/// check of an emit's data (unit tests in Node), and the committed build (`realtime-axum/src/inspector/assets/inspector.html`) is what its
 /// sources build to, within its size budget.
 #[test]
 fn the_inspector_page_type_checks_and_its_committed_build_is_fresh() {
@@ -134,6 +134,11 @@ fn the_inspector_page_type_checks_and_its_committed_build_is_fresh() {
             &dir,
             &["node_modules/typescript/bin/tsc", "-p", "inspector"],
         ),
+    );
+    run(
+        &dir,
+        "node --test inspector/test/",
+        node(&dir, &["--test", "inspector/test/"]),
     );
     run(
         &dir,

@@ -2,29 +2,14 @@
 // schema in the page as you type and by the server when sent, with an idempotency key:
 // sending again what was not changed reuses the key, so it is stored once.
 
-import { Validator } from "@cfworker/json-schema";
 import { ApiError, type EventInfo, type Info, emit } from "./api.js";
+import { type Problem, check } from "./check.js";
 import { fill, h } from "./dom.js";
 
 interface Property {
   type?: unknown;
   enum?: unknown[];
   description?: string;
-}
-
-export interface Problem {
-  path: string;
-  message: string;
-}
-
-/** The page's check of `data` against `schema` (JSON Schema 2020-12). */
-export function check(schema: Record<string, unknown>, data: unknown): Problem[] {
-  const result = new Validator(schema as never, "2020-12", false).validate(data);
-  return result.valid
-    ? []
-    : result.errors
-        .filter((error) => !["properties", "allOf", "$ref", "anyOf", "oneOf", "items"].includes(error.keyword))
-        .map((error) => ({ path: error.instanceLocation.replace(/^#/, ""), message: error.error }));
 }
 
 /** The schema a top-level `$ref` points to, within the schema's own `$defs`. */
