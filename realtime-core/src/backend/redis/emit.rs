@@ -314,7 +314,7 @@ impl RedisBackend {
 
     /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
     /// `NOSCRIPT`); `first_key`: the stream key of the first entry's channel; `one_event`:
-    /// the batch goes to `emit_one_event.lua` (see [`RedisBackend::takes_one_event`]).
+    /// the batch goes to `emit_one_event.lua` (see [`takes_one_event`]).
     fn batch_command(
         &self,
         eval: bool,
@@ -470,39 +470,6 @@ impl RedisBackend {
         command
     }
 
-    /// Whether a batch goes to `emit_one_event.lua`: its entries carry one event that JSON
-    /// writes as it is, no idempotency key and no TTL refresh, on channels whose stream
-    /// keys hold their names as they are, and either all on one channel or each on its own.
-    fn takes_one_event(&self, entries: &[&Entry<'_>], refresh: &[bool]) -> bool {
-        let Some(first) = entries.first() else {
-            return false;
-        };
-        let plain = |entry: &&Entry<'_>| {
-            entry.once.is_none()
-                && entry.event == first.event
-                && json_safe(&entry.channel)
-                && self.key_holds_name(&entry.channel)
-        };
-        if refresh.iter().any(|&r| r) || !json_safe(&first.event) || !entries.iter().all(plain) {
-            return false;
-        }
-        if entries.iter().all(|entry| entry.channel == first.channel) {
-            return true;
-        }
-        let mut channels: Vec<&str> = entries.iter().map(|entry| entry.channel.as_ref()).collect();
-        channels.sort_unstable();
-        channels.windows(2).all(|pair| pair[0] != pair[1])
-    }
-
-    /// Whether `channel`'s stream key holds its name as it is, so that the script finds
-    /// the name in the key (under the default layout a `:` is written `%3A`).
-    fn key_holds_name(&self, channel: &str) -> bool {
-        match &self.shared.options.key_layout {
-            KeyLayout::Prefixed(_) => !channel.contains(':'),
-            KeyLayout::Reference => true,
-        }
-    }
-
     /// `command` (the script call) alone on one Redis, or in a pipeline: on a cluster,
     /// and, when emits must reach replicas, followed by `WAIT` if `wait_inline`, else
     /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
@@ -553,7 +520,7 @@ impl RedisBackend {
         }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
         // (a batch for `emit_one_event.lua` goes in the order given, as does any part of it)
-        let one_event = self.takes_one_event(entries, &refresh);
+        let one_event = takes_one_event(entries, &refresh, &self.shared.options.key_layout);
         let mut pending = if entries.len() == 1 || one_event {
             (0..entries.len()).collect()
         } else {
@@ -869,6 +836,39 @@ fn script_order(entries: &[&Entry<'_>], refresh: &[bool]) -> Vec<usize> {
     order
 }
 
+/// Whether a batch goes to `emit_one_event.lua`: its entries carry one event that JSON
+/// writes as it is, no idempotency key and no TTL refresh, on channels whose stream keys
+/// hold their names as they are, and either all on one channel or each on its own.
+fn takes_one_event(entries: &[&Entry<'_>], refresh: &[bool], layout: &KeyLayout) -> bool {
+    let Some(first) = entries.first() else {
+        return false;
+    };
+    let plain = |entry: &&Entry<'_>| {
+        entry.once.is_none()
+            && entry.event == first.event
+            && json_safe(&entry.channel)
+            && key_holds_name(layout, &entry.channel)
+    };
+    if refresh.iter().any(|&r| r) || !json_safe(&first.event) || !entries.iter().all(plain) {
+        return false;
+    }
+    if entries.iter().all(|entry| entry.channel == first.channel) {
+        return true;
+    }
+    let mut channels: Vec<&str> = entries.iter().map(|entry| entry.channel.as_ref()).collect();
+    channels.sort_unstable();
+    channels.windows(2).all(|pair| pair[0] != pair[1])
+}
+
+/// Whether `channel`'s stream key holds its name as it is, so that `emit_one_event.lua`
+/// finds the name in the key (under a prefixed layout a `:` is written `%3A`).
+fn key_holds_name(layout: &KeyLayout, channel: &str) -> bool {
+    match layout {
+        KeyLayout::Prefixed(_) => !channel.contains(':'),
+        KeyLayout::Reference => true,
+    }
+}
+
 /// Whether a stream's run goes to the script as a lone stream: one entry, without an
 /// idempotency key, with names JSON writes as they are, and no TTL refresh asked.
 fn is_lone(run: &[&Entry<'_>], refreshed: bool) -> bool {
@@ -989,6 +989,39 @@ mod tests {
         );
         assert_ne!(script.general.hash, single.general.hash);
         assert_ne!(script.one_event.hash, single.one_event.hash);
+    }
+
+    #[test]
+    fn batches_of_one_plain_event_on_one_channel_or_one_each_take_the_one_event_script() {
+        let layout = KeyLayout::default();
+        let takes = |entries: &[Entry<'static>], refresh: &[bool]| {
+            let entries: Vec<&Entry<'_>> = entries.iter().collect();
+            takes_one_event(&entries, refresh, &layout)
+        };
+        let one = [entry("room", "a.b", None)];
+        assert!(takes(&one, &[false]));
+        let hot = [entry("room", "a.b", None), entry("room", "a.b", None)];
+        assert!(takes(&hot, &[false, false]));
+        let spread = [entry("room-1", "a.b", None), entry("room-2", "a.b", None)];
+        assert!(takes(&spread, &[false, false]));
+        // Not: a channel twice among others, two events, a key, a TTL refresh, a name
+        // the key escapes or JSON escapes.
+        let mixed = [
+            entry("room-1", "a.b", None),
+            entry("room-2", "a.b", None),
+            entry("room-1", "a.b", None),
+        ];
+        assert!(!takes(&mixed, &[false, false, false]));
+        let events = [entry("room", "a.b", None), entry("room", "a.c", None)];
+        assert!(!takes(&events, &[false, false]));
+        assert!(!takes(&[entry("room", "a.b", Some("k"))], &[false]));
+        assert!(!takes(&one, &[true]));
+        assert!(!takes(&[entry("team:42", "a.b", None)], &[false]));
+        assert!(!takes(&[entry("room", "a\"b", None)], &[false]));
+        // The reference layout keeps the name as the key.
+        let entries = [entry("team:42", "a.b", None)];
+        let entries: Vec<&Entry<'_>> = entries.iter().collect();
+        assert!(takes_one_event(&entries, &[false], &KeyLayout::Reference));
     }
 
     #[test]
