@@ -29,7 +29,8 @@
 //!    - **group commit**: this crate as configured by default, concurrent emits sharing
 //!      script calls;
 //!    - with `BENCH_BARE_SCRIPT=1`, a fourth, **bare script**: hand-written `EVALSHA` of
-//!      the emit script (`emit.lua`, with the settings the backends write in) per event,
+//!      the emit script a lone emit goes to (`emit_one_event.lua`, with the settings the
+//!      backends write in) per event,
 //!      one entry each, over a `ConnectionManager` like the naive pipeline's: what one
 //!      round trip through the script costs with nothing of this crate around it (no
 //!      validation, no lane, no reply parsing), the floor of an emit that pays a script
@@ -79,10 +80,10 @@ const EMITTER_LEVELS: [usize; 4] = [1, 16, 256, 1_024];
 /// Emits go to one channel, or round-robin over 1,000.
 const CHANNEL_SPREADS: [usize; 2] = [1, 1_000];
 const SUBSCRIBERS: usize = 1_000;
-/// The emit script, for the bare-script side, with the settings line the backends write
-/// their settings into (see `EmitScript` in `src/backend/redis/emit.rs`).
-const EMIT_LUA: &str = include_str!("../src/backend/redis/emit.lua");
-const EMIT_LUA_SETTINGS: &str = "local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', '0', '1' -- settings";
+/// The emit script of a lone emit, for the bare-script side, with the settings line the
+/// backends write their settings into (see `EmitScript` in `src/backend/redis/emit.rs`).
+const EMIT_LUA: &str = include_str!("../src/backend/redis/emit_one_event.lua");
+const EMIT_LUA_SETTINGS: &str = "local publish, max_len, trim, expire_secs, grouped, name_from, name_to = 'PUBLISH', '0', '=', '0', '1', 1, -1 -- settings";
 const FANOUT_RATE: u64 = 1_000;
 
 /// How long and how often each measurement runs.
@@ -309,22 +310,20 @@ impl Emitter {
                 sha,
                 keys,
             } => {
-                let (key, name) = &keys[(task + n as usize) % keys.len()];
+                let (key, _) = &keys[(task + n as usize) % keys.len()];
                 let data = serde_json::to_string(&TickData {
                     text: TICK_TEXT.to_owned(),
                     n,
                 })?;
-                // One lone stream (see `emit.lua`): its name, data and event.
+                // One stream (see `emit_one_event.lua`): its key, the event, the data (the
+                // script finds the name in the key).
                 let mut connection = connection.clone();
                 redis::cmd("EVALSHA")
                     .arg(sha)
                     .arg(1)
                     .arg(key)
-                    .arg(1)
-                    .arg(1)
-                    .arg(name)
-                    .arg(&data)
                     .arg("bench.tick")
+                    .arg(&data)
                     .query_async::<String>(&mut connection)
                     .await?;
             }
@@ -572,12 +571,14 @@ async fn emit_benchmark(
                 .collect();
             keys.extend(bare_keys.iter().map(|(key, _)| key.clone()));
             // As a backend with `expire_after(KEY_LIFETIME)` writes its settings in.
+            // (the name follows `<prefix>bare:` in the key)
             let text = EMIT_LUA.replacen(
                 EMIT_LUA_SETTINGS,
                 &format!(
-                    "local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', \
-                     '{}', '1' -- settings",
-                    KEY_LIFETIME.as_secs() + 1
+                    "local publish, max_len, trim, expire_secs, grouped, name_from, name_to = \
+                     'PUBLISH', '0', '=', '{}', '1', {}, -1 -- settings",
+                    KEY_LIFETIME.as_secs() + 1,
+                    prefix.len() + "bare:".len() + 1
                 ),
                 1,
             );

@@ -11,6 +11,10 @@
 //! succeeds or fails on its own, with its own error. A batch goes to the script stream by
 //! stream (what the entries of one stream share is sent once); each channel's entries are
 //! stored and published in the order they arrived, so publish order is stream order.
+//! Most batches (one event, no idempotency key, no TTL refresh, plain names, all on one
+//! channel or each on its own) go to `emit_one_event.lua`, which takes only the stream
+//! keys, the event once and the data: every argument costs Redis about a fifth of an
+//! `XADD`.
 //!
 //! With [`Durability::Replicated`] the batch's `WAIT` covers every entry of it: one wait
 //! for the replicas per batch, not per emit; on a cluster one `WAIT` per master covers
@@ -309,14 +313,19 @@ impl RedisBackend {
     }
 
     /// The script call for `entries` (`EVALSHA`, or `EVAL` with its text after
-    /// `NOSCRIPT`); `first_key`: the stream key of the first entry's channel.
+    /// `NOSCRIPT`); `first_key`: the stream key of the first entry's channel; `one_event`:
+    /// the batch goes to `emit_one_event.lua` (see [`takes_one_event`]).
     fn batch_command(
         &self,
         eval: bool,
         entries: &[&Entry<'_>],
         refresh: &[bool],
         first_key: &str,
+        one_event: bool,
     ) -> redis::Cmd {
+        if one_event {
+            return self.one_event_command(eval, entries, first_key);
+        }
         let runs = stream_runs(entries);
         let keys: Vec<Cow<'_, str>> = runs
             .iter()
@@ -329,11 +338,7 @@ impl RedisBackend {
         let remembered = entries.iter().filter(|entry| entry.once.is_some()).count();
         // Sized once: growing the command's buffers as arguments come cost more than
         // building it (most of a lone emit's own work in this process).
-        let (script, script_len) = if eval {
-            ("EVAL", self.shared.emit.text().len())
-        } else {
-            ("EVALSHA", self.shared.emit.hash().len())
-        };
+        let script = self.shared.emit.script(false);
         let text: usize = entries
             .iter()
             .map(|entry| {
@@ -345,15 +350,10 @@ impl RedisBackend {
             })
             .sum::<usize>()
             + keys.iter().map(|key| key.len()).sum::<usize>()
-            + script_len
+            + script.text.len()
             + 64;
         let mut command = redis::Cmd::with_capacity(4 * entries.len() + keys.len() + 8, text);
-        command.arg(script);
-        if eval {
-            command.arg(self.shared.emit.text());
-        } else {
-            command.arg(self.shared.emit.hash());
-        }
+        script_call(&mut command, script, eval);
         command.arg(runs.len() + remembered);
         for key in &keys {
             command.arg(key.as_ref());
@@ -439,6 +439,37 @@ impl RedisBackend {
         command
     }
 
+    /// The call of `emit_one_event.lua` for `entries`: the stream keys (one, or one per
+    /// entry), the event, then each entry's data.
+    fn one_event_command(&self, eval: bool, entries: &[&Entry<'_>], first_key: &str) -> redis::Cmd {
+        let script = self.shared.emit.script(true);
+        let one_stream = entries
+            .iter()
+            .all(|entry| entry.channel == entries[0].channel);
+        let keys = if one_stream { 1 } else { entries.len() };
+        // Sized once (as in `batch_command`).
+        let text = entries
+            .iter()
+            .map(|entry| entry.data.len() + 2 * entry.channel.len() + 16)
+            .sum::<usize>()
+            + entries[0].event.len()
+            + script.text.len()
+            + 64;
+        let mut command = redis::Cmd::with_capacity(entries.len() + keys + 4, text);
+        script_call(&mut command, script, eval);
+        command.arg(keys).arg(first_key);
+        if !one_stream {
+            for entry in &entries[1..] {
+                command.arg(self.stream_key(&entry.channel));
+            }
+        }
+        command.arg(entries[0].event.as_ref());
+        for entry in entries {
+            command.arg(entry.data.as_ref());
+        }
+        command
+    }
+
     /// `command` (the script call) alone on one Redis, or in a pipeline: on a cluster,
     /// and, when emits must reach replicas, followed by `WAIT` if `wait_inline`, else
     /// `CLIENT ID` (the master's next `WAIT` will count for the batch: `replica_wait.rs`).
@@ -488,8 +519,10 @@ impl RedisBackend {
                 .collect();
         }
         // See `Outcome::repeat`: at most one more attempt, only for what cannot duplicate.
-        let mut pending = if entries.len() == 1 {
-            vec![0]
+        // (a batch for `emit_one_event.lua` goes in the order given, as does any part of it)
+        let one_event = takes_one_event(entries, &refresh, &self.shared.options.key_layout);
+        let mut pending = if entries.len() == 1 || one_event {
+            (0..entries.len()).collect()
         } else {
             script_order(entries, &refresh)
         };
@@ -517,7 +550,7 @@ impl RedisBackend {
             } else {
                 Cow::Owned(self.stream_key(&batch[0].channel))
             };
-            let command = self.batch_command(eval, &batch, &flags, &first_key);
+            let command = self.batch_command(eval, &batch, &flags, &first_key, one_event);
             let sent = match self.batch_request(command, wait_inline) {
                 Request::Alone(command) => self
                     .shared
@@ -699,13 +732,29 @@ fn settings(options: &super::RedisOptions, cluster: bool) -> [String; 5] {
 
 /// The line of `emit.lua` that holds the backend's settings.
 const SETTINGS_LINE: &str = "local publish, max_len, trim, expire_secs, grouped = 'PUBLISH', '0', '=', '0', '1' -- settings";
+/// The line of `emit_one_event.lua` that holds the backend's settings.
+const ONE_EVENT_SETTINGS_LINE: &str = "local publish, max_len, trim, expire_secs, grouped, name_from, name_to = 'PUBLISH', '0', '=', '0', '1', 1, -1 -- settings";
 
-/// The emit script of a backend: `emit.lua` with the backend's settings written in (each
-/// a plain word or number of ours, never user input).
+/// A script with the backend's settings written in, and its SHA-1.
 #[derive(Debug)]
-pub(super) struct EmitScript {
+struct Script {
     text: String,
     hash: String,
+}
+
+impl Script {
+    fn new(text: String) -> Self {
+        let hash = redis::Script::new(&text).get_hash().to_owned();
+        Self { text, hash }
+    }
+}
+
+/// The emit scripts of a backend: `emit.lua` and `emit_one_event.lua` with the backend's
+/// settings written in (each a plain word or number of ours, never user input).
+#[derive(Debug)]
+pub(super) struct EmitScript {
+    general: Script,
+    one_event: Script,
 }
 
 impl EmitScript {
@@ -715,17 +764,41 @@ impl EmitScript {
             "local publish, max_len, trim, expire_secs, grouped = '{publish}', '{max_len}', \
              '{trim}', '{expire}', '{grouped}' -- settings"
         );
-        let text = super::EMIT_SCRIPT.replacen(SETTINGS_LINE, &line, 1);
-        let hash = redis::Script::new(&text).get_hash().to_owned();
-        Self { text, hash }
+        let general = Script::new(super::EMIT_SCRIPT.replacen(SETTINGS_LINE, &line, 1));
+        // Where a channel's name lies in its stream key (as `string.sub` counts): after
+        // the prefix, and on a cluster inside the key's `{}`.
+        let (name_from, name_to) = match (&options.key_layout, cluster) {
+            (KeyLayout::Prefixed(prefix), false) => (prefix.len() + 1, 1),
+            (KeyLayout::Prefixed(prefix), true) => (prefix.len() + 2, 2),
+            (KeyLayout::Reference, _) => (1, 1),
+        };
+        let line = format!(
+            "local publish, max_len, trim, expire_secs, grouped, name_from, name_to = \
+             '{publish}', '{max_len}', '{trim}', '{expire}', '{grouped}', {name_from}, \
+             -{name_to} -- settings"
+        );
+        let one_event =
+            Script::new(super::EMIT_ONE_EVENT_SCRIPT.replacen(ONE_EVENT_SETTINGS_LINE, &line, 1));
+        Self { general, one_event }
     }
 
-    fn text(&self) -> &str {
-        &self.text
+    /// The script a batch goes to: `emit_one_event.lua` if `one_event`, else `emit.lua`.
+    fn script(&self, one_event: bool) -> &Script {
+        if one_event {
+            &self.one_event
+        } else {
+            &self.general
+        }
     }
+}
 
-    fn hash(&self) -> &str {
-        &self.hash
+/// Starts `command` as a call of `script`: `EVALSHA <hash>`, or `EVAL <text>` when Redis
+/// did not have it cached.
+fn script_call(command: &mut redis::Cmd, script: &Script, eval: bool) {
+    if eval {
+        command.arg("EVAL").arg(script.text.as_str());
+    } else {
+        command.arg("EVALSHA").arg(script.hash.as_str());
     }
 }
 
@@ -761,6 +834,39 @@ fn script_order(entries: &[&Entry<'_>], refresh: &[bool]) -> Vec<usize> {
         (!lone, first)
     });
     order
+}
+
+/// Whether a batch goes to `emit_one_event.lua`: its entries carry one event that JSON
+/// writes as it is, no idempotency key and no TTL refresh, on channels whose stream keys
+/// hold their names as they are, and either all on one channel or each on its own.
+fn takes_one_event(entries: &[&Entry<'_>], refresh: &[bool], layout: &KeyLayout) -> bool {
+    let Some(first) = entries.first() else {
+        return false;
+    };
+    let plain = |entry: &&Entry<'_>| {
+        entry.once.is_none()
+            && entry.event == first.event
+            && json_safe(&entry.channel)
+            && key_holds_name(layout, &entry.channel)
+    };
+    if refresh.iter().any(|&r| r) || !json_safe(&first.event) || !entries.iter().all(plain) {
+        return false;
+    }
+    if entries.iter().all(|entry| entry.channel == first.channel) {
+        return true;
+    }
+    let mut channels: Vec<&str> = entries.iter().map(|entry| entry.channel.as_ref()).collect();
+    channels.sort_unstable();
+    channels.windows(2).all(|pair| pair[0] != pair[1])
+}
+
+/// Whether `channel`'s stream key holds its name as it is, so that `emit_one_event.lua`
+/// finds the name in the key (under a prefixed layout a `:` is written `%3A`).
+fn key_holds_name(layout: &KeyLayout, channel: &str) -> bool {
+    match layout {
+        KeyLayout::Prefixed(_) => !channel.contains(':'),
+        KeyLayout::Reference => true,
+    }
 }
 
 /// Whether a stream's run goes to the script as a lone stream: one entry, without an
@@ -851,20 +957,71 @@ mod tests {
     }
 
     #[test]
-    fn the_emit_script_carries_the_backends_settings() {
+    fn the_emit_scripts_carry_the_backends_settings() {
         assert!(super::super::EMIT_SCRIPT.contains(SETTINGS_LINE));
+        assert!(super::super::EMIT_ONE_EVENT_SCRIPT.contains(ONE_EVENT_SETTINGS_LINE));
         let options = super::super::RedisOptions::default()
             .max_len(100)
             .expire_after(Duration::from_secs(60));
         let script = EmitScript::new(&options, true);
-        assert!(!script.text().contains(SETTINGS_LINE));
-        assert!(script.text().contains(
+        assert!(!script.general.text.contains(SETTINGS_LINE));
+        assert!(script.general.text.contains(
             "local publish, max_len, trim, expire_secs, grouped = 'SPUBLISH', '100', '=', '61', '1'"
         ));
-        assert_ne!(
-            script.hash(),
-            EmitScript::new(&super::super::RedisOptions::default(), false).hash()
+        // `{realtime:<name>}`: the name from the 11th byte to the one before the last.
+        assert!(script.one_event.text.contains(
+            "local publish, max_len, trim, expire_secs, grouped, name_from, name_to = \
+             'SPUBLISH', '100', '=', '61', '1', 11, -2 -- settings"
+        ));
+        let single = EmitScript::new(&super::super::RedisOptions::default(), false);
+        assert!(
+            single
+                .one_event
+                .text
+                .contains("'PUBLISH', '0', '=', '0', '1', 10, -1 -- settings")
         );
+        let reference = super::super::RedisOptions::default().key_layout(KeyLayout::Reference);
+        assert!(
+            EmitScript::new(&reference, false)
+                .one_event
+                .text
+                .contains("'PUBLISH', '0', '=', '0', '0', 1, -1 -- settings")
+        );
+        assert_ne!(script.general.hash, single.general.hash);
+        assert_ne!(script.one_event.hash, single.one_event.hash);
+    }
+
+    #[test]
+    fn batches_of_one_plain_event_on_one_channel_or_one_each_take_the_one_event_script() {
+        let layout = KeyLayout::default();
+        let takes = |entries: &[Entry<'static>], refresh: &[bool]| {
+            let entries: Vec<&Entry<'_>> = entries.iter().collect();
+            takes_one_event(&entries, refresh, &layout)
+        };
+        let one = [entry("room", "a.b", None)];
+        assert!(takes(&one, &[false]));
+        let hot = [entry("room", "a.b", None), entry("room", "a.b", None)];
+        assert!(takes(&hot, &[false, false]));
+        let spread = [entry("room-1", "a.b", None), entry("room-2", "a.b", None)];
+        assert!(takes(&spread, &[false, false]));
+        // Not: a channel twice among others, two events, a key, a TTL refresh, a name
+        // the key escapes or JSON escapes.
+        let mixed = [
+            entry("room-1", "a.b", None),
+            entry("room-2", "a.b", None),
+            entry("room-1", "a.b", None),
+        ];
+        assert!(!takes(&mixed, &[false, false, false]));
+        let events = [entry("room", "a.b", None), entry("room", "a.c", None)];
+        assert!(!takes(&events, &[false, false]));
+        assert!(!takes(&[entry("room", "a.b", Some("k"))], &[false]));
+        assert!(!takes(&one, &[true]));
+        assert!(!takes(&[entry("team:42", "a.b", None)], &[false]));
+        assert!(!takes(&[entry("room", "a\"b", None)], &[false]));
+        // The reference layout keeps the name as the key.
+        let entries = [entry("team:42", "a.b", None)];
+        let entries: Vec<&Entry<'_>> = entries.iter().collect();
+        assert!(takes_one_event(&entries, &[false], &KeyLayout::Reference));
     }
 
     #[test]

@@ -217,6 +217,10 @@ impl RedisOptions {
 /// settings into the text: `emit::EmitScript`).
 const EMIT_SCRIPT: &str = include_str!("emit.lua");
 
+/// The emit of batches of one event that need nothing else (most emits): `emit.lua`'s
+/// work with fewer arguments (see `emit::EmitScript`).
+const EMIT_ONE_EVENT_SCRIPT: &str = include_str!("emit_one_event.lua");
+
 /// The Redis backend. Cheap to clone; clones share the connections.
 #[derive(Clone)]
 pub struct RedisBackend {
