@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const budgets = [
-  { name: "@realtime-rs/client", entry: "packages/client/dist/index.js", budget: 4096, external: [] },
+  // (4,096 B until emits got wake-ups of their own and waits cut at their deadline: +61 B.)
+  { name: "@realtime-rs/client", entry: "packages/client/dist/index.js", budget: 4224, external: [] },
   { name: "@realtime-rs/client/validate", entry: "packages/client/dist/validate.js", budget: 512, external: [] },
   // What sharing adds to an app that has the core (whose reader, ids and backoff it uses):
   // the core and it bundled together, less the core alone.

@@ -95,3 +95,68 @@ test("the size bound: an emit that would pass maxQueuedBytes is refused at once;
     await server.stop();
   }
 });
+
+/** A `fetch` whose emits get no answer while `cut.on`; each try is counted. */
+function cuttable() {
+  const cut = { on: true, tries: 0 };
+  cut.fetch = async (input, init) => {
+    if (init?.method === "POST") {
+      cut.tries++;
+      if (cut.on) throw new TypeError("Failed to fetch (the network is cut)");
+    }
+    return fetch(input, init);
+  };
+  return cut;
+}
+
+test("an emit whose next backoff wait would pass its deadline still tries until the deadline, then is stored", async () => {
+  const server = await startServer({});
+  try {
+    // Every wait the backoff draws is up to 60 s, far past the 1.5 s deadline: the waits
+    // are cut at the deadline, where a last try is made (not given up at the first failure).
+    const cut = cuttable();
+    const client = createClient({ url: server.url, fetch: cut.fetch, backoff: { minMs: 60_000 }, emitTimeoutMs: 1_500 });
+    const started = Date.now();
+    const emitted = client.emit("deadline-1", "counter.tick", 1);
+    setTimeout(() => (cut.on = false), 500);
+    const id = await emitted;
+    const stored = await (await fetch(`${server.url}/history?channel=deadline-1`)).json();
+    assert.deepEqual(
+      stored.map((event) => [event.id, event.data]),
+      [[id, 1]],
+    );
+    assert.ok(cut.tries >= 2, `tried ${cut.tries} times`);
+    assert.ok(Date.now() - started >= 500, "stored once the network came back");
+    // Cut for good: it rejects once its deadline has passed, not before.
+    cut.on = true;
+    const failedAt = Date.now();
+    await assert.rejects(client.emit("deadline-1", "counter.tick", 2), /no answer: Failed to fetch/);
+    assert.ok(Date.now() - failedAt >= 1_400, `rejected after ${Date.now() - failedAt} ms, its deadline is 1.5 s`);
+    client.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("reconnect() ends an emit's backoff wait: it is tried again at once", async () => {
+  const server = await startServer({});
+  try {
+    const cut = cuttable();
+    // The first failure's wait is drawn up to 60 s; reconnect() ends it.
+    const client = createClient({ url: server.url, fetch: cut.fetch, backoff: { minMs: 60_000 } });
+    const emitted = client.emit("wake-1", "counter.tick", 1);
+    while (cut.tries < 1) await sleep(10);
+    cut.on = false;
+    client.reconnect();
+    const id = await emitted;
+    const stored = await (await fetch(`${server.url}/history?channel=wake-1`)).json();
+    assert.deepEqual(
+      stored.map((event) => event.id),
+      [id],
+    );
+    assert.equal(cut.tries, 2, "one failed try, one after reconnect()");
+    client.close();
+  } finally {
+    await server.stop();
+  }
+});

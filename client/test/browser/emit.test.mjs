@@ -89,7 +89,7 @@ test("emits made during 10 s offline are stored once each, in call order, soon a
     assert.deepEqual(
       sent.map((emit) => emit.n),
       Array.from({ length: 20 }, (_, i) => i + 1),
-      "each waiting emit resolves with its id",
+      `each waiting emit resolves with its id; refused: ${JSON.stringify(done.filter((emit) => emit.error && emit.n <= 20))}`,
     );
     const last = Math.max(...sent.map((emit) => emit.at)) - back;
     console.log(`20 emits queued during 10 s offline: all stored ${last} ms after the network came back`);

@@ -170,7 +170,10 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
     status = next;
     for (const listener of [...statusListeners]) listener(next);
   };
-  const reconnect = (): void => wake.abort();
+  const reconnect = (): void => {
+    wake.abort();
+    wakeRetries();
+  };
   /** The wait before retry number `attempt`: the backoff's, or longer if the server asked. */
   const delayFor = (attempt: number, { retryAfterMs = 0 }: { readonly retryAfterMs?: number | undefined }): number =>
     Math.max(backoffDelay(attempt, backoff), retryAfterMs);
@@ -206,25 +209,38 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
     throw await errorOf(response);
   };
 
+  /** Aborted (and renewed) by `wakeRetries`: ends the waits between tries. */
+  let retryWake = new AbortController();
+  const wakeRetries = (): void => {
+    retryWake.abort();
+    retryWake = new AbortController();
+  };
+  /** The browser's hints, heard while emits wait (with or without a stream). */
+  let emitsListening: AbortController | undefined;
+
   /**
-   * Runs `read` until it succeeds, `gone()`, or `fail` (given each failure and the delay
-   * before the next try) says to stop, or the failure is not retryable: `undefined` then.
+   * Runs `read` until it succeeds, `gone()`, or fails for good (not retryable, or `fail`,
+   * told of each failure and the ms left before `deadline`, returns true or throws):
+   * `undefined` then. A failure waits the backoff's delay (or the server's `Retry-After`),
+   * cut short at the deadline, where a last try is made; back online, a tab shown or
+   * `reconnect()` ends the wait and starts the backoff over.
    */
   const retrying = async <T>(
     read: () => Promise<T>,
     gone: () => boolean,
-    fail: (error: RealtimeError, delay: number) => boolean | void,
+    fail: (error: RealtimeError, left: number) => boolean | void,
+    deadline = Infinity,
   ): Promise<T | undefined> => {
     for (let attempt = 1; !gone(); attempt++) {
       try {
         return await read();
       } catch (error) {
         const failure = error as RealtimeError; // what `call` throws
-        const delay = delayFor(attempt, failure);
-        if (fail(failure, delay) || !failure.retryable) return undefined;
-        // Woken early with the stream (the browser back online, the tab shown, `reconnect()`);
-        // a signal aborted already (no stream to renew it) wakes nothing.
-        await sleep(delay, wake.signal.aborted ? undefined : wake.signal);
+        const left = deadline - Date.now();
+        if (fail(failure, left) || !failure.retryable) return undefined;
+        const { signal } = retryWake;
+        await sleep(Math.min(delayFor(attempt, failure), left), signal);
+        if (signal.aborted) attempt = 0;
       }
     }
     return undefined;
@@ -525,26 +541,28 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
       if (queued >= (options.maxQueuedEmits ?? 1000) || queuedBytes + bytes > (options.maxQueuedBytes ?? 1_048_576)) {
         throw new RealtimeError(`emit queue full: ${queued} emits, ${queuedBytes} bytes wait`, 0);
       }
-      queued++;
-      queuedBytes += bytes;
       const deadline = Date.now() + (options.emitTimeoutMs ?? 30_000);
+      // (Back online or a tab shown ends their waits, with or without a stream.)
+      if (!queued++) listenToEnvironment(wakeRetries, () => undefined, (emitsListening = new AbortController()).signal);
+      queuedBytes += bytes;
       // One at a time, in call order; each retried (not after `close`: an emit is the app's
-      // own call) until it is stored, is refused, or its next try would start past the
-      // deadline. The next goes on either way.
+      // own call) until it is stored, is refused, or its deadline passes. The next goes on
+      // either way.
       const answer = lastEmit.then(() =>
         retrying(
           () => call<{ id: string }>("", {}, init),
           () => false,
-          (error, delay) => {
-            if (!error.retryable || Date.now() + delay > deadline) throw error;
+          (error, left) => {
+            if (!error.retryable || left <= 0) throw error;
           },
+          deadline,
         ),
       );
       lastEmit = answer.catch(() => undefined);
       try {
         return (await answer)!.id;
       } finally {
-        queued--;
+        if (!--queued) emitsListening?.abort();
         queuedBytes -= bytes;
       }
     },
