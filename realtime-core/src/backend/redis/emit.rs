@@ -37,10 +37,13 @@ use crate::util::lock;
 
 /// The most entries in one script call; more waiting emits go in the next call.
 pub(super) const MAX_BATCH: usize = 256;
-/// Batches of one lane in flight at once: while Redis runs one, the next is sent, so that
-/// neither Redis nor this process waits for the other. They go out on one connection in
-/// the order they were formed, and Redis runs them in that order.
-const MAX_IN_FLIGHT: usize = 2;
+/// Batches of one lane in flight at once: while Redis runs one, the next ones are queued
+/// behind it, so that Redis does not wait while this process turns a batch's replies into
+/// the next batch. They go out on one connection in the order they were formed, and Redis
+/// runs them in that order. Four, not two (benchmarks, round eight): on an idle box two
+/// left Redis waiting between batches (emits/s at 256 emitters over 1,000 channels +54%,
+/// at 16 emitters over 1,000 channels +14%, no level slower).
+const MAX_IN_FLIGHT: usize = 4;
 /// A channel's TTL is refreshed by a process at most this often (the TTL set is the
 /// `expire_after` plus this, so a stream still lives at least `expire_after` after its
 /// last emit).
