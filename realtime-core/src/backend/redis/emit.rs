@@ -40,9 +40,9 @@ pub(super) const MAX_BATCH: usize = 256;
 /// Batches of one lane in flight at once: while Redis runs one, the next ones are queued
 /// behind it, so that Redis does not wait while this process turns a batch's replies into
 /// the next batch. They go out on one connection in the order they were formed, and Redis
-/// runs them in that order. Four, not two (benchmarks, round eight): on an idle box two
-/// left Redis waiting between batches (emits/s at 256 emitters over 1,000 channels +54%,
-/// at 16 emitters over 1,000 channels +14%, no level slower).
+/// runs them in that order. Four, not two (docs/benchmarks.md, round eight): on an idle
+/// box two left Redis waiting between batches (emits/s at 256 emitters over 1,000
+/// channels +54%, at 16 +14%; on one channel within the runs' spread at 16, +20% at 256).
 const MAX_IN_FLIGHT: usize = 4;
 /// A channel's TTL is refreshed by a process at most this often (the TTL set is the
 /// `expire_after` plus this, so a stream still lives at least `expire_after` after its
