@@ -37,14 +37,18 @@ afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close().catch(() => undefined)));
 });
 
-/** A page with its own stream, `maxQueued` emits at most waiting. */
+/**
+ * A page with its own stream, `maxQueued` emits at most waiting; with `channel` empty it
+ * only emits (no subscription, so no stream).
+ */
 async function openPage(server, channel, maxQueued) {
   const context = await browser.newContext();
   contexts.push(context);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error("[page error]", error.message));
   await page.goto(`${server.origin}/tabs.html?channels=${channel}&share=0&maxQueued=${maxQueued}`);
-  await page.waitForFunction(() => window.__status?.state === "connected", null, { timeout: 15_000 });
+  if (channel) await page.waitForFunction(() => window.__status?.state === "connected", null, { timeout: 15_000 });
+  else await page.waitForFunction(() => typeof window.__emit === "function", null, { timeout: 15_000 });
   return { context, page };
 }
 
@@ -95,6 +99,30 @@ test("emits made during 10 s offline are stored once each, in call order, soon a
     console.log(`20 emits queued during 10 s offline: all stored ${last} ms after the network came back`);
     assert.ok(last < 5_000, `stored ${last} ms after the network came back`);
     assert.deepEqual(await stored(server, "offline-emit"), Array.from({ length: 20 }, (_, i) => i + 1), "stored once each, in call order");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a page that only emits (no stream) sends what waited once the browser is back online, not at the next backoff step", async () => {
+  const server = await startServer({ staticDir: dist });
+  try {
+    const { context, page } = await openPage(server, "", 20);
+    await context.setOffline(true);
+    for (let n = 1; n <= 3; n++) await page.evaluate((n) => window.__emit("emit-only", n), n);
+    // 8 s of failed tries: the backoff's next wait is drawn up to 8-16 s by now.
+    await sleep(8_000);
+    const back = Date.now();
+    await context.setOffline(false);
+    const done = await outcomes(page);
+    assert.deepEqual(
+      done.map(({ n, id, error }) => ({ n, stored: Boolean(id), error })),
+      [1, 2, 3].map((n) => ({ n, stored: true, error: undefined })),
+    );
+    const last = Math.max(...done.map((emit) => emit.at)) - back;
+    console.log(`3 emits of a page without a stream: all stored ${last} ms after the network came back`);
+    assert.ok(last < 2_000, `stored ${last} ms after the network came back (woken by \`online\`, not the backoff)`);
+    assert.deepEqual(await stored(server, "emit-only"), [1, 2, 3], "stored once each, in call order");
   } finally {
     await server.stop();
   }

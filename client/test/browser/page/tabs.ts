@@ -1,6 +1,7 @@
 // A page with one `@realtime-rs/client` client (no React), for the tab-sharing and emit
 // tests:
-//   ?channels=a,b   the channels it subscribes to (default `tabs`)
+//   ?channels=a,b   the channels it subscribes to (default `tabs`; `channels=` none: the
+//                   page only emits, and opens no stream)
 //   &share=0        a stream of its own instead of `shareAcrossTabs()`
 //   &maxQueued=n    the client's `maxQueuedEmits`
 //   &token=t        sends `Authorization: Bearer <window.__token>` (first t); on 401 it waits
@@ -31,7 +32,7 @@ declare global {
 
 const query = new URLSearchParams(location.search);
 window.__token = query.get("token");
-const channels = (query.get("channels") ?? "tabs").split(",");
+const channels = (query.get("channels") ?? "tabs").split(",").filter(Boolean);
 const client = createClient({
   url: "/api/realtime",
   ...(query.get("share") === "0" ? {} : { transport: shareAcrossTabs() }),
@@ -71,4 +72,4 @@ window.__subscribe = (more) => {
     onError: (issue) => window.__issues.push(issue),
   });
 };
-window.__subscribe(channels);
+if (channels.length) window.__subscribe(channels);
