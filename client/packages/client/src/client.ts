@@ -307,8 +307,9 @@ export function createClient<Events extends EventMap>(options: ClientOptions<Eve
       } else if (String(channels) !== String(connected) || channels.some((c) => skipped.has(c))) {
         // (Compared as text: channel names have no commas.)
         // Ends the connection (or the wait before the next one): the loop takes the new set.
+        // (Not `reconnect()`: waiting emits keep their backoff while channels change.)
         connection?.abort();
-        reconnect();
+        wake.abort();
       }
     }, options.debounceMs ?? 25);
   };
