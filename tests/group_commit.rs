@@ -587,6 +587,82 @@ async fn emits_abandoned_in_flight_leave_no_lane_stuck() {
     next.unwrap();
 }
 
+/// The emit that completes a batch sends it from its own task; when its caller gives up
+/// mid-flight, the batch still ends: the other emits in it are answered. A lane taught by
+/// bursts of emits to batch by four; then, with Redis frozen, one emit goes alone,
+/// three wait, and a fourth completes their batch and is abandoned after 50 ms. Once Redis
+/// is back the three are stored, and so is the abandoned one (its batch was sent). (How
+/// the lane batches depends on timing; `RunToEnd`'s own test in `emit.rs` does not.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_sender_is_abandoned_still_answers_the_others_in_it() {
+    let redis = realtime_tests::PrivateRedis::start().await;
+    let options = RedisOptions::default()
+        .key_prefix("leader:")
+        .command_timeout(Duration::from_secs(5));
+    let backend = RedisBackend::connect_with(&redis.url(), options)
+        .await
+        .unwrap();
+    // Bursts of 17 emits at once (one alone, the others waiting meanwhile, then a batch of
+    // 16): the lane learns to batch by four.
+    for burst in 0..3 {
+        let emits = (0..17).map(|n| {
+            let data = format!("{burst}.{n}");
+            let backend = backend.clone();
+            async move { backend.append("warm", "counter.tick", &data).await }
+        });
+        for emitted in futures::future::join_all(emits).await {
+            emitted.unwrap();
+        }
+    }
+
+    redis.pause();
+    let spawn_emit = |data: &'static str| {
+        let backend = backend.clone();
+        tokio::spawn(async move { backend.append("room", "counter.tick", data).await })
+    };
+    let alone = spawn_emit("1");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut waiting = Vec::new();
+    for data in ["2", "3", "4"] {
+        waiting.push(spawn_emit(data));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(50),
+        backend.append("room", "counter.tick", "5"),
+    )
+    .await;
+    assert!(
+        abandoned.is_err(),
+        "Redis is frozen: the emit cannot be answered"
+    );
+    redis.resume();
+
+    alone.await.unwrap().expect("the lone emit is stored");
+    for (emit, data) in waiting.into_iter().zip(["2", "3", "4"]) {
+        emit.await.unwrap().unwrap_or_else(|error| {
+            panic!("emit {data}, in the abandoned sender's batch: {error}")
+        });
+    }
+    // The abandoned emit was sent with its batch, or after it (when the lane's batches
+    // came out smaller than four): stored, last, either way.
+    let mut stored: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        stored = backend
+            .read("room", ReadRange::after(None, 100))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.data.to_string())
+            .collect();
+        if stored.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, ["1", "2", "3", "4", "5"]);
+}
+
 /// A reconnected pub/sub connection delivers messages before the control task has marked
 /// its channels live (a window of microseconds, widened here to 300 ms by the `testing`
 /// hook): those messages must not reach a feed ahead of its catch-up, or the feed would

@@ -5,7 +5,8 @@
 //! cargo bench -p realtime-core --features redis --bench throughput -- --quick # ~40 s
 //! BENCH_QUICK=1 cargo bench -p realtime-core --features redis --bench throughput
 //! # only some emit levels, no fan-out: BENCH_EMITTERS=1,16 BENCH_CHANNELS=1 BENCH_ROUNDS=3
-//! # with the bare script call as a fourth side: BENCH_BARE_SCRIPT=1
+//! # with the floors as two more sides, the bare and the batched script: BENCH_BARE_SCRIPT=1
+//! # (the batched script's batches in flight: BENCH_FLOOR_IN_FLIGHT, default 4)
 //! # only the sides whose names start so (per-run lines, no table; e.g. under callgrind):
 //! #   BENCH_SIDES=group,bare
 //! ```
@@ -34,7 +35,11 @@
 //!      one entry each, over a `ConnectionManager` like the naive pipeline's: what one
 //!      round trip through the script costs with nothing of this crate around it (no
 //!      validation, no lane, no reply parsing), the floor of an emit that pays a script
-//!      call of its own (a lone emitter's).
+//!      call of its own (a lone emitter's);
+//!    - with it, a fifth, **batched script**: the same script's calls shared by concurrent
+//!      emits through the least group commit that keeps an emit's guarantees (see
+//!      `batched_script/mod.rs`): what group commit's calls cost with nothing of this
+//!      crate around them, the floor where batches form.
 //!
 //!    Runs alternate between the sides because the machine is shared and noisy; the table
 //!    reports the median run of each, the ratios to the naive pipeline, the CPU time each
@@ -50,6 +55,7 @@
 //!    and its send time; every subscriber checks for missing and duplicate sequence numbers
 //!    and records the emit-to-receive latency.
 
+mod batched_script;
 mod common;
 
 use std::sync::Arc;
@@ -62,6 +68,7 @@ use redis::aio::ConnectionManager;
 use serde::Serialize;
 use tokio::sync::Barrier;
 
+use batched_script::BatchedScript;
 use common::{
     BenchEvent, BoxError, COMMAND_TIMEOUT, KEY_LIFETIME, TICK_TEXT, connection_config, machine_cpu,
     millis, percentile, process_cpu, server_cpu, spent, thousands, unique_prefix,
@@ -186,7 +193,8 @@ fn chosen(target: &Emitter) -> bool {
     })
 }
 
-/// Whether the bare script call runs as a fourth side (`BENCH_BARE_SCRIPT=1`).
+/// Whether the floors run as two more sides, the bare and the batched script call
+/// (`BENCH_BARE_SCRIPT=1`).
 fn bare_script() -> bool {
     std::env::var("BENCH_BARE_SCRIPT").is_ok_and(|value| value == "1")
 }
@@ -256,6 +264,8 @@ enum Emitter {
         /// (stream key, channel name) per channel.
         keys: Vec<(String, String)>,
     },
+    /// The same script's calls shared by concurrent emits, by the least group commit.
+    BatchedScript(Arc<BatchedScript>),
 }
 
 impl Emitter {
@@ -264,6 +274,14 @@ impl Emitter {
             Emitter::Ours { label, .. } => label,
             Emitter::Baseline { .. } => "naive pipeline",
             Emitter::BareScript { .. } => "bare script",
+            Emitter::BatchedScript(_) => "batched script",
+        }
+    }
+
+    /// Gets ready for a run of `emitters` tasks.
+    fn prepare(&self, emitters: usize) {
+        if let Emitter::BatchedScript(batcher) = self {
+            batcher.set_emitters(emitters);
         }
     }
 
@@ -327,6 +345,14 @@ impl Emitter {
                     .query_async::<String>(&mut connection)
                     .await?;
             }
+            Emitter::BatchedScript(batcher) => {
+                let channel = (task + n as usize) % batcher.channels();
+                let data = serde_json::to_string(&TickData {
+                    text: TICK_TEXT.to_owned(),
+                    n,
+                })?;
+                batcher.emit(channel, data).await?;
+            }
         }
         Ok(())
     }
@@ -377,6 +403,7 @@ async fn emit_run(
     duration: Duration,
     admin: &mut ConnectionManager,
 ) -> Result<EmitRun, BoxError> {
+    target.prepare(emitters);
     let stop = Arc::new(AtomicBool::new(false));
     let start_line = Arc::new(Barrier::new(emitters + 1));
     let timed = emitters == 1;
@@ -590,11 +617,19 @@ async fn emit_benchmark(
                 .arg(&text)
                 .query_async(&mut connection)
                 .await?;
+            let batched_keys: Vec<String> = names
+                .iter()
+                // (as long as `bare:`, so that the script finds the name at the same place)
+                .map(|name| format!("{prefix}bulk:{name}"))
+                .collect();
+            keys.extend(batched_keys.iter().cloned());
+            let batcher = BatchedScript::new(connection.clone(), sha.clone(), batched_keys);
             sides.push(Arc::new(Emitter::BareScript {
                 connection,
                 sha,
                 keys: bare_keys,
             }));
+            sides.push(Arc::new(Emitter::BatchedScript(Arc::new(batcher))));
         }
         for &emitters in &levels {
             // Warm up every side (connections, the script cache, the allocator).
@@ -697,23 +732,30 @@ fn print_emit_table(plan: Plan, rows: &[EmitRow]) {
     }
     if rows.iter().any(|row| row.sides.len() > 3) {
         println!(
-            "\nThe bare script call (one entry per `EVALSHA`, nothing of this crate around it)\n\
+            "\nThe floors: the bare script call (one entry per `EVALSHA`, nothing of this crate \
+             around it) and the batched script (the same script's calls shared by the least \
+             group commit, see benches/batched_script)\n\
              | channels | emitters | bare script emits/s | bare / naive | group / bare \
-             | CPU bare script | latency, one emitter (p50 / p99): bare |"
+             | batched script emits/s | batched / naive | group / batched \
+             | CPU bare script | CPU batched script | latency, one emitter (p50 / p99): bare |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---|");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for row in rows {
-            let [naive, _, grouped, bare, ..] = &row.sides[..] else {
+            let [naive, _, grouped, bare, batched, ..] = &row.sides[..] else {
                 continue;
             };
             println!(
-                "| {} | {} | {} | {:.0}% | {:.0}% | {} | {} |",
+                "| {} | {} | {} | {:.0}% | {:.0}% | {} | {:.0}% | {:.0}% | {} | {} | {} |",
                 row.channels,
                 thousands(row.emitters as f64),
                 thousands(median(bare)),
                 100.0 * median(bare) / median(naive),
                 100.0 * median(grouped) / median(bare),
+                thousands(median(batched)),
+                100.0 * median(batched) / median(naive),
+                100.0 * median(grouped) / median(batched),
                 cpu_cell(median_cpu(bare)),
+                cpu_cell(median_cpu(batched)),
                 if row.emitters == 1 {
                     latency_cell(bare)
                 } else {

@@ -104,24 +104,33 @@ impl CursorParseError {
     }
 }
 
-fn parse_digits(part: &str) -> Option<u64> {
-    if part.is_empty() || part.len() > 20 || !part.bytes().all(|b| b.is_ascii_digit()) {
+/// A number of 1 to 20 ASCII digits that fits a `u64`.
+fn parse_digits(part: &[u8]) -> Option<u64> {
+    if part.is_empty() || part.len() > 20 {
         return None;
     }
-    part.parse().ok()
+    part.iter().try_fold(0_u64, |number, &byte| {
+        let digit = byte.checked_sub(b'0').filter(|digit| *digit <= 9)?;
+        number.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+impl Cursor {
+    /// A stream id as Redis writes it, `<ms>-<seq>`, from bytes (a reply's text).
+    pub(crate) fn from_ascii(text: &[u8]) -> Option<Self> {
+        let dash = text.iter().position(|&byte| byte == b'-')?;
+        Some(Cursor::new(
+            parse_digits(&text[..dash])?,
+            parse_digits(&text[dash + 1..])?,
+        ))
+    }
 }
 
 impl FromStr for Cursor {
     type Err = CursorParseError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let (ms, seq) = input
-            .split_once('-')
-            .ok_or_else(|| CursorParseError::new(input, false))?;
-        match (parse_digits(ms), parse_digits(seq)) {
-            (Some(ms), Some(seq)) => Ok(Cursor::new(ms, seq)),
-            _ => Err(CursorParseError::new(input, false)),
-        }
+        Cursor::from_ascii(input.as_bytes()).ok_or_else(|| CursorParseError::new(input, false))
     }
 }
 
@@ -216,7 +225,7 @@ impl FromStr for Position {
                 .map(Position::Cursor)
                 .map_err(|_| CursorParseError::new(input, true))
         } else {
-            parse_digits(input)
+            parse_digits(input.as_bytes())
                 .map(Position::Millis)
                 .ok_or_else(|| CursorParseError::new(input, true))
         }

@@ -22,7 +22,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use redis::Value;
@@ -60,15 +64,48 @@ pub(super) struct Entry<'a> {
     pub(super) once: Option<(Cow<'a, str>, Duration)>,
 }
 
-impl Entry<'_> {
-    fn into_owned(self) -> Entry<'static> {
+/// An [`Entry`] kept while its emit waits for a batch: its texts in one allocation (the
+/// channel, the event, the data, then the idempotency key if any), so that a waiting
+/// emit copies its texts once.
+#[derive(Debug)]
+struct OwnedEntry {
+    text: String,
+    /// Where the channel, the event and the data end in `text`.
+    ends: [usize; 3],
+    window: Option<Duration>,
+}
+
+impl OwnedEntry {
+    fn new(entry: &Entry<'_>) -> Self {
+        let key = entry.once.as_ref().map(|(key, _)| key.as_ref());
+        let mut text = String::with_capacity(
+            entry.channel.len() + entry.event.len() + entry.data.len() + key.map_or(0, str::len),
+        );
+        let mut ends = [0; 3];
+        for (end, part) in ends
+            .iter_mut()
+            .zip([&entry.channel, &entry.event, &entry.data])
+        {
+            text.push_str(part);
+            *end = text.len();
+        }
+        text.push_str(key.unwrap_or_default());
+        Self {
+            text,
+            ends,
+            window: entry.once.as_ref().map(|(_, window)| *window),
+        }
+    }
+
+    fn entry(&self) -> Entry<'_> {
+        let [channel, event, data] = self.ends;
         Entry {
-            channel: Cow::Owned(self.channel.into_owned()),
-            event: Cow::Owned(self.event.into_owned()),
-            data: Cow::Owned(self.data.into_owned()),
+            channel: Cow::Borrowed(&self.text[..channel]),
+            event: Cow::Borrowed(&self.text[channel..event]),
+            data: Cow::Borrowed(&self.text[event..data]),
             once: self
-                .once
-                .map(|(key, window)| (Cow::Owned(key.into_owned()), window)),
+                .window
+                .map(|window| (Cow::Borrowed(&self.text[data..]), window)),
         }
     }
 }
@@ -83,7 +120,7 @@ enum Request {
 
 /// An emit waiting for one of the lane's batches in flight to end.
 struct Waiting {
-    entry: Entry<'static>,
+    entry: OwnedEntry,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -133,11 +170,70 @@ impl Drop for LaneTurn<'_> {
     }
 }
 
+/// A future that runs to its end even if whoever awaits it goes away: dropped before it
+/// ends, it is spawned onto the runtime to finish there (a batch sent from the task of the
+/// emit that completed it must still answer the other emits in it, and end its turn).
+struct RunToEnd(Option<Pin<Box<dyn Future<Output = ()> + Send + 'static>>>);
+
+impl RunToEnd {
+    fn new(work: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self(Some(Box::pin(work)))
+    }
+}
+
+impl Future for RunToEnd {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let Some(work) = self.0.as_mut() else {
+            return Poll::Ready(());
+        };
+        if work.as_mut().poll(context).is_pending() {
+            return Poll::Pending;
+        }
+        self.0 = None;
+        Poll::Ready(())
+    }
+}
+
+impl Drop for RunToEnd {
+    fn drop(&mut self) {
+        if let Some(work) = self.0.take() {
+            // (no runtime: it is shutting down, and the waiting emits fail with it)
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(work);
+            }
+        }
+    }
+}
+
+/// Hashes a lane's hash slot with one multiplication (Fibonacci hashing: the slot's bits
+/// spread to the high ones, which the table also reads): every emit looks its lane up,
+/// and SipHash cost ~100 instructions of it. Slots are not chosen by clients.
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(byte);
+        }
+    }
+
+    fn write_u16(&mut self, slot: u16) {
+        self.0 = u64::from(slot);
+    }
+}
+
 /// The group-commit state of a backend: its lanes, and when it last refreshed each
 /// channel's TTL.
 #[derive(Default)]
 pub(super) struct GroupCommit {
-    lanes: Mutex<HashMap<u16, Lane>>,
+    lanes: Mutex<HashMap<u16, Lane, BuildHasherDefault<SlotHasher>>>,
     ttl_refreshed: Mutex<HashMap<String, Instant>>,
 }
 
@@ -160,7 +256,8 @@ impl RedisBackend {
     /// batches.
     pub(super) async fn append_entry(&self, entry: Entry<'_>) -> Reply {
         if !self.shared.options.group_commit {
-            return self.send_batch(&[&entry]).await.remove(0);
+            // (boxed: see the lone emit's below)
+            return Box::pin(self.send_batch(&[&entry])).await.remove(0);
         }
         let lane = self.lane_of(&entry.channel);
         // `Ok(entry)`: sent alone, from this task; `Err(answer)`: the entry waits, and may
@@ -180,7 +277,7 @@ impl RedisBackend {
             } else {
                 let (reply, answer) = oneshot::channel();
                 state.waiting.push(Waiting {
-                    entry: entry.into_owned(),
+                    entry: OwnedEntry::new(&entry),
                     reply,
                 });
                 let full =
@@ -196,7 +293,16 @@ impl RedisBackend {
             Ok(entry) => entry,
             Err((answer, batch)) => {
                 if let Some(batch) = batch {
-                    self.send_batches(lane, batch);
+                    // This emit completed the batch: it sends it from its own task (no
+                    // task spawned and woken for it), to the end even if its caller goes
+                    // away meanwhile (the batch carries other callers' emits).
+                    let backend = self.clone();
+                    RunToEnd::new(async move {
+                        let ended = batch.len();
+                        backend.send_waiting(batch).await;
+                        backend.next_batch(lane, ended);
+                    })
+                    .await;
                 }
                 return answer.await.unwrap_or_else(|_| Err(stopped()));
             }
@@ -205,7 +311,9 @@ impl RedisBackend {
             backend: self,
             lane,
         };
-        let reply = self.send_batch(&[&entry]).await.remove(0);
+        // (boxed: in place, its ~800 bytes would be in every emit's future, waiting ones
+        // too, and make that future too large for the allocator's fast path)
+        let reply = Box::pin(self.send_batch(&[&entry])).await.remove(0);
         drop(turn);
         reply
     }
@@ -246,21 +354,28 @@ impl RedisBackend {
         runtime.spawn(async move {
             let mut batch = batch;
             loop {
-                let (entries, waiters): (Vec<Entry<'static>>, Vec<oneshot::Sender<Reply>>) = batch
-                    .into_iter()
-                    .map(|waiting| (waiting.entry, waiting.reply))
-                    .unzip();
-                let refs: Vec<&Entry<'static>> = entries.iter().collect();
-                let replies = backend.send_batch(&refs).await;
-                for (waiter, reply) in waiters.into_iter().zip(replies) {
-                    let _caller_gone_is_fine = waiter.send(reply);
-                }
-                match backend.take_waiting(lane, entries.len()) {
+                let ended = batch.len();
+                backend.send_waiting(batch).await;
+                match backend.take_waiting(lane, ended) {
                     Some(next) => batch = next,
                     None => return,
                 }
             }
         });
+    }
+
+    /// Sends a batch of waiting emits and hands each its reply.
+    async fn send_waiting(&self, batch: Vec<Waiting>) {
+        let (owned, waiters): (Vec<OwnedEntry>, Vec<oneshot::Sender<Reply>>) = batch
+            .into_iter()
+            .map(|waiting| (waiting.entry, waiting.reply))
+            .unzip();
+        let entries: Vec<Entry<'_>> = owned.iter().map(OwnedEntry::entry).collect();
+        let refs: Vec<&Entry<'_>> = entries.iter().collect();
+        let replies = self.send_batch(&refs).await;
+        for (waiter, reply) in waiters.into_iter().zip(replies) {
+            let _caller_gone_is_fine = waiter.send(reply);
+        }
     }
 
     /// One of the lane's batches, of `ended` entries, ended: takes up to [`MAX_BATCH`]
@@ -286,25 +401,38 @@ impl RedisBackend {
         Some(state.take_batch())
     }
 
-    /// Whether this process should refresh `channel`'s TTL with this emit (at most once
-    /// per [`TTL_REFRESH_EVERY`]); the script also sets it when the emit creates the stream.
-    fn refresh_ttl(&self, channel: &str, now: Instant) -> bool {
+    /// Per entry: whether this process should refresh its channel's TTL with it (at most
+    /// once per [`TTL_REFRESH_EVERY`] per channel, with the channel's first entry in the
+    /// batch); the script also sets the TTL when an emit creates the stream.
+    fn refresh_ttl(&self, entries: &[&Entry<'_>]) -> Vec<bool> {
         if self.shared.options.expire_after.is_none() {
-            return false;
+            return vec![false; entries.len()];
         }
+        let now = Instant::now();
         let mut refreshed = lock(&self.shared.group.ttl_refreshed);
-        if let Some(at) = refreshed.get_mut(channel) {
-            if now.duration_since(*at) < TTL_REFRESH_EVERY {
-                return false;
-            }
-            *at = now;
-            return true;
-        }
-        if refreshed.len() >= TTL_MEMORY {
-            refreshed.retain(|_, at| now.duration_since(*at) < TTL_REFRESH_EVERY);
-        }
-        refreshed.insert(channel.to_owned(), now);
-        true
+        let mut previous: Option<&str> = None;
+        entries
+            .iter()
+            .map(|entry| {
+                let channel = entry.channel.as_ref();
+                // (a channel's next entries in a row: just seen, not due)
+                if previous.replace(channel) == Some(channel) {
+                    return false;
+                }
+                if let Some(at) = refreshed.get_mut(channel) {
+                    if now.duration_since(*at) < TTL_REFRESH_EVERY {
+                        return false;
+                    }
+                    *at = now;
+                    return true;
+                }
+                if refreshed.len() >= TTL_MEMORY {
+                    refreshed.retain(|_, at| now.duration_since(*at) < TTL_REFRESH_EVERY);
+                }
+                refreshed.insert(channel.to_owned(), now);
+                true
+            })
+            .collect()
     }
 
     /// The backend's settings as the scripts that append read them (`presence.lua`: its
@@ -499,13 +627,19 @@ impl RedisBackend {
 
     /// Sends one batch (all of one lane); one reply per entry, in order.
     async fn send_batch(&self, entries: &[&Entry<'_>]) -> Vec<Reply> {
-        let now = Instant::now();
-        let refresh: Vec<bool> = entries
-            .iter()
-            .map(|entry| self.refresh_ttl(&entry.channel, now))
-            .collect();
+        let refresh = self.refresh_ttl(entries);
         let key = self.stream_key(&entries[0].channel);
-        if let Err(short) = self.check_replicas(&key).await {
+        // (boxed: awaited in place it would make every emit's future larger, and its
+        // allocation slower, for what only `Durability::Replicated` does)
+        let replicated = matches!(
+            self.shared.options.durability,
+            Durability::Replicated { .. }
+        );
+        let checked = match replicated {
+            true => Box::pin(self.check_replicas(&key)).await,
+            false => Ok(()),
+        };
+        if let Err(short) = checked {
             return entries
                 .iter()
                 .map(|entry| {
@@ -529,7 +663,8 @@ impl RedisBackend {
         } else {
             script_order(entries, &refresh)
         };
-        let mut replies: Vec<Option<Reply>> = entries.iter().map(|_| None).collect();
+        // (filled only when a batch ends in parts: sent once more, or sent in another order)
+        let mut replies: Vec<Option<Reply>> = Vec::new();
         let mut eval = false;
         let mut retried = false;
         while !pending.is_empty() {
@@ -561,8 +696,10 @@ impl RedisBackend {
                     .send_command(&command)
                     .await
                     .map(|answer| (None, vec![answer])),
+                // (boxed: see `check_replicas` above; pipelines are for a cluster or
+                // `Durability::Replicated`)
                 Request::Pipeline(pipeline) => {
-                    self.shared.commands.send_noting_node(&key, &pipeline).await
+                    Box::pin(self.shared.commands.send_noting_node(&key, &pipeline)).await
                 }
             };
             drop(leads);
@@ -579,6 +716,12 @@ impl RedisBackend {
                     let results = self
                         .read_batch_replies(&batch, answers, deferred_to, node.as_ref())
                         .await;
+                    if in_order {
+                        return results;
+                    }
+                    if replies.is_empty() {
+                        replies = entries.iter().map(|_| None).collect();
+                    }
                     for (&i, result) in pending.iter().zip(results) {
                         replies[i] = Some(result);
                     }
@@ -589,6 +732,9 @@ impl RedisBackend {
                     let (again, fail): (Vec<usize>, Vec<usize>) = pending
                         .iter()
                         .partition(|&&i| !retried && outcome.repeat(entries[i].once.is_some()));
+                    if replies.is_empty() {
+                        replies = entries.iter().map(|_| None).collect();
+                    }
                     for i in fail {
                         let channel = &entries[i].channel;
                         replies[i] = Some(Err(BackendError::new(
@@ -652,7 +798,8 @@ impl RedisBackend {
                 .collect();
         }
         if let (Some(node), Some(Ok(Value::Int(connection)))) = (&node, &replicated) {
-            let acknowledged = self.wait_for_replicas(node, *connection).await;
+            // (boxed: see `check_replicas` in `send_batch`)
+            let acknowledged = Box::pin(self.wait_for_replicas(node, *connection)).await;
             replicated = acknowledged.map(|count| Ok(Value::Int(count)));
         }
         if let Some(Ok(Value::Int(count))) = &replicated {
@@ -905,6 +1052,12 @@ fn json_safe(name: &str) -> bool {
 /// One entry's line of the script's reply: `<id>` stored, `=<id>` replayed, `#<id>` its key
 /// reused for another event or data, `!<error>`.
 fn read_entry_reply(channel: &str, item: &[u8]) -> Reply {
+    if let Some(id) = Cursor::from_ascii(item) {
+        return Ok(Appended {
+            id,
+            replayed: false,
+        });
+    }
     let failed = || format!("emit to channel `{channel}` failed");
     let text = String::from_utf8_lossy(item);
     if let Some(error) = text.strip_prefix('!') {
@@ -956,6 +1109,40 @@ mod tests {
             event: Cow::Borrowed(event),
             data: Cow::Borrowed("1"),
             once: key.map(|key| (Cow::Borrowed(key), Duration::from_secs(1))),
+        }
+    }
+
+    #[tokio::test]
+    async fn work_run_to_end_goes_on_when_its_awaiter_goes_away() {
+        let (go, went) = oneshot::channel::<()>();
+        let (done, finished) = oneshot::channel::<()>();
+        let work = RunToEnd::new(async move {
+            let _ = went.await;
+            let _ = done.send(());
+        });
+        // Awaited until it waits, then abandoned (a `timeout` around an emit).
+        let abandoned = tokio::time::timeout(Duration::from_millis(10), work).await;
+        assert!(abandoned.is_err());
+        go.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), finished)
+            .await
+            .expect("the abandoned work ran to its end")
+            .unwrap();
+    }
+
+    #[test]
+    fn a_waiting_entry_keeps_every_text_and_the_window() {
+        for original in [
+            entry("room-1", "chat.message", None),
+            entry("room:2", "a.b", Some("key-1")),
+            entry("", "a.b", Some("")),
+        ] {
+            let owned = OwnedEntry::new(&original);
+            let kept = owned.entry();
+            assert_eq!(kept.channel, original.channel);
+            assert_eq!(kept.event, original.event);
+            assert_eq!(kept.data, original.data);
+            assert_eq!(kept.once, original.once);
         }
     }
 
