@@ -7,7 +7,9 @@
 //! as without batching. Emits that arrive while a batch is in flight wait and go together
 //! in the next call: when they make their share of the lane's emits (see
 //! [`Lane::batch_target`]) and a batch may still be sent, or when one of the batches in
-//! flight ends (at most [`MAX_BATCH`] entries; the rest in the call after). Each entry
+//! flight ends (at most [`MAX_BATCH`] entries; the rest in the call after). The emit that
+//! completes a batch sends it from its own task; a batch formed when another ends goes
+//! from a sender task. Each entry
 //! succeeds or fails on its own, with its own error. A batch goes to the script stream by
 //! stream (what the entries of one stream share is sent once); each channel's entries are
 //! stored and published in the order they arrived, so publish order is stream order.
@@ -261,8 +263,8 @@ impl RedisBackend {
         }
         let lane = self.lane_of(&entry.channel);
         // `Ok(entry)`: sent alone, from this task; `Err(answer)`: the entry waits, and may
-        // complete a batch that this emit sends off (from a task of its own, so that the
-        // batch does not depend on this caller staying).
+        // complete a batch, which this emit sends (see `RunToEnd`: the batch does not
+        // depend on this caller staying).
         let turn = {
             let mut lanes = lock(&self.shared.group.lanes);
             let state = lanes.entry(lane).or_default();
