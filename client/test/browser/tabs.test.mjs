@@ -127,6 +127,46 @@ test("three tabs share one stream: the server holds one, and each tab gets every
   }
 });
 
+// A browser may drop a `BroadcastChannel` message to a tab it is freezing (seen here: the
+// frozen leader's own event frame never reached its own client). This page drops the next
+// event frame it would hear from the leader when told to (`window.__dropOne = true`).
+const DROP_ONE = () => {
+  const listen = BroadcastChannel.prototype.addEventListener;
+  BroadcastChannel.prototype.addEventListener = function (type, listener, options) {
+    const filtered = (event) => {
+      const { t, raw } = event.data ?? {};
+      if (window.__dropOne && t === "frame" && String(raw).includes('"id"')) {
+        window.__dropOne = false;
+        window.__dropped = raw;
+        return;
+      }
+      listener.call(this, event);
+    };
+    return listen.call(this, type, type === "message" ? filtered : listener, options);
+  };
+};
+
+test("an event frame of the leader's lost on its way to a follower: the follower asks again and misses nothing", async () => {
+  const server = await startServer({ staticDir: dist });
+  try {
+    const context = await profile(DROP_ONE);
+    const pages = [];
+    for (let i = 0; i < 2; i++) pages.push(await openTab(context, server, "channels=dropped"));
+    const follower = pages[(await roles(pages)).indexOf("follower")];
+    assert.ok(follower, "a follower");
+    const ticks = new Ticks(server);
+    const flow = ticks.flow(["dropped"], 100);
+    await sleep(500);
+    await follower.evaluate(() => (window.__dropOne = true));
+    await sleep(500);
+    await flow.stop();
+    assert.ok(await follower.evaluate(() => window.__dropped), "a frame was dropped");
+    await assertExactly(pages, ticks, ["dropped"], "a frame dropped");
+  } finally {
+    await server.stop();
+  }
+});
+
 test("tabs subscribed to different channels each get only their own", async () => {
   const server = await startServer({ staticDir: dist });
   try {

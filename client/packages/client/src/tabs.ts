@@ -46,16 +46,22 @@ export interface TabSharingOptions {
 /** Each channel and its cursor, as pairs (what a `BroadcastChannel` carries well). */
 type Cursors = ReadonlyArray<readonly [string, string]>;
 
-/** What tabs say to each other: clients to the leader, the leader (`epoch`) to them. */
+/**
+ * What tabs say to each other: clients to the leader, the leader (`epoch`) to them, each of
+ * its messages numbered (`n`: 1, 2, ...), so that a client sees when one did not reach it.
+ */
 type Message =
   | { readonly t: "want"; readonly from: string; readonly channels: readonly string[]; readonly cursors: Cursors }
   | { readonly t: "leave" | "ping"; readonly from: string }
-  | { readonly t: "leader" | "beat" | "resign"; readonly epoch: number }
-  | { readonly t: "open"; readonly epoch: number; readonly to: string }
-  | { readonly t: "open"; readonly epoch: number; readonly members: readonly string[] }
-  | { readonly t: "frame"; readonly epoch: number; readonly to?: string; readonly raw: string }
-  | { readonly t: "status"; readonly epoch: number; readonly status: Status }
-  | { readonly t: "end"; readonly epoch: number; readonly end: StreamEnd };
+  | Said<{ readonly t: "leader" | "beat" | "resign" }>
+  | Said<{ readonly t: "open"; readonly to: string }>
+  | Said<{ readonly t: "open"; readonly members: readonly string[] }>
+  | Said<{ readonly t: "frame"; readonly to?: string; readonly raw: string }>
+  | Said<{ readonly t: "status"; readonly status: Status }>
+  | Said<{ readonly t: "end"; readonly end: StreamEnd }>;
+
+/** A leader's message: its epoch and its number. */
+type Said<M> = M & { readonly epoch: number; readonly n?: number };
 
 /** A frame's channel and id, when it has them. */
 type Frame = { readonly type?: unknown; readonly channel?: unknown; readonly id?: unknown; readonly cursor?: unknown };
@@ -126,8 +132,9 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
     leading = true;
     const epoch = Date.now() + Math.random() / 2;
     const hub = new BroadcastChannel(name!);
+    let said = 0;
     const say = (message: Message): void => {
-      if (!signal.aborted) hub.postMessage(message);
+      if (!signal.aborted) hub.postMessage({ ...message, n: ++said });
     };
     /** Each client's channels. */
     const members = new Map<string, readonly string[]>();
@@ -213,7 +220,7 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
       clearTimeout(restartTimer);
       connection?.abort();
       wake.abort();
-      hub.postMessage({ t: "resign", epoch } satisfies Message);
+      hub.postMessage({ t: "resign", epoch, n: ++said } satisfies Message);
       hub.close();
     });
     say({ t: "leader", epoch });
@@ -323,6 +330,8 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
     return new Promise<StreamEnd>((resolve) => {
       let open = false;
       let pingedAt = 0;
+      /** The number of the leader's last message this call heard (0: none yet). */
+      let heard = 0;
       heardAt = Date.now();
       const want = (): void =>
         post({ t: "want", from: me, channels: request.channels, cursors: [...seen] });
@@ -347,8 +356,15 @@ export function shareAcrossTabs(options: TabSharingOptions = {}): Transport {
           // was there before this call got its `want` already.
           leaderEpoch = message.epoch;
           if (open) return finish(undefined);
+          heard = 0;
           if (message.t === "leader") want();
         }
+        // A message of the leader's that did not reach this tab (a browser may drop them
+        // while it freezes the tab): what it carried may be an event, and the next ones
+        // would move this client past it. Ask again, from this client's cursors.
+        const n = message.n ?? 0;
+        if (heard && n !== heard + 1) return finish(undefined, true);
+        heard = n;
         heardAt = Date.now();
         pingedAt = 0;
         if (message.t === "resign") return finish(undefined);

@@ -211,7 +211,9 @@ impl Drop for RunToEnd {
 
 /// Hashes a lane's hash slot with one multiplication (Fibonacci hashing: the slot's bits
 /// spread to the high ones, which the table also reads): every emit looks its lane up,
-/// and SipHash cost ~100 instructions of it. Slots are not chosen by clients.
+/// and SipHash cost ~100 instructions of it. Whatever channels clients choose, the table
+/// holds at most 16,384 slots, each hashed apart from the others (an odd multiplier maps
+/// distinct slots to distinct hashes).
 #[derive(Default)]
 struct SlotHasher(u64);
 
@@ -637,9 +639,10 @@ impl RedisBackend {
             self.shared.options.durability,
             Durability::Replicated { .. }
         );
-        let checked = match replicated {
-            true => Box::pin(self.check_replicas(&key)).await,
-            false => Ok(()),
+        let checked = if replicated {
+            Box::pin(self.check_replicas(&key)).await
+        } else {
+            Ok(())
         };
         if let Err(short) = checked {
             return entries
